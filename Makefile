@@ -1,0 +1,33 @@
+# Quick start: `make run` (set up, then the main job on built-in defaults), `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The pinned CPU build of torch is installed first: pyproject keeps an open range for users,
+# and an open range on a machine without torch would pull a multi-GB CUDA build.
+TORCH  := torch==2.13.0
+
+.PHONY: setup run test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: setup
+	$(BIN)/seqgraph palindrome --overwrite
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/recurrent_steps.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

@@ -1,0 +1,3 @@
+from seqgraph.cli import main
+
+main()

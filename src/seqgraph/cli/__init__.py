@@ -1,0 +1,46 @@
+"""The ``seqgraph`` command line. Commands are thin: parse, call the core, print.
+
+Heavy imports (torch, pandas, matplotlib) happen inside the commands, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from seqgraph import __version__
+from seqgraph.cli.palindrome import palindrome
+from seqgraph.cli.params import params
+
+app = typer.Typer(
+    name="seqgraph",
+    help="Reproducible experiments on memory in recurrent networks and message passing in graphs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"seqgraph {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """seqgraph: memory in recurrent networks, message passing in graph networks."""
+
+
+app.command(no_args_is_help=False)(palindrome)
+app.command()(params)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,340 @@
+"""Recurrent cells written from their equations.
+
+Conventions follow ``torch.nn``: ``weight_ih`` is ``(G·H, I)``, ``weight_hh`` is ``(R·H, H)``,
+gates are stacked along dim 0 and ``reset_parameters`` draws U(-1/√H, 1/√H). Cells whose
+equations have one bias per gate (RNN, LSTM, peephole) hold a single ``bias`` — exactly the
+course's parameter count; the GRU keeps torch's ``bias_ih`` and ``bias_hh`` because its
+reset gate multiplies ``W_hn h + b_hn``.
+
+Each cell provides:
+
+* ``project(x)``: everything computable for all steps at once (one matmul), with autograd;
+* ``step`` / ``step_backward``: the pointwise part of one step and its hand-derived
+  gradient, run by :func:`seqgraph.nn.scan.scan` (the one time loop);
+* ``forward(input, hx=None)``: a single step with torch's cell signature, for drop-in use.
+
+tanh is computed as 2σ(2x) − 1: on the CPU build we measure, ``torch.tanh`` is ~4× slower
+than ``torch.sigmoid`` (see PERF_NOTES); the identity is exact up to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from seqgraph.nn.scan import scan
+
+State = tuple[Tensor, ...]
+
+
+def _tanh_(x: Tensor) -> Tensor:
+    """In-place tanh(x) = 2σ(2x) − 1."""
+    return x.mul_(2).sigmoid_().mul_(2).sub_(1)
+
+
+def _tanh(x: Tensor) -> Tensor:
+    return _tanh_(x.clone())
+
+
+def _project(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """``W x_t + b`` for every step at once, ``(T, B, I) -> (T, G, B)``.
+
+    Integer input ``(T, B)`` stands for one-hot vectors.
+    """
+    if not x.is_floating_point():
+        x = F.one_hot(x, weight.shape[1]).to(weight.dtype)
+    T, B, _ = x.shape
+    if x.is_contiguous():
+        # one (G, I) @ (I, T·B) matmul; the result is viewed as (T, G, B) without a copy
+        out = torch.addmm(bias.unsqueeze(1), weight, x.view(T * B, -1).t())
+        return out.view(-1, T, B).transpose(0, 1)
+    # e.g. the (T, B, H) output of a previous layer, stored (T, H, B): batched matmul
+    return torch.baddbmm(bias.unsqueeze(1), weight.expand(T, -1, -1), x.transpose(1, 2))
+
+
+class RecurrentCell(nn.Module):
+    """Base class: parameters, projection, and the glue to the time loop."""
+
+    gates: int = 1  # G: input projection width is gates·H
+    rec_gates: int = 1  # R: recurrent matmul width is rec_gates·H
+    state_size: int = 1  # 1: (h,), 2: (h, c)
+    source_index: int = 0  # which state the recurrent matmul reads (0: h, 1: c)
+    rec_adds_input: bool = False  # rec_t arrives as xs_t[0] + W_hh s_{t-1} (one fused addmm)
+    bias_hh: Tensor | None
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        H = hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(self.gates * H, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(self.rec_gates * H, H))
+        self.bias = nn.Parameter(torch.empty(self.gates * H))
+        self.bias_hh = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    # --- the pieces the time loop calls -------------------------------------------------
+    def project(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Input projection for all steps, feature-major: ``(T, B, I) -> ((T, G·H, B),)``."""
+        return (_project(x, self.weight_ih, self.bias),)
+
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+        raise NotImplementedError
+
+    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+                      d_rec: Tensor) -> list[Tensor | None]:
+        """Write dL/d(xs_t) into ``d_xs`` (and dL/d(rec_t) into ``d_rec`` unless it aliases
+        ``d_xs``); return the gradient reaching the previous state through every path but
+        the recurrent matmul (None for zero)."""
+        raise NotImplementedError
+
+    def rec_grad_view(self, d_seqs: tuple[Tensor, ...]) -> Tensor | None:
+        """When dL/d(rec) equals (a slice of) dL/d(xp), return that view so it is not
+        stored twice; None when the cell writes ``d_rec`` itself."""
+        return d_seqs[0]
+
+    # --- user-facing --------------------------------------------------------------------
+    def scan(self, x: Tensor, hx: State | None = None) -> tuple[Tensor, State]:
+        """Run over a sequence: ``x (T, B, I)`` (or symbol ids ``(T, B)``, read as one-hot)
+        → output ``(T, B, H)``, final state (each ``(B, H)``; zeros when ``hx`` is None).
+
+        Inside the loop tensors are feature-major, ``(H, B)``: the recurrent matmuls
+        ``W_hh (R, H) @ s (H, B)`` and their backward are ~1.5× faster on the CPU in that
+        orientation, and gate chunks are contiguous. The returned tensors are transposed
+        views.
+        """
+        if hx is None:
+            z = self.weight_hh.new_zeros(self.hidden_size, x.shape[1])
+            state = tuple(z for _ in range(self.state_size))
+        else:
+            state = tuple(h.t().contiguous() for h in hx)
+        out, final = scan(self, self.project(x), self.weight_hh, self.bias_hh, state)
+        return out.transpose(1, 2), tuple(h.t() for h in final)
+
+    def forward(self, input: Tensor, hx: Tensor | State | None = None) -> Tensor | State:
+        """One step, torch-style: ``input (B, I)``; returns h' (or (h', c'))."""
+        if isinstance(hx, Tensor):
+            hx = (hx,)
+        _, state = self.scan(input.unsqueeze(0), hx)
+        return state[0] if self.state_size == 1 else state
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}"
+
+
+class RNNCell(RecurrentCell):
+    r"""Elman RNN: :math:`h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b_h)`.
+
+    Args:
+        input_size: I. hidden_size: H.
+
+    Shapes:
+        input ``(B, I)``, hidden ``(B, H)``; ``scan``: ``(T, B, I)`` → ``(T, B, H)``.
+    """
+
+    rec_adds_input = True
+
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+        h = _tanh_(rec)
+        return (h,), h
+
+    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+                      d_rec: Tensor) -> list[Tensor | None]:
+        h = cache
+        dxp = d_xs[0]
+        torch.mul(h, h, out=dxp)
+        dxp.neg_().add_(1).mul_(d_state[0])  # dh · (1 − h²)
+        return [None]
+
+
+def _lstm_gates(gates: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Activate ``(B, 4H)`` pre-activations in place (i, f, g, o): σ, σ, tanh, σ."""
+    i, f, g, o = gates.chunk(4, 0)
+    g.mul_(2)
+    gates.sigmoid_()
+    g.mul_(2).sub_(1)
+    return i, f, g, o
+
+
+def _lstm_gates_backward(gates: Tensor, d_gates: Tensor, dc: Tensor, c_prev: Tensor) -> Tensor:
+    """Given dL/dc (through c = f·c_prev + i·g), write dL/d(pre-activation) of i, f, g into
+    ``d_gates (4H, B)`` — the caller has written dL/do into its o rows — and return
+    dL/dc_prev through the forget path."""
+    i, f, g, o = gates.chunk(4, 0)
+    di, df, dg, do = d_gates.chunk(4, 0)
+    torch.mul(dc, g, out=di)
+    torch.mul(dc, c_prev, out=df)
+    torch.mul(dc, i, out=dg)
+    deriv = torch.addcmul(gates, gates, gates, value=-1)  # σ' = s(1 − s) for i, f, o
+    deriv_g = deriv.chunk(4, 0)[2]
+    torch.mul(g, g, out=deriv_g)
+    deriv_g.neg_().add_(1)  # tanh' = 1 − g²
+    d_gates.mul_(deriv)
+    return dc * f
+
+
+class LSTMCell(RecurrentCell):
+    r"""LSTM (gate order i, f, g, o as ``torch.nn.LSTMCell``):
+
+    .. math::
+        g = \tanh(W_{gx}x + W_{gh}h_{t-1} + b_g),\;
+        i, f, o = \sigma(W_{\cdot x}x + W_{\cdot h}h_{t-1} + b_\cdot),\;
+        c_t = g \odot i + c_{t-1} \odot f,\; h_t = \tanh(c_t) \odot o
+
+    Args:
+        input_size: I. hidden_size: H.
+
+    Shapes:
+        input ``(B, I)``; state (h, c) each ``(B, H)``.
+    """
+
+    gates = 4
+    rec_gates = 4
+    state_size = 2
+    rec_adds_input = True
+
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+        c_prev = state[1]
+        gates = rec
+        i, f, g, o = _lstm_gates(gates)
+        c = torch.addcmul(f * c_prev, i, g)
+        tc = _tanh(c)
+        h = o * tc
+        return (h, c), (gates, c_prev, tc)
+
+    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+                      d_rec: Tensor) -> list[Tensor | None]:
+        gates, c_prev, tc = cache
+        dh, dc = d_state
+        o = gates.chunk(4, 0)[3]
+        torch.mul(dh, tc, out=d_xs[0].chunk(4, 0)[3])
+        dc = torch.addcmul(dc, dh * o, 1 - tc * tc)
+        return [None, _lstm_gates_backward(gates, d_xs[0], dc, c_prev)]
+
+
+class PeepholeLSTMCell(RecurrentCell):
+    r"""The course's peephole LSTM: the gates read :math:`c_{t-1}` instead of :math:`h_{t-1}`.
+
+    .. math::
+        f, i, o = \sigma(W_{\cdot x}x + W_{\cdot h}c_{t-1} + b_\cdot),\;
+        c_t = \sigma(W_{cx}x + b_c) \odot i + c_{t-1} \odot f,\; h_t = \tanh(c_t) \odot o
+
+    Projection rows are ordered (i, f, o, c); ``weight_hh`` ``(3H, H)`` holds the peephole
+    weights for (i, f, o).
+
+    Shapes:
+        input ``(B, I)``; state (h, c) each ``(B, H)``.
+    """
+
+    gates = 4
+    rec_gates = 3
+    state_size = 2
+    source_index = 1
+
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+        H = self.hidden_size
+        c_prev = state[1]
+        xp = xs[0]
+        ifo = rec.add_(xp[: 3 * H]).sigmoid_()
+        cand = torch.sigmoid(xp[3 * H :])
+        i, f, o = ifo.chunk(3, 0)
+        c = torch.addcmul(f * c_prev, i, cand)
+        tc = _tanh(c)
+        h = o * tc
+        return (h, c), (ifo, cand, c_prev, tc)
+
+    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+                      d_rec: Tensor) -> list[Tensor | None]:
+        H = self.hidden_size
+        ifo, cand, c_prev, tc = cache
+        dh, dc = d_state
+        i, f, o = ifo.chunk(3, 0)
+        dxp = d_xs[0]
+        d_ifo, d_cand = dxp[: 3 * H], dxp[3 * H :]
+        di, df, do = d_ifo.chunk(3, 0)
+        dc = torch.addcmul(dc, dh * o, 1 - tc * tc)
+        torch.mul(dc, cand, out=di)
+        torch.mul(dc, c_prev, out=df)
+        torch.mul(dh, tc, out=do)
+        d_ifo.mul_(ifo - ifo * ifo)
+        torch.mul(dc, i, out=d_cand)
+        d_cand.mul_(cand - cand * cand)
+        return [None, dc * f]
+
+    def rec_grad_view(self, d_seqs: tuple[Tensor, ...]) -> Tensor | None:
+        return d_seqs[0][:, : 3 * self.hidden_size]
+
+
+class GRUCell(RecurrentCell):
+    r"""GRU (as ``torch.nn.GRUCell``, gate order r, z, n):
+
+    .. math::
+        r = \sigma(W_{ir}x + b_{ir} + W_{hr}h + b_{hr}),\;
+        z = \sigma(W_{iz}x + b_{iz} + W_{hz}h + b_{hz}),\;
+        n = \tanh(W_{in}x + b_{in} + r \odot (W_{hn}h + b_{hn})),\;
+        h_t = (1 - z) \odot n + z \odot h_{t-1}
+
+    Shapes:
+        input ``(B, I)``, hidden ``(B, H)``.
+    """
+
+    gates = 3
+    rec_gates = 3
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__(input_size, hidden_size)
+        self.bias_ih = self.bias
+        del self.bias
+        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size))
+        self.reset_parameters()
+
+    def project(self, x: Tensor) -> tuple[Tensor, ...]:
+        return (_project(x, self.weight_ih, self.bias_ih),)
+
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+        H = self.hidden_size
+        xp = xs[0]
+        h_prev = state[0]
+        rz = torch.add(xp[: 2 * H], rec[: 2 * H]).sigmoid_()
+        r, z = rz.chunk(2, 0)
+        rec_n = rec[2 * H :]
+        n = _tanh_(torch.addcmul(xp[2 * H :], r, rec_n))
+        h = torch.addcmul(n, z, h_prev - n)
+        return (h,), (rz, n, rec_n, h_prev)
+
+    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+                      d_rec: Tensor) -> list[Tensor | None]:
+        H = self.hidden_size
+        rz, n, rec_n, h_prev = cache
+        r, z = rz.chunk(2, 0)
+        dh = d_state[0]
+        dxp = d_xs[0]
+        dr, dz, dn = dxp.chunk(3, 0)
+        torch.mul(dh, 1 - z, out=dn)
+        dn.mul_(1 - n * n)  # through tanh
+        torch.mul(dn, rec_n, out=dr)
+        torch.mul(dh, h_prev - n, out=dz)
+        dxp[: 2 * H].mul_(rz - rz * rz)
+        d_rec[: 2 * H].copy_(dxp[: 2 * H])
+        torch.mul(dn, r, out=d_rec[2 * H :])
+        return [dh * z]
+
+    def rec_grad_view(self, d_seqs: tuple[Tensor, ...]) -> Tensor | None:
+        return None
+
+
+CELLS: dict[str, type[RecurrentCell]] = {
+    "rnn": RNNCell,
+    "lstm": LSTMCell,
+    "peep": PeepholeLSTMCell,
+    "gru": GRUCell,
+}

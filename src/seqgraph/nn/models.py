@@ -1,0 +1,72 @@
+"""Stacks of recurrent layers and the models built on them."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from seqgraph.errors import ConfigError
+from seqgraph.nn.cells import CELLS, RecurrentCell, State
+
+
+def make_cell(name: str, input_size: int, hidden_size: int) -> RecurrentCell:
+    """A cell by name (``rnn``, ``lstm``, ``peep``, ``gru``, ``tglstm``)."""
+    try:
+        cls = CELLS[name]
+    except KeyError:
+        raise ConfigError(f"unknown model {name!r} (choose from {', '.join(CELLS)})") from None
+    return cls(input_size, hidden_size)
+
+
+class RecurrentStack(nn.Module):
+    """``num_layers`` cells of one kind, each run over the whole sequence in turn.
+
+    Args:
+        cell: cell name. input_size: I. hidden_size: H. num_layers: L (1).
+        dropout: dropout on the outputs of every layer but the last (0).
+
+    Shapes:
+        input ``(T, B, I)`` → output ``(T, B, H)``; state: one tuple per layer.
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 dropout: float = 0.0) -> None:
+        super().__init__()
+        self.cells = nn.ModuleList(
+            make_cell(cell, input_size if i == 0 else hidden_size, hidden_size)
+            for i in range(num_layers)
+        )
+        self.dropout = dropout
+
+    def forward(self, x: Tensor, hx: list[State] | None = None) -> tuple[Tensor, list[State]]:
+        states: list[State] = []
+        for i, cell in enumerate(self.cells):
+            if i > 0 and self.dropout > 0:
+                x = F.dropout(x, self.dropout, self.training)
+            x, state = cell.scan(x, None if hx is None else hx[i])
+            states.append(state)
+        return x, states
+
+
+class SequenceClassifier(nn.Module):
+    r"""Read a sequence of symbols, classify from the last hidden state:
+    :math:`p = W_{ph} h_T + b_p`.
+
+    Args:
+        cell: cell name. num_symbols: d (one-hot input size). hidden_size: n.
+        num_classes: c. num_layers: recurrent layers (1).
+
+    Shapes:
+        tokens ``(B, T)`` long → logits ``(B, c)``.
+    """
+
+    def __init__(self, cell: str, num_symbols: int, hidden_size: int, num_classes: int,
+                 num_layers: int = 1) -> None:
+        super().__init__()
+        self.num_symbols = num_symbols
+        self.rnn = RecurrentStack(cell, num_symbols, hidden_size, num_layers)
+        self.head = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, tokens: Tensor) -> Tensor:
+        out, _ = self.rnn(tokens.t())  # symbol ids (T, B) are read as one-hot vectors
+        return self.head(out[-1])  # (B, c)

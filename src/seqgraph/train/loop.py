@@ -1,0 +1,106 @@
+"""The one training loop every task uses: batch → logits → cross-entropy → clip → step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from seqgraph.errors import ConfigError
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → cuda when available, else cpu; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA GPU is available on this machine")
+    if name not in ("cpu", "cuda"):
+        raise ConfigError(f"unknown device {name!r} (choose from auto, cpu, cuda)")
+    return torch.device(name)
+
+
+def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    """``rmsprop`` (the course's choice), ``adam`` or ``sgd`` at learning rate ``lr``."""
+    params = list(params)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    raise ConfigError(f"unknown optimizer {name!r} (choose from rmsprop, adam, sgd)")
+
+
+@dataclass
+class StepStats:
+    step: int  # 1-based number of the step just taken
+    loss: float
+    accuracy: float  # on the training batch
+
+
+class Trainer:
+    """One optimisation step at a time.
+
+    ``model(x)`` returns logits ``(..., C)`` aligned with integer targets ``y (...)``; the loss
+    is the mean cross-entropy over all positions.
+
+    Args:
+        model: the network. optimizer: its optimizer.
+        max_norm: clip the global gradient norm to this (0: no clipping).
+        scheduler: optional LR scheduler, stepped after every optimizer step.
+    """
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, *, max_norm: float = 0.0,
+                 scheduler: torch.optim.lr_scheduler.LRScheduler | None = None) -> None:
+        self.model = model
+        self.optimizer = optimizer
+        self.max_norm = max_norm
+        self.scheduler = scheduler
+        self.params = [p for p in model.parameters() if p.requires_grad]
+
+    def step(self, x: Tensor, y: Tensor) -> tuple[float, float]:
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        logits = self.model(x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss.backward()
+        if self.max_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.params, self.max_norm)
+        self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        acc = (logits.detach().argmax(-1) == y).float().mean()
+        return loss.item(), acc.item()
+
+
+def fit(trainer: Trainer, next_batch: Callable[[int], tuple[Tensor, Tensor]], *, steps: int,
+        start_step: int = 0, on_step: Callable[[StepStats], bool | None] | None = None) -> int:
+    """Train from ``start_step`` up to ``steps``; ``on_step`` may return True to stop early.
+
+    Returns:
+        the number of the last step taken.
+    """
+    step = start_step
+    while step < steps:
+        x, y = next_batch(step)
+        loss, acc = trainer.step(x, y)
+        step += 1
+        if on_step is not None and on_step(StepStats(step, loss, acc)):
+            break
+    return step
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: Tensor, y: Tensor) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on one batch, in eval mode."""
+    was = model.training
+    model.eval()
+    logits = model(x)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+    acc = (logits.argmax(-1) == y).float().mean()
+    model.train(was)
+    return loss.item(), acc.item()

@@ -1,0 +1,39 @@
+import pytest
+
+from seqgraph.analysis.params import count_params
+from seqgraph.config import MODELS
+from seqgraph.errors import ConfigError
+from seqgraph.nn.models import SequenceClassifier
+
+
+def test_lstm_matches_the_course_formula():
+    d, n, c = 10, 128, 10
+    pc = count_params("lstm", d, n, c)
+    assert pc.total == 4 * (d * n + n * n + n) + n * c + c == 72458
+    assert pc.formula == "4·(d·n + n·n + n) + n·c + c"
+    assert pc.filled.endswith("= 72458")
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("d, n, c, layers", [(10, 128, 10, 1), (3, 7, 2, 1), (5, 16, 4, 3)])
+def test_total_equals_numel_of_the_module(model, d, n, c, layers):
+    pc = count_params(model, d, n, c, layers)
+    module = SequenceClassifier(model, d, n, c, layers)
+    assert pc.total == sum(p.numel() for p in module.parameters()) == pc.module_total
+    assert sum(pc.parts.values()) == pc.total
+
+
+def test_breakdown_parts():
+    pc = count_params("peep", 10, 8, 3)
+    assert pc.parts["peepholes"] == 3 * 8 * 8
+    assert pc.parts["recurrent weights"] == 0
+    assert pc.parts["output layer"] == 8 * 3 + 3
+    rnn = count_params("rnn", 10, 8, 3)
+    assert rnn.parts == {"input weights": 80, "recurrent weights": 64, "peepholes": 0, "biases": 8,
+                         "output layer": 27}
+
+
+@pytest.mark.parametrize("args", [("lstm", 0, 5), ("lstm", 5, -1), ("lstn", 5, 5)])
+def test_bad_sizes(args):
+    with pytest.raises(ConfigError):
+        count_params(*args)

@@ -1,0 +1,104 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from seqgraph import __version__
+from seqgraph.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_version():
+    r = run("--version")
+    assert r.exit_code == 0 and r.stdout.strip() == f"seqgraph {__version__}"
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from seqgraph.cli import app; assert 'torch' not in sys.modules, 'torch'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_python_dash_m():
+    r = subprocess.run([sys.executable, "-m", "seqgraph", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "palindrome" in r.stdout
+
+
+def test_params_table():
+    r = run("params", "--d", "10", "--n", "128")
+    assert r.exit_code == 0, r.output
+    assert "72,458" in r.stdout
+    assert "4·(d·n + n·n + n) + n·c + c" in r.stdout
+    assert "4·(10·128 + 128·128 + 128) + 128·10 + 10 = 72458" in r.stdout
+    assert "matches" in r.stdout
+
+
+def test_params_json_all():
+    r = run("params", "--d", "3", "--n", "5", "--c", "2", "--model", "all", "--json")
+    data = json.loads(r.stdout)
+    assert [d["model"] for d in data] == ["rnn", "lstm", "peep", "gru"]
+    assert all(d["total"] == d["module_total"] for d in data)
+    assert data[0]["total"] == 3 * 5 + 5 * 5 + 5 + 5 * 2 + 2
+
+
+def test_palindrome_runs_and_prints_table(tmp_path):
+    out = tmp_path / "o"
+    r = run("palindrome", "--model", "rnn,lstm", "--lengths", "4", "--steps", "10", "--hidden", "8",
+            "--batch-size", "8", "--eval-every", "5", "--eval-batch-size", "32", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "final acc" in r.stdout and "lstm" in r.stdout
+    assert (out / "summary.csv").exists() and (out / "curves.csv").exists()
+    # second time without --resume: a clear refusal
+    r2 = run("palindrome", "--model", "rnn", "--lengths", "4", "--steps", "10", "--out", str(out))
+    assert r2.exit_code == 2 and "--resume" in r2.stderr
+
+
+def test_palindrome_with_config_file(tmp_path):
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text('model = "gru"\nlengths = "3:5:2"\nsteps = 5\nhidden = 4\nbatch_size = 4\n'
+                   'eval_every = 5\neval_batch_size = 8\n')
+    out = tmp_path / "o"
+    r = run("palindrome", "--config", str(cfg), "--steps", "6", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    s = pd.read_csv(out / "summary.csv")
+    assert s.model.tolist() == ["gru", "gru"] and s.length.tolist() == [3, 5]
+    assert s.steps.tolist() == [6, 6]  # the flag overrides the file
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["palindrome", "--lengths", "5:81:0"], "step must be positive"),
+    (["palindrome", "--lengths", "81:5:2"], "before the start"),
+    (["palindrome", "--lengths", "abc"], "bad lengths 'abc'"),
+    (["palindrome", "--lengths", "1"], "too short"),
+    (["palindrome", "--model", "transformer"], "unknown model 'transformer'"),
+    (["palindrome", "--steps", "0"], "steps must be positive"),
+    (["palindrome", "--hidden", "-3"], "hidden must be positive"),
+    (["palindrome", "--config", "/nonexistent/x.toml"], "config file not found"),
+    (["params", "--model", "foo"], "unknown model 'foo'"),
+    (["params", "--n", "0"], "--n must be positive"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, fragment):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert fragment in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.output
+
+
+def test_malformed_and_unknown_toml(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("steps = = 3")
+    r = run("palindrome", "--config", str(bad))
+    assert r.exit_code == 2 and "malformed TOML" in r.stderr
+    unk = tmp_path / "unk.toml"
+    unk.write_text("colour = 3")
+    r = run("palindrome", "--config", str(unk))
+    assert r.exit_code == 2 and "unknown key 'colour'" in r.stderr

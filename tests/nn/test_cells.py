@@ -1,0 +1,192 @@
+"""Our cells against torch's, with copied weights, and against autograd."""
+
+import pytest
+import torch
+from torch import nn
+
+from seqgraph.nn.cells import CELLS, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell
+from seqgraph.nn.models import RecurrentStack, SequenceClassifier
+
+B, I, H, T = 3, 5, 4, 7
+
+
+@pytest.fixture(autouse=True)
+def _double_precision():
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+def copy_from(ours, ref, suffix=""):
+    with torch.no_grad():
+        ours.weight_ih.copy_(getattr(ref, "weight_ih" + suffix))
+        ours.weight_hh.copy_(getattr(ref, "weight_hh" + suffix))
+        b_ih, b_hh = getattr(ref, "bias_ih" + suffix), getattr(ref, "bias_hh" + suffix)
+        if isinstance(ours, GRUCell):
+            ours.bias_ih.copy_(b_ih)
+            ours.bias_hh.copy_(b_hh)
+        else:
+            ours.bias.copy_(b_ih + b_hh)
+
+
+@pytest.mark.parametrize(
+    "ours_cls, ref_cls",
+    [(RNNCell, nn.RNNCell), (LSTMCell, nn.LSTMCell), (GRUCell, nn.GRUCell)],
+)
+def test_single_step_equals_torch_cell(ours_cls, ref_cls):
+    torch.manual_seed(0)
+    ref, ours = ref_cls(I, H), ours_cls(I, H)
+    copy_from(ours, ref)
+    x = torch.randn(B, I)
+    if ours_cls is LSTMCell:
+        hx = (torch.randn(B, H), torch.randn(B, H))
+        h_ref, c_ref = ref(x, hx)
+        h, c = ours(x, hx)
+        torch.testing.assert_close(c, c_ref)
+    else:
+        hx = torch.randn(B, H)
+        h_ref, h = ref(x, hx), ours(x, hx)
+    torch.testing.assert_close(h, h_ref)
+
+
+@pytest.mark.parametrize("name, ref_cls", [("rnn", nn.RNN), ("lstm", nn.LSTM), ("gru", nn.GRU)])
+def test_sequence_and_gradients_equal_torch_layer(name, ref_cls):
+    torch.manual_seed(1)
+    ref, ours = ref_cls(I, H), CELLS[name](I, H)
+    copy_from(ours, ref, "_l0")
+    x = torch.randn(T, B, I, requires_grad=True)
+    n_state = 2 if name == "lstm" else 1
+    h0 = [torch.randn(B, H, requires_grad=True) for _ in range(n_state)]
+    ref_h0 = tuple(h.unsqueeze(0) for h in h0) if name == "lstm" else h0[0].unsqueeze(0)
+    out_ref, _ = ref(x, ref_h0)
+    out, _ = ours.scan(x, tuple(h0))
+    torch.testing.assert_close(out, out_ref)
+    g = torch.randn_like(out)
+    wrt_ref = [x, *h0, ref.weight_ih_l0, ref.weight_hh_l0, ref.bias_ih_l0]
+    wrt = [x, *h0, ours.weight_ih, ours.weight_hh, ours.bias_ih if name == "gru" else ours.bias]
+    for a, b in zip(torch.autograd.grad((out_ref * g).sum(), wrt_ref),
+                    torch.autograd.grad((out * g).sum(), wrt), strict=True):
+        torch.testing.assert_close(b, a)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_hand_written_backward_passes_gradcheck(name):
+    torch.manual_seed(2)
+    cell = CELLS[name](I, H)
+    x = torch.randn(5, 2, I, requires_grad=True)
+    h0 = tuple(torch.randn(2, H, requires_grad=True) for _ in range(cell.state_size))
+
+    def f(x, *h):
+        out, final = cell.scan(x, h)
+        return (out, *final)
+
+    assert torch.autograd.gradcheck(f, (x, *h0))
+    params = [p.detach().clone().requires_grad_() for p in cell.parameters()]
+    assert torch.autograd.gradcheck(lambda *ps: _scan_params(cell, ps, x.detach()), tuple(params))
+
+
+def _scan_params(cell, ps, x):
+    """The time loop driven with explicit parameter tensors (so gradcheck can perturb them)."""
+    from seqgraph.nn.scan import scan
+
+    names = [n for n, _ in cell.named_parameters()]
+    p = dict(zip(names, ps, strict=True))
+    if isinstance(cell, GRUCell):
+        seqs = (torch.einsum("gi,tbi->tgb", p["weight_ih"], x) + p["bias_ih"][:, None],)
+        b_hh = p["bias_hh"]
+    else:
+        seqs = (torch.einsum("gi,tbi->tgb", p["weight_ih"], x) + p["bias"][:, None],)
+        b_hh = None
+    z = x.new_zeros(cell.hidden_size, x.shape[1])
+    out, _ = scan(cell, seqs, p["weight_hh"], b_hh, tuple(z for _ in range(cell.state_size)))
+    return out
+
+
+def peephole_reference(cell, x, h0, c0):
+    """The course's peephole equations written out with autograd."""
+    H = cell.hidden_size
+    W, U, b = cell.weight_ih, cell.weight_hh, cell.bias
+    c, outs = c0, []
+    for t in range(x.shape[0]):
+        z = x[t] @ W.T + b
+        zi, zf, zo, zc = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+        ui, uf, uo = U[:H], U[H:2 * H], U[2 * H:]
+        i = torch.sigmoid(zi + c @ ui.T)
+        f = torch.sigmoid(zf + c @ uf.T)
+        o = torch.sigmoid(zo + c @ uo.T)
+        c = torch.sigmoid(zc) * i + c * f
+        outs.append(torch.tanh(c) * o)
+    return torch.stack(outs), c
+
+
+def test_peephole_equals_its_equations():
+    torch.manual_seed(3)
+    cell = PeepholeLSTMCell(I, H)
+    x = torch.randn(T, B, I)
+    h0, c0 = torch.randn(B, H), torch.randn(B, H)
+    out_ref, c_ref = peephole_reference(cell, x, h0, c0)
+    out, (h, c) = cell.scan(x, (h0, c0))
+    torch.testing.assert_close(out, out_ref)
+    torch.testing.assert_close(c, c_ref)
+    g = torch.randn_like(out)
+    params = list(cell.parameters())
+    for a, b in zip(torch.autograd.grad((out_ref * g).sum(), params),
+                    torch.autograd.grad((out * g).sum(), params), strict=True):
+        torch.testing.assert_close(b, a)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_symbol_ids_equal_one_hot_input(name):
+    torch.manual_seed(4)
+    cell = CELLS[name](6, H)
+    tokens = torch.randint(0, 6, (T, B))
+    one_hot = nn.functional.one_hot(tokens, 6).double()
+    out_ids, _ = cell.scan(tokens)
+    out_hot, _ = cell.scan(one_hot)
+    torch.testing.assert_close(out_ids, out_hot)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_no_grad_path_equals_grad_path(name):
+    torch.manual_seed(5)
+    cell = CELLS[name](I, H)
+    x = torch.randn(T, B, I)
+    with torch.no_grad():
+        a, _ = cell.scan(x)
+    b, _ = cell.scan(x.requires_grad_())
+    torch.testing.assert_close(a, b.detach())
+
+
+def test_two_layer_stack_equals_torch_lstm():
+    torch.manual_seed(6)
+    ref = nn.LSTM(I, H, num_layers=2)
+    stack = RecurrentStack("lstm", I, H, num_layers=2)
+    for k, cell in enumerate(stack.cells):
+        copy_from(cell, ref, f"_l{k}")
+    x = torch.randn(T, B, I, requires_grad=True)
+    out_ref, (h_ref, c_ref) = ref(x)
+    out, states = stack(x)
+    torch.testing.assert_close(out, out_ref)
+    torch.testing.assert_close(torch.stack([s[1] for s in states]), c_ref)
+    gx_ref, = torch.autograd.grad(out_ref.sum(), x)
+    gx, = torch.autograd.grad(out.sum(), x)
+    torch.testing.assert_close(gx, gx_ref)
+
+
+def test_classifier_reads_last_step_only():
+    torch.manual_seed(7)
+    model = SequenceClassifier("lstm", 10, 8, 10)
+    tokens = torch.randint(0, 10, (4, 6))
+    logits = model(tokens)
+    assert logits.shape == (4, 10)
+    out, _ = model.rnn(tokens.t())
+    torch.testing.assert_close(logits, model.head(out[-1]))
+
+
+def test_unknown_cell_is_a_config_error():
+    from seqgraph.errors import ConfigError
+    from seqgraph.nn.models import make_cell
+
+    with pytest.raises(ConfigError, match="unknown model 'lstn'"):
+        make_cell("lstn", 3, 4)
