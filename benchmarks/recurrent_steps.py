@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from seqgraph.nn.models import SequenceClassifier
+from seqgraph.perf import keep_freed_memory
 
 
 class TorchClassifier(nn.Module):
@@ -67,6 +68,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
+    keep_freed_memory()  # as the seqgraph commands do; see seqgraph/perf.py
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     print(f"{'model':<6} {'T':>4} {'seqgraph steps/s':>17} {'torch steps/s':>14} {'ratio':>6}")

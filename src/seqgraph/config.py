@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from seqgraph.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 C = TypeVar("C")
 

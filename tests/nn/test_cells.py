@@ -126,7 +126,7 @@ def test_peephole_equals_its_equations():
     x = torch.randn(T, B, I)
     h0, c0 = torch.randn(B, H), torch.randn(B, H)
     out_ref, c_ref = peephole_reference(cell, x, h0, c0)
-    out, (h, c) = cell.scan(x, (h0, c0))
+    out, (_h, c) = cell.scan(x, (h0, c0))
     torch.testing.assert_close(out, out_ref)
     torch.testing.assert_close(c, c_ref)
     g = torch.randn_like(out)
@@ -165,7 +165,7 @@ def test_two_layer_stack_equals_torch_lstm():
     for k, cell in enumerate(stack.cells):
         copy_from(cell, ref, f"_l{k}")
     x = torch.randn(T, B, I, requires_grad=True)
-    out_ref, (h_ref, c_ref) = ref(x)
+    out_ref, (_h_ref, c_ref) = ref(x)
     out, states = stack(x)
     torch.testing.assert_close(out, out_ref)
     torch.testing.assert_close(torch.stack([s[1] for s in states]), c_ref)

@@ -46,7 +46,7 @@ def test_binary_batches_follow_the_course_layout(length):
     for row, target in zip(x.tolist(), y.tolist(), strict=True):
         n_pad = next(i for i, v in enumerate(row) if v != 0)
         assert n_pad >= 2 and all(v == 0 for v in row[:n_pad])  # left padding only
-        bits = decode_binary(row) + [target]
+        bits = [*decode_binary(row), target]
         assert all(b in (0, 1) for b in bits)
         assert bits == bits[::-1]  # a palindrome
         assert len(bits) % 2 == 0 and len(bits) // 2 <= 4 * ((length + 1) // 2)
@@ -59,7 +59,7 @@ def test_binary_left_half_decodes_into_digits_0_to_8():
     # independent property: the left half never holds 1111 (15) or 1001 (9) as a digit
     x, y = binary_palindromes(2000, 2, gen(2))  # one digit per sample
     for row, t in zip(x.tolist(), y.tolist(), strict=True):
-        bits = decode_binary(row) + [t]
+        bits = [*decode_binary(row), t]
         half = bits[: len(bits) // 2]
         value = int("".join(map(str, half)), 2)
         rev = int("".join(map(str, half[::-1])), 2)

@@ -37,7 +37,14 @@ def _tanh_(x: Tensor) -> Tensor:
 
 
 def _tanh(x: Tensor) -> Tensor:
-    return _tanh_(x.clone())
+    """tanh(x) = 2σ(2x) − 1 into a new tensor."""
+    return torch.mul(x, 2).sigmoid_().mul_(2).sub_(1)
+
+
+def _one_minus_square(x: Tensor, out: Tensor | None = None) -> Tensor:
+    """1 − x² (the derivative of tanh at its output), in one op."""
+    return torch.addcmul(torch.ones_like(x) if out is None else out.fill_(1), x, x, value=-1,
+                         out=out)
 
 
 def _project(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
@@ -103,9 +110,11 @@ class RecurrentCell(nn.Module):
         return d_seqs[0]
 
     # --- user-facing --------------------------------------------------------------------
-    def scan(self, x: Tensor, hx: State | None = None) -> tuple[Tensor, State]:
+    def scan(self, x: Tensor, hx: State | None = None, *, outputs: bool = True
+             ) -> tuple[Tensor, State]:
         """Run over a sequence: ``x (T, B, I)`` (or symbol ids ``(T, B)``, read as one-hot)
         → output ``(T, B, H)``, final state (each ``(B, H)``; zeros when ``hx`` is None).
+        With ``outputs=False`` only the final state is computed (output None).
 
         Inside the loop tensors are feature-major, ``(H, B)``: the recurrent matmuls
         ``W_hh (R, H) @ s (H, B)`` and their backward are ~1.5× faster on the CPU in that
@@ -117,8 +126,8 @@ class RecurrentCell(nn.Module):
             state = tuple(z for _ in range(self.state_size))
         else:
             state = tuple(h.t().contiguous() for h in hx)
-        out, final = scan(self, self.project(x), self.weight_hh, self.bias_hh, state)
-        return out.transpose(1, 2), tuple(h.t() for h in final)
+        out, final = scan(self, self.project(x), self.weight_hh, self.bias_hh, state, outputs=outputs)
+        return (out.transpose(1, 2) if out is not None else None), tuple(h.t() for h in final)  # type: ignore[return-value]
 
     def forward(self, input: Tensor, hx: Tensor | State | None = None) -> Tensor | State:
         """One step, torch-style: ``input (B, I)``; returns h' (or (h', c'))."""
@@ -169,15 +178,13 @@ def _lstm_gates_backward(gates: Tensor, d_gates: Tensor, dc: Tensor, c_prev: Ten
     """Given dL/dc (through c = f·c_prev + i·g), write dL/d(pre-activation) of i, f, g into
     ``d_gates (4H, B)`` — the caller has written dL/do into its o rows — and return
     dL/dc_prev through the forget path."""
-    i, f, g, o = gates.chunk(4, 0)
-    di, df, dg, do = d_gates.chunk(4, 0)
+    i, f, g, _o = gates.chunk(4, 0)
+    di, df, dg, _do = d_gates.chunk(4, 0)
     torch.mul(dc, g, out=di)
     torch.mul(dc, c_prev, out=df)
     torch.mul(dc, i, out=dg)
     deriv = torch.addcmul(gates, gates, gates, value=-1)  # σ' = s(1 − s) for i, f, o
-    deriv_g = deriv.chunk(4, 0)[2]
-    torch.mul(g, g, out=deriv_g)
-    deriv_g.neg_().add_(1)  # tanh' = 1 − g²
+    _one_minus_square(g, out=deriv.chunk(4, 0)[2])  # tanh' = 1 − g²
     d_gates.mul_(deriv)
     return dc * f
 
@@ -217,7 +224,7 @@ class LSTMCell(RecurrentCell):
         dh, dc = d_state
         o = gates.chunk(4, 0)[3]
         torch.mul(dh, tc, out=d_xs[0].chunk(4, 0)[3])
-        dc = torch.addcmul(dc, dh * o, 1 - tc * tc)
+        dc = torch.addcmul(dc, dh * o, _one_minus_square(tc))
         return [None, _lstm_gates_backward(gates, d_xs[0], dc, c_prev)]
 
 
@@ -261,7 +268,7 @@ class PeepholeLSTMCell(RecurrentCell):
         dxp = d_xs[0]
         d_ifo, d_cand = dxp[: 3 * H], dxp[3 * H :]
         di, df, do = d_ifo.chunk(3, 0)
-        dc = torch.addcmul(dc, dh * o, 1 - tc * tc)
+        dc = torch.addcmul(dc, dh * o, _one_minus_square(tc))
         torch.mul(dc, cand, out=di)
         torch.mul(dc, c_prev, out=df)
         torch.mul(dh, tc, out=do)
@@ -320,7 +327,7 @@ class GRUCell(RecurrentCell):
         dxp = d_xs[0]
         dr, dz, dn = dxp.chunk(3, 0)
         torch.mul(dh, 1 - z, out=dn)
-        dn.mul_(1 - n * n)  # through tanh
+        dn.mul_(_one_minus_square(n))  # through tanh
         torch.mul(dn, rec_n, out=dr)
         torch.mul(dh, h_prev - n, out=dz)
         dxp[: 2 * H].mul_(rz - rz * rz)

@@ -38,12 +38,16 @@ class RecurrentStack(nn.Module):
         )
         self.dropout = dropout
 
-    def forward(self, x: Tensor, hx: list[State] | None = None) -> tuple[Tensor, list[State]]:
+    def forward(self, x: Tensor, hx: list[State] | None = None, *, last_only: bool = False
+                ) -> tuple[Tensor, list[State]]:
+        """Returns the last layer's output ``(T, B, H)`` (None with ``last_only``, when only
+        the final states are wanted) and each layer's final state."""
         states: list[State] = []
+        last = len(self.cells) - 1
         for i, cell in enumerate(self.cells):
             if i > 0 and self.dropout > 0:
                 x = F.dropout(x, self.dropout, self.training)
-            x, state = cell.scan(x, None if hx is None else hx[i])
+            x, state = cell.scan(x, None if hx is None else hx[i], outputs=not (last_only and i == last))
             states.append(state)
         return x, states
 
@@ -68,5 +72,5 @@ class SequenceClassifier(nn.Module):
         self.head = nn.Linear(hidden_size, num_classes)
 
     def forward(self, tokens: Tensor) -> Tensor:
-        out, _ = self.rnn(tokens.t())  # symbol ids (T, B) are read as one-hot vectors
-        return self.head(out[-1])  # (B, c)
+        _, states = self.rnn(tokens.t(), last_only=True)  # ids (T, B) are read as one-hot
+        return self.head(states[-1][0])  # h_T (B, n) → (B, c)
