@@ -181,12 +181,13 @@ class PalindromeConfig:
 
     model: list[str] = dataclasses.field(default_factory=lambda: ["rnn", "lstm"])
     task: str = "decimal"  # decimal | binary
-    lengths: list[int] = dataclasses.field(default_factory=lambda: [5, 10, 15, 20])
+    lengths: list[int] = dataclasses.field(default_factory=lambda: [5, 10, 15, 20, 25])
     seeds: list[int] = dataclasses.field(default_factory=lambda: [42])
-    steps: int = 2000  # training steps per run (upper bound with early stopping)
+    steps: int = 2500  # training steps per run (upper bound with early stopping)
     batch_size: int = 128
     hidden: int = 128
     layers: int = 1
+    forget_bias: float = 1.0  # initial forget-gate bias of LSTM-type cells (the rest: U(±1/√n))
     optimizer: str = "rmsprop"
     lr: float = 1e-3
     max_norm: float = 10.0  # gradient-norm clipping; 0 disables
@@ -222,5 +223,40 @@ class PalindromeConfig:
         self.optimizer = self.optimizer.lower()
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
+        if self.device not in DEVICES:
+            raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
+
+
+@dataclasses.dataclass
+class NodeClassificationConfig:
+    """Semi-supervised node classification with a 2-layer GCN (Kipf & Welling)."""
+
+    toml_section = "gcn_train"
+
+    graph: str = ""  # graph file with node labels; empty: Zachary's karate club
+    label_key: str = ""  # node attribute holding the class ("club" for the karate club)
+    labeled: list[str] = dataclasses.field(default_factory=list)  # nodes whose labels are seen
+    per_class: int = 1  # without `labeled`: this many random labelled nodes per class
+    features: str = ""  # node features CSV; empty: one-hot node identity (X = I)
+    hidden: int = 16
+    epochs: int = 200
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+    dropout: float = 0.5
+    seed: int = 0
+    device: str = "auto"
+    out: str = "results/gcn_train"
+
+    def validate(self) -> None:
+        if isinstance(self.labeled, str):
+            self.labeled = [s.strip() for s in self.labeled.split(",") if s.strip()]
+        self.labeled = [str(s) for s in self.labeled]
+        for name in ("hidden", "epochs", "per_class"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ConfigError(f"lr must be positive, got {self.lr}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from seqgraph import __version__
+from seqgraph.cli import gcn
 from seqgraph.cli.palindrome import palindrome
 from seqgraph.cli.params import params
 
@@ -40,6 +41,7 @@ def _main(
 
 app.command(no_args_is_help=False)(palindrome)
 app.command()(params)
+app.add_typer(gcn.app, name="gcn")
 
 
 def main() -> None:

@@ -89,6 +89,18 @@ class RecurrentCell(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -bound, bound)
 
+    def forget_gate_rows(self) -> slice | None:
+        """Rows of ``bias`` that feed the forget gate (None: the cell has none)."""
+        return None
+
+    def init_forget_bias(self, value: float) -> None:
+        """Set the forget-gate bias (1.0 is the usual choice for learning long dependencies:
+        Gers et al. 2000, Jozefowicz et al. 2015). No-op for cells without a forget gate."""
+        rows = self.forget_gate_rows()
+        if rows is not None:
+            with torch.no_grad():
+                self.bias[rows] = value
+
     # --- the pieces the time loop calls -------------------------------------------------
     def project(self, x: Tensor) -> tuple[Tensor, ...]:
         """Input projection for all steps, feature-major: ``(T, B, I) -> ((T, G·H, B),)``."""
@@ -209,6 +221,9 @@ class LSTMCell(RecurrentCell):
     state_size = 2
     rec_adds_input = True
 
+    def forget_gate_rows(self) -> slice | None:
+        return slice(self.hidden_size, 2 * self.hidden_size)
+
     def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
         c_prev = state[1]
         gates = rec
@@ -246,6 +261,9 @@ class PeepholeLSTMCell(RecurrentCell):
     rec_gates = 3
     state_size = 2
     source_index = 1
+
+    def forget_gate_rows(self) -> slice | None:
+        return slice(self.hidden_size, 2 * self.hidden_size)
 
     def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
         H = self.hidden_size

@@ -59,17 +59,21 @@ class SequenceClassifier(nn.Module):
     Args:
         cell: cell name. num_symbols: d (one-hot input size). hidden_size: n.
         num_classes: c. num_layers: recurrent layers (1).
+        forget_bias: initial forget-gate bias of LSTM-type cells (None: plain uniform init).
 
     Shapes:
         tokens ``(B, T)`` long → logits ``(B, c)``.
     """
 
     def __init__(self, cell: str, num_symbols: int, hidden_size: int, num_classes: int,
-                 num_layers: int = 1) -> None:
+                 num_layers: int = 1, forget_bias: float | None = None) -> None:
         super().__init__()
         self.num_symbols = num_symbols
         self.rnn = RecurrentStack(cell, num_symbols, hidden_size, num_layers)
         self.head = nn.Linear(hidden_size, num_classes)
+        if forget_bias is not None:
+            for c in self.rnn.cells:
+                c.init_forget_bias(forget_bias)
 
     def forward(self, tokens: Tensor) -> Tensor:
         _, states = self.rnn(tokens.t(), last_only=True)  # ids (T, B) are read as one-hot

@@ -1,0 +1,291 @@
+"""``seqgraph gcn``: adjacency and normalisation, hops, one GCN/GAT layer, node classification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from seqgraph.cli.common import console, print_json, user_errors
+
+app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification.",
+                  no_args_is_help=True)
+
+SHOW_LIMIT = 15  # nodes: print full matrices as tables up to this size
+
+GraphArg = Annotated[Path, typer.Argument(help="Graph file: node-link JSON, adjacency-map JSON, or 'u v [w]' edge list.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="auto, node-link, adjacency or edgelist.")]
+DirectedOpt = Annotated[bool | None, typer.Option("--directed/--undirected", help="Override what the file says (default: undirected unless the file says directed).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON answer on stdout.")]
+
+
+def _load(path: Path, fmt: str, directed: bool | None) -> Any:
+    from seqgraph.tasks.graphs import load_graph
+
+    return load_graph(path, fmt, directed)
+
+
+def _fmt(v: float) -> str:
+    return "0" if v == 0 else f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def _matrix_table(title: str, mat: Any, nodes: list[str]) -> Any:
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    t.add_column("")
+    for n in nodes:
+        t.add_column(n, justify="right")
+    dense = mat.toarray()
+    for i, n in enumerate(nodes):
+        t.add_row(n, *(_fmt(v) for v in dense[i]))
+    return t
+
+
+@app.command()
+def adjacency(
+    graph: GraphArg,
+    out: Annotated[Path | None, typer.Option(help="Folder for A.csv, A_tilde.csv, A_hat.csv.")] = None,
+    self_loops: Annotated[bool, typer.Option("--self-loops/--no-self-loops", help="Add I (Ã = A + I).")] = True,
+    variant: Annotated[str, typer.Option(help="sym: D̃^-1/2 Ã D̃^-1/2; rw: D̃^-1 Ã (random walk).")] = "sym",
+    fmt: FormatOpt = "auto",
+    directed: DirectedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A, Ã = A + I and Â = D̃^-1/2 Ã D̃^-1/2 of a graph (rows of Â receive messages)."""
+    from seqgraph.analysis.hops import DENSE_LIMIT, gcn_matrices, save_matrices
+
+    with user_errors():
+        g = _load(graph, fmt, directed)
+        m = gcn_matrices(g, self_loops=self_loops, variant=variant)
+        saved = save_matrices(m, g.nodes, str(out)) if out is not None else None
+    if as_json:
+        def enc(mat: Any) -> Any:
+            if g.num_nodes <= DENSE_LIMIT:
+                return mat.toarray().tolist()
+            coo = mat.tocoo()
+            return [[g.nodes[r], g.nodes[c], float(v)] for r, c, v in zip(coo.row, coo.col, coo.data, strict=True)]
+
+        print_json({"nodes": g.nodes, "directed": g.directed, "variant": variant, "self_loops": self_loops,
+                    "format": "dense" if g.num_nodes <= DENSE_LIMIT else "sparse [row, col, value]",
+                    "degree": m.degree.tolist(), "A": enc(m.A), "A_tilde": enc(m.A_tilde), "A_hat": enc(m.A_hat)})
+        return
+    con = console()
+    kind = "directed" if g.directed else "undirected"
+    con.print(f"{g.num_nodes:,} nodes, {g.num_edges:,} edges ({kind}); Â: {'D̃^-1/2 Ã D̃^-1/2' if variant == 'sym' else 'D̃^-1 Ã'}"
+              f"{'' if self_loops else ', no self-loops'}")
+    if g.num_nodes <= SHOW_LIMIT:
+        con.print(_matrix_table("A", m.A, g.nodes))
+        if self_loops:
+            con.print(_matrix_table("Ã = A + I", m.A_tilde, g.nodes))
+        con.print("degrees D̃: " + ", ".join(f"{n}={_fmt(d)}" for n, d in zip(g.nodes, m.degree, strict=True)))
+        con.print(_matrix_table("Â" + (" (row v: what v receives)" if g.directed else ""), m.A_hat, g.nodes))
+    else:
+        d = m.degree
+        con.print(f"degree D̃: min {d.min():g}, mean {d.mean():.3g}, max {d.max():g}; "
+                  f"Â has {m.A_hat.nnz:,} non-zeros" + ("" if out else " — use --out DIR to write the matrices"))
+    if saved:
+        kind_, files = saved
+        note = "labelled square matrices" if kind_ == "dense" else f"sparse row,col,value lists (over {DENSE_LIMIT:,} nodes)"
+        con.print(f"wrote {', '.join(files)} ({note})")
+
+
+@app.command()
+def hops(
+    graph: GraphArg,
+    source: Annotated[str | None, typer.Option(help="Node whose information travels.")] = None,
+    target: Annotated[str | None, typer.Option(help="Node that should hear it (needs --source).")] = None,
+    out: Annotated[Path | None, typer.Option(help="CSV of hops (per node, or the all-pairs matrix).")] = None,
+    fmt: FormatOpt = "auto",
+    directed: DirectedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """How many GCN layers (message-passing updates) information needs to travel between nodes."""
+    import numpy as np
+
+    from seqgraph.analysis.hops import all_pairs, hops_from
+    from seqgraph.cli.common import fail
+    from seqgraph.results import write_csv
+
+    with user_errors():
+        if target is not None and source is None:
+            raise fail("--target needs --source")
+        g = _load(graph, fmt, directed)
+        con = console()
+        if source is not None:
+            h = hops_from(g, source)
+            if target is not None:
+                k = int(h[g.index(target)])
+                hops_ = None if k < 0 else k
+                if as_json:
+                    print_json({"source": str(source), "target": str(target), "hops": hops_})
+                elif hops_ is None:
+                    con.print(f"{source} → {target}: unreachable — no number of GCN layers lets {target} hear {source}")
+                else:
+                    con.print(f"{source} → {target}: {hops_} hop{'s' if hops_ != 1 else ''} — "
+                              f"{target} first hears {source} after {hops_} GCN layer{'s' if hops_ != 1 else ''}")
+                return
+            if out is not None:
+                write_csv(out, ["node", "hops"], ({"node": n, "hops": int(v) if v >= 0 else None}
+                                                  for n, v in zip(g.nodes, h, strict=True)))
+            if as_json:
+                print_json({"source": str(source), "hops": {n: (int(v) if v >= 0 else None)
+                                                            for n, v in zip(g.nodes, h, strict=True)}})
+                return
+            reach = h[h >= 0]
+            con.print(f"from {source}: reaches {len(reach):,} of {g.num_nodes:,} nodes; farthest {reach.max()} hops")
+            if g.num_nodes <= 50:
+                from rich.table import Table
+
+                t = Table(title=f"hops from {source}", title_justify="left")
+                t.add_column("node")
+                t.add_column("hops", justify="right")
+                for n, v in zip(g.nodes, h, strict=True):
+                    t.add_row(n, str(v) if v >= 0 else "unreachable")
+                con.print(t)
+            else:
+                counts = np.bincount(reach)
+                con.print("nodes at each distance: " + ", ".join(f"{k}: {c:,}" for k, c in enumerate(counts)))
+            return
+        ap = all_pairs(g)
+        if out is not None:
+            import pandas as pd
+
+            from seqgraph.config import atomic_write_bytes
+
+            atomic_write_bytes(out, pd.DataFrame(ap.hops, index=g.nodes, columns=g.nodes).to_csv().encode())
+    rf = ap.receptive_field
+    if as_json:
+        print_json({"nodes": g.nodes, "hops": [[(int(v) if v >= 0 else None) for v in row] for row in ap.hops],
+                    "diameter": ap.diameter, "unreachable_pairs": ap.unreachable_pairs,
+                    "receptive_field": {str(k): dict(zip(g.nodes, map(int, rf[k]), strict=True)) for k in range(len(rf))}})
+        return
+    from rich.table import Table
+
+    if g.num_nodes <= SHOW_LIMIT:
+        t = Table(title="hops[s → t] (row s: source, column t: target)", title_justify="left")
+        t.add_column("")
+        for n in g.nodes:
+            t.add_column(n, justify="right")
+        for n, row in zip(g.nodes, ap.hops, strict=True):
+            t.add_row(n, *(str(v) if v >= 0 else "∞" for v in row))
+        con.print(t)
+    con.print(f"diameter: {ap.diameter if ap.diameter is not None else '—'} (longest shortest path); "
+              f"unreachable ordered pairs: {ap.unreachable_pairs:,}")
+    con.print("receptive field: how many nodes a node hears from after k layers (itself included)")
+    t = Table()
+    for col in ("k", "min", "mean", "max"):
+        t.add_column(col, justify="right")
+    for k in range(len(rf)):
+        t.add_row(str(k), str(rf[k].min()), f"{rf[k].mean():.2f}", str(rf[k].max()))
+    con.print(t)
+
+
+@app.command()
+def layer(
+    graph: GraphArg,
+    features: Annotated[Path | None, typer.Option(help="CSV: node id, then features. Default: one-hot identity (X = I).")] = None,
+    out: Annotated[Path | None, typer.Option(help="CSV for H' (node id, then features).")] = None,
+    out_dim: Annotated[int, typer.Option(help="Output features (with a seeded Glorot W).")] = 2,
+    weights: Annotated[Path | None, typer.Option(help="CSV of W (F_in rows × F_out columns, no header) instead of a seeded one.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for W (and a).")] = 0,
+    activation: Annotated[str, typer.Option(help="relu, tanh or none.")] = "relu",
+    gat: Annotated[bool, typer.Option("--gat", help="A graph attention layer instead: prints α_ij per edge.")] = False,
+    fmt: FormatOpt = "auto",
+    directed: DirectedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One GCN layer H' = σ(Â H W) on a graph (or a GAT layer with its attention coefficients)."""
+    from seqgraph.analysis.hops import gcn_layer_forward
+
+    with user_errors():
+        g = _load(graph, fmt, directed)
+        res = gcn_layer_forward(g, features=features, out_dim=out_dim, weights=weights, seed=seed,
+                                activation=activation, gat=gat)
+        if out is not None:
+            from seqgraph.results import write_csv
+
+            cols = [f"h{k}" for k in range(res.H.shape[1])]
+            write_csv(out, ["node", *cols], ({"node": n, **dict(zip(cols, map(float, row), strict=True))}
+                                             for n, row in zip(g.nodes, res.H, strict=True)))
+    if as_json:
+        data: dict[str, Any] = {"nodes": g.nodes, "H": res.H.tolist(), "W": res.W.tolist()}
+        if res.attention is not None:
+            data["attention"] = res.attention
+        print_json(data)
+        return
+    from rich.table import Table
+
+    con = console()
+    kind = "GAT" if gat else "GCN"
+    con.print(f"{kind} layer: {res.W.shape[0]} → {res.W.shape[1]} features, activation {activation}, "
+              f"W {'from ' + str(weights) if weights else f'Glorot, seed {seed}'}")
+    if g.num_nodes <= 50:
+        t = Table(title="H'", title_justify="left")
+        t.add_column("node")
+        for k in range(res.H.shape[1]):
+            t.add_column(f"h{k}", justify="right")
+        for n, row in zip(g.nodes, res.H, strict=True):
+            t.add_row(n, *(f"{v:.4f}" for v in row))
+        con.print(t)
+    if res.attention is not None and len(res.attention) <= 200:
+        con.print("attention α_ij: node i attends to j (each i's row sums to 1)")
+        t = Table()
+        for col in ("i", "j", "α_ij"):
+            t.add_column(col, justify="right" if col == "α_ij" else "left")
+        for a in res.attention:
+            t.add_row(a["i"], a["j"], f"{a['alpha']:.4f}")
+        con.print(t)
+    if out is not None:
+        con.print(f"wrote {out}")
+
+
+@app.command()
+def train(
+    graph: Annotated[Path | None, typer.Argument(help="Graph file with node labels (node-link JSON). Default: Zachary's karate club.")] = None,
+    label_key: Annotated[str | None, typer.Option(help="Node attribute with the class. [default: club for the karate club, else label]")] = None,
+    labeled: Annotated[str | None, typer.Option(help="Comma list of nodes whose labels are seen. [default: 0,33 on the karate club]")] = None,
+    per_class: Annotated[int | None, typer.Option(help="Without --labeled: random labelled nodes per class. [default: 1]")] = None,
+    features: Annotated[str | None, typer.Option(help="Node features CSV. [default: identity]")] = None,
+    hidden: Annotated[int | None, typer.Option(help="Hidden units. [default: 16]")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs. [default: 200]")] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate. [default: 0.01]")] = None,
+    weight_decay: Annotated[float | None, typer.Option(help="[default: 5e-4]")] = None,
+    dropout: Annotated[float | None, typer.Option(help="[default: 0.5]")] = None,
+    seed: Annotated[int | None, typer.Option(help="[default: 0]")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options.")] = None,
+    out: Annotated[str | None, typer.Option(help="Folder for log.csv, predictions.csv, config.toml. [default: results/gcn_train]")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Semi-supervised node classification with a 2-layer GCN; accuracy on the unlabelled nodes."""
+    from seqgraph.config import NodeClassificationConfig, resolve
+
+    with user_errors():
+        cfg = resolve(NodeClassificationConfig, config, graph=str(graph) if graph else None, label_key=label_key,
+                      labeled=labeled, per_class=per_class, features=features, hidden=hidden, epochs=epochs,
+                      lr=lr, weight_decay=weight_decay, dropout=dropout, seed=seed, device=device, out=out)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        from seqgraph.train.node_classification import train_node_classifier
+
+        with Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                      console=console(stderr=True), transient=as_json) as progress:
+            task = progress.add_task("", total=cfg.epochs, info="")
+
+            def on_epoch(row: dict[str, Any]) -> None:
+                progress.update(task, completed=row["epoch"],
+                                info=f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
+                                     f"unlabelled {row['test_accuracy']:.3f}")
+
+            res = train_node_classifier(cfg, on_epoch)
+    if as_json:
+        print_json({"graph": res.graph, "classes": res.classes, "labeled": res.labeled,
+                    "test_accuracy": res.test_accuracy, "predictions": res.predictions})
+        return
+    con = console()
+    con.print(f"{res.graph}: classes {', '.join(res.classes)}; labelled nodes: {', '.join(res.labeled)}")
+    con.print(f"accuracy on the {sum(1 for p in res.predictions if p['true'] and not p['labeled'])} unlabelled nodes: "
+              f"[bold]{res.test_accuracy:.3f}[/bold]")
+    con.print(f"results: {Path(cfg.out) / 'log.csv'}, {Path(cfg.out) / 'predictions.csv'}")

@@ -1,0 +1,138 @@
+"""Graph layers on a sparse propagation matrix."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+
+def sparse_propagation(A_hat: object, dtype: torch.dtype = torch.float32,
+                       device: torch.device | str = "cpu") -> Tensor:
+    """A scipy sparse matrix as a torch sparse CSR tensor."""
+    import scipy.sparse as sp
+
+    m = sp.csr_array(A_hat)
+    return torch.sparse_csr_tensor(
+        torch.from_numpy(m.indptr.astype("int64")), torch.from_numpy(m.indices.astype("int64")),
+        torch.from_numpy(m.data).to(dtype), size=m.shape, device=device,
+    )
+
+
+class GCNLayer(nn.Module):
+    r"""The graph convolution of Kipf & Welling, `Semi-Supervised Classification with Graph
+    Convolutional Networks <https://arxiv.org/abs/1609.02907>`_:
+
+    .. math::
+        H' = \sigma\left(\hat A H W + b\right), \qquad
+        \hat A = \tilde D^{-1/2} (A + I) \tilde D^{-1/2}
+
+    Args:
+        in_features: F_in. out_features: F_out. bias: add b (True).
+        activation: ``relu``, ``tanh`` or ``none`` (``relu``).
+
+    Shapes:
+        x ``(N, F_in)``, A_hat ``(N, N)`` (sparse or dense; rows receive) → ``(N, F_out)``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 activation: str = "relu") -> None:
+        super().__init__()
+        if activation not in ("relu", "tanh", "none"):
+            raise ValueError(f"unknown activation {activation!r}")
+        self.weight = nn.Parameter(torch.empty(in_features, out_features))
+        self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
+        self.activation = activation
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_uniform_(self.weight)  # Glorot, as the paper
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def forward(self, x: Tensor, A_hat: Tensor) -> Tensor:
+        h = A_hat @ (x @ self.weight)  # multiply by W first: F_out ≤ F_in is cheaper
+        if self.bias is not None:
+            h = h + self.bias
+        if self.activation == "relu":
+            return F.relu(h)
+        if self.activation == "tanh":
+            return torch.tanh(h)
+        return h
+
+
+class GATLayer(nn.Module):
+    r"""One graph attention head, `Veličković et al. <https://arxiv.org/abs/1710.10903>`_:
+
+    .. math::
+        e_{ij} = \mathrm{LeakyReLU}\left(a^\top [W h_i \,\|\, W h_j]\right), \quad
+        \alpha_{ij} = \mathrm{softmax}_{j \in \mathcal N(i) \cup \{i\}}(e_{ij}), \quad
+        h_i' = \sigma\Big(\sum_j \alpha_{ij} W h_j\Big)
+
+    Args:
+        in_features: F_in. out_features: F_out. negative_slope: LeakyReLU slope (0.2).
+        activation: ``elu``, ``relu`` or ``none`` (``elu``).
+
+    Shapes:
+        x ``(N, F_in)``; edges ``(2, E)`` as (receiver i, sender j), self-loops included →
+        output ``(N, F_out)`` and α ``(E,)``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, negative_slope: float = 0.2,
+                 activation: str = "elu") -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(in_features, out_features))
+        self.att_dst = nn.Parameter(torch.empty(out_features))  # a's half for h_i
+        self.att_src = nn.Parameter(torch.empty(out_features))  # a's half for h_j
+        self.negative_slope = negative_slope
+        self.activation = activation
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_uniform_(self.weight)
+        bound = math.sqrt(6.0 / (self.weight.shape[1] + 1))
+        nn.init.uniform_(self.att_dst, -bound, bound)
+        nn.init.uniform_(self.att_src, -bound, bound)
+
+    def forward(self, x: Tensor, edges: Tensor) -> tuple[Tensor, Tensor]:
+        i, j = edges[0], edges[1]
+        wh = x @ self.weight  # (N, F_out)
+        e = F.leaky_relu((wh @ self.att_dst)[i] + (wh @ self.att_src)[j], self.negative_slope)  # (E,)
+        alpha = segment_softmax(e, i, x.shape[0])
+        out = torch.zeros_like(wh).index_add_(0, i, alpha.unsqueeze(1) * wh[j])
+        if self.activation == "elu":
+            out = F.elu(out)
+        elif self.activation == "relu":
+            out = F.relu(out)
+        return out, alpha
+
+
+def segment_softmax(scores: Tensor, groups: Tensor, num_groups: int) -> Tensor:
+    """Softmax of ``scores (E,)`` within each group (``groups (E,)`` in [0, num_groups))."""
+    top = torch.full((num_groups,), -math.inf, dtype=scores.dtype, device=scores.device)
+    top = top.scatter_reduce(0, groups, scores, reduce="amax", include_self=True)
+    ex = torch.exp(scores - top[groups])
+    total = torch.zeros(num_groups, dtype=scores.dtype, device=scores.device).index_add_(0, groups, ex)
+    return ex / total[groups]
+
+
+class GCN(nn.Module):
+    """Two GCN layers for node classification: ``Â relu(Â X W0) W1`` → logits.
+
+    Args:
+        in_features, hidden, num_classes; dropout on the input of each layer (0.5).
+    """
+
+    def __init__(self, in_features: int, hidden: int, num_classes: int, dropout: float = 0.5) -> None:
+        super().__init__()
+        self.conv1 = GCNLayer(in_features, hidden, activation="relu")
+        self.conv2 = GCNLayer(hidden, num_classes, activation="none")
+        self.dropout = dropout
+
+    def forward(self, x: Tensor, A_hat: Tensor) -> Tensor:
+        x = F.dropout(x, self.dropout, self.training)
+        h = self.conv1(x, A_hat)
+        h = F.dropout(h, self.dropout, self.training)
+        return self.conv2(h, A_hat)
