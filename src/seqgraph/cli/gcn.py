@@ -272,10 +272,12 @@ def train(
 
         with Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                       console=console(stderr=True), transient=as_json) as progress:
-            task = progress.add_task("", total=cfg.epochs, info="")
+            tasks: list[Any] = []  # added at the first epoch: errors before it print alone
 
             def on_epoch(row: dict[str, Any]) -> None:
-                progress.update(task, completed=row["epoch"],
+                if not tasks:
+                    tasks.append(progress.add_task("", total=cfg.epochs, info=""))
+                progress.update(tasks[0], completed=row["epoch"],
                                 info=f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
                                      f"unlabelled {row['test_accuracy']:.3f}")
 

@@ -11,14 +11,16 @@ from torch.nn import functional as F
 
 def sparse_propagation(A_hat: object, dtype: torch.dtype = torch.float32,
                        device: torch.device | str = "cpu") -> Tensor:
-    """A scipy sparse matrix as a torch sparse CSR tensor."""
+    """A scipy sparse matrix as a (coalesced) torch sparse COO tensor."""
+    import numpy as np
     import scipy.sparse as sp
 
-    m = sp.csr_array(A_hat)
-    return torch.sparse_csr_tensor(
-        torch.from_numpy(m.indptr.astype("int64")), torch.from_numpy(m.indices.astype("int64")),
-        torch.from_numpy(m.data).to(dtype), size=m.shape, device=device,
-    )
+    csr = sp.csr_array(A_hat)
+    csr.sum_duplicates()  # canonical: sorted, unique → the COO below is coalesced
+    m = csr.tocoo()
+    idx = torch.from_numpy(np.stack([m.row, m.col]).astype("int64"))
+    return torch.sparse_coo_tensor(idx, torch.from_numpy(m.data).to(dtype), size=m.shape, device=device,
+                                   is_coalesced=True, check_invariants=False)
 
 
 class GCNLayer(nn.Module):

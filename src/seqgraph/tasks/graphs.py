@@ -43,6 +43,7 @@ class Graph:
     directed: bool = False
     node_attrs: dict[str, list[Any]] = field(default_factory=dict)  # e.g. labels, per node
     _index: dict[str, int] | None = None
+    _adjacency: tuple[bool, Any] | None = field(default=None, repr=False)
 
     @property
     def num_nodes(self) -> int:
@@ -64,9 +65,11 @@ class Graph:
 
     def adjacency(self) -> Any:
         """A as a scipy CSR array, ``A[u, v] = w`` for each edge u → v (symmetric when
-        undirected)."""
+        undirected). Built once and cached; treat it as read-only."""
         import scipy.sparse as sp
 
+        if self._adjacency is not None and self._adjacency[0] == self.directed:
+            return self._adjacency[1]
         n = self.num_nodes
         if self.directed:
             rows, cols, vals = self.src, self.dst, self.weight
@@ -75,7 +78,10 @@ class Graph:
             rows = np.concatenate([self.src, self.dst[off]])
             cols = np.concatenate([self.dst, self.src[off]])
             vals = np.concatenate([self.weight, self.weight[off]])
-        return sp.csr_array((vals, (rows, cols)), shape=(n, n))
+        A = sp.csr_array((vals, (rows, cols)), shape=(n, n))
+        A.sum_duplicates()
+        self._adjacency = (self.directed, A)
+        return A
 
 
 def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None) -> Graph:

@@ -1,0 +1,213 @@
+import json
+from collections import deque
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seqgraph.analysis.hops import all_pairs, gcn_layer_forward, gcn_matrices, hops_between, hops_from, save_matrices
+from seqgraph.errors import GraphError
+from seqgraph.tasks.graphs import Graph, load_graph
+
+COURSE = "examples/graphs/course_2020.json"
+
+
+def dense_hat(A, self_loops=True):
+    """The textbook formula, by hand, with dense numpy."""
+    At = A + np.eye(len(A)) if self_loops else A.copy()
+    d = At.sum(1)
+    Dm = np.diag([x ** -0.5 if x > 0 else 0.0 for x in d])
+    return At, Dm @ At @ Dm
+
+
+def pyg_gcn_norm(src, dst, w, n):
+    """PyG's gcn_norm written out: add remaining self-loops, in-degree, norm = d[row] w d[col];
+    output row = target (col index)."""
+    has = set(int(s) for s, t in zip(src, dst, strict=True) if s == t)
+    src = list(src) + [i for i in range(n) if i not in has]
+    dst = list(dst) + [i for i in range(n) if i not in has]
+    w = list(w) + [1.0] * (len(src) - len(w))
+    deg = np.zeros(n)
+    for t, x in zip(dst, w, strict=True):
+        deg[t] += x
+    dis = np.where(deg > 0, deg ** -0.5, 0)
+    P = np.zeros((n, n))
+    for s, t, x in zip(src, dst, w, strict=True):
+        P[t, s] += dis[s] * x * dis[t]
+    return P
+
+
+def test_course_graph_matrices_by_hand():
+    g = load_graph(COURSE)
+    m = gcn_matrices(g)
+    A = m.A.toarray()
+    At, Ah = dense_hat(A)
+    np.testing.assert_allclose(m.A_tilde.toarray(), At)
+    np.testing.assert_allclose(m.A_hat.toarray(), Ah)
+    # known numbers: deg(A)=4, deg(E)=2 → Â[A, E] = 1/sqrt(8)
+    i, j = g.index("A"), g.index("E")
+    assert m.A_hat.toarray()[i, j] == pytest.approx(1 / np.sqrt(8))
+    assert m.A_hat.toarray()[g.index("C"), g.index("C")] == pytest.approx(0.5)
+    assert list(m.degree) == [4, 3, 2, 4, 2, 3]
+
+
+def test_random_walk_variant_rows_sum_to_one():
+    g = load_graph(COURSE)
+    m = gcn_matrices(g, variant="rw")
+    np.testing.assert_allclose(m.A_hat.toarray().sum(1), 1.0)
+
+
+def graph(n, edges, directed=False, w=None):
+    src = np.array([a for a, _ in edges], np.int64)
+    dst = np.array([b for _, b in edges], np.int64)
+    return Graph([str(i) for i in range(n)], src, dst, np.ones(len(edges)) if w is None else np.array(w, float), directed)
+
+
+def test_directed_weighted_selfloop_isolated_match_pyg():
+    edges = [(0, 1), (1, 2), (2, 2), (3, 1)]
+    g = graph(5, edges, directed=True, w=[2.0, 0.5, 3.0, 1.0])  # node 4 isolated; 2 has a loop of weight 3
+    m = gcn_matrices(g)
+    np.testing.assert_allclose(m.A_hat.toarray(), pyg_gcn_norm(g.src, g.dst, g.weight, 5))
+    assert m.A_tilde.toarray()[2, 2] == 3.0  # existing self-loop kept
+    assert m.A_hat.toarray()[4, 4] == 1.0  # isolated node: only itself
+
+
+def test_no_self_loops_isolated_node_gets_zero_row():
+    g = graph(3, [(0, 1)])
+    m = gcn_matrices(g, self_loops=False)
+    _, Ah = dense_hat(m.A.toarray(), self_loops=False)
+    np.testing.assert_allclose(m.A_hat.toarray(), Ah)
+    assert (m.A_hat.toarray()[2] == 0).all()
+
+
+def test_negative_degree_is_an_error():
+    g = graph(2, [(0, 1)], w=[-5.0])
+    with pytest.raises(GraphError, match="non-negative degrees"):
+        gcn_matrices(g)
+
+
+def bfs(n, edges, directed, s):
+    adj = [[] for _ in range(n)]
+    for a, b in edges:
+        adj[a].append(b)
+        if not directed:
+            adj[b].append(a)
+    dist = [-1] * n
+    dist[s] = 0
+    q = deque([s])
+    while q:
+        u = q.popleft()
+        for v in adj[u]:
+            if dist[v] < 0:
+                dist[v] = dist[u] + 1
+                q.append(v)
+    return dist
+
+
+@st.composite
+def random_graphs(draw):
+    n = draw(st.integers(1, 25))
+    m = draw(st.integers(0, 60))
+    edges = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=m, max_size=m))
+    return n, edges, draw(st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_graphs())
+def test_hops_equal_plain_bfs(case):
+    n, edges, directed = case
+    g = graph(n, edges, directed)
+    from seqgraph.tasks.graphs import _dedupe
+
+    g = _dedupe(g)
+    ap = all_pairs(g)
+    for s in range(n):
+        expected = bfs(n, edges, directed, s)
+        assert hops_from(g, str(s)).tolist() == expected
+        assert ap.hops[s].tolist() == expected
+    # receptive field after k layers = number of sources within k hops
+    for k in range(len(ap.receptive_field)):
+        for t in range(n):
+            assert ap.receptive_field[k, t] == sum(1 for s in range(n) if 0 <= ap.hops[s, t] <= k)
+
+
+def test_course_hops_c_to_e_and_summary():
+    g = load_graph(COURSE)
+    assert hops_between(g, "C", "E") == 4
+    ap = all_pairs(g)
+    assert ap.diameter == 4 and ap.unreachable_pairs == 0
+    assert ap.receptive_field[-1].tolist() == [6] * 6
+
+
+def test_unreachable_and_all_pairs_limit():
+    g = graph(3, [(0, 1)], directed=True)
+    assert hops_between(g, "1", "0") is None
+    assert all_pairs(g).unreachable_pairs == 5  # 6 ordered pairs, only 0 → 1 connects
+    with pytest.raises(GraphError, match="give --source"):
+        all_pairs(graph(10, [(0, 1)]), limit=5)
+
+
+def test_gcn_layer_equals_dense_formula(tmp_path):
+    g = load_graph(COURSE)
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    feats = tmp_path / "x.csv"
+    feats.write_text("node,a,b,c\n" + "\n".join(f"{n}," + ",".join(repr(float(v)) for v in row) for n, row in zip(g.nodes, X, strict=True)))
+    W = np.random.default_rng(1).normal(size=(3, 2))
+    wf = tmp_path / "w.csv"
+    np.savetxt(wf, W, delimiter=",")
+    res = gcn_layer_forward(g, features=feats, weights=wf, activation="tanh")
+    _, Ah = dense_hat(gcn_matrices(g).A.toarray())
+    np.testing.assert_allclose(res.H, np.tanh(Ah @ X @ W), rtol=1e-12)
+    seeded = gcn_layer_forward(g, out_dim=3, seed=5)
+    again = gcn_layer_forward(g, out_dim=3, seed=5)
+    np.testing.assert_array_equal(seeded.H, again.H)
+    np.testing.assert_allclose(seeded.H, np.maximum(Ah @ np.eye(6) @ seeded.W, 0), rtol=1e-12)
+
+
+def test_gat_attention_is_a_masked_softmax():
+    g = load_graph(COURSE)
+    res = gcn_layer_forward(g, out_dim=2, seed=3, gat=True, activation="none")
+    import torch
+
+    from seqgraph.nn.gcn import GATLayer
+
+    torch.manual_seed(3)
+    head = GATLayer(6, 2).double()  # same seed → same parameters
+    Wh = np.eye(6) @ head.weight.detach().numpy()
+    a_dst, a_src = head.att_dst.detach().numpy(), head.att_src.detach().numpy()
+    At = gcn_matrices(g).A_tilde.toarray()
+    e = (Wh @ a_dst)[:, None] + (Wh @ a_src)[None, :]
+    e = np.where(e > 0, e, 0.2 * e)
+    e = np.where(At > 0, e, -np.inf)
+    alpha = np.exp(e - e.max(1, keepdims=True))
+    alpha /= alpha.sum(1, keepdims=True)
+    for item in res.attention:
+        assert item["alpha"] == pytest.approx(alpha[g.index(item["i"]), g.index(item["j"])])
+    np.testing.assert_allclose(res.H, alpha @ Wh, rtol=1e-10)
+
+
+def test_save_matrices_dense_and_sparse(tmp_path):
+    g = load_graph(COURSE)
+    m = gcn_matrices(g)
+    kind, files = save_matrices(m, g.nodes, str(tmp_path / "d"))
+    assert kind == "dense"
+    import pandas as pd
+
+    df = pd.read_csv(tmp_path / "d" / "A_hat.csv", index_col=0)
+    assert list(df.columns) == g.nodes and list(df.index) == g.nodes
+    np.testing.assert_array_equal(df.to_numpy(), m.A_hat.toarray())  # full precision round-trip
+    kind, files = save_matrices(m, g.nodes, str(tmp_path / "s"), dense_limit=3)
+    sp = pd.read_csv(tmp_path / "s" / "A_hat.csv")
+    assert kind == "sparse" and list(sp.columns) == ["row", "col", "value"] and len(sp) == m.A_hat.nnz
+
+
+def test_layer_errors(tmp_path):
+    g = load_graph(COURSE)
+    with pytest.raises(GraphError, match="unknown activation"):
+        gcn_layer_forward(g, activation="gelu")
+    wf = tmp_path / "w.csv"
+    wf.write_text("1,2\n3,4\n")
+    with pytest.raises(GraphError, match="has 2 rows"):
+        gcn_layer_forward(g, weights=wf)
+    json.dumps({})
