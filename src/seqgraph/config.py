@@ -260,3 +260,71 @@ class NodeClassificationConfig:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
+
+
+CHAR_CELLS = ("lstm", "peep", "gru", "rnn", "torch")
+
+
+@dataclasses.dataclass
+class CharLMConfig:
+    """A character-level language model (defaults as the course: 2 × 128 LSTM, seq 30, batch 64)."""
+
+    toml_section = "train"
+    not_in_toml = ("resume",)
+
+    text: str = ""  # UTF-8 training text; empty: the built-in King James Bible
+    cell: str = "lstm"  # lstm | peep | gru | rnn (seqgraph's cells) | torch (nn.LSTM)
+    layers: int = 2
+    hidden: int = 128
+    seq_length: int = 30
+    batch_size: int = 64
+    steps: int = 5000
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    lr_decay: float = 0.96  # multiply the learning rate by this ...
+    lr_step: int = 5000  # ... every this many steps
+    max_norm: float = 5.0  # gradient-norm clipping; 0 disables
+    dropout: float = 0.0
+    forget_bias: float = 1.0  # initial forget-gate bias of seqgraph's LSTM-type cells
+    val_fraction: float = 0.05  # the last part of the text, held out
+    eval_every: int = 250  # steps between validation passes
+    eval_batches: int = 20  # validation windows per pass: eval_batches × batch_size
+    sample_every: int = 1000  # steps between sample snapshots (0: never)
+    sample_length: int = 60
+    seed: int = 0
+    device: str = "auto"
+    out: str = "results/charlm"
+    ckpt: str = ""  # last checkpoint path; empty: <out>/last.pt (best: <out>/best.pt)
+    resume: bool = False
+
+    def validate(self) -> None:
+        self.cell = self.cell.lower()
+        if self.cell not in CHAR_CELLS:
+            raise ConfigError(f"unknown cell {self.cell!r} (choose from {', '.join(CHAR_CELLS)})")
+        for name in ("layers", "hidden", "seq_length", "batch_size", "steps", "lr_step", "eval_every",
+                     "eval_batches", "sample_length"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        if self.sample_every < 0:
+            raise ConfigError(f"sample-every must be ≥ 0, got {self.sample_every}")
+        if self.lr <= 0 or not 0 < self.lr_decay <= 1:
+            raise ConfigError("lr must be positive and lr-decay in (0, 1]")
+        if self.max_norm < 0:
+            raise ConfigError(f"max-norm must be ≥ 0, got {self.max_norm}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0 < self.val_fraction < 0.5:
+            raise ConfigError(f"val-fraction must be in (0, 0.5), got {self.val_fraction}")
+        self.optimizer = self.optimizer.lower()
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
+        if self.device not in DEVICES:
+            raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
+
+    @property
+    def ckpt_path(self) -> Path:
+        return Path(self.ckpt) if self.ckpt else Path(self.out) / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.ckpt_path.with_name("best.pt")

@@ -197,7 +197,7 @@ def test_save_matrices_dense_and_sparse(tmp_path):
     df = pd.read_csv(tmp_path / "d" / "A_hat.csv", index_col=0)
     assert list(df.columns) == g.nodes and list(df.index) == g.nodes
     np.testing.assert_array_equal(df.to_numpy(), m.A_hat.toarray())  # full precision round-trip
-    kind, files = save_matrices(m, g.nodes, str(tmp_path / "s"), dense_limit=3)
+    kind, _files = save_matrices(m, g.nodes, str(tmp_path / "s"), dense_limit=3)
     sp = pd.read_csv(tmp_path / "s" / "A_hat.csv")
     assert kind == "sparse" and list(sp.columns) == ["row", "col", "value"] and len(sp) == m.A_hat.nnz
 

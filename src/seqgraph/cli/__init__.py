@@ -13,6 +13,7 @@ from seqgraph import __version__
 from seqgraph.cli import gcn
 from seqgraph.cli.palindrome import palindrome
 from seqgraph.cli.params import params
+from seqgraph.cli.text import evaluate, sample, train
 
 app = typer.Typer(
     name="seqgraph",
@@ -41,6 +42,9 @@ def _main(
 
 app.command(no_args_is_help=False)(palindrome)
 app.command()(params)
+app.command()(train)
+app.command()(sample)
+app.command()(evaluate)
 app.add_typer(gcn.app, name="gcn")
 
 

@@ -251,7 +251,7 @@ def _dedupe(g: Graph) -> Graph:
         a, b = np.minimum(g.src, g.dst), np.maximum(g.src, g.dst)
     key = a * g.num_nodes + b
     # index of the last occurrence of each key, kept in order of first occurrence
-    rev_unique, rev_idx = np.unique(key[::-1], return_index=True)
+    _rev_unique, rev_idx = np.unique(key[::-1], return_index=True)
     last = len(key) - 1 - rev_idx
     if len(last) == len(key):
         return g

@@ -52,11 +52,14 @@ class Trainer:
         model: the network. optimizer: its optimizer.
         max_norm: clip the global gradient norm to this (0: no clipping).
         scheduler: optional LR scheduler, stepped after every optimizer step.
+        forward: how to get logits from a batch (default: ``model(x)``).
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, *, max_norm: float = 0.0,
-                 scheduler: torch.optim.lr_scheduler.LRScheduler | None = None) -> None:
+                 scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+                 forward: Callable[[Tensor], Tensor] | None = None) -> None:
         self.model = model
+        self.forward = forward or model
         self.optimizer = optimizer
         self.max_norm = max_norm
         self.scheduler = scheduler
@@ -65,7 +68,7 @@ class Trainer:
     def step(self, x: Tensor, y: Tensor) -> tuple[float, float]:
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        logits = self.model(x)
+        logits = self.forward(x)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         loss.backward()
         if self.max_norm > 0:

@@ -1,0 +1,142 @@
+"""A character-level language model and how to sample from it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from seqgraph.errors import ConfigError
+from seqgraph.nn.models import RecurrentStack
+
+State = Any  # seqgraph stack: list of per-layer tuples; torch: (h, c)
+
+
+class CharLM(nn.Module):
+    """One-hot characters → stacked recurrent layers → linear to the vocabulary.
+
+    Args:
+        vocab_size: V. hidden: H (128). layers: L (2). dropout: between layers and before
+            the output layer (0). cell: ``lstm``, ``peep``, ``gru``, ``rnn`` (seqgraph's cells)
+            or ``torch`` (``nn.LSTM``). forget_bias: initial forget-gate bias of seqgraph's
+            LSTM-type cells (1.0).
+
+    Shapes:
+        tokens ``(B, T)`` → logits ``(B, T, V)`` and the final state.
+    """
+
+    def __init__(self, vocab_size: int, hidden: int = 128, layers: int = 2, dropout: float = 0.0,
+                 cell: str = "lstm", forget_bias: float | None = 1.0) -> None:
+        super().__init__()
+        self.vocab_size, self.cell = vocab_size, cell
+        if cell == "torch":
+            self.rnn: nn.Module = nn.LSTM(vocab_size, hidden, layers, dropout=dropout if layers > 1 else 0.0)
+        else:
+            stack = RecurrentStack(cell, vocab_size, hidden, layers, dropout)
+            if forget_bias is not None:
+                for c in stack.cells:
+                    c.init_forget_bias(forget_bias)
+            self.rnn = stack
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward(self, tokens: Tensor, state: State = None) -> tuple[Tensor, State]:
+        ids = tokens.t()  # (T, B)
+        if self.cell == "torch":
+            x = F.one_hot(ids, self.vocab_size).to(self.head.weight.dtype)
+            out, state = self.rnn(x, state)
+        else:
+            out, state = self.rnn(ids, state)  # ids are read as one-hot vectors
+        logits = self.head(self.dropout(out))  # (T, B, V)
+        return logits.transpose(0, 1), state
+
+
+def reorder_state(state: State, index: Tensor, cell: str) -> State:
+    """Select batch rows of a state (beam search)."""
+    if cell == "torch":
+        return tuple(s.index_select(1, index) for s in state)
+    return [tuple(s.index_select(0, index) for s in layer) for layer in state]
+
+
+def choose_next(logits: Tensor, temperature: float, generator: torch.Generator | None,
+                top_k: int = 0, top_p: float = 1.0) -> Tensor:
+    r"""Pick the next ids from ``logits (B, V)``.
+
+    ``temperature`` 0 is argmax (greedy); otherwise sample from softmax(logits / T), optionally
+    keeping only the ``top_k`` most likely characters and/or the smallest set whose
+    probability reaches ``top_p`` (nucleus). The 2019–2020 course wrote the same knob as an
+    inverse temperature β = 1/T: softmax(β · logits).
+    """
+    if temperature == 0:
+        return logits.argmax(-1)
+    z = logits / temperature
+    if top_k > 0 and top_k < z.shape[-1]:
+        kth = z.topk(top_k, dim=-1).values[..., -1:]
+        z = z.masked_fill(z < kth, -math.inf)
+    if top_p < 1.0:
+        sorted_z, order = z.sort(dim=-1, descending=True)
+        probs = sorted_z.softmax(-1)
+        drop = probs.cumsum(-1) - probs >= top_p  # keep the first that reaches top_p
+        sorted_z = sorted_z.masked_fill(drop, -math.inf)
+        z = torch.full_like(z, -math.inf).scatter(-1, order, sorted_z)
+    return torch.multinomial(z.softmax(-1), 1, generator=generator).squeeze(-1)
+
+
+@torch.no_grad()
+def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, temperature: float = 1.0,
+             top_k: int = 0, top_p: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
+    """Continue ``prompt_ids (P,)`` by ``length`` characters, ``num`` samples as one batch.
+
+    The prompt is read once; then each new character is one recurrent step from the carried
+    (h, c) — never re-reading the prefix.
+
+    Returns:
+        ids ``(num, length)`` of the generated characters only.
+    """
+    if temperature < 0:
+        raise ConfigError(f"temperature must be ≥ 0 (0 = greedy), got {temperature}")
+    if not 0 < top_p <= 1:
+        raise ConfigError(f"top-p must be in (0, 1], got {top_p}")
+    if top_k < 0:
+        raise ConfigError(f"top-k must be ≥ 0, got {top_k}")
+    model.eval()
+    device = model.head.weight.device
+    prompt = prompt_ids.to(device).unsqueeze(0).expand(num, -1)
+    logits, state = model(prompt)
+    out = torch.empty(num, length, dtype=torch.long, device=device)
+    for t in range(length):
+        nxt = choose_next(logits[:, -1], temperature, generator, top_k, top_p)
+        out[:, t] = nxt
+        if t + 1 < length:
+            logits, state = model(nxt.unsqueeze(1), state)
+    return out
+
+
+@torch.no_grad()
+def beam_search(model: CharLM, prompt_ids: Tensor, length: int, beams: int) -> tuple[Tensor, Tensor]:
+    """The ``beams`` most likely continuations of ``length`` characters (by summed log-prob).
+
+    Returns:
+        ids ``(beams, length)`` best first, and their log-probabilities ``(beams,)``.
+    """
+    if beams <= 0:
+        raise ConfigError(f"beam width must be positive, got {beams}")
+    model.eval()
+    device = model.head.weight.device
+    logits, state = model(prompt_ids.to(device).unsqueeze(0))
+    logp = logits[:, -1].log_softmax(-1)  # (1, V)
+    V = logp.shape[-1]
+    scores, seqs = logp[0].topk(min(beams, V))  # first step: distinct characters
+    seqs = seqs.unsqueeze(1)
+    state = reorder_state(state, torch.zeros(len(scores), dtype=torch.long, device=device), model.cell)
+    for _ in range(length - 1):
+        logits, state = model(seqs[:, -1:], state)
+        cand = scores.unsqueeze(1) + logits[:, -1].log_softmax(-1)  # (K, V)
+        scores, flat = cand.reshape(-1).topk(min(beams, cand.numel()))
+        parent, char = flat // V, flat % V
+        seqs = torch.cat([seqs[parent], char.unsqueeze(1)], 1)
+        state = reorder_state(state, parent, model.cell)
+    return seqs, scores

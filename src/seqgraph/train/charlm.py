@@ -1,0 +1,301 @@
+"""Training, evaluating and loading the character-level language model."""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from seqgraph.config import CharLMConfig, to_dict, write_toml
+from seqgraph.errors import CheckpointError, ConfigError, DataError
+from seqgraph.nn.charlm import CharLM, generate
+from seqgraph.results import append_rows, read_csv, write_csv
+from seqgraph.tasks.text import DEFAULT_CORPUS, CharCorpus, Vocab, default_corpus, load_text
+from seqgraph.train.checkpoint import load_checkpoint, save_checkpoint
+from seqgraph.train.loop import StepStats, Trainer, fit, make_optimizer, resolve_device
+
+LOG_COLUMNS = ["step", "loss", "accuracy", "val_loss", "val_bpc", "val_accuracy", "lr", "chars_per_s", "elapsed"]
+SAMPLE_COLUMNS = ["step", "temperature", "text"]
+SAMPLE_TEMPERATURES = (0.0, 0.5, 1.0, 2.0)  # 0 = greedy
+# settings that define the model and its data: a resumed run must keep them
+_FIXED_ON_RESUME = ("text", "cell", "layers", "hidden", "seq_length", "batch_size", "optimizer", "lr",
+                    "lr_decay", "lr_step", "dropout", "forget_bias", "val_fraction", "seed")
+LN2 = math.log(2)
+
+
+class Interrupted(Exception):
+    """Training stopped by Ctrl-C at a step boundary, after saving a checkpoint."""
+
+    def __init__(self, step: int, path: Path) -> None:
+        super().__init__(f"interrupted at step {step}; checkpoint saved to {path}")
+        self.step, self.path = step, path
+
+
+class Listener:
+    """Progress callbacks; the CLI draws them."""
+
+    def start(self, total: int, step: int, corpus: str, n_params: int) -> None: ...
+    def step(self, step: int, loss: float, accuracy: float, chars_per_s: float) -> None: ...
+    def evaluation(self, row: dict[str, Any]) -> None: ...
+    def samples(self, step: int, rows: list[dict[str, Any]]) -> None: ...
+
+
+@dataclass
+class EvalResult:
+    loss: float  # mean cross-entropy per character (nats)
+    bpc: float  # bits per character
+    perplexity: float
+    accuracy: float  # next-character accuracy
+    characters: int
+
+    def as_dict(self) -> dict[str, float]:
+        return {"loss": self.loss, "bpc": self.bpc, "perplexity": self.perplexity,
+                "accuracy": self.accuracy, "characters": self.characters}
+
+
+@dataclass
+class TrainSummary:
+    corpus: str
+    step: int
+    val: dict[str, float] = field(default_factory=dict)
+    best_val_loss: float = math.inf
+    chars_per_s: float = 0.0
+    wall_time: float = 0.0
+    last: str = ""
+    best: str = ""
+
+
+def corpus_text(text: str) -> tuple[str, str]:
+    """The training text and its name (``""`` → the built-in corpus)."""
+    if not text:
+        return default_corpus(), DEFAULT_CORPUS
+    return load_text(text), text
+
+
+def build_model(cfg: dict[str, Any] | CharLMConfig, vocab_size: int) -> CharLM:
+    c = cfg if isinstance(cfg, dict) else to_dict(cfg)
+    return CharLM(vocab_size, c["hidden"], c["layers"], c["dropout"], c["cell"], c.get("forget_bias", 1.0))
+
+
+@torch.no_grad()
+def evaluate_batches(model: CharLM, batches: list[tuple[Tensor, Tensor]], device: torch.device) -> EvalResult:
+    """Loss, bpc, perplexity and accuracy over fixed (x, y) windows, each from a zero state."""
+    was = model.training
+    model.eval()
+    total, correct, n = 0.0, 0, 0
+    for x, y in batches:
+        x, y = x.to(device), y.to(device)
+        logits, _ = model(x)
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        correct += int((logits.argmax(-1) == y).sum())
+        n += y.numel()
+    model.train(was)
+    loss = total / n
+    return EvalResult(loss, loss / LN2, math.exp(loss), correct / n, n)
+
+
+@torch.no_grad()
+def evaluate_stream(model: CharLM, ids: Tensor, device: torch.device, streams: int = 32,
+                    chunk: int = 256) -> EvalResult:
+    """Evaluate on a whole text as a language model reads it: ``streams`` parallel pieces, state
+    carried across chunks, every character after the first predicted once."""
+    if len(ids) < 2:
+        raise DataError("the text needs at least 2 characters to evaluate")
+    model.eval()
+    streams = max(1, min(streams, (len(ids) - 1) // 2))
+    per = (len(ids) - 1) // streams
+    x_all = ids[: streams * per].view(streams, per)
+    y_all = ids[1 : streams * per + 1].view(streams, per)
+    tail_x, tail_y = ids[streams * per : -1], ids[streams * per + 1 :]
+    total, correct, n = 0.0, 0, 0
+    state = None
+    for s in range(0, per, chunk):
+        x, y = x_all[:, s : s + chunk].to(device), y_all[:, s : s + chunk].to(device)
+        logits, state = model(x, state)
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        correct += int((logits.argmax(-1) == y).sum())
+        n += y.numel()
+    if len(tail_x):  # the few characters that did not fill a stream
+        logits, _ = model(tail_x.unsqueeze(0).to(device))
+        y = tail_y.unsqueeze(0).to(device)
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        correct += int((logits.argmax(-1) == y).sum())
+        n += y.numel()
+    loss = total / n
+    return EvalResult(loss, loss / LN2, math.exp(loss), correct / n, n)
+
+
+def load_model(path: str | Path, device: torch.device | None = None) -> tuple[CharLM, Vocab, dict[str, Any]]:
+    """A trained model, its vocabulary and its checkpoint (safe load; see checkpoint.py)."""
+    ckpt = load_checkpoint(path)
+    vocab_chars = ckpt["vocab"]
+    if not isinstance(vocab_chars, list) or not all(isinstance(c, str) for c in vocab_chars):
+        raise CheckpointError(f"checkpoint {path} has a malformed vocabulary")
+    vocab = Vocab(vocab_chars)
+    try:
+        model = build_model(ckpt["config"], len(vocab))
+        model.load_state_dict(ckpt["model"])
+    except (KeyError, TypeError, RuntimeError, ConfigError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"checkpoint {path} does not match its model ({first[:160]})") from None
+    model.eval()
+    if device is not None:
+        model.to(device)
+    return model, vocab, ckpt
+
+
+def sample_rows(model: CharLM, corpus: CharCorpus, step: int, length: int, seed: int,
+                device: torch.device) -> list[dict[str, Any]]:
+    """Greedy and temperature samples from a fixed prompt, with their own generator (the
+    training stream is untouched)."""
+    prompt = corpus.val[:1]  # the first validation character
+    gen = torch.Generator(device=device).manual_seed(seed * 1_000_003 + step)
+    rows = []
+    for T in SAMPLE_TEMPERATURES:
+        ids = generate(model, prompt, length, temperature=T, generator=gen)[0]
+        rows.append({"step": step, "temperature": "greedy" if T == 0 else T,
+                     "text": corpus.vocab.decode(prompt) + corpus.vocab.decode(ids)})
+    model.train()
+    return rows
+
+
+def _truncate_csv(path: Path, columns: list[str], max_step: int) -> None:
+    if path.exists():
+        df = read_csv(path, columns)
+        if (df["step"] > max_step).any():
+            write_csv(path, columns, df[df["step"] <= max_step].to_dict("records"))
+
+
+def train_charlm(cfg: CharLMConfig, listener: Listener | None = None) -> TrainSummary:
+    """Train (or, with ``cfg.resume``, continue) a character model.
+
+    Writes ``<out>/log.csv`` (a row per evaluation), ``<out>/samples.csv`` (greedy and
+    T = 0.5, 1, 2 samples every ``sample_every`` steps), ``<out>/config.toml``, and
+    checkpoints ``last`` (every evaluation, at the end, on Ctrl-C) and ``best`` (lowest
+    validation loss). Ctrl-C stops at the next step boundary and raises :class:`Interrupted`.
+    """
+    from seqgraph.perf import keep_freed_memory
+
+    keep_freed_memory()
+    listener = listener or Listener()
+    out = Path(cfg.out)
+    last_path, best_path = cfg.ckpt_path, cfg.best_path
+    log_path, samples_path = out / "log.csv", out / "samples.csv"
+    device = resolve_device(cfg.device)
+
+    ckpt = None
+    if cfg.resume:
+        ckpt = load_checkpoint(last_path)
+        saved = ckpt["config"]
+        for k in _FIXED_ON_RESUME:
+            if saved.get(k) != getattr(cfg, k):
+                raise ConfigError(f"--resume: {k} is {getattr(cfg, k)!r} but the checkpoint {last_path} used "
+                                  f"{saved.get(k)!r}; use the same settings or another --out")
+        if ckpt["step"] >= cfg.steps:
+            raise ConfigError(f"--resume: the checkpoint is already at step {ckpt['step']}; "
+                              f"ask for more --steps (now {cfg.steps})")
+    elif last_path.exists() or log_path.exists():
+        raise ConfigError(f"{out} already holds a training run: add --resume to continue it, "
+                          "or choose another --out")
+
+    text, name = corpus_text(cfg.text)
+    vocab = Vocab(ckpt["vocab"]) if ckpt else Vocab.from_text(text)
+    corpus = CharCorpus(text, vocab, cfg.val_fraction, cfg.seq_length)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg, len(vocab)).to(device)
+    opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_decay)
+    data_gen = torch.Generator().manual_seed(cfg.seed)
+    step, best = 0, math.inf
+    if ckpt:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        step, best = int(ckpt["step"]), float(ckpt.get("best_val_loss", math.inf))
+        rng = ckpt["rng"]
+        data_gen.set_state(rng["data"])
+        torch.set_rng_state(rng["torch"])
+        if device.type == "cuda" and "cuda" in rng:
+            torch.cuda.set_rng_state(rng["cuda"], device)
+        _truncate_csv(log_path, LOG_COLUMNS, step)
+        _truncate_csv(samples_path, SAMPLE_COLUMNS, step)
+    out.mkdir(parents=True, exist_ok=True)
+    write_toml(out / "config.toml", {**to_dict(cfg), "corpus": name})
+    trainer = Trainer(model, opt, max_norm=cfg.max_norm, scheduler=sched, forward=lambda x: model(x)[0])
+    val_batches = corpus.val_batches(cfg.batch_size, cfg.eval_batches)
+    n_params = sum(p.numel() for p in model.parameters())
+    listener.start(cfg.steps, step, name, n_params)
+
+    def checkpoint(path: Path, at: int) -> None:
+        rng = {"data": data_gen.get_state(), "torch": torch.get_rng_state()}
+        if device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(device)
+        save_checkpoint(path, {"config": to_dict(cfg), "vocab": vocab.chars, "corpus": name,
+                               "model": model.state_dict(), "optimizer": opt.state_dict(),
+                               "scheduler": sched.state_dict(), "step": at, "best_val_loss": best, "rng": rng})
+
+    stop = threading.Event()
+    t0 = time.perf_counter()
+    start_step = step
+    sums = [0.0, 0.0, 0]
+    summary = TrainSummary(name, step, best_val_loss=best, last=str(last_path), best=str(best_path))
+
+    def next_batch(_: int) -> tuple[Tensor, Tensor]:
+        x, y = corpus.batch(cfg.batch_size, data_gen)
+        return x.to(device), y.to(device)
+
+    def on_step(stats: StepStats) -> bool:
+        nonlocal best
+        sums[0] += stats.loss
+        sums[1] += stats.accuracy
+        sums[2] += 1
+        elapsed = time.perf_counter() - t0
+        cps = (stats.step - start_step) * cfg.batch_size * cfg.seq_length / max(elapsed, 1e-9)
+        listener.step(stats.step, stats.loss, stats.accuracy, cps)
+        summary.step, summary.chars_per_s = stats.step, cps
+        if stats.step % cfg.eval_every == 0 or stats.step == cfg.steps:
+            v = evaluate_batches(model, val_batches, device)
+            row = {"step": stats.step, "loss": sums[0] / sums[2], "accuracy": sums[1] / sums[2],
+                   "val_loss": v.loss, "val_bpc": v.bpc, "val_accuracy": v.accuracy,
+                   "lr": opt.param_groups[0]["lr"], "chars_per_s": round(cps, 1), "elapsed": round(elapsed, 3)}
+            sums[:] = [0.0, 0.0, 0]
+            append_rows(log_path, LOG_COLUMNS, [row])
+            listener.evaluation(row)
+            summary.val = v.as_dict()
+            if v.loss < best:
+                best = v.loss
+                summary.best_val_loss = best
+                checkpoint(best_path, stats.step)
+            checkpoint(last_path, stats.step)
+        if cfg.sample_every and stats.step % cfg.sample_every == 0:
+            rows = sample_rows(model, corpus, stats.step, cfg.sample_length, cfg.seed, device)
+            append_rows(samples_path, SAMPLE_COLUMNS, rows)
+            listener.samples(stats.step, rows)
+        return stop.is_set()
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def request_stop(signum: int, frame: Any) -> None:
+            if stop.is_set():  # a second Ctrl-C: stop now
+                raise KeyboardInterrupt
+            stop.set()
+
+        previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        step = fit(trainer, next_batch, steps=cfg.steps, start_step=step, on_step=on_step)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    summary.wall_time = time.perf_counter() - t0
+    if stop.is_set() and step < cfg.steps:
+        checkpoint(last_path, step)
+        raise Interrupted(step, last_path)
+    return summary

@@ -1,0 +1,50 @@
+"""Checkpoints that never execute code: tensors and plain types only, written atomically,
+loaded with ``torch.load(weights_only=True)``."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seqgraph.config import atomic_write_bytes
+from seqgraph.errors import CheckpointError
+
+FORMAT = "seqgraph-charlm"
+VERSION = 1
+REQUIRED = ("format", "version", "config", "vocab", "model", "step")
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """Serialise to memory, then write with temp file + rename: a crash leaves the old file."""
+    buf = io.BytesIO()
+    torch.save({"format": FORMAT, "version": VERSION, **payload}, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint safely; anything that is not a seqgraph checkpoint is a CheckpointError."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"checkpoint not found: {p}")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else "unpickling failed"
+        raise CheckpointError(f"refusing to load {p}: it holds more than tensors and plain data, "
+                              f"which could run code ({first[:160]})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"cannot read checkpoint {p}: truncated or not a checkpoint ({first[:160]})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"{p} is not a seqgraph character-model checkpoint")
+    missing = [k for k in REQUIRED if k not in ckpt]
+    if missing:
+        raise CheckpointError(f"checkpoint {p} lacks {', '.join(missing)}")
+    if ckpt["version"] > VERSION:
+        raise CheckpointError(f"checkpoint {p} was written by a newer seqgraph (format {ckpt['version']})")
+    return ckpt

@@ -1,0 +1,88 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from seqgraph.cli import app
+
+runner = CliRunner()
+TEXT = "Sleeping beauty is asleep. The prince rides in. " * 60
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lm")
+    book = d / "book.txt"
+    book.write_text(TEXT)
+    r = run("train", book, "--steps", 30, "--hidden", 16, "--seq-length", 10, "--batch-size", 8,
+            "--eval-every", 10, "--sample-every", 15, "--out", d / "run", "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    return d
+
+
+def test_train_reports_and_writes(trained):
+    assert (trained / "run" / "last.pt").exists() and (trained / "run" / "samples.csv").exists()
+
+
+def test_sample_prompt_greedy_and_json(trained):
+    ck = trained / "run" / "last.pt"
+    r = run("sample", ck, "--prompt", "Sleeping beauty is", "--greedy", "--length", 20)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Sleeping beauty is") and len(r.stdout.rstrip("\n")) == 18 + 20
+    a = json.loads(run("sample", ck, "--temp", 2, "--num", 3, "--seed", 4, "--json").stdout)
+    b = json.loads(run("sample", ck, "--temp", 2, "--num", 3, "--seed", 4, "--json").stdout)
+    assert a == b and len(a["samples"]) == 3 and a["temperature"] == 2
+    r = run("sample", ck, "--beam", 3, "--num", 2, "--json")
+    assert len(json.loads(r.stdout)["samples"]) == 2
+
+
+def test_evaluate_default_split_and_file(trained):
+    r = run("evaluate", trained / "run" / "last.pt", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["text"].startswith("validation split")
+    assert abs(data["bpc"] * 0.6931471805599453 - data["loss"]) < 1e-9
+    r = run("evaluate", trained / "run" / "last.pt", trained / "book.txt", "--json")
+    assert json.loads(r.stdout)["characters"] == len(TEXT) - 1
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--temp", "-1"], "--temp must be ≥ 0"),
+    (["--top-p", "0"], "--top-p must be in (0, 1]"),
+    (["--top-p", "1.5"], "--top-p must be in (0, 1]"),
+    (["--prompt", "Zebra!"], "character 'Z'"),
+    (["--length", "0"], "must be positive"),
+])
+def test_bad_sampling_input(trained, args, fragment):
+    r = run("sample", trained / "run" / "last.pt", *args)
+    assert r.exit_code == 2 and fragment in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_bad_texts_and_checkpoints(tmp_path, trained):
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("café".encode("latin-1"))
+    r = run("train", bad, "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "not UTF-8" in r.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    r = run("train", empty, "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "empty" in r.stderr
+    short = tmp_path / "short.txt"
+    short.write_text("too short")
+    r = run("train", short, "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "too short" in r.stderr
+    assert not (tmp_path / "o" / "last.pt").exists()
+    corrupt = tmp_path / "c.pt"
+    corrupt.write_bytes((trained / "run" / "last.pt").read_bytes()[:500])
+    for cmd in ("sample", "evaluate"):
+        r = run(cmd, corrupt)
+        assert r.exit_code == 2 and "cannot read checkpoint" in r.stderr
+        assert "Traceback" not in r.output
+    r = run("evaluate", trained / "run" / "last.pt", bad)
+    assert r.exit_code == 2 and "not UTF-8" in r.stderr
+    r = run("train", "--steps", "0")
+    assert r.exit_code == 2 and "steps must be positive" in r.stderr

@@ -1,0 +1,113 @@
+import itertools
+import math
+
+import pytest
+import torch
+
+from seqgraph.errors import ConfigError
+from seqgraph.nn.charlm import CharLM, beam_search, choose_next, generate
+
+
+@pytest.fixture(params=["lstm", "gru", "torch"])
+def model(request):
+    torch.manual_seed(0)
+    return CharLM(12, hidden=16, layers=2, cell=request.param).eval()
+
+
+def refeed_greedy(model, prompt, length):
+    """Independent reference: re-read the whole prefix for every new character."""
+    seq = prompt.clone()
+    out = []
+    with torch.no_grad():
+        for _ in range(length):
+            logits, _ = model(seq.unsqueeze(0))
+            nxt = logits[0, -1].argmax()
+            out.append(int(nxt))
+            seq = torch.cat([seq, nxt.view(1)])
+    return out
+
+
+def test_greedy_is_argmax_and_carried_state_equals_refeeding(model):
+    prompt = torch.tensor([1, 5, 3])
+    ids = generate(model, prompt, 15, temperature=0)
+    assert ids[0].tolist() == refeed_greedy(model, prompt, 15)
+
+
+def test_same_seed_same_samples(model):
+    prompt = torch.tensor([2])
+    a = generate(model, prompt, 20, num=3, temperature=1.0, generator=torch.Generator().manual_seed(7))
+    b = generate(model, prompt, 20, num=3, temperature=1.0, generator=torch.Generator().manual_seed(7))
+    c = generate(model, prompt, 20, num=3, temperature=1.0, generator=torch.Generator().manual_seed(8))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def entropy_of_samples(logits, T, n=20_000):
+    g = torch.Generator().manual_seed(0)
+    picks = choose_next(logits.expand(n, -1), T, g)
+    p = torch.bincount(picks, minlength=logits.shape[-1]).float() / n
+    p = p[p > 0]
+    return float(-(p * p.log()).sum())
+
+
+def test_higher_temperature_gives_higher_entropy():
+    logits = torch.tensor([[3.0, 1.0, 0.5, 0.0, -1.0, -2.0]])
+    h = [entropy_of_samples(logits, T) for T in (0.25, 0.5, 1.0, 2.0, 4.0)]
+    assert all(a < b for a, b in itertools.pairwise(h))
+    assert entropy_of_samples(logits, 0) == 0.0  # greedy: always the same
+
+
+def test_temperature_one_samples_the_softmax():
+    logits = torch.tensor([[2.0, 0.0, -1.0]])
+    n = 40_000
+    picks = choose_next(logits.expand(n, -1), 1.0, torch.Generator().manual_seed(1))
+    freq = torch.bincount(picks, minlength=3).float() / n
+    torch.testing.assert_close(freq, logits.softmax(-1)[0], atol=0.01, rtol=0)
+
+
+def test_top_k_and_top_p_restrict_the_choices():
+    logits = torch.tensor([[5.0, 4.0, 3.0, 0.0, -1.0]]).expand(5000, -1)
+    g = torch.Generator().manual_seed(0)
+    assert set(choose_next(logits, 5.0, g, top_k=2).tolist()) == {0, 1}
+    p = logits[0].softmax(-1)  # ≈ .66, .24, .09, ...
+    picks = set(choose_next(logits, 1.0, g, top_p=float(p[0] + 0.01)).tolist())
+    assert picks == {0, 1}  # the smallest set reaching p: the top two
+    assert set(choose_next(logits, 1.0, g, top_p=0.5).tolist()) == {0}
+
+
+def test_bad_sampling_parameters(model):
+    with pytest.raises(ConfigError, match="temperature"):
+        generate(model, torch.tensor([1]), 3, temperature=-1)
+    with pytest.raises(ConfigError, match="top-p"):
+        generate(model, torch.tensor([1]), 3, top_p=0)
+
+
+def sequence_logprob(model, prompt, ids):
+    seq = torch.cat([prompt, ids])
+    with torch.no_grad():
+        logits, _ = model(seq.unsqueeze(0))
+    lp = logits[0, len(prompt) - 1 : -1].log_softmax(-1)
+    return float(lp.gather(1, ids.unsqueeze(1)).sum())
+
+
+def test_beam_search(model):
+    prompt = torch.tensor([4, 2])
+    seqs, scores = beam_search(model, prompt, 8, beams=1)
+    assert seqs[0].tolist() == refeed_greedy(model, prompt, 8)  # width 1 = greedy
+    seqs, scores = beam_search(model, prompt, 8, beams=4)
+    assert seqs.shape == (4, 8)
+    assert all(a >= b for a, b in zip(scores.tolist(), scores.tolist()[1:], strict=False))
+    for s, sc in zip(seqs, scores, strict=True):
+        assert sequence_logprob(model, prompt, s) == pytest.approx(float(sc), abs=1e-4)
+    greedy = torch.tensor(refeed_greedy(model, prompt, 8))
+    assert float(scores[0]) >= sequence_logprob(model, prompt, greedy) - 1e-5
+
+
+def test_logits_shape_and_state_continuation(model):
+    x = torch.randint(0, 12, (3, 10))
+    logits, _state = model(x)
+    assert logits.shape == (3, 10, 12)
+    a, _ = model(x[:, :4])
+    _, s = model(x[:, :4])
+    b, _ = model(x[:, 4:], s)
+    torch.testing.assert_close(torch.cat([a, b], 1), logits, atol=1e-5, rtol=1e-5)
+    assert math.isfinite(float(logits.detach().sum()))
