@@ -86,4 +86,4 @@ def test_bad_flags(flags, message):
 
 
 def test_model_all():
-    assert resolve(PalindromeConfig, None, model="all").model == ["rnn", "lstm", "peep", "gru"]
+    assert resolve(PalindromeConfig, None, model="all").model == ["rnn", "lstm", "peep", "gru", "tglstm"]

@@ -167,7 +167,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 # --- experiments ------------------------------------------------------------------------
 
-MODELS = ("rnn", "lstm", "peep", "gru")  # recurrent cells, by name (see seqgraph.nn.cells)
+MODELS = ("rnn", "lstm", "peep", "gru", "tglstm")  # recurrent cells, by name (see seqgraph.nn.cells)
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -188,6 +188,7 @@ class PalindromeConfig:
     hidden: int = 128
     layers: int = 1
     forget_bias: float = 1.0  # initial forget-gate bias of LSTM-type cells (the rest: U(±1/√n))
+    learn_gate: bool = True  # tglstm: learn the time gate's τ, s, r_on (else fixed)
     optimizer: str = "rmsprop"
     lr: float = 1e-3
     max_norm: float = 10.0  # gradient-norm clipping; 0 disables
@@ -262,7 +263,7 @@ class NodeClassificationConfig:
             raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
 
 
-CHAR_CELLS = ("lstm", "peep", "gru", "rnn", "torch")
+CHAR_CELLS = ("lstm", "peep", "gru", "rnn", "tglstm", "torch")
 
 
 @dataclasses.dataclass
@@ -286,6 +287,7 @@ class CharLMConfig:
     max_norm: float = 5.0  # gradient-norm clipping; 0 disables
     dropout: float = 0.0
     forget_bias: float = 1.0  # initial forget-gate bias of seqgraph's LSTM-type cells
+    learn_gate: bool = True  # tglstm: learn the time gate's τ, s, r_on
     val_fraction: float = 0.05  # the last part of the text, held out
     eval_every: int = 250  # steps between validation passes
     eval_batches: int = 20  # validation windows per pass: eval_batches × batch_size
@@ -328,3 +330,54 @@ class CharLMConfig:
     @property
     def best_path(self) -> Path:
         return self.ckpt_path.with_name("best.pt")
+
+
+@dataclasses.dataclass
+class GradsConfig:
+    """Gradient flow over time on one long palindrome (the loss on the last step only)."""
+
+    toml_section = "grads"
+
+    model: list[str] = dataclasses.field(default_factory=lambda: ["rnn", "lstm", "peep", "gru"])
+    length: int = 100  # palindrome length L (the model reads L − 1 steps)
+    seeds: list[int] = dataclasses.field(default_factory=lambda: [42, 1337, 1994])
+    train_steps: int = 0  # also measure after this many training steps (0: untrained only)
+    batch_size: int = 128
+    hidden: int = 128
+    device: str = "auto"
+    out: str = "results/grads"
+
+    def validate(self) -> None:
+        self.model = parse_name_list(self.model, "model", MODELS)
+        self.seeds = parse_int_list(self.seeds, "seeds")
+        if self.length < 3:
+            raise ConfigError(f"length must be at least 3, got {self.length}")
+        if self.train_steps < 0:
+            raise ConfigError(f"train-steps must be ≥ 0, got {self.train_steps}")
+        for name in ("batch_size", "hidden"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        if self.device not in DEVICES:
+            raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
+
+
+@dataclasses.dataclass
+class TimeGateConfig:
+    """The time gate k(t) of one unit (the course's Question 2.1)."""
+
+    tau: float = 6.0  # period τ
+    shift: float = 3.0  # phase shift s
+    r_on: float = 0.2  # open ratio
+    leak: float = 0.0  # α in the closed phase
+    steps: int = 30  # t = 0 .. steps
+    resolution: int = 20  # points per unit of time in the figure
+
+    def validate(self) -> None:
+        if self.tau <= 0:
+            raise ConfigError(f"tau must be positive, got {self.tau}")
+        if not 0 < self.r_on <= 1:
+            raise ConfigError(f"r-on must be in (0, 1], got {self.r_on}")
+        if self.leak < 0:
+            raise ConfigError(f"leak must be ≥ 0, got {self.leak}")
+        if self.steps <= 0 or self.resolution <= 0:
+            raise ConfigError("steps and resolution must be positive")

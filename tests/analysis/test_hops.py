@@ -61,7 +61,8 @@ def test_random_walk_variant_rows_sum_to_one():
 def graph(n, edges, directed=False, w=None):
     src = np.array([a for a, _ in edges], np.int64)
     dst = np.array([b for _, b in edges], np.int64)
-    return Graph([str(i) for i in range(n)], src, dst, np.ones(len(edges)) if w is None else np.array(w, float), directed)
+    weights = np.ones(len(edges)) if w is None else np.array(w, float)
+    return Graph([str(i) for i in range(n)], src, dst, weights, directed)
 
 
 def test_directed_weighted_selfloop_isolated_match_pyg():
@@ -152,7 +153,8 @@ def test_gcn_layer_equals_dense_formula(tmp_path):
     g = load_graph(COURSE)
     X = np.random.default_rng(0).normal(size=(6, 3))
     feats = tmp_path / "x.csv"
-    feats.write_text("node,a,b,c\n" + "\n".join(f"{n}," + ",".join(repr(float(v)) for v in row) for n, row in zip(g.nodes, X, strict=True)))
+    lines = [f"{n}," + ",".join(repr(float(v)) for v in row) for n, row in zip(g.nodes, X, strict=True)]
+    feats.write_text("node,a,b,c\n" + "\n".join(lines))
     W = np.random.default_rng(1).normal(size=(3, 2))
     wf = tmp_path / "w.csv"
     np.savetxt(wf, W, delimiter=",")
@@ -190,7 +192,7 @@ def test_gat_attention_is_a_masked_softmax():
 def test_save_matrices_dense_and_sparse(tmp_path):
     g = load_graph(COURSE)
     m = gcn_matrices(g)
-    kind, files = save_matrices(m, g.nodes, str(tmp_path / "d"))
+    kind, _ = save_matrices(m, g.nodes, str(tmp_path / "d"))
     assert kind == "dense"
     import pandas as pd
 

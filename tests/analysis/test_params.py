@@ -30,6 +30,7 @@ def test_breakdown_parts():
     assert pc.parts["output layer"] == 8 * 3 + 3
     rnn = count_params("rnn", 10, 8, 3)
     assert rnn.parts == {"input weights": 80, "recurrent weights": 64, "peepholes": 0, "biases": 8,
+                         "time gate (τ, s, r_on)": 0,
                          "output layer": 27}
 
 
@@ -37,3 +38,9 @@ def test_breakdown_parts():
 def test_bad_sizes(args):
     with pytest.raises(ConfigError):
         count_params(*args)
+
+
+def test_time_gated_lstm_adds_three_parameters_per_unit():
+    pc = count_params("tglstm", 10, 8, 3)
+    assert pc.total == count_params("lstm", 10, 8, 3).total + 3 * 8
+    assert pc.formula == "4·(d·n + n·n + n) + 3·n + n·c + c"

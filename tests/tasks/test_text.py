@@ -47,7 +47,7 @@ def test_text_shorter_than_a_sequence():
 def test_load_text_errors(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"caf\xe9\n")
-    with pytest.raises(DataError, match="not UTF-8.*0xe9 at offset 3"):
+    with pytest.raises(DataError, match=r"not UTF-8.*0xe9 at offset 3"):
         load_text(bad)
     empty = tmp_path / "empty.txt"
     empty.write_text("")

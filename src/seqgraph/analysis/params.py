@@ -15,6 +15,7 @@ _LAYOUT: dict[str, dict[str, int]] = {
     "lstm": {"input": 4, "recurrent": 4, "peephole": 0, "bias": 4},
     "peep": {"input": 4, "recurrent": 0, "peephole": 3, "bias": 4},
     "gru": {"input": 3, "recurrent": 3, "peephole": 0, "bias": 6},
+    "tglstm": {"input": 4, "recurrent": 4, "peephole": 0, "bias": 4, "gate": 3},
 }
 
 
@@ -47,6 +48,8 @@ def _layer_terms(model: str, x: str, n: str) -> str:
         return f"{x}·{n} + {n}·{n} + {n}"
     if model == "lstm":
         return f"4·({x}·{n} + {n}·{n} + {n})"
+    if model == "tglstm":
+        return f"4·({x}·{n} + {n}·{n} + {n}) + 3·{n}"
     if model == "peep":
         return f"4·({x}·{n} + {n}) + 3·{n}·{n}"
     assert k["bias"] == 6
@@ -87,6 +90,7 @@ def count_params(model: str, d: int, n: int, c: int = 10, layers: int = 1,
         "recurrent weights": layers * k["recurrent"] * n * n,
         "peepholes": layers * k["peephole"] * n * n,
         "biases": layers * k["bias"] * n,
+        "time gate (τ, s, r_on)": layers * k.get("gate", 0) * n,
         "output layer": n * c + c,
     }
     total = sum(parts.values())

@@ -11,6 +11,7 @@ import typer
 
 from seqgraph import __version__
 from seqgraph.cli import gcn
+from seqgraph.cli.analysis import grads, plot, timegate
 from seqgraph.cli.palindrome import palindrome
 from seqgraph.cli.params import params
 from seqgraph.cli.text import evaluate, sample, train
@@ -46,6 +47,9 @@ app.command()(train)
 app.command()(sample)
 app.command()(evaluate)
 app.add_typer(gcn.app, name="gcn")
+app.command()(grads)
+app.command()(timegate)
+app.command()(plot)
 
 
 def main() -> None:

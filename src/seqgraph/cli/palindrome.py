@@ -12,7 +12,7 @@ from seqgraph.cli.common import console, fail, user_errors
 
 
 def palindrome(
-    model: Annotated[str | None, typer.Option(help="Cells to compare: rnn, lstm, peep, gru (comma list or all). [default: rnn,lstm]")] = None,
+    model: Annotated[str | None, typer.Option(help="Cells to compare: rnn, lstm, peep, gru, tglstm (comma list or all). [default: rnn,lstm]")] = None,
     lengths: Annotated[str | None, typer.Option(help="Palindrome lengths L: start:stop[:step] (stop inclusive) or a list. [default: 5,10,15,20,25]")] = None,
     seeds: Annotated[str | None, typer.Option(help="Seeds, e.g. 42,1337,1994. [default: 42]")] = None,
     task: Annotated[str | None, typer.Option(help="decimal, or binary (the 2020 variant). [default: decimal]")] = None,
@@ -21,6 +21,7 @@ def palindrome(
     hidden: Annotated[int | None, typer.Option(help="Hidden units. [default: 128]")] = None,
     layers: Annotated[int | None, typer.Option(help="Stacked recurrent layers. [default: 1]")] = None,
     forget_bias: Annotated[float | None, typer.Option(help="Initial forget-gate bias of LSTM-type cells. [default: 1.0]")] = None,
+    learn_gate: Annotated[bool | None, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on. [default: learn]")] = None,
     optimizer: Annotated[str | None, typer.Option(help="rmsprop, adam or sgd. [default: rmsprop]")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate. [default: 1e-3]")] = None,
     max_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this; 0 disables. [default: 10]")] = None,
@@ -45,7 +46,7 @@ def palindrome(
     with user_errors():
         cfg = resolve(
             PalindromeConfig, config, model=model, lengths=lengths, seeds=seeds, task=task,
-            steps=steps, batch_size=batch_size, hidden=hidden, layers=layers, forget_bias=forget_bias, optimizer=optimizer,
+            steps=steps, batch_size=batch_size, hidden=hidden, layers=layers, forget_bias=forget_bias, learn_gate=learn_gate, optimizer=optimizer,
             lr=lr, max_norm=max_norm, eval_every=eval_every, eval_batch_size=eval_batch_size,
             early_stop=early_stop, solved_accuracy=solved_accuracy, solved_evals=solved_evals,
             device=device, out=out, resume=resume or None, overwrite=overwrite or None,

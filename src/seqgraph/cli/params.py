@@ -13,7 +13,7 @@ def params(
     d: Annotated[int, typer.Option("--d", help="Input size (one-hot symbols).")] = 10,
     n: Annotated[int, typer.Option("--n", help="Hidden units.")] = 128,
     c: Annotated[int, typer.Option("--c", help="Output classes.")] = 10,
-    model: Annotated[str, typer.Option("--model", help="rnn, lstm, peep, gru, a list, or all.")] = "lstm",
+    model: Annotated[str, typer.Option("--model", help="rnn, lstm, peep, gru, tglstm, a list, or all.")] = "lstm",
     layers: Annotated[int, typer.Option("--layers", help="Stacked recurrent layers.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:

@@ -13,7 +13,7 @@ from seqgraph.cli.common import console, fail, print_json, user_errors
 
 def train(
     text: Annotated[Path | None, typer.Argument(help="UTF-8 text file. Default: the built-in King James Bible.")] = None,
-    cell: Annotated[str | None, typer.Option(help="lstm, peep, gru, rnn (seqgraph's cells) or torch (nn.LSTM). [default: lstm]")] = None,
+    cell: Annotated[str | None, typer.Option(help="lstm, peep, gru, rnn, tglstm (seqgraph's cells) or torch (nn.LSTM). [default: lstm]")] = None,
     layers: Annotated[int | None, typer.Option(help="[default: 2]")] = None,
     hidden: Annotated[int | None, typer.Option(help="[default: 128]")] = None,
     seq_length: Annotated[int | None, typer.Option(help="Characters per training sequence. [default: 30]")] = None,
@@ -25,6 +25,7 @@ def train(
     lr_step: Annotated[int | None, typer.Option(help="[default: 5000]")] = None,
     max_norm: Annotated[float | None, typer.Option(help="Gradient-norm clipping; 0 disables. [default: 5]")] = None,
     dropout: Annotated[float | None, typer.Option(help="[default: 0]")] = None,
+    learn_gate: Annotated[bool | None, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate. [default: learn]")] = None,
     val_fraction: Annotated[float | None, typer.Option(help="Held-out end of the text. [default: 0.05]")] = None,
     eval_every: Annotated[int | None, typer.Option(help="Steps between validation passes (and checkpoints). [default: 250]")] = None,
     sample_every: Annotated[int | None, typer.Option(help="Steps between samples written to samples.csv; 0 never. [default: 1000]")] = None,
@@ -41,7 +42,7 @@ def train(
     with user_errors():
         cfg = resolve(CharLMConfig, config, text=str(text) if text else None, cell=cell, layers=layers,
                       hidden=hidden, seq_length=seq_length, batch_size=batch_size, steps=steps, optimizer=optimizer,
-                      lr=lr, lr_decay=lr_decay, lr_step=lr_step, max_norm=max_norm, dropout=dropout,
+                      lr=lr, lr_decay=lr_decay, lr_step=lr_step, max_norm=max_norm, dropout=dropout, learn_gate=learn_gate,
                       val_fraction=val_fraction, eval_every=eval_every, sample_every=sample_every, seed=seed,
                       device=device, out=out, ckpt=ckpt, resume=resume or None)
         from seqgraph.train.charlm import Interrupted, train_charlm

@@ -21,21 +21,22 @@ class CharLM(nn.Module):
     Args:
         vocab_size: V. hidden: H (128). layers: L (2). dropout: between layers and before
             the output layer (0). cell: ``lstm``, ``peep``, ``gru``, ``rnn`` (seqgraph's cells)
-            or ``torch`` (``nn.LSTM``). forget_bias: initial forget-gate bias of seqgraph's
-            LSTM-type cells (1.0).
+            or ``torch`` (``nn.LSTM``), or ``tglstm``. forget_bias: initial forget-gate bias
+            of seqgraph's LSTM-type cells (1.0). cell_options: e.g. ``{"learn_gate": False}``.
 
     Shapes:
         tokens ``(B, T)`` → logits ``(B, T, V)`` and the final state.
     """
 
     def __init__(self, vocab_size: int, hidden: int = 128, layers: int = 2, dropout: float = 0.0,
-                 cell: str = "lstm", forget_bias: float | None = 1.0) -> None:
+                 cell: str = "lstm", forget_bias: float | None = 1.0,
+                 cell_options: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.vocab_size, self.cell = vocab_size, cell
         if cell == "torch":
             self.rnn: nn.Module = nn.LSTM(vocab_size, hidden, layers, dropout=dropout if layers > 1 else 0.0)
         else:
-            stack = RecurrentStack(cell, vocab_size, hidden, layers, dropout)
+            stack = RecurrentStack(cell, vocab_size, hidden, layers, dropout, cell_options)
             if forget_bias is not None:
                 for c in stack.cells:
                     c.init_forget_bias(forget_bias)
@@ -43,13 +44,14 @@ class CharLM(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, vocab_size)
 
-    def forward(self, tokens: Tensor, state: State = None) -> tuple[Tensor, State]:
+    def forward(self, tokens: Tensor, state: State = None, t0: int = 0) -> tuple[Tensor, State]:
+        """``t0``: time of the first token when continuing from ``state`` (time-gated cells)."""
         ids = tokens.t()  # (T, B)
         if self.cell == "torch":
             x = F.one_hot(ids, self.vocab_size).to(self.head.weight.dtype)
             out, state = self.rnn(x, state)
         else:
-            out, state = self.rnn(ids, state)  # ids are read as one-hot vectors
+            out, state = self.rnn(ids, state, t0=t0)  # ids are read as one-hot vectors
         logits = self.head(self.dropout(out))  # (T, B, V)
         return logits.transpose(0, 1), state
 
@@ -111,7 +113,7 @@ def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, te
         nxt = choose_next(logits[:, -1], temperature, generator, top_k, top_p)
         out[:, t] = nxt
         if t + 1 < length:
-            logits, state = model(nxt.unsqueeze(1), state)
+            logits, state = model(nxt.unsqueeze(1), state, t0=len(prompt_ids) + t)
     return out
 
 
@@ -132,8 +134,8 @@ def beam_search(model: CharLM, prompt_ids: Tensor, length: int, beams: int) -> t
     scores, seqs = logp[0].topk(min(beams, V))  # first step: distinct characters
     seqs = seqs.unsqueeze(1)
     state = reorder_state(state, torch.zeros(len(scores), dtype=torch.long, device=device), model.cell)
-    for _ in range(length - 1):
-        logits, state = model(seqs[:, -1:], state)
+    for t in range(length - 1):
+        logits, state = model(seqs[:, -1:], state, t0=len(prompt_ids) + t)
         cand = scores.unsqueeze(1) + logits[:, -1].log_softmax(-1)  # (K, V)
         scores, flat = cand.reshape(-1).topk(min(beams, cand.numel()))
         parent, char = flat // V, flat % V

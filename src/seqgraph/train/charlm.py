@@ -27,7 +27,7 @@ SAMPLE_COLUMNS = ["step", "temperature", "text"]
 SAMPLE_TEMPERATURES = (0.0, 0.5, 1.0, 2.0)  # 0 = greedy
 # settings that define the model and its data: a resumed run must keep them
 _FIXED_ON_RESUME = ("text", "cell", "layers", "hidden", "seq_length", "batch_size", "optimizer", "lr",
-                    "lr_decay", "lr_step", "dropout", "forget_bias", "val_fraction", "seed")
+                    "lr_decay", "lr_step", "dropout", "forget_bias", "learn_gate", "val_fraction", "seed")
 LN2 = math.log(2)
 
 
@@ -82,7 +82,8 @@ def corpus_text(text: str) -> tuple[str, str]:
 
 def build_model(cfg: dict[str, Any] | CharLMConfig, vocab_size: int) -> CharLM:
     c = cfg if isinstance(cfg, dict) else to_dict(cfg)
-    return CharLM(vocab_size, c["hidden"], c["layers"], c["dropout"], c["cell"], c.get("forget_bias", 1.0))
+    return CharLM(vocab_size, c["hidden"], c["layers"], c["dropout"], c["cell"], c.get("forget_bias", 1.0),
+                  {"learn_gate": c.get("learn_gate", True)})
 
 
 @torch.no_grad()

@@ -79,7 +79,8 @@ def train_run(cfg: PalindromeConfig, key: RunKey, device: torch.device,
     spec = task_spec(key.task, key.length)
     torch.manual_seed(key.seed)
     model = SequenceClassifier(key.model, spec.num_symbols, cfg.hidden, spec.num_classes,
-                               cfg.layers, forget_bias=cfg.forget_bias).to(device)
+                               cfg.layers, forget_bias=cfg.forget_bias,
+                               cell_options={"learn_gate": cfg.learn_gate}).to(device)
     trainer = Trainer(model, make_optimizer(cfg.optimizer, model.parameters(), cfg.lr),
                       max_norm=cfg.max_norm)
     train_gen = torch.Generator(device=device).manual_seed(key.seed)

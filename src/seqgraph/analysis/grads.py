@@ -1,0 +1,85 @@
+"""Gradient flow over time: how strongly the loss at the last step reaches each earlier state.
+
+For a palindrome of length L the model reads T = L − 1 steps; the loss is the cross-entropy
+of the prediction made after the last step. For t = 0 … T − 1 we report the batch mean of
+‖∂L/∂s_t‖₂, where s_t is the state the cell carries after reading t inputs (s_0 is the initial
+state, s_1 holds the first digit): h_t for the RNN, LSTM, GRU and time-gated LSTM, c_t for the
+peephole LSTM (whose gates read c; its h_t reaches the loss only at the end). Each value is
+the exact total derivative: the gradient that reaches the state as it enters the next step.
+"""
+
+from typing import Any
+
+import torch
+from torch.nn import functional as F
+
+from seqgraph.config import GradsConfig
+from seqgraph.nn.models import SequenceClassifier
+from seqgraph.tasks.palindrome import palindrome_batch, task_spec
+from seqgraph.train.loop import Trainer, fit, make_optimizer, resolve_device
+
+GRAD_COLUMNS = ["model", "seed", "trained_steps", "t", "grad_norm"]
+
+
+def state_gradients(model: SequenceClassifier, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Batch mean of ‖∂L/∂s_t‖ for t = 0 … T − 1 (see the module docstring), last layer.
+
+    The cells run one step at a time here (each a 1-step scan with the same hand-written
+    backward as training), so the state entering each step is a tensor autograd reports a
+    gradient for.
+
+    Returns:
+        ``(T,)`` gradient norms.
+    """
+    model.eval()
+    cells = model.rnn.cells
+    src = cells[-1].source_index
+    ids = x.t()  # (T, B)
+    B = ids.shape[1]
+    dtype = model.head.weight.dtype
+    zeros = [tuple(torch.zeros(B, c.hidden_size, device=x.device, dtype=dtype, requires_grad=True)
+                   for _ in range(c.state_size)) for c in cells]
+    states: list[Any] = zeros
+    entering = []
+    for t in range(ids.shape[0]):
+        s = states[-1][src]
+        if t > 0:
+            s.retain_grad()
+        entering.append(s)
+        inp, new_states = ids[t : t + 1], []
+        for i, cell in enumerate(cells):
+            inp, st = cell.scan(inp, states[i], t0=t)
+            new_states.append(st)
+        states = new_states
+    logits = model.head(states[-1][0])
+    F.cross_entropy(logits, y).backward()
+    return torch.stack([s.grad.norm(dim=1).mean() if s.grad is not None else s.new_zeros(())
+                        for s in entering]).detach()
+
+
+def gradient_flow(cfg: GradsConfig) -> list[dict[str, Any]]:
+    """Gradient norms per step, per model and seed, untrained and (with ``train_steps``)
+    after training at that length. Rows as :data:`GRAD_COLUMNS`."""
+    device = resolve_device(cfg.device)
+    spec = task_spec("decimal", cfg.length)
+    rows: list[dict[str, Any]] = []
+    for name in cfg.model:
+        for seed in cfg.seeds:
+            torch.manual_seed(seed)
+            model = SequenceClassifier(name, spec.num_symbols, cfg.hidden, spec.num_classes).to(device)
+            gen = torch.Generator(device=device).manual_seed(seed)
+            probe = palindrome_batch("decimal", cfg.batch_size, cfg.length, gen, device)
+            stages = [0] + ([cfg.train_steps] if cfg.train_steps else [])
+            done = 0
+            for stage in stages:
+                if stage > done:
+                    trainer = Trainer(model, make_optimizer("rmsprop", model.parameters(), 1e-3), max_norm=10.0)
+                    def batch(_: int, gen: torch.Generator = gen) -> tuple[torch.Tensor, torch.Tensor]:
+                        return palindrome_batch("decimal", cfg.batch_size, cfg.length, gen, device)
+
+                    fit(trainer, batch, steps=stage, start_step=done)
+                    done = stage
+                g = state_gradients(model, *probe)
+                rows += [{"model": name, "seed": seed, "trained_steps": stage, "t": t, "grad_norm": float(v)}
+                         for t, v in enumerate(g.cpu())]
+    return rows

@@ -1,0 +1,29 @@
+"""The time gate k(t) of one unit, sampled for a table and a figure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from seqgraph.config import TimeGateConfig
+from seqgraph.nn.cells import time_gate
+
+
+def time_gate_table(cfg: TimeGateConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """k(t) at integer steps t = 0..steps (the table) and on a fine grid (the figure).
+
+    Rows: t, k, phase φ, and the gate's τ, s, r_on (so the CSV can be re-plotted)."""
+    one = {"tau": torch.tensor([cfg.tau], dtype=torch.float64),
+           "shift": torch.tensor([cfg.shift], dtype=torch.float64),
+           "r_on": torch.tensor([cfg.r_on], dtype=torch.float64)}
+
+    def rows(t: torch.Tensor) -> list[dict[str, Any]]:
+        k = time_gate(t, one["tau"], one["shift"], one["r_on"], cfg.leak)[:, 0]
+        phi = torch.remainder(t.double() - cfg.shift, cfg.tau) / cfg.tau
+        return [{"t": float(a), "k": float(b), "phase": float(c), "tau": cfg.tau, "shift": cfg.shift,
+                 "r_on": cfg.r_on} for a, b, c in zip(t.tolist(), k.tolist(), phi.tolist(), strict=True)]
+
+    integer = rows(torch.arange(0, cfg.steps + 1, dtype=torch.float64))
+    fine = rows(torch.linspace(0, cfg.steps, cfg.steps * cfg.resolution + 1, dtype=torch.float64))
+    return integer, fine

@@ -1,0 +1,132 @@
+"""``seqgraph grads``, ``timegate`` and ``plot``: instruments and figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seqgraph.cli.common import console, fail, print_json, user_errors
+
+
+def grads(
+    model: Annotated[str | None, typer.Option(help="Cells: rnn, lstm, peep, gru, tglstm (comma list or all). [default: rnn,lstm,peep,gru]")] = None,
+    length: Annotated[int | None, typer.Option(help="Palindrome length (the model reads L − 1 steps), at least 3. [default: 100]")] = None,
+    seeds: Annotated[str | None, typer.Option(help="Seeds to average over. [default: 42,1337,1994]")] = None,
+    train_steps: Annotated[int | None, typer.Option(help="Also measure after this many training steps at that length. [default: 0]")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="[default: 128]")] = None,
+    hidden: Annotated[int | None, typer.Option(help="[default: 128]")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options.")] = None,
+    out: Annotated[str | None, typer.Option(help="Folder for grads.csv and grads.png. [default: results/grads]")] = None,
+) -> None:
+    """Gradient magnitude ‖∂L/∂h_t‖ over time steps, loss on the last step: why RNNs forget."""
+    from seqgraph.config import GradsConfig, resolve
+
+    with user_errors():
+        cfg = resolve(GradsConfig, config, model=model, length=length, seeds=seeds, train_steps=train_steps,
+                      batch_size=batch_size, hidden=hidden, device=device, out=out)
+        from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
+        from seqgraph.config import to_dict, write_toml
+        from seqgraph.plots import plot_grads, save_figure
+        from seqgraph.results import write_csv
+
+        with console(stderr=True).status(f"measuring gradients over {cfg.length - 1} steps…"):
+            rows = gradient_flow(cfg)
+        outdir = Path(cfg.out)
+        write_csv(outdir / "grads.csv", GRAD_COLUMNS, rows)
+        write_toml(outdir / "config.toml", to_dict(cfg))
+        import pandas as pd
+
+        df = pd.DataFrame(rows)
+        fig = save_figure(plot_grads(df, f"Gradient flow over {cfg.length - 1} steps (palindrome L={cfg.length})"),
+                          outdir / "grads.png")
+    from rich.table import Table
+
+    last = cfg.length - 2  # states s_0 … s_{T−1} with T = L − 1 steps
+    mid = max(1, last // 2)
+    t = Table(title="‖∂L/∂s_t‖ (state after t digits), mean over batch and seeds", title_justify="left")
+    for c in ("model", "trained steps", f"t = {last} (last)", f"t = {mid}", "t = 1 (first digit)", "first / last"):
+        t.add_column(c, justify="left" if c == "model" else "right")
+    for (m, stage), part in df.groupby(["model", "trained_steps"], sort=False):
+        mean = part.groupby("t")["grad_norm"].mean()
+        t.add_row(m, str(stage), f"{mean[last]:.3g}", f"{mean[mid]:.3g}", f"{mean[1]:.3g}",
+                  f"{mean[1] / mean[last]:.2g}" if mean[last] else "—")
+    con = console()
+    con.print(t)
+    con.print(f"results: {outdir / 'grads.csv'}, figure: {fig}")
+
+
+def timegate(
+    tau: Annotated[float, typer.Option(help="Period τ.")] = 6.0,
+    shift: Annotated[float, typer.Option(help="Phase shift s.")] = 3.0,
+    r_on: Annotated[float, typer.Option(help="Open ratio r_on, in (0, 1].")] = 0.2,
+    leak: Annotated[float, typer.Option(help="Leak α in the closed phase.")] = 0.0,
+    steps: Annotated[int, typer.Option(help="Show t = 0 .. steps.")] = 30,
+    out: Annotated[str, typer.Option(help="Folder for timegate.csv and timegate.png.")] = "results/timegate",
+    as_json: Annotated[bool, typer.Option("--json", help="Print k(t) at integer steps as JSON.")] = False,
+) -> None:
+    """The time gate k(t) of the time-gated LSTM, as a table, a CSV and a figure."""
+    from seqgraph.analysis.timegate import time_gate_table
+    from seqgraph.config import TimeGateConfig, resolve
+
+    with user_errors():
+        cfg = resolve(TimeGateConfig, None, tau=tau, shift=shift, r_on=r_on, leak=leak, steps=steps)
+        integer, fine = time_gate_table(cfg)
+        import pandas as pd
+
+        from seqgraph.plots import plot_timegate, save_figure
+        from seqgraph.results import write_csv
+
+        cols = ["t", "k", "phase", "tau", "shift", "r_on"]
+        write_csv(Path(out) / "timegate.csv", cols, fine)
+        fig = save_figure(plot_timegate(pd.DataFrame(fine), cfg.tau, cfg.shift, cfg.r_on,
+                                        f"Time gate k(t): τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"),
+                          Path(out) / "timegate.png")
+    if as_json:
+        print_json({"tau": cfg.tau, "shift": cfg.shift, "r_on": cfg.r_on, "leak": cfg.leak,
+                    "k": [{"t": int(r["t"]), "k": r["k"]} for r in integer]})
+        return
+    from rich.table import Table
+
+    t = Table(title=f"k(t) with τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}", title_justify="left")
+    for c in ("t", "phase φ", "k(t)", ""):
+        t.add_column(c, justify="right" if c else "left")
+    for r in integer:
+        state = "open, rising" if r["phase"] < cfg.r_on / 2 else "open, falling" if r["phase"] < cfg.r_on else "closed"
+        t.add_row(str(int(r["t"])), f"{r['phase']:.3f}", f"{r['k']:.3f}", state)
+    con = console()
+    con.print(t)
+    con.print(f"results: {Path(out) / 'timegate.csv'}, figure: {fig}")
+
+
+def plot(
+    csv: Annotated[Path, typer.Argument(help="A CSV written by seqgraph: summary, curves, log, grads or timegate.")],
+    kind: Annotated[str, typer.Option(help="auto, accuracy, curves, text, grads or timegate.")] = "auto",
+    out: Annotated[Path | None, typer.Option(help="Figure file (.png, .svg or .pdf). Default: <kind>.<format> beside the CSV.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="png, svg or pdf (when --out is not given).")] = "png",
+    model: Annotated[str | None, typer.Option(help="Only these models (comma list).")] = None,
+) -> None:
+    """Draw the figure a seqgraph CSV calls for (accuracy vs length, learning curves, text-model
+    curves, gradient flow, time gate)."""
+    from seqgraph.plots import FORMATS, KINDS, detect_kind, figure_for, save_figure
+    from seqgraph.results import read_csv
+
+    with user_errors():
+        if kind != "auto" and kind not in KINDS:
+            raise fail(f"unknown plot kind {kind!r} (choose from auto, {', '.join(KINDS)})")
+        if fmt not in FORMATS:
+            raise fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        df = read_csv(csv)
+        k = detect_kind(df) if kind == "auto" else kind
+        if model:
+            if "model" not in df.columns:
+                raise fail(f"{csv} has no model column to filter")
+            keep = [m.strip() for m in model.split(",")]
+            df = df[df["model"].isin(keep)]
+            if df.empty:
+                raise fail(f"no rows for model(s) {model} in {csv}")
+        path = out or csv.with_name(f"{'accuracy' if k == 'accuracy' else k}.{fmt}")
+        saved = save_figure(figure_for(df, k), path)
+    console().print(f"{k} figure: {saved}")

@@ -1,0 +1,201 @@
+"""Figures from the CSVs seqgraph writes (matplotlib, non-interactive backend)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgraph.errors import DataError
+
+KINDS = {
+    # kind: columns that identify it
+    "accuracy": ("model", "length", "seed", "final_accuracy"),
+    "curves": ("model", "length", "seed", "step", "loss", "accuracy"),
+    "text": ("step", "loss", "val_loss", "val_bpc"),
+    "grads": ("model", "seed", "trained_steps", "t", "grad_norm"),
+    "timegate": ("t", "k"),
+}
+FORMATS = ("png", "svg", "pdf")
+
+
+def detect_kind(df: Any) -> str:
+    """The figure a CSV calls for, from its columns."""
+    cols = set(df.columns)
+    for kind in ("grads", "curves", "accuracy", "text", "timegate"):
+        if set(KINDS[kind]) <= cols:
+            return kind
+    raise DataError(f"cannot tell what to plot from columns {', '.join(map(str, df.columns))}; "
+                    f"expected a seqgraph summary, curves, log, grads or timegate CSV")
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _mean_std(df: Any, by: list[str], col: str) -> Any:
+    g = df.groupby(by, sort=True)[col]
+    out = g.agg(["mean", "std", "count"]).reset_index()
+    out["std"] = out["std"].fillna(0.0)
+    return out
+
+
+def plot_accuracy(df: Any, title: str = "Palindrome accuracy against length") -> Any:
+    """Held-out accuracy against palindrome length, one line per model, mean ± std over seeds."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for model, part in df.groupby("model", sort=False):
+        s = _mean_std(part, ["length"], "final_accuracy")
+        ax.plot(s["length"], s["mean"], marker="o", label=model)
+        ax.fill_between(s["length"], s["mean"] - s["std"], s["mean"] + s["std"], alpha=0.2)
+    task = df["task"].iloc[0] if "task" in df.columns else "decimal"
+    chance = 0.1 if task == "decimal" else 0.5
+    ax.axhline(chance, color="grey", lw=0.8, ls=":", label=f"chance ({chance:g})")
+    seeds = df["seed"].nunique()
+    ax.set(xlabel="palindrome length L", ylabel="final held-out accuracy", ylim=(0, 1.05),
+           title=f"{title} ({seeds} seed{'s' if seeds != 1 else ''}, band: ± std)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(df: Any, title: str = "Learning curves") -> Any:
+    """Training loss and held-out accuracy against step: a row per model, a colour per length,
+    band = std over seeds."""
+    plt = _plt()
+    models = list(dict.fromkeys(df["model"]))
+    fig, axes = plt.subplots(len(models), 2, figsize=(10, 3.2 * len(models)), squeeze=False)
+    lengths = sorted(df["length"].unique())
+    cmap = plt.get_cmap("viridis", max(len(lengths), 2))
+    for row, model in enumerate(models):
+        part = df[df["model"] == model]
+        for i, L in enumerate(lengths):
+            sub = part[part["length"] == L]
+            if sub.empty:
+                continue
+            for col, name in enumerate(("loss", "accuracy")):
+                s = _mean_std(sub, ["step"], name)
+                ax = axes[row][col]
+                ax.plot(s["step"], s["mean"], color=cmap(i), label=f"L={L}")
+                ax.fill_between(s["step"], s["mean"] - s["std"], s["mean"] + s["std"], color=cmap(i), alpha=0.15)
+        axes[row][0].set(ylabel=f"{model}: training loss", xlabel="step")
+        axes[row][1].set(ylabel=f"{model}: held-out accuracy", xlabel="step", ylim=(0, 1.05))
+        for ax in axes[row]:
+            ax.grid(alpha=0.3)
+    axes[0][1].legend(fontsize="small", ncol=2)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_text(df: Any, title: str = "Character model") -> Any:
+    """Text-model curves: loss (train, validation), validation bits/char, accuracy."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    axes[0].plot(df["step"], df["loss"], label="training")
+    axes[0].plot(df["step"], df["val_loss"], label="validation")
+    axes[0].set(xlabel="step", ylabel="loss (nats/char)")
+    axes[0].legend()
+    axes[1].plot(df["step"], df["val_bpc"], color="C1")
+    axes[1].set(xlabel="step", ylabel="validation bits/char")
+    if "accuracy" in df.columns:
+        axes[2].plot(df["step"], df["accuracy"], label="training")
+    if "val_accuracy" in df.columns:
+        axes[2].plot(df["step"], df["val_accuracy"], label="validation")
+    axes[2].set(xlabel="step", ylabel="next-character accuracy")
+    axes[2].legend()
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
+    """‖∂L/∂s_t‖ against step t on a log scale, a colour per model (mean over seeds, band =
+    std); dashed after training."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for i, (model, part) in enumerate(df.groupby("model", sort=False)):
+        for stage, sub in part.groupby("trained_steps"):
+            s = _mean_std(sub, ["t"], "grad_norm")
+            label = model if stage == 0 else f"{model}, after {stage} steps"
+            ls = "-" if stage == 0 else "--"
+            ax.plot(s["t"], s["mean"], color=f"C{i}", ls=ls, label=label)
+            lo = np.clip(s["mean"] - s["std"], s["mean"] * 1e-3, None)
+            ax.fill_between(s["t"], lo, s["mean"] + s["std"], color=f"C{i}", alpha=0.12)
+    ax.set_yscale("log")
+    ax.set(xlabel="time step t (the loss is at the last step)", ylabel="‖∂L/∂s_t‖ (batch mean)", title=title)
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig
+
+
+def plot_timegate(df: Any, tau: float | None = None, shift: float | None = None, r_on: float | None = None,
+                  title: str = "Time gate k(t)") -> Any:
+    """k(t), with the period τ, the shift s and the open phase r_on·τ marked."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(11, 3.4))
+    ax.plot(df["t"], df["k"], color="C0", label="k(t)")
+    integer = df[np.isclose(df["t"] % 1, 0)]
+    ax.plot(integer["t"], integer["k"], "o", color="C0", ms=3, label="k at integer steps")
+    if tau is not None and shift is not None and r_on is not None:
+        t_max = float(df["t"].max())
+        start = shift - tau * np.ceil(shift / tau)
+        first = True
+        while start <= t_max:
+            if start + r_on * tau >= 0:
+                ax.axvspan(max(start, 0), start + r_on * tau, color="C2", alpha=0.15,
+                           label=f"open phase r_on·τ = {r_on * tau:g}" if first else None)
+                ax.axvline(start, color="C3", lw=0.8, ls="--",
+                           label=f"s + nτ (s = {shift:g}, τ = {tau:g})" if first else None)
+                first = False
+            start += tau
+    ax.set(xlabel="t", ylabel="k(t)", ylim=(-0.05, 1.1), title=title)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """Save by the file's extension (png, svg, pdf), atomically, and close the figure."""
+    p = Path(path)
+    fmt = p.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise DataError(f"unknown figure format {p.suffix!r} for {p} (choose from .png, .svg, .pdf)")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=p.suffix, dir=p.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format=fmt, dpi=120)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        _plt().close(fig)
+    return p
+
+
+def figure_for(df: Any, kind: str) -> Any:
+    """Draw the figure of ``kind`` (see :data:`KINDS`) from a DataFrame."""
+    missing = [c for c in KINDS[kind] if c not in df.columns]
+    if missing:
+        raise DataError(f"a {kind} plot needs column(s) {', '.join(missing)}")
+    if df.empty:
+        raise DataError("the CSV has no rows to plot")
+    if kind == "timegate":
+        params = {k: float(df[k].iloc[0]) for k in ("tau", "shift", "r_on") if k in df.columns}
+        return plot_timegate(df, **params)
+    return {"accuracy": plot_accuracy, "curves": plot_curves, "text": plot_text, "grads": plot_grads}[kind](df)

@@ -1,0 +1,79 @@
+import json
+import struct
+
+import pytest
+from typer.testing import CliRunner
+
+from seqgraph.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def png_size(path):
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+def test_timegate_table_csv_figure_json(tmp_path):
+    r = run("timegate", "--tau", 6, "--shift", 3, "--r-on", 0.2, "--steps", 30, "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "open, rising" in r.stdout
+    assert (tmp_path / "timegate.csv").exists()
+    w, h = png_size(tmp_path / "timegate.png")
+    assert w > 800 and h > 300
+    data = json.loads(run("timegate", "--json", "--out", tmp_path).stdout)
+    ks = {d["t"]: d["k"] for d in data["k"]}
+    assert ks[4] == pytest.approx(1 / 3) and ks[5] == 0.0 and len(ks) == 31
+
+
+def test_grads_writes_csv_and_figure(tmp_path):
+    r = run("grads", "--model", "rnn,lstm", "--length", 12, "--seeds", "1", "--batch-size", 8, "--hidden", 8,
+            "--device", "cpu", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "first / last" in r.stdout
+    assert (tmp_path / "grads.csv").read_text().startswith("model,seed,trained_steps,t,grad_norm")
+    assert png_size(tmp_path / "grads.png")[0] > 600
+
+
+def test_plot_from_palindrome_results(tmp_path):
+    out = tmp_path / "p"
+    r = run("palindrome", "--model", "rnn,lstm", "--lengths", "3,4", "--seeds", "1,2", "--steps", 10, "--hidden", 8,
+            "--batch-size", 8, "--eval-every", 5, "--eval-batch-size", 16, "--device", "cpu", "--out", out)
+    assert r.exit_code == 0, r.output
+    r = run("plot", out / "summary.csv")
+    assert r.exit_code == 0, r.output
+    assert png_size(out / "accuracy.png")[0] > 600
+    r = run("plot", out / "curves.csv", "--format", "svg", "--model", "lstm")
+    assert r.exit_code == 0 and (out / "curves.svg").read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["timegate", "--tau", "0"], "tau must be positive"),
+    (["timegate", "--r-on", "1.5"], "r-on must be in (0, 1]"),
+    (["timegate", "--r-on", "0"], "r-on must be in (0, 1]"),
+    (["plot", "missing.csv"], "CSV file not found"),
+    (["grads", "--length", "2"], "length must be at least 3"),
+    (["grads", "--model", "lsmt"], "unknown model 'lsmt'"),
+])
+def test_bad_input(args, fragment):
+    r = run(*args)
+    assert r.exit_code == 2, r.output
+    assert fragment in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_plot_bad_csvs(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("a,b\n1,2\n")
+    r = run("plot", p)
+    assert r.exit_code == 2 and "cannot tell what to plot" in r.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    r = run("plot", bad)
+    assert r.exit_code == 2 and "malformed CSV" in r.stderr
+    r = run("plot", p, "--kind", "nonsense")
+    assert r.exit_code == 2 and "unknown plot kind" in r.stderr
+    r = run("plot", p, "--kind", "grads")
+    assert r.exit_code == 2 and "needs column" in r.stderr
