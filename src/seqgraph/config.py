@@ -344,6 +344,7 @@ class GradsConfig:
     train_steps: int = 0  # also measure after this many training steps (0: untrained only)
     batch_size: int = 128
     hidden: int = 128
+    forget_bias: float = 1.0  # as the palindrome benchmark initialises LSTM-type cells
     device: str = "auto"
     out: str = "results/grads"
 

@@ -22,7 +22,7 @@ def test_rnn_gradients_vanish_far_faster_than_lstm_gradients():
     rows = gradient_flow(cfg)
     rnn, lstm = first_over_last(rows, "rnn"), first_over_last(rows, "lstm")
     assert rnn < 1e-9  # vanished over 59 steps
-    assert lstm > 100 * rnn  # the LSTM's reaches the first step orders of magnitude better
+    assert lstm > 1e6 * rnn  # the LSTM's reaches the first step many orders of magnitude better
     assert first_over_last(rows, "gru") > 100 * rnn
     assert first_over_last(rows, "peep") > 100 * rnn
 

@@ -8,6 +8,7 @@ peephole LSTM (whose gates read c; its h_t reaches the loss only at the end). Ea
 the exact total derivative: the gradient that reaches the state as it enters the next step.
 """
 
+import copy
 from typing import Any
 
 import torch
@@ -66,7 +67,8 @@ def gradient_flow(cfg: GradsConfig) -> list[dict[str, Any]]:
     for name in cfg.model:
         for seed in cfg.seeds:
             torch.manual_seed(seed)
-            model = SequenceClassifier(name, spec.num_symbols, cfg.hidden, spec.num_classes).to(device)
+            model = SequenceClassifier(name, spec.num_symbols, cfg.hidden, spec.num_classes,
+                                       forget_bias=cfg.forget_bias).to(device)
             gen = torch.Generator(device=device).manual_seed(seed)
             probe = palindrome_batch("decimal", cfg.batch_size, cfg.length, gen, device)
             stages = [0] + ([cfg.train_steps] if cfg.train_steps else [])
@@ -79,7 +81,8 @@ def gradient_flow(cfg: GradsConfig) -> list[dict[str, Any]]:
 
                     fit(trainer, batch, steps=stage, start_step=done)
                     done = stage
-                g = state_gradients(model, *probe)
+                # measured in float64: in float32 the RNN's gradient underflows to exactly 0
+                g = state_gradients(copy.deepcopy(model).double(), *probe)
                 rows += [{"model": name, "seed": seed, "trained_steps": stage, "t": t, "grad_norm": float(v)}
                          for t, v in enumerate(g.cpu())]
     return rows

@@ -14,6 +14,7 @@ from seqgraph.cli import gcn
 from seqgraph.cli.analysis import grads, plot, timegate
 from seqgraph.cli.palindrome import palindrome
 from seqgraph.cli.params import params
+from seqgraph.cli.reproduce import reproduce
 from seqgraph.cli.text import evaluate, sample, train
 
 app = typer.Typer(
@@ -50,6 +51,7 @@ app.add_typer(gcn.app, name="gcn")
 app.command()(grads)
 app.command()(timegate)
 app.command()(plot)
+app.command()(reproduce)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ def grads(
     train_steps: Annotated[int | None, typer.Option(help="Also measure after this many training steps at that length. [default: 0]")] = None,
     batch_size: Annotated[int | None, typer.Option(help="[default: 128]")] = None,
     hidden: Annotated[int | None, typer.Option(help="[default: 128]")] = None,
+    forget_bias: Annotated[float | None, typer.Option(help="Initial forget-gate bias of LSTM-type cells (as the palindrome benchmark). [default: 1.0]")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options.")] = None,
     out: Annotated[str | None, typer.Option(help="Folder for grads.csv and grads.png. [default: results/grads]")] = None,
@@ -26,7 +27,7 @@ def grads(
 
     with user_errors():
         cfg = resolve(GradsConfig, config, model=model, length=length, seeds=seeds, train_steps=train_steps,
-                      batch_size=batch_size, hidden=hidden, device=device, out=out)
+                      batch_size=batch_size, hidden=hidden, forget_bias=forget_bias, device=device, out=out)
         from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
         from seqgraph.config import to_dict, write_toml
         from seqgraph.plots import plot_grads, save_figure

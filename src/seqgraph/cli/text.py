@@ -65,12 +65,14 @@ def train(
 
 
 class TrainProgress:
-    def __init__(self, con: Any) -> None:
+    """Rich progress of a character-model run (on its own, or inside another command's display)."""
+
+    def __init__(self, con: Any, progress: Any = None) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                 TextColumn("{task.fields[info]}"), console=con)
-        self.con = con
+        self.progress = progress or Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
+                                             TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=con)
+        self.con = self.progress.console
         self.val = ""
         self._last = 0.0
         self.task: Any = None

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -55,6 +56,8 @@ class Vocab:
 
     @classmethod
     def from_text(cls, text: str) -> Vocab:
+        if not text:
+            raise DataError("the text is empty")
         return cls(sorted(set(text)))
 
     def __post_init__(self) -> None:
@@ -64,13 +67,19 @@ class Vocab:
         return len(self.chars)
 
     def encode(self, text: str, what: str = "text") -> Tensor:
-        """Ids ``(len(text),)``; a character outside the vocabulary is a DataError naming it."""
-        try:
-            return torch.tensor([self.stoi[c] for c in text], dtype=torch.long)
-        except KeyError as e:
-            ch = e.args[0]
+        """Ids ``(len(text),)``; a character outside the vocabulary is a DataError naming it.
+
+        Vectorised: the characters are sorted, so a character's id is the position of its
+        code point among the vocabulary's (a few ms for a whole book)."""
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        vocab = np.array([ord(c) for c in self.chars], dtype=np.uint32)
+        ids = np.minimum(np.searchsorted(vocab, codes), len(vocab) - 1)
+        bad = np.flatnonzero(vocab[ids] != codes) if len(vocab) else np.arange(len(codes))
+        if len(bad):
+            ch = text[int(bad[0])]
             raise DataError(f"the {what} has character {ch!r} (U+{ord(ch):04X}), which is not in the model's "
-                            f"vocabulary of {len(self)} characters") from None
+                            f"vocabulary of {len(self)} characters")
+        return torch.from_numpy(ids.astype(np.int64))
 
     def decode(self, ids: Tensor | list[int]) -> str:
         return "".join(self.chars[i] for i in (ids.tolist() if isinstance(ids, Tensor) else ids))

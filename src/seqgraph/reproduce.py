@@ -1,0 +1,269 @@
+"""``seqgraph reproduce``: re-run the course's experiments within a budget and write a
+self-contained report (Markdown, figures, CSVs), each claim beside what seqgraph measured.
+
+Every experiment writes into its own folder under the output and is resumed, not repeated,
+when the command runs again: finished palindrome runs are skipped, the character model
+continues from its checkpoint, finished gradient and diversity tables are read back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from seqgraph.config import (
+    CharLMConfig,
+    GradsConfig,
+    PalindromeConfig,
+    atomic_write_bytes,
+    read_toml,
+    resolve,
+    to_dict,
+    write_toml,
+)
+from seqgraph.errors import ConfigError
+
+COURSE_GRAPH = Path(__file__).parent / "data" / "course_2020.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    lengths: str
+    models: str
+    seeds: str
+    steps: int
+    binary_steps: int
+    grads_seeds: str
+    grads_train_steps: int
+    text_steps: int
+    sample_chars: int
+
+
+BUDGETS = {
+    "quick": Budget(lengths="5,10,15,20", models="rnn,lstm,peep,gru,tglstm", seeds="42", steps=2500,
+                    binary_steps=300, grads_seeds="42,1337,1994", grads_train_steps=0, text_steps=1500,
+                    sample_chars=300),
+    "full": Budget(lengths="5:40:5", models="rnn,lstm,peep,gru,tglstm", seeds="42,1337,1994", steps=5000,
+                   binary_steps=5000, grads_seeds="42,1337,1994", grads_train_steps=500, text_steps=20000,
+                   sample_chars=1000),
+}
+
+
+def _md_table(header: list[str], rows: list[list[Any]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _pm(mean: float, std: float) -> str:
+    return f"{mean:.3f}" if math.isnan(std) else f"{mean:.3f} ± {std:.3f}"
+
+
+def diversity(text: str, n: int = 4) -> tuple[float, float]:
+    """Character entropy (bits) of a text and its share of distinct n-grams."""
+    counts = Counter(text)
+    total = sum(counts.values())
+    entropy = -sum(c / total * math.log2(c / total) for c in counts.values())
+    grams = [text[i : i + n] for i in range(len(text) - n + 1)]
+    return entropy, (len(set(grams)) / len(grams) if grams else 0.0)
+
+
+def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Callable[[str], None] = print,
+              listener: Any = None, text_listener: Any = None) -> Path:
+    """Run (or resume) every experiment of the budget and write ``<out>/report.md``.
+
+    ``listener`` / ``text_listener`` receive the palindrome sweeps' and the character model's
+    progress (see :mod:`seqgraph.train.palindrome` and :mod:`seqgraph.train.charlm`)."""
+    import pandas as pd
+
+    if isinstance(budget_name, Budget):
+        b, budget_name = budget_name, "custom"
+    elif budget_name in BUDGETS:
+        b = BUDGETS[budget_name]
+    else:
+        raise ConfigError(f"unknown budget {budget_name!r} (choose from {', '.join(BUDGETS)})")
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"--out {root} is a file, not a folder")
+    marker = root / "budget.toml"
+    if marker.exists() and read_toml(marker).get("budget") != budget_name:
+        raise ConfigError(f"{root} holds a '{read_toml(marker).get('budget')}' reproduction; "
+                          f"use another --out for --budget {budget_name}")
+    root.mkdir(parents=True, exist_ok=True)
+    write_toml(marker, {"budget": budget_name, **dataclasses.asdict(b)})
+    sections: list[str] = []
+
+    # 1. memory: accuracy against palindrome length ------------------------------------------
+    from seqgraph.plots import plot_accuracy, plot_curves, plot_grads, plot_text, save_figure
+    from seqgraph.train.palindrome import aggregate, run_sweep
+
+    log("1/6 memory: RNN vs LSTM (and peephole, GRU, time-gated) on decimal palindromes")
+    mem = resolve(PalindromeConfig, None, model=b.models, lengths=b.lengths, seeds=b.seeds, steps=b.steps,
+                  device=device, out=str(root / "memory"), resume=True)
+    summ = run_sweep(mem, listener)
+    agg = aggregate(summ)
+    save_figure(plot_accuracy(summ), root / "memory" / "accuracy.png")
+    save_figure(plot_curves(pd.read_csv(root / "memory" / "curves.csv")), root / "memory" / "curves.png")
+    longest = {}
+    for m in mem.model:
+        solved = agg[(agg.model == m) & (agg.final_mean >= 0.99)]
+        longest[m] = int(solved.length.max()) if len(solved) else None
+    rows = [[r.length, r.model, _pm(r.final_mean, r.final_std), f"{r.solved}/{r.seeds}"] for r in agg.itertuples()]
+    sections.append(
+        "## 1. Memory: accuracy against palindrome length\n\n"
+        "**Course reports:** the vanilla RNN stops learning beyond about 15–20 digits; the LSTM goes further.\n\n"
+        "**seqgraph measured** "
+        f"({b.steps} steps at most per run, seeds {b.seeds}, early stop once solved): longest length solved "
+        "(mean held-out accuracy ≥ 0.99): "
+        + ", ".join(f"{m}: {('L = ' + str(v)) if v else 'none'}" for m, v in longest.items())
+        + f" (lengths tried: {b.lengths}).\n\n"
+        + _md_table(["length", "model", "final accuracy", "solved"], rows)
+        + "\n\n![accuracy against length](memory/accuracy.png)\n\n![learning curves](memory/curves.png)\n"
+    )
+
+    # 2. peephole LSTM on binary palindromes --------------------------------------------------
+    log("2/6 peephole LSTM on binary palindromes (inputs of length 41 and 81), three seeds")
+    binary = resolve(PalindromeConfig, None, model="peep", task="binary", lengths="10,20", seeds="42,1337,1994",
+                     steps=b.binary_steps, eval_every=50, device=device, out=str(root / "binary"), resume=True)
+    bsum = aggregate(run_sweep(binary, listener))
+    rows = [[r.length, 4 * r.length + 1, _pm(r.final_mean, r.final_std), f"{r.best_mean:.3f}", f"{r.solved}/{r.seeds}"]
+            for r in bsum.itertuples()]
+    sections.append(
+        "## 2. Peephole LSTM on binary palindromes\n\n"
+        "**Course reports (2020):** the peephole LSTM, whose gates read the cell state, trained on binary "
+        "palindromes with inputs of length 41 and 81, reported as mean ± std over three seeds.\n\n"
+        f"**seqgraph measured** ({b.binary_steps} steps per run at most; chance is 0.5):\n\n"
+        + _md_table(["digits L", "input length", "final accuracy (mean ± std)", "best", "solved"], rows) + "\n"
+    )
+
+    # 3. gradient flow ---------------------------------------------------------------------------
+    log("3/6 gradient flow over 99 steps, RNN vs LSTM")
+    from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
+    from seqgraph.results import write_csv
+
+    gcfg = resolve(GradsConfig, None, model=b.models, seeds=b.grads_seeds, train_steps=b.grads_train_steps,
+                   device=device, out=str(root / "grads"))
+    gpath = root / "grads" / "grads.csv"
+    gconf = root / "grads" / "config.toml"
+    if not (gpath.exists() and gconf.exists() and read_toml(gconf) == to_dict(gcfg)):
+        write_csv(gpath, GRAD_COLUMNS, gradient_flow(gcfg))
+        write_toml(gconf, to_dict(gcfg))
+    gdf = pd.read_csv(gpath)
+    save_figure(plot_grads(gdf, "Gradient flow over 99 steps (palindrome L = 100)"), root / "grads" / "grads.png")
+    last = gcfg.length - 2
+    rows = []
+    for m, part in gdf[gdf.trained_steps == 0].groupby("model", sort=False):
+        mean = part.groupby("t")["grad_norm"].mean()
+        rows.append([m, f"{mean[last]:.3g}", f"{mean[1]:.3g}", f"{mean[1] / mean[last]:.2g}"])
+    sections.append(
+        "## 3. Gradient flow over time\n\n"
+        "**Course reports:** the RNN's gradient ‖∂L/∂h_t‖ vanishes towards early time steps far faster than "
+        "the LSTM's.\n\n"
+        "**seqgraph measured** (untrained models as seqgraph initialises them: weights U(±1/√n), LSTM-type "
+        "forget-gate bias 1; loss on the last of 99 steps; float64; mean over "
+        f"batch and seeds {b.grads_seeds}):\n\n"
+        + _md_table(["model", f"‖∂L/∂s_{last}‖ (last)", "‖∂L/∂s_1‖ (first digit)", "first / last"], rows)
+        + "\n\n![gradient flow](grads/grads.png)\n"
+    )
+
+    # 4. parameter formula -----------------------------------------------------------------------
+    log("4/6 LSTM parameter count: formula against the module")
+    from seqgraph.analysis.params import count_params
+
+    pc = count_params("lstm", 10, 128, 10)
+    sections.append(
+        "## 4. LSTM parameter count\n\n"
+        f"**Course formula:** {pc.formula}\n\n"
+        f"**seqgraph measured:** {pc.filled}; the module's `sum(p.numel())` = {pc.module_total:,} "
+        f"({'equal' if pc.module_total == pc.total else 'DIFFERENT'}).\n"
+    )
+
+    # 5. character model -------------------------------------------------------------------------
+    log(f"5/6 character LSTM on the King James Bible, {b.text_steps} steps")
+    from seqgraph.train.charlm import evaluate_stream, load_model, train_charlm
+    from seqgraph.train.checkpoint import load_checkpoint
+
+    tdir = root / "charlm"
+    tcfg = resolve(CharLMConfig, None, steps=b.text_steps, device=device, out=str(tdir), sample_every=b.text_steps)
+    if (tdir / "last.pt").exists():
+        if load_checkpoint(tdir / "last.pt")["step"] < b.text_steps:
+            tcfg.resume = True
+            train_charlm(tcfg, text_listener)
+    else:
+        train_charlm(tcfg, text_listener)
+    tlog = pd.read_csv(tdir / "log.csv")
+    save_figure(plot_text(tlog, f"Character LSTM on the King James Bible ({b.text_steps} steps)"),
+                tdir / "curves.png")
+    import torch
+
+    from seqgraph.nn.charlm import generate
+    from seqgraph.tasks.text import CharCorpus
+    from seqgraph.train.charlm import corpus_text
+
+    model, vocab, ck = load_model(tdir / "last.pt")
+    text, _ = corpus_text("")
+    val = CharCorpus(text, vocab, ck["config"]["val_fraction"], ck["config"]["seq_length"]).val
+    ev = evaluate_stream(model, val, torch.device("cpu"))
+    div_path = tdir / "diversity.csv"
+    if div_path.exists():
+        div = pd.read_csv(div_path, keep_default_na=False)
+    else:
+        drows = []
+        prompt = vocab.encode("And ")
+        for T in (0.0, 0.5, 1.0, 2.0):
+            ids = generate(model, prompt, b.sample_chars, num=4, temperature=T,
+                           generator=torch.Generator().manual_seed(0))
+            samples = [vocab.decode(r) for r in ids]
+            ent, distinct = zip(*(diversity(s) for s in samples), strict=True)
+            drows.append({"temperature": "greedy" if T == 0 else T, "entropy_bits": sum(ent) / 4,
+                          "distinct_4grams": sum(distinct) / 4,
+                          "sample": ("And " + samples[0][:120]).replace("\n", " ").replace("|", "/")})
+        write_csv(div_path, ["temperature", "entropy_bits", "distinct_4grams", "sample"], drows)
+        div = pd.DataFrame(drows)
+    rows = [[r.temperature, f"{float(r.entropy_bits):.2f}", f"{float(r.distinct_4grams):.2f}", f"`{r.sample}`"]
+            for r in div.itertuples()]
+    sections.append(
+        "## 5. Character-level LSTM\n\n"
+        "**Course reports:** students reached about 0.65–0.70 next-character accuracy on their books; greedy "
+        "samples repeat themselves, low temperatures are conservative, high temperatures inventive but noisy.\n\n"
+        f"**seqgraph measured** (2 × 128 LSTM, seq 30, batch 64, {int(ck['step']):,} steps on the King James "
+        f"Bible): validation loss {ev.loss:.3f} nats, {ev.bpc:.3f} bits/char, perplexity {ev.perplexity:.2f}, "
+        f"next-character accuracy **{ev.accuracy:.3f}** (on the whole held-out last 5%).\n\n"
+        f"Samples of {b.sample_chars} characters from the prompt `And `, four per temperature: character "
+        "entropy of the generated text and the share of distinct 4-grams (diversity rises with temperature):\n\n"
+        + _md_table(["temperature", "entropy (bits/char)", "distinct 4-grams", "sample (first 120 chars)"], rows)
+        + "\n\n![character model curves](charlm/curves.png)\n"
+    )
+
+    # 6. the course graph ------------------------------------------------------------------------
+    log("6/6 the course graph: Ã, Â and updates from C to E")
+    from seqgraph.analysis.hops import gcn_matrices, hops_between, save_matrices
+    from seqgraph.tasks.graphs import load_graph
+
+    g = load_graph(COURSE_GRAPH)
+    m = gcn_matrices(g)
+    save_matrices(m, g.nodes, str(root / "graph"))
+
+    def mat(a: Any) -> str:
+        d = a.toarray()
+        return _md_table(["", *g.nodes], [[n, *(f"{v:.4f}".rstrip("0").rstrip(".") if v else "0" for v in row)]
+                                          for n, row in zip(g.nodes, d, strict=True)])
+
+    hops = hops_between(g, "C", "E")
+    sections.append(
+        "## 6. The course graph (edges A–B, A–E, A–F, B–D, C–D, D–F)\n\n"
+        "**Course question:** Ã = A + I, Â = D̃^-1/2 Ã D̃^-1/2, and how many GCN updates information needs to "
+        "travel from C to E (the shortest path C–D–B–A–E or C–D–F–A–E has 4 edges).\n\n"
+        f"**seqgraph measured:** {hops} updates from C to E.\n\nÃ:\n\n{mat(m.A_tilde)}\n\nÂ:\n\n{mat(m.A_hat)}\n"
+    )
+
+    head = (f"# seqgraph reproduction ({budget_name} budget)\n\n"
+            "Each section states what the course reports found and what seqgraph measured in this run. "
+            "CSV files and figures lie beside this report; re-running `seqgraph reproduce` reuses finished work.\n")
+    report = root / "report.md"
+    atomic_write_bytes(report, (head + "\n" + "\n".join(sections)).encode())
+    return report

@@ -1,0 +1,50 @@
+import pytest
+
+from seqgraph.errors import ConfigError
+from seqgraph.reproduce import Budget, diversity, reproduce
+from seqgraph.train.palindrome import Listener
+
+TINY = Budget(lengths="3", models="rnn,lstm", seeds="1", steps=10, binary_steps=4, grads_seeds="1",
+              grads_train_steps=0, text_steps=12, sample_chars=40)
+
+
+class Count(Listener):
+    def __init__(self):
+        self.runs = 0
+
+    def run_start(self, key, steps):
+        self.runs += 1
+
+
+@pytest.mark.slow
+def test_reproduce_writes_a_report_and_reuses_finished_work(tmp_path):
+    first = Count()
+    report = reproduce(TINY, str(tmp_path / "r"), device="cpu", log=lambda m: None, listener=first)
+    text = report.read_text()
+    for heading in ("## 1. Memory", "## 2. Peephole", "## 3. Gradient flow", "## 4. LSTM parameter count",
+                    "## 5. Character-level LSTM", "## 6. The course graph"):
+        assert heading in text
+    assert "**Course reports:**" in text and "**seqgraph measured**" in text
+    assert "4 updates from C to E" in text
+    assert "72,458" in text
+    for fig in ("memory/accuracy.png", "memory/curves.png", "grads/grads.png", "charlm/curves.png"):
+        assert (tmp_path / "r" / fig).stat().st_size > 10_000
+        assert fig in text
+    assert first.runs == 2 + 6  # memory: 2 models × 1 length; binary: 2 lengths × 3 seeds
+    again = Count()
+    reproduce(TINY, str(tmp_path / "r"), device="cpu", log=lambda m: None, listener=again)
+    assert again.runs == 0  # everything reused
+    with pytest.raises(ConfigError, match="holds a 'custom' reproduction"):
+        reproduce("quick", str(tmp_path / "r"), device="cpu", log=lambda m: None)
+
+
+def test_unknown_budget(tmp_path):
+    with pytest.raises(ConfigError, match="unknown budget"):
+        reproduce("huge", str(tmp_path))
+
+
+def test_diversity():
+    ent, distinct = diversity("abababab")
+    assert ent == pytest.approx(1.0) and distinct == pytest.approx(2 / 5)
+    ent, distinct = diversity("abcdefgh")
+    assert ent == pytest.approx(3.0) and distinct == 1.0
