@@ -47,14 +47,15 @@ def grads(
 
     last = cfg.length - 2  # states s_0 … s_{T−1} with T = L − 1 steps
     mid = max(1, last // 2)
-    t = Table(title="‖∂L/∂s_t‖ (state after t digits), mean over batch and seeds", title_justify="left")
+    con = console()
+    con.print("‖∂L/∂s_t‖ (s_t: the state after t digits), mean over batch and seeds")
+    t = Table()
     for c in ("model", "trained steps", f"t = {last} (last)", f"t = {mid}", "t = 1 (first digit)", "first / last"):
         t.add_column(c, justify="left" if c == "model" else "right")
     for (m, stage), part in df.groupby(["model", "trained_steps"], sort=False):
         mean = part.groupby("t")["grad_norm"].mean()
         t.add_row(m, str(stage), f"{mean[last]:.3g}", f"{mean[mid]:.3g}", f"{mean[1]:.3g}",
                   f"{mean[1] / mean[last]:.2g}" if mean[last] else "—")
-    con = console()
     con.print(t)
     con.print(f"results: {outdir / 'grads.csv'}, figure: {fig}")
 

@@ -164,7 +164,8 @@ def hops(
     from rich.table import Table
 
     if g.num_nodes <= SHOW_LIMIT:
-        t = Table(title="hops[s → t] (row s: source, column t: target)", title_justify="left")
+        con.print("hops from s (row) to t (column); ∞: unreachable")
+        t = Table()
         t.add_column("")
         for n in g.nodes:
             t.add_column(n, justify="right")
@@ -222,7 +223,8 @@ def layer(
     con.print(f"{kind} layer: {res.W.shape[0]} → {res.W.shape[1]} features, activation {activation}, "
               f"W {'from ' + str(weights) if weights else f'Glorot, seed {seed}'}")
     if g.num_nodes <= 50:
-        t = Table(title="H'", title_justify="left")
+        con.print("H' (one row per node)")
+        t = Table()
         t.add_column("node")
         for k in range(res.H.shape[1]):
             t.add_column(f"h{k}", justify="right")

@@ -191,8 +191,10 @@ def evaluate(
         return
     from rich.table import Table
 
-    t = Table(title=f"{ckpt} on {name}", title_justify="left")
+    con = console()
+    con.print(f"{ckpt} (step {ck['step']:,}) on the {name}")
+    t = Table()
     for c in ("characters", "loss (nats)", "bits/char", "perplexity", "accuracy"):
         t.add_column(c, justify="right")
     t.add_row(f"{res.characters:,}", f"{res.loss:.4f}", f"{res.bpc:.4f}", f"{res.perplexity:.3f}", f"{res.accuracy:.4f}")
-    console().print(t)
+    con.print(t)
