@@ -86,21 +86,12 @@ class Graph:
 
 def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None) -> Graph:
     """Read a graph file. ``directed`` overrides what the file says (None: the file decides)."""
+    from seqgraph.tasks.text import read_utf8
+
     p = Path(path)
     if fmt not in FORMATS:
         raise GraphError(f"unknown graph format {fmt!r} (choose from {', '.join(FORMATS)})")
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise GraphError(f"graph file not found: {p}") from None
-    except IsADirectoryError:
-        raise GraphError(f"graph file {p} is a directory") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise GraphError(f"graph file {p} is not UTF-8 text (byte {e.start})") from None
-    if not text.strip():
-        raise GraphError(f"graph file {p} is empty")
+    text = read_utf8(p, "graph file", GraphError)
     stripped = text.lstrip()
     if fmt == "auto":
         fmt = "json" if stripped[:1] in "{[" else "edgelist"
