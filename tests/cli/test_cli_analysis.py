@@ -77,3 +77,9 @@ def test_plot_bad_csvs(tmp_path):
     assert r.exit_code == 2 and "unknown plot kind" in r.stderr
     r = run("plot", p, "--kind", "grads")
     assert r.exit_code == 2 and "needs column" in r.stderr
+
+
+def test_reproduce_unknown_budget(tmp_path):
+    r = run("reproduce", "--budget", "huge", "--out", tmp_path / "r")
+    assert r.exit_code == 2 and "unknown budget 'huge'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -125,11 +125,13 @@ class _Scan(torch.autograd.Function):
             d_rec_all = ref.new_empty(weight_hh.shape[0], steps, ref.shape[1]).transpose(0, 1)
         w_t = weight_hh.t()  # (H, R)
         src = cell.source_index
+        d_xs_steps = list(zip(*(d.unbind(0) for d in d_seqs), strict=True))  # views, made at once
+        d_rec_steps = d_rec_all.unbind(0)
         for t in range(steps - 1, -1, -1):
             if d_output is not None:
                 d_state[0] = d_state[0] + d_output[t]
-            d_rec = d_rec_all[t]
-            d_prev = cell.step_backward(d_state, saved[t][1], tuple(d[t] for d in d_seqs), d_rec)
+            d_rec = d_rec_steps[t]
+            d_prev = cell.step_backward(d_state, saved[t][1], d_xs_steps[t], d_rec)
             d_src = d_prev[src]
             d_prev[src] = torch.mm(w_t, d_rec) if d_src is None else torch.addmm(d_src, w_t, d_rec)
             d_state = [d if d is not None else torch.zeros_like(ref) for d in d_prev]
