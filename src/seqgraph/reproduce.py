@@ -44,7 +44,7 @@ class Budget:
 
 
 BUDGETS = {
-    "quick": Budget(lengths="5,10,15,20", models="rnn,lstm,peep,gru,tglstm", seeds="42", steps=2500,
+    "quick": Budget(lengths="5,15,25,35", models="rnn,lstm,peep,gru,tglstm", seeds="42", steps=2500,
                     binary_steps=300, grads_seeds="42,1337,1994", grads_train_steps=0, text_steps=1500,
                     sample_chars=300),
     "full": Budget(lengths="5:40:5", models="rnn,lstm,peep,gru,tglstm", seeds="42,1337,1994", steps=5000,
