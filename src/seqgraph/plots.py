@@ -177,6 +177,9 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=p.suffix, dir=p.parent)
     os.close(fd)
+    from seqgraph.config import _default_mode
+
+    os.chmod(tmp, _default_mode())
     try:
         fig.savefig(tmp, format=fmt, dpi=120)
         os.replace(tmp, p)
