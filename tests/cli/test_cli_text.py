@@ -86,3 +86,10 @@ def test_bad_texts_and_checkpoints(tmp_path, trained):
     assert r.exit_code == 2 and "not UTF-8" in r.stderr
     r = run("train", "--steps", "0")
     assert r.exit_code == 2 and "steps must be positive" in r.stderr
+    r = run("train", tmp_path / "missing.txt", "--out", tmp_path / "o2")
+    assert r.exit_code == 2 and r.stderr == f"error: text file not found: {tmp_path / 'missing.txt'}\n"
+    not_a_ckpt = tmp_path / "notes.txt"
+    not_a_ckpt.write_text("# just some text\nnot = a checkpoint\n")
+    for cmd in ("sample", "evaluate"):
+        r = run(cmd, not_a_ckpt)
+        assert r.exit_code == 2 and r.stderr.startswith("error: cannot read checkpoint")

@@ -77,19 +77,27 @@ class SweepProgress:
             TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=con,
         )
         self.finished = 0
+        self.started = False
         self._last = 0.0
 
     def __enter__(self) -> SweepProgress:
-        self.progress.start()
-        return self
+        return self  # the display starts with the sweep, so early errors print alone
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def stop(self) -> None:
-        self.progress.stop()
+        if self.started:
+            self.progress.stop()
+            self.started = False
+
+    def begin(self) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
 
     def sweep_start(self, runs: list[Any], done: int) -> None:
+        self.begin()
         self.sweep = self.progress.add_task("sweep", total=len(runs), completed=done,
                                             info=f"{done} done before" if done else "")
         self.run: Any = None

@@ -24,6 +24,7 @@ def reproduce(
     with user_errors():
         err = console(stderr=True)
         with SweepProgress(err) as sweep:
+            sweep.begin()
             text = TrainProgress(err, sweep.progress)
             try:
                 report = run_all(budget, out, device, log=lambda m: sweep.progress.console.print(f"[bold]{m}[/bold]"),

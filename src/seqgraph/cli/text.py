@@ -70,6 +70,7 @@ class TrainProgress:
     def __init__(self, con: Any, progress: Any = None) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+        self.owns = progress is None
         self.progress = progress or Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
                                              TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=con)
         self.con = self.progress.console
@@ -78,13 +79,15 @@ class TrainProgress:
         self.task: Any = None
 
     def __enter__(self) -> TrainProgress:
-        self.progress.start()
-        return self
+        return self  # the display starts with the training, so early errors print alone
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.task is not None and self.owns:
+            self.progress.stop()
 
     def start(self, total: int, step: int, corpus: str, n_params: int) -> None:
+        if self.owns:
+            self.progress.start()
         self.con.print(f"corpus: {corpus}; model: {n_params:,} parameters; from step {step:,}")
         self.task = self.progress.add_task("", total=total, completed=step, info="")
 

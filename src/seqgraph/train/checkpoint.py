@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import pickle
-import zipfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,17 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise CheckpointError(f"checkpoint not found: {p}")
     try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols; we explain
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else "unpickling failed"
-        raise CheckpointError(f"refusing to load {p}: it holds more than tensors and plain data, "
-                              f"which could run code ({first[:160]})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as e:
+        text = str(e)
+        if "GLOBAL" in text or "Unsupported global" in text:  # it names a function or class
+            detail = next((ln.strip() for ln in text.splitlines() if "GLOBAL" in ln or "global" in ln), "")
+            raise CheckpointError(f"refusing to load {p}: it holds more than tensors and plain data, "
+                                  f"which could run code ({detail[:160]})") from None
+        raise CheckpointError(f"cannot read checkpoint {p}: truncated or not a checkpoint") from None
+    except Exception as e:  # any failure to parse a foreign file means the same to the user
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"cannot read checkpoint {p}: truncated or not a checkpoint ({first[:160]})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
