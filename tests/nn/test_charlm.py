@@ -8,7 +8,7 @@ from seqgraph.errors import ConfigError
 from seqgraph.nn.charlm import CharLM, beam_search, choose_next, generate
 
 
-@pytest.fixture(params=["lstm", "gru", "torch"])
+@pytest.fixture(params=["lstm", "gru", "tglstm", "torch"])
 def model(request):
     torch.manual_seed(0)
     return CharLM(12, hidden=16, layers=2, cell=request.param).eval()
@@ -108,6 +108,6 @@ def test_logits_shape_and_state_continuation(model):
     assert logits.shape == (3, 10, 12)
     a, _ = model(x[:, :4])
     _, s = model(x[:, :4])
-    b, _ = model(x[:, 4:], s)
+    b, _ = model(x[:, 4:], s, t0=4)  # continuing: the 5th token is at time 4
     torch.testing.assert_close(torch.cat([a, b], 1), logits, atol=1e-5, rtol=1e-5)
     assert math.isfinite(float(logits.detach().sum()))
