@@ -205,6 +205,7 @@ class PalindromeConfig:
     solved_accuracy: float = 0.99  # held-out accuracy that counts as solved
     solved_evals: int = 3  # ... on this many consecutive evaluations
     device: str = "auto"
+    workers: int = 1  # runs trained at once, in separate processes
     out: str = "results/palindrome"
     resume: bool = False
     overwrite: bool = False
@@ -219,7 +220,7 @@ class PalindromeConfig:
             if L < 2:
                 raise ConfigError(f"palindrome length {L} is too short: need at least 2 digits")
         for name in ("steps", "batch_size", "hidden", "layers", "eval_every", "eval_batch_size",
-                     "solved_evals"):
+                     "solved_evals", "workers"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
         if self.lr <= 0:

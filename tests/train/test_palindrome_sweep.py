@@ -124,3 +124,14 @@ def test_lstm_solves_length_5_palindromes(tmp_path):
                   out=str(tmp_path / "o"), device="cpu")
     df = run_sweep(cfg)
     assert df.iloc[0].final_accuracy >= 0.95
+
+
+def test_parallel_workers_run_every_run_once_and_repeat_exactly(tmp_path):
+    a = run_sweep(small(tmp_path / "a", workers=2))
+    b = run_sweep(small(tmp_path / "b", workers=2))
+    key = ["model", "length", "seed"]
+    a, b = a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
+    assert len(a) == 8 and not a.duplicated(key).any()
+    pd.testing.assert_frame_equal(a[key + ["final_accuracy", "best_accuracy"]],
+                                  b[key + ["final_accuracy", "best_accuracy"]])
+    assert len(pd.read_csv(tmp_path / "a" / "out" / "curves.csv")) == 16
