@@ -132,6 +132,6 @@ def test_parallel_workers_run_every_run_once_and_repeat_exactly(tmp_path):
     key = ["model", "length", "seed"]
     a, b = a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
     assert len(a) == 8 and not a.duplicated(key).any()
-    pd.testing.assert_frame_equal(a[key + ["final_accuracy", "best_accuracy"]],
-                                  b[key + ["final_accuracy", "best_accuracy"]])
+    pd.testing.assert_frame_equal(a[[*key, "final_accuracy", "best_accuracy"]],
+                                  b[[*key, "final_accuracy", "best_accuracy"]])
     assert len(pd.read_csv(tmp_path / "a" / "out" / "curves.csv")) == 16
