@@ -1,0 +1,22 @@
+"""The files in examples/ work as they are."""
+
+from pathlib import Path
+
+import pytest
+
+from seqgraph.config import PalindromeConfig, resolve
+from seqgraph.tasks.graphs import load_graph
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)
+def test_example_configs_resolve(path):
+    cfg = resolve(PalindromeConfig, path)
+    assert cfg.lengths and cfg.model
+
+
+@pytest.mark.parametrize("path", sorted((EXAMPLES / "graphs").glob("*.json")), ids=lambda p: p.name)
+def test_example_graphs_load(path):
+    g = load_graph(path)
+    assert g.num_nodes >= 6 and g.num_edges >= 6
