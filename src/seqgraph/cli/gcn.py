@@ -87,8 +87,9 @@ def adjacency(
                   f"Â has {m.A_hat.nnz:,} non-zeros" + ("" if out else " — use --out DIR to write the matrices"))
     if saved:
         kind_, files = saved
-        note = "labelled square matrices" if kind_ == "dense" else f"sparse row,col,value lists (over {DENSE_LIMIT:,} nodes)"
-        con.print(f"wrote {', '.join(files)} ({note})")
+        note = ("as labelled square matrices" if kind_ == "dense"
+                else f"as sparse row,col,value lists: the graph has over {DENSE_LIMIT:,} nodes")
+        con.print(f"wrote {', '.join(files)} {note}")
 
 
 @app.command()
