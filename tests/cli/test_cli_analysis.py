@@ -58,28 +58,20 @@ def test_plot_from_palindrome_results(tmp_path):
     (["grads", "--length", "2"], "length must be at least 3"),
     (["grads", "--model", "lsmt"], "unknown model 'lsmt'"),
 ])
-def test_bad_input(args, fragment):
-    r = run(*args)
-    assert r.exit_code == 2, r.output
-    assert fragment in r.stderr and len(r.stderr.strip().splitlines()) == 1
+def test_bad_input(args, fragment, user_error):
+    user_error(run(*args), fragment)
 
 
-def test_plot_bad_csvs(tmp_path):
+def test_plot_bad_csvs(tmp_path, user_error):
     p = tmp_path / "x.csv"
     p.write_text("a,b\n1,2\n")
-    r = run("plot", p)
-    assert r.exit_code == 2 and "cannot tell what to plot" in r.stderr
+    user_error(run("plot", p), "cannot tell what to plot")
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"\xff\xfe\x00garbage")
-    r = run("plot", bad)
-    assert r.exit_code == 2 and "malformed CSV" in r.stderr
-    r = run("plot", p, "--kind", "nonsense")
-    assert r.exit_code == 2 and "unknown plot kind" in r.stderr
-    r = run("plot", p, "--kind", "grads")
-    assert r.exit_code == 2 and "needs column" in r.stderr
+    user_error(run("plot", bad), "malformed CSV")
+    user_error(run("plot", p, "--kind", "nonsense"), "unknown plot kind")
+    user_error(run("plot", p, "--kind", "grads"), "needs column")
 
 
-def test_reproduce_unknown_budget(tmp_path):
-    r = run("reproduce", "--budget", "huge", "--out", tmp_path / "r")
-    assert r.exit_code == 2 and "unknown budget 'huge'" in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
+def test_reproduce_unknown_budget(tmp_path, user_error):
+    user_error(run("reproduce", "--budget", "huge", "--out", tmp_path / "r"), "unknown budget 'huge'")

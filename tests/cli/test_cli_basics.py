@@ -85,20 +85,14 @@ def test_palindrome_with_config_file(tmp_path):
     (["params", "--model", "foo"], "unknown model 'foo'"),
     (["params", "--n", "0"], "--n must be positive"),
 ])
-def test_bad_input_is_one_line_and_exit_2(args, fragment):
-    r = run(*args)
-    assert r.exit_code == 2
-    assert fragment in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in r.output
+def test_bad_input_is_one_line_and_exit_2(args, fragment, user_error):
+    user_error(run(*args), fragment)
 
 
-def test_malformed_and_unknown_toml(tmp_path):
+def test_malformed_and_unknown_toml(tmp_path, user_error):
     bad = tmp_path / "bad.toml"
     bad.write_text("steps = = 3")
-    r = run("palindrome", "--config", str(bad))
-    assert r.exit_code == 2 and "malformed TOML" in r.stderr
+    user_error(run("palindrome", "--config", str(bad)), "malformed TOML")
     unk = tmp_path / "unk.toml"
     unk.write_text("colour = 3")
-    r = run("palindrome", "--config", str(unk))
-    assert r.exit_code == 2 and "unknown key 'colour'" in r.stderr
+    user_error(run("palindrome", "--config", str(unk)), "unknown key 'colour'")

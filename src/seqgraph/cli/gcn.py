@@ -273,18 +273,23 @@ def train(
 
         from seqgraph.train.node_classification import train_node_classifier
 
-        with Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                      console=console(stderr=True), transient=as_json) as progress:
-            tasks: list[Any] = []  # added at the first epoch: errors before it print alone
+        progress = Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                            console=console(stderr=True), transient=as_json)
+        tasks: list[Any] = []  # the display starts at the first epoch: errors before it print alone
 
-            def on_epoch(row: dict[str, Any]) -> None:
-                if not tasks:
-                    tasks.append(progress.add_task("", total=cfg.epochs, info=""))
-                progress.update(tasks[0], completed=row["epoch"],
-                                info=f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
-                                     f"unlabelled {row['test_accuracy']:.3f}")
+        def on_epoch(row: dict[str, Any]) -> None:
+            if not tasks:
+                progress.start()
+                tasks.append(progress.add_task("", total=cfg.epochs, info=""))
+            progress.update(tasks[0], completed=row["epoch"],
+                            info=f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
+                                 f"unlabelled {row['test_accuracy']:.3f}")
 
+        try:
             res = train_node_classifier(cfg, on_epoch)
+        finally:
+            if tasks:
+                progress.stop()
     if as_json:
         print_json({"graph": res.graph, "classes": res.classes, "labeled": res.labeled,
                     "test_accuracy": res.test_accuracy, "predictions": res.predictions})

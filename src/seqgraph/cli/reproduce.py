@@ -24,11 +24,14 @@ def reproduce(
     with user_errors():
         err = console(stderr=True)
         with SweepProgress(err) as sweep:
-            sweep.begin()
             text = TrainProgress(err, sweep.progress)
+
+            def log(message: str) -> None:
+                sweep.begin()  # the display starts with the first experiment: early errors print alone
+                sweep.progress.console.print(f"[bold]{message}[/bold]")
+
             try:
-                report = run_all(budget, out, device, log=lambda m: sweep.progress.console.print(f"[bold]{m}[/bold]"),
-                                 listener=sweep, text_listener=text)
+                report = run_all(budget, out, device, log=log, listener=sweep, text_listener=text)
             except (KeyboardInterrupt, Interrupted):
                 sweep.stop()
                 raise fail(f"interrupted: finished work is kept in {out}; run the same command again to continue",
