@@ -1,6 +1,16 @@
 import pytest
 
-from seqgraph.config import PalindromeConfig, parse_int_list, resolve
+from seqgraph.config import (
+    CharLMRun,
+    PalindromeOptions,
+    PalindromeRun,
+    TrainOptions,
+    default_text,
+    parse_float_list,
+    parse_int_list,
+    resolve_sweep,
+    run_id,
+)
 from seqgraph.errors import ConfigError
 
 
@@ -35,27 +45,68 @@ def test_bad_int_lists(spec, message):
         parse_int_list(spec, "lengths")
 
 
+def test_parse_float_list():
+    assert parse_float_list("1e-3, 1e-2", "lr") == [1e-3, 1e-2]
+    assert parse_float_list([1, 0.5], "lr") == [1.0, 0.5]
+    with pytest.raises(ConfigError, match="bad lr 'fast'"):
+        parse_float_list("1e-3,fast", "lr")
+
+
+def sweep(toml=None, **flags):
+    return resolve_sweep(PalindromeRun, PalindromeOptions, toml, **flags)
+
+
 def test_precedence_defaults_then_toml_then_flags(tmp_path):
     f = tmp_path / "c.toml"
-    f.write_text('steps = 77\nhidden = 32\nlengths = "5:9:2"\nmodel = ["rnn", "gru"]\n')
-    cfg = resolve(PalindromeConfig, f, hidden=16, steps=None)
-    assert cfg.steps == 77  # from the file
-    assert cfg.hidden == 16  # the flag wins
-    assert cfg.lengths == [5, 7, 9]
-    assert cfg.model == ["rnn", "gru"]
-    assert cfg.batch_size == PalindromeConfig().batch_size  # default
+    f.write_text('steps = 77\nhidden = 32\nlengths = "5:9:2"\nmodel = ["rnn", "gru"]\nout = "elsewhere"\n')
+    s = sweep(f, hidden="16")
+    assert s.axes["steps"] == [77]  # from the file
+    assert s.axes["hidden"] == [16]  # the flag wins
+    assert s.axes["length"] == [5, 7, 9]
+    assert s.axes["model"] == ["rnn", "gru"]
+    assert s.axes["batch_size"] == [PalindromeRun().batch_size]  # default
+    assert s.options.out == "elsewhere"
 
 
-def test_toml_section_is_accepted(tmp_path):
+def test_every_setting_given_as_a_list_is_an_axis():
+    s = sweep(model="rnn,lstm", lengths="5:9:4", lr="1e-3,1e-2", hidden="64,128", optimizer="sgd,rmsprop,adam",
+              seeds="1,2,3")
+    runs = s.runs()
+    assert len(runs) == 2 * 2 * 2 * 2 * 3 * 3
+    assert len({run_id(r) for r in runs}) == len(runs)
+    assert set(s.varying()) == {"model", "length", "seed", "hidden", "optimizer", "lr"}
+    # outer axes first (length, then model), seeds innermost
+    assert [r.seed for r in runs[:3]] == [1, 2, 3]
+    assert runs[0].length == 5 and runs[-1].length == 9
+
+
+def test_defaults_of_the_sweep():
+    s = sweep()
+    assert [(r.model, r.length) for r in s.runs()][:3] == [("rnn", 5), ("lstm", 5), ("rnn", 10)]
+    assert default_text(PalindromeRun, "length") == "5,10,15,20,25"
+    assert default_text(PalindromeRun, "lr") == "0.001"
+
+
+def test_toml_lists_and_section(tmp_path):
     f = tmp_path / "c.toml"
-    f.write_text("[palindrome]\nsteps = 5\n")
-    assert resolve(PalindromeConfig, f).steps == 5
+    f.write_text("[palindrome]\nsteps = 5\nlr = [1e-3, 1e-2]\nearly_stop = [true, false]\n")
+    s = sweep(f)
+    assert s.axes["steps"] == [5] and s.axes["lr"] == [1e-3, 1e-2] and s.axes["early_stop"] == [True, False]
+
+
+def test_run_id_names_every_setting_that_defines_a_run():
+    a = PalindromeRun(model="lstm", length=10, seed=1)
+    assert run_id(a) == run_id(PalindromeRun(model="lstm", length=10, seed=1))
+    assert run_id(a) != run_id(PalindromeRun(model="lstm", length=10, seed=1, lr=2e-3))
+    # a text-model run continued with more steps is the same run
+    assert run_id(CharLMRun(steps=10)) == run_id(CharLMRun(steps=20))
+    assert run_id(CharLMRun(lr=1e-3)) != run_id(CharLMRun(lr=2e-3))
 
 
 @pytest.mark.parametrize("text, message", [
     ("stepz = 3\n", "unknown key 'stepz'"),
     ("steps = \n", "malformed TOML"),
-    ('steps = "many"\n', "bad value for steps"),
+    ('steps = "many"\n', "bad steps 'many'"),
     ("resume = true\n", "unknown key 'resume'"),
     ("lr = -1.0\n", "lr must be positive"),
 ])
@@ -63,27 +114,41 @@ def test_bad_toml(tmp_path, text, message):
     f = tmp_path / "c.toml"
     f.write_text(text)
     with pytest.raises(ConfigError, match=message):
-        resolve(PalindromeConfig, f)
+        sweep(f)
 
 
 def test_missing_toml(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
-        resolve(PalindromeConfig, tmp_path / "nope.toml")
+        sweep(tmp_path / "nope.toml")
 
 
 @pytest.mark.parametrize("flags, message", [
     ({"model": "rnn,lstn"}, "unknown model 'lstn'"),
-    ({"steps": 0}, "steps must be positive"),
-    ({"batch_size": -1}, "batch-size must be positive"),
+    ({"steps": "0"}, "steps must be positive"),
+    ({"batch_size": "-1"}, "batch-size must be positive"),
     ({"lengths": "1,5"}, "too short"),
     ({"optimizer": "adagrad"}, "unknown optimizer"),
     ({"task": "ternary"}, "unknown task"),
     ({"device": "tpu"}, "unknown device"),
+    ({"executor": "slurm"}, "unknown executor 'slurm'"),
+    ({"lr": "1e-3,-1"}, "lr must be positive"),
+    ({"seeds": "-1"}, "seeds must be in"),
+    ({"resume": True, "overwrite": True}, "contradict"),
 ])
 def test_bad_flags(flags, message):
     with pytest.raises(ConfigError, match=message):
-        resolve(PalindromeConfig, None, **flags)
+        sweep(**flags)
 
 
 def test_model_all():
-    assert resolve(PalindromeConfig, None, model="all").model == ["rnn", "lstm", "peep", "gru", "tglstm"]
+    assert sweep(model="all").axes["model"] == ["rnn", "lstm", "peep", "gru", "tglstm"]
+
+
+def test_text_model_sweep_and_single_run():
+    s = resolve_sweep(CharLMRun, TrainOptions, None, lr="2e-4,2e-3,2e-2", seq_length="30,60", layers="1,2",
+                      hidden="128,256")
+    assert len(s.runs()) == 24 and s.options.out == "results/charlm"
+    one = resolve_sweep(CharLMRun, TrainOptions, None, cell="gru", steps="7").single()
+    assert one.cell == "gru" and one.steps == 7
+    with pytest.raises(ConfigError, match="unknown cell 'lstn'"):
+        resolve_sweep(CharLMRun, TrainOptions, None, cell="lstn")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from seqgraph.config import PalindromeConfig, resolve
+from seqgraph.config import PalindromeOptions, PalindromeRun, resolve_sweep
 from seqgraph.tasks.graphs import load_graph
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -12,8 +12,8 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)
 def test_example_configs_resolve(path):
-    cfg = resolve(PalindromeConfig, path)
-    assert cfg.lengths and cfg.model
+    sweep = resolve_sweep(PalindromeRun, PalindromeOptions, path)
+    assert sweep.runs()
 
 
 @pytest.mark.parametrize("path", sorted((EXAMPLES / "graphs").glob("*.json")), ids=lambda p: p.name)

@@ -1,25 +1,23 @@
 import pytest
 
 from seqgraph.errors import ConfigError
-from seqgraph.reproduce import Budget, diversity, reproduce
-from seqgraph.train.palindrome import Listener
+from seqgraph.experiments.reproduce import Budget, diversity, reproduce
+from seqgraph.train.progress import Recorder, RunStarted
 
 TINY = Budget(lengths="3", models="rnn,lstm", seeds="1", steps=10, binary_steps=4, grads_seeds="1",
               grads_train_steps=0, text_steps=12, sample_chars=40)
 
 
-class Count(Listener):
-    def __init__(self):
-        self.runs = 0
-
-    def run_start(self, key, steps):
-        self.runs += 1
+class Count(Recorder):
+    @property
+    def runs(self):
+        return sum(1 for e in self.of(RunStarted) if " L=" in e.label)  # palindrome runs
 
 
 @pytest.mark.slow
 def test_reproduce_writes_a_report_and_reuses_finished_work(tmp_path):
     first = Count()
-    report = reproduce(TINY, str(tmp_path / "r"), device="cpu", log=lambda m: None, listener=first)
+    report = reproduce(TINY, str(tmp_path / "r"), device="cpu", progress=first)
     text = report.read_text()
     for heading in ("## 1. Memory", "## 2. Peephole", "## 3. Gradient flow", "## 4. LSTM parameter count",
                     "## 5. Character-level LSTM", "## 6. The course graph"):
@@ -32,10 +30,10 @@ def test_reproduce_writes_a_report_and_reuses_finished_work(tmp_path):
         assert fig in text
     assert first.runs == 2 + 6  # memory: 2 models × 1 length; binary: 2 lengths × 3 seeds
     again = Count()
-    reproduce(TINY, str(tmp_path / "r"), device="cpu", log=lambda m: None, listener=again)
+    reproduce(TINY, str(tmp_path / "r"), device="cpu", progress=again)
     assert again.runs == 0  # everything reused
     with pytest.raises(ConfigError, match="holds a 'custom' reproduction"):
-        reproduce("quick", str(tmp_path / "r"), device="cpu", log=lambda m: None)
+        reproduce("quick", str(tmp_path / "r"), device="cpu")
 
 
 def test_unknown_budget(tmp_path):

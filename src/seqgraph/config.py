@@ -1,22 +1,43 @@
-"""Experiment configs: one dataclass per experiment; defaults < TOML file < command-line flags.
+"""Experiment configs; defaults < TOML file < command-line flags.
 
-Each config's fields are its TOML keys. List fields accept a list or the same string the
-command line takes (``lengths = "5:81:2"``). Unknown keys are errors, not silently ignored.
+Two kinds of experiment live here:
+
+* **Sweeps** (``palindrome``, ``train``): a frozen *run spec* holds every setting that defines
+  a run's result (:class:`PalindromeRun`, :class:`CharLMRun`); any of its fields given as a
+  list is a sweep *axis*, and a :class:`Sweep` is the product of its axes. How the runs are
+  carried out — output folder, device, executor, resume — is a separate :class:`RunOptions`,
+  which never changes a result.
+* **Single analyses** (``grads``, ``gcn train``, ``timegate``): one dataclass each.
+
+Each config's fields are its TOML keys (a ``[section]`` table of the command's name is also
+accepted). List fields take a list or the string the command line takes
+(``lengths = "5:81:2"``, ``lr = "1e-3,1e-2"``). Unknown keys are errors, not ignored.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
+import hashlib
+import itertools
+import json
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, ClassVar, Generic, TypeVar, get_type_hints
 
 from seqgraph.errors import ConfigError
+from seqgraph.io import atomic_write_bytes
+from seqgraph.nn.registry import cell_names, check_cell
 
 C = TypeVar("C")
+S = TypeVar("S")
 
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
+DEVICES = ("auto", "cpu", "cuda")
+EXECUTORS = ("auto", "sequential", "processes", "batched", "ray")
+TASKS = ("decimal", "binary")
+
+
+# --- parsing --------------------------------------------------------------------------------
 
 def parse_int_list(spec: str | int | list[Any], what: str) -> list[int]:
     """``"5:81:2"`` (start:stop:step, stop inclusive), ``"5:9"`` (step 1), ``"5,10,20"`` or a
@@ -56,6 +77,39 @@ def parse_int_list(spec: str | int | list[Any], what: str) -> list[int]:
         ) from None
 
 
+def parse_float_list(spec: str | float | list[Any], what: str) -> list[float]:
+    """``"1e-3,1e-2"``, a number or a list of numbers → floats."""
+    items = spec if isinstance(spec, list) else [spec] if isinstance(spec, (int, float)) else str(spec).split(",")
+    out = []
+    for v in items:
+        if isinstance(v, bool):
+            raise ConfigError(f"bad {what} {v!r}: expected a number")
+        try:
+            out.append(float(v.strip()) if isinstance(v, str) else float(v))
+        except (TypeError, ValueError):
+            raise ConfigError(f"bad {what} {v!r}: expected a number or a comma list (e.g. 1e-3,1e-2)") from None
+    if not out:
+        raise ConfigError(f"no {what} given")
+    return out
+
+
+def parse_bool_list(spec: Any, what: str) -> list[bool]:
+    """``true``/``false``, a list of them, or ``"true,false"`` → bools."""
+    items = spec if isinstance(spec, list) else [spec] if isinstance(spec, bool) else str(spec).split(",")
+    words = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+    out = []
+    for v in items:
+        if isinstance(v, bool):
+            out.append(v)
+        elif isinstance(v, str) and v.strip().lower() in words:
+            out.append(words[v.strip().lower()])
+        else:
+            raise ConfigError(f"bad {what} {v!r}: expected true or false")
+    if not out:
+        raise ConfigError(f"no {what} given")
+    return out
+
+
 def parse_name_list(spec: str | list[Any], what: str, choices: tuple[str, ...] | list[str],
                     all_word: str | None = "all") -> list[str]:
     """``"rnn,lstm"`` or ``["rnn", "lstm"]`` → names, each checked against ``choices``."""
@@ -70,6 +124,8 @@ def parse_name_list(spec: str | list[Any], what: str, choices: tuple[str, ...] |
             raise ConfigError(f"unknown {what} {n!r} (choose from {', '.join(choices)})")
     return names
 
+
+# --- TOML -----------------------------------------------------------------------------------
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """A TOML file as a dict; a missing or malformed file is a ConfigError."""
@@ -87,22 +143,35 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {p} is not UTF-8 text") from None
 
 
+def write_toml(path: str | Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as TOML, atomically."""
+    import tomli_w
+
+    atomic_write_bytes(path, tomli_w.dumps(data).encode())
+
+
+def _toml_data(cls: type, toml_path: str | Path | None) -> dict[str, Any]:
+    if toml_path is None:
+        return {}
+    data = read_toml(toml_path)
+    section = getattr(cls, "toml_section", None)
+    if section and isinstance(data.get(section), dict) and len(data) == 1:
+        data = data[section]
+    return data
+
+
 def resolve(cls: type[C], toml_path: str | Path | None = None, **flags: Any) -> C:
     """Build ``cls`` from its defaults, then the TOML file's keys, then the flags that were
     given (None means not given). Values are type-checked loosely; ``validate()`` runs last."""
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hidden = getattr(cls, "not_in_toml", ())
     values: dict[str, Any] = {}
-    if toml_path is not None:
-        data = read_toml(toml_path)
-        section = getattr(cls, "toml_section", None)
-        if section and isinstance(data.get(section), dict) and len(data) == 1:
-            data = data[section]
-        for key, value in data.items():
-            name = key.replace("-", "_")
-            if name not in fields or name in getattr(cls, "not_in_toml", ()):
-                known = ", ".join(k for k in fields if k not in getattr(cls, "not_in_toml", ()))
-                raise ConfigError(f"unknown key {key!r} in {toml_path} (known: {known})")
-            values[name] = value
+    for key, value in _toml_data(cls, toml_path).items():
+        name = key.replace("-", "_")
+        if name not in fields or name in hidden:
+            known = ", ".join(k for k in fields if k not in hidden)
+            raise ConfigError(f"unknown key {key!r} in {toml_path} (known: {known})")
+        values[name] = value
     for name, value in flags.items():
         if name not in fields:
             raise TypeError(f"{cls.__name__} has no field {name}")
@@ -138,59 +207,224 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
-    """A config as plain types (for TOML/JSON next to results and in checkpoints)."""
+    """A config or spec as plain types (for TOML/JSON next to results and in checkpoints)."""
     return {k: v for k, v in dataclasses.asdict(cfg).items() if v is not None}
 
 
-def write_toml(path: str | Path, data: dict[str, Any]) -> None:
-    """Write ``data`` as TOML, atomically."""
-    import tomli_w
-
-    atomic_write_bytes(path, tomli_w.dumps(data).encode())
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _positive(obj: Any, *names: str) -> None:
+    for name in names:
+        if getattr(obj, name) <= 0:
+            raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(obj, name)}")
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        os.fchmod(fd, _default_mode())  # mkstemp makes 0600; give the usual permissions
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _choice(value: str, what: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"unknown {what} {value!r} (choose from {', '.join(choices)})")
 
 
-# --- experiments ------------------------------------------------------------------------
+# --- sweeps: run specs, axes and how to run them ---------------------------------------------
 
-MODELS = ("rnn", "lstm", "peep", "gru", "tglstm")  # recurrent cells, by name (see seqgraph.nn.cells)
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
-DEVICES = ("auto", "cpu", "cuda")
+def run_id(spec: Any) -> str:
+    """A run's identity: a short hash of every setting that defines it, so a resumed or
+    extended sweep recognises the runs it has already done, whatever else changed."""
+    skip = getattr(spec, "continuable", ())
+    ident = {k: v for k, v in dataclasses.asdict(spec).items() if k not in skip}
+    text = json.dumps({"kind": type(spec).__name__, **ident}, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def spec_fields(spec_cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(spec_cls)]
+
+
+def axis_name(spec_cls: type, field: str) -> str:
+    """The name users type for an axis (``lengths`` for the field ``length``)."""
+    return getattr(spec_cls, "plural", {}).get(field, field)
+
+
+def grid_default(spec_cls: type, field: str) -> list[Any]:
+    """An axis's default values: the spec's ``grid_defaults`` or its field default."""
+    defaults = getattr(spec_cls, "grid_defaults", {})
+    if field in defaults:
+        return list(defaults[field])
+    return [next(f.default for f in dataclasses.fields(spec_cls) if f.name == field)]
+
+
+def default_text(spec_cls: type, field: str) -> str:
+    """An axis default as help text shows it."""
+    values = grid_default(spec_cls, field)
+    return ",".join("" if v == "" else str(v).lower() if isinstance(v, bool) else f"{v:g}"
+                    if isinstance(v, float) else str(v) for v in values) or '""'
+
+
+def parse_axis(spec_cls: type, field: str, raw: Any) -> list[Any]:
+    """One axis's values, parsed by the field's type; duplicates dropped, order kept."""
+    hint = get_type_hints(spec_cls)[field]
+    what = axis_name(spec_cls, field).replace("_", "-")
+    choices = getattr(spec_cls, "choices", {}).get(field)
+    if hint is int:
+        values: list[Any] = parse_int_list(raw, what)
+    elif hint is float:
+        values = parse_float_list(raw, what)
+    elif hint is bool:
+        values = parse_bool_list(raw, what)
+    elif choices is not None:
+        what = "model" if field == "model" else what
+        values = parse_name_list(raw, what, tuple(choices() if callable(choices) else choices))
+    else:
+        items = raw if isinstance(raw, list) else [raw]
+        if not all(isinstance(v, str) for v in items):
+            raise ConfigError(f"bad {what} {raw!r}: expected text")
+        values = list(items)
+    return list(dict.fromkeys(values))
 
 
 @dataclasses.dataclass
-class PalindromeConfig:
-    """The palindrome memory benchmark: one run per (model, length, seed)."""
+class RunOptions:
+    """How to carry out a sweep's runs. None of these changes a run's result."""
 
-    toml_section = "palindrome"
-    not_in_toml = ("resume", "overwrite")
+    not_in_toml: ClassVar[tuple[str, ...]] = ("resume", "overwrite")
 
-    model: list[str] = dataclasses.field(default_factory=lambda: ["rnn", "lstm"])
+    out: str = "results"  # output folder
+    device: str = "auto"  # auto | cpu | cuda
+    executor: str = "auto"  # auto | sequential | processes | batched | ray
+    batch_runs: int = 0  # runs trained at once as one model by the batched executor (0: auto)
+    workers: int = 0  # processes / parallel Ray groups (0: one per core / per cluster GPU or CPU share)
+    ray_address: str = ""  # Ray cluster: "" starts a local instance; "auto" or "ray://host:port" joins one
+    resume: bool = False  # skip the runs already in the output's summary
+    overwrite: bool = False  # replace results already in the output folder
+
+    def validate(self) -> None:
+        _choice(self.device, "device", DEVICES)
+        _choice(self.executor, "executor", EXECUTORS)
+        for name in ("batch_runs", "workers"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name.replace('_', '-')} must be ≥ 0, got {getattr(self, name)}")
+        if self.resume and self.overwrite:
+            raise ConfigError("--resume and --overwrite contradict each other: choose one")
+
+
+@dataclasses.dataclass
+class PalindromeOptions(RunOptions):
+    """RunOptions of ``seqgraph palindrome``."""
+
+    out: str = "results/palindrome"
+
+
+@dataclasses.dataclass
+class TrainOptions(RunOptions):
+    """RunOptions of ``seqgraph train``, plus where a single run keeps its last checkpoint."""
+
+    out: str = "results/charlm"
+    ckpt: str = ""  # last checkpoint path of a single run; empty: <out>/last.pt (best: <out>/best.pt)
+
+
+@dataclasses.dataclass
+class Sweep(Generic[S]):
+    """The runs of an experiment: every field of the spec with the values to sweep."""
+
+    spec: type[S]
+    axes: dict[str, list[Any]]  # field → values, every field present
+    options: RunOptions
+
+    def runs(self) -> list[S]:
+        """Every combination, outer axes first (``plan_order``), seeds innermost."""
+        fields = spec_fields(self.spec)
+        first = [f for f in getattr(self.spec, "plan_order", ()) if f in fields]
+        last = [f for f in ("seed",) if f in fields and f not in first]
+        order = first + [f for f in fields if f not in first and f not in last] + last
+        runs = [self.spec(**dict(zip(order, combo, strict=True)))
+                for combo in itertools.product(*(self.axes[f] for f in order))]
+        for r in runs:
+            r.validate()  # type: ignore[attr-defined]
+        return runs
+
+    def varying(self) -> list[str]:
+        """The fields that take more than one value, in spec order."""
+        return [f for f in spec_fields(self.spec) if len(self.axes[f]) > 1]
+
+    def single(self) -> S:
+        """The one run of a sweep without axes."""
+        runs = self.runs()
+        if len(runs) != 1:
+            raise ConfigError(f"expected one run, the settings give {len(runs)}")
+        return runs[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved config as TOML keys: axes (a scalar where one value), then options."""
+        out: dict[str, Any] = {}
+        for f in spec_fields(self.spec):
+            values = self.axes[f]
+            out[axis_name(self.spec, f)] = values[0] if len(values) == 1 else list(values)
+        hidden = RunOptions.not_in_toml
+        out.update({k: v for k, v in dataclasses.asdict(self.options).items() if k not in hidden})
+        return out
+
+
+def resolve_sweep(spec_cls: type[S], options_cls: type[RunOptions] = RunOptions,
+                  toml_path: str | Path | None = None, **flags: Any) -> Sweep[S]:
+    """Build a sweep from the spec's defaults, then a TOML file, then flags (None: not given).
+
+    Flags and TOML keys name either an axis (a spec field, or its plural such as ``lengths``)
+    or a run option (``out``, ``device``, ``executor``, …)."""
+    fields = spec_fields(spec_cls)
+    names = {axis_name(spec_cls, f): f for f in fields} | {f: f for f in fields}
+    opt_fields = [f.name for f in dataclasses.fields(options_cls)]
+    raw_axes: dict[str, Any] = {}
+    raw_opts: dict[str, Any] = {}
+
+    def take(key: str, value: Any, where: str) -> None:
+        name = key.replace("-", "_")
+        if name in names:
+            raw_axes[names[name]] = value
+        elif name in opt_fields and (where == "flag" or name not in options_cls.not_in_toml):
+            raw_opts[name] = value
+        else:
+            known = [axis_name(spec_cls, f) for f in fields] + [o for o in opt_fields
+                                                                 if o not in options_cls.not_in_toml]
+            raise ConfigError(f"unknown key {key!r} in {where} (known: {', '.join(known)})")
+
+    for key, value in _toml_data(spec_cls, toml_path).items():
+        take(key, value, str(toml_path))
+    for key, value in flags.items():
+        if value is not None:
+            take(key, value, "flag")
+    axes = {f: parse_axis(spec_cls, f, raw_axes[f]) if f in raw_axes else grid_default(spec_cls, f)
+            for f in fields}
+    options = resolve(options_cls, None, **raw_opts)
+    sweep = Sweep(spec_cls, axes, options)
+    for f in fields:  # every value on its own, so errors name the setting, not a combination
+        base = {g: axes[g][0] for g in fields}
+        for v in axes[f]:
+            spec_cls(**(base | {f: v})).validate()  # type: ignore[attr-defined]
+    return sweep
+
+
+# --- the run specs ---------------------------------------------------------------------------
+
+def _label(spec: Any, base: str, shown: tuple[str, ...], extra: tuple[str, ...]) -> str:
+    def fmt(v: Any) -> str:
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    more = [f"{f}={fmt(getattr(spec, f))}" for f in extra if f not in shown]
+    return " ".join([base, *more])
+
+
+@dataclasses.dataclass(frozen=True)
+class PalindromeRun:
+    """One palindrome run: every setting that defines its result."""
+
+    toml_section: ClassVar[str] = "palindrome"
+    plural: ClassVar[dict[str, str]] = {"length": "lengths", "seed": "seeds"}
+    grid_defaults: ClassVar[dict[str, tuple[Any, ...]]] = {"model": ("rnn", "lstm"), "length": (5, 10, 15, 20, 25)}
+    plan_order: ClassVar[tuple[str, ...]] = ("task", "length", "model")
+    choices: ClassVar[dict[str, Any]] = {"model": cell_names, "task": TASKS, "optimizer": OPTIMIZERS}
+
+    model: str = "lstm"  # recurrent cell (seqgraph.nn.registry)
     task: str = "decimal"  # decimal | binary
-    lengths: list[int] = dataclasses.field(default_factory=lambda: [5, 10, 15, 20, 25])
-    seeds: list[int] = dataclasses.field(default_factory=lambda: [42])
-    steps: int = 2500  # training steps per run (upper bound with early stopping)
+    length: int = 10  # palindrome length L
+    seed: int = 42  # weights, training batches and held-out batches all derive from it
+    steps: int = 2500  # training steps (at most, with early stopping)
     batch_size: int = 128
     hidden: int = 128
     layers: int = 1
@@ -204,37 +438,87 @@ class PalindromeConfig:
     early_stop: bool = True  # end a run once it has solved the task
     solved_accuracy: float = 0.99  # held-out accuracy that counts as solved
     solved_evals: int = 3  # ... on this many consecutive evaluations
-    device: str = "auto"
-    workers: int = 1  # runs trained at once, in separate processes
-    out: str = "results/palindrome"
-    resume: bool = False
-    overwrite: bool = False
 
     def validate(self) -> None:
-        self.model = parse_name_list(self.model, "model", MODELS)
-        self.lengths = parse_int_list(self.lengths, "lengths")
-        self.seeds = parse_int_list(self.seeds, "seeds")
-        if self.task not in ("decimal", "binary"):
-            raise ConfigError(f"unknown task {self.task!r} (choose from decimal, binary)")
-        for L in self.lengths:
-            if L < 2:
-                raise ConfigError(f"palindrome length {L} is too short: need at least 2 digits")
-        for name in ("steps", "batch_size", "hidden", "layers", "eval_every", "eval_batch_size",
-                     "solved_evals", "workers"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        check_cell(self.model)
+        _choice(self.task, "task", TASKS)
+        if self.length < 2:
+            raise ConfigError(f"palindrome length {self.length} is too short: need at least 2 digits")
+        if not 0 <= self.seed < 2**63:
+            raise ConfigError(f"seeds must be in [0, 2^63), got {self.seed}")
+        _positive(self, "steps", "batch_size", "hidden", "layers", "eval_every", "eval_batch_size", "solved_evals")
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if self.max_norm < 0:
             raise ConfigError(f"max-norm must be ≥ 0, got {self.max_norm}")
         if not 0 < self.solved_accuracy <= 1:
             raise ConfigError(f"solved-accuracy must be in (0, 1], got {self.solved_accuracy}")
-        self.optimizer = self.optimizer.lower()
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
-        if self.device not in DEVICES:
-            raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
+        _choice(self.optimizer, "optimizer", OPTIMIZERS)
 
+    def label(self, extra: tuple[str, ...] = ()) -> str:
+        """``lstm L=25 seed=42``, plus ``name=value`` for each setting in ``extra``."""
+        return _label(self, f"{self.model} L={self.length} seed={self.seed}", ("model", "length", "seed"), extra)
+
+
+CHAR_CELLS_EXTRA = ("torch",)  # nn.LSTM, beside seqgraph's cells
+
+
+@dataclasses.dataclass(frozen=True)
+class CharLMRun:
+    """One character-level language model (defaults as the course: 2 × 128 LSTM, seq 30,
+    batch 64): every setting that defines the trained model."""
+
+    toml_section: ClassVar[str] = "train"
+    choices: ClassVar[dict[str, Any]] = {"cell": lambda: (*cell_names(), *CHAR_CELLS_EXTRA), "optimizer": OPTIMIZERS}
+    # a run continued with more steps (or other logging) is the same run: --resume goes on
+    continuable: ClassVar[tuple[str, ...]] = ("steps", "eval_every", "eval_batches", "sample_every", "sample_length")
+
+    text: str = ""  # UTF-8 training text; empty: the built-in King James Bible
+    cell: str = "lstm"  # lstm | peep | gru | rnn | tglstm (seqgraph's cells) | torch (nn.LSTM)
+    layers: int = 2
+    hidden: int = 128
+    seq_length: int = 30
+    batch_size: int = 64
+    steps: int = 5000
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    lr_decay: float = 0.96  # multiply the learning rate by this ...
+    lr_step: int = 5000  # ... every this many steps
+    max_norm: float = 5.0  # gradient-norm clipping; 0 disables
+    dropout: float = 0.0
+    forget_bias: float = 1.0  # initial forget-gate bias of seqgraph's LSTM-type cells
+    learn_gate: bool = True  # tglstm: learn the time gate's τ, s, r_on
+    val_fraction: float = 0.05  # the last part of the text, held out
+    eval_every: int = 250  # steps between validation passes
+    eval_batches: int = 20  # validation windows per pass: eval_batches × batch_size
+    sample_every: int = 1000  # steps between sample snapshots (0: never)
+    sample_length: int = 60
+    seed: int = 0
+
+    def validate(self) -> None:
+        _choice(self.cell, "cell", (*cell_names(), *CHAR_CELLS_EXTRA))
+        _positive(self, "layers", "hidden", "seq_length", "batch_size", "steps", "lr_step", "eval_every",
+                  "eval_batches", "sample_length")
+        if self.sample_every < 0:
+            raise ConfigError(f"sample-every must be ≥ 0, got {self.sample_every}")
+        if self.lr <= 0 or not 0 < self.lr_decay <= 1:
+            raise ConfigError("lr must be positive and lr-decay in (0, 1]")
+        if self.max_norm < 0:
+            raise ConfigError(f"max-norm must be ≥ 0, got {self.max_norm}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0 < self.val_fraction < 0.5:
+            raise ConfigError(f"val-fraction must be in (0, 0.5), got {self.val_fraction}")
+        if not 0 <= self.seed < 2**63:
+            raise ConfigError(f"seed must be in [0, 2^63), got {self.seed}")
+        _choice(self.optimizer, "optimizer", OPTIMIZERS)
+
+    def label(self, extra: tuple[str, ...] = ()) -> str:
+        """``lstm 2×128``, plus ``name=value`` for each setting in ``extra``."""
+        return _label(self, f"{self.cell} {self.layers}×{self.hidden}", ("cell", "layers", "hidden"), extra)
+
+
+# --- single analyses -------------------------------------------------------------------------
 
 @dataclasses.dataclass
 class NodeClassificationConfig:
@@ -267,77 +551,8 @@ class NodeClassificationConfig:
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.device not in DEVICES:
-            raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
+        _choice(self.device, "device", DEVICES)
 
-
-CHAR_CELLS = ("lstm", "peep", "gru", "rnn", "tglstm", "torch")
-
-
-@dataclasses.dataclass
-class CharLMConfig:
-    """A character-level language model (defaults as the course: 2 × 128 LSTM, seq 30, batch 64)."""
-
-    toml_section = "train"
-    not_in_toml = ("resume",)
-
-    text: str = ""  # UTF-8 training text; empty: the built-in King James Bible
-    cell: str = "lstm"  # lstm | peep | gru | rnn (seqgraph's cells) | torch (nn.LSTM)
-    layers: int = 2
-    hidden: int = 128
-    seq_length: int = 30
-    batch_size: int = 64
-    steps: int = 5000
-    optimizer: str = "adam"
-    lr: float = 2e-3
-    lr_decay: float = 0.96  # multiply the learning rate by this ...
-    lr_step: int = 5000  # ... every this many steps
-    max_norm: float = 5.0  # gradient-norm clipping; 0 disables
-    dropout: float = 0.0
-    forget_bias: float = 1.0  # initial forget-gate bias of seqgraph's LSTM-type cells
-    learn_gate: bool = True  # tglstm: learn the time gate's τ, s, r_on
-    val_fraction: float = 0.05  # the last part of the text, held out
-    eval_every: int = 250  # steps between validation passes
-    eval_batches: int = 20  # validation windows per pass: eval_batches × batch_size
-    sample_every: int = 1000  # steps between sample snapshots (0: never)
-    sample_length: int = 60
-    seed: int = 0
-    device: str = "auto"
-    out: str = "results/charlm"
-    ckpt: str = ""  # last checkpoint path; empty: <out>/last.pt (best: <out>/best.pt)
-    resume: bool = False
-
-    def validate(self) -> None:
-        self.cell = self.cell.lower()
-        if self.cell not in CHAR_CELLS:
-            raise ConfigError(f"unknown cell {self.cell!r} (choose from {', '.join(CHAR_CELLS)})")
-        for name in ("layers", "hidden", "seq_length", "batch_size", "steps", "lr_step", "eval_every",
-                     "eval_batches", "sample_length"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        if self.sample_every < 0:
-            raise ConfigError(f"sample-every must be ≥ 0, got {self.sample_every}")
-        if self.lr <= 0 or not 0 < self.lr_decay <= 1:
-            raise ConfigError("lr must be positive and lr-decay in (0, 1]")
-        if self.max_norm < 0:
-            raise ConfigError(f"max-norm must be ≥ 0, got {self.max_norm}")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not 0 < self.val_fraction < 0.5:
-            raise ConfigError(f"val-fraction must be in (0, 0.5), got {self.val_fraction}")
-        self.optimizer = self.optimizer.lower()
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
-        if self.device not in DEVICES:
-            raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
-
-    @property
-    def ckpt_path(self) -> Path:
-        return Path(self.ckpt) if self.ckpt else Path(self.out) / "last.pt"
-
-    @property
-    def best_path(self) -> Path:
-        return self.ckpt_path.with_name("best.pt")
 
 
 @dataclasses.dataclass
@@ -357,7 +572,7 @@ class GradsConfig:
     out: str = "results/grads"
 
     def validate(self) -> None:
-        self.model = parse_name_list(self.model, "model", MODELS)
+        self.model = parse_name_list(self.model, "model", cell_names())
         self.seeds = parse_int_list(self.seeds, "seeds")
         if self.length < 3:
             raise ConfigError(f"length must be at least 3, got {self.length}")
@@ -366,8 +581,7 @@ class GradsConfig:
         for name in ("batch_size", "hidden"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        if self.device not in DEVICES:
-            raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
+        _choice(self.device, "device", DEVICES)
 
 
 @dataclasses.dataclass

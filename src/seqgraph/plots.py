@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -174,18 +172,11 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     fmt = p.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise DataError(f"unknown figure format {p.suffix!r} for {p} (choose from .png, .svg, .pdf)")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=p.suffix, dir=p.parent)
-    os.close(fd)
-    from seqgraph.config import _default_mode
+    from seqgraph.io import atomic_path
 
-    os.chmod(tmp, _default_mode())
     try:
-        fig.savefig(tmp, format=fmt, dpi=120)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=120)
     finally:
         _plt().close(fig)
     return p

@@ -1,65 +1,80 @@
-"""Results on disk: CSV files appended row by row, read back with pandas."""
+"""Result rows → pandas: group the runs of one or many sweeps by any setting, mean ± std over seeds.
+
+Every row of a summary.csv carries its run's settings, so summaries of different sweeps can be
+concatenated and grouped by whichever axes differ.
+"""
 
 from __future__ import annotations
 
-import csv
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from seqgraph.config import atomic_write_bytes
+from seqgraph.config import PalindromeRun, spec_fields
 from seqgraph.errors import DataError
 
-
-def append_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
-    """Append ``rows`` to a CSV (header written when the file is new), flushed to disk, so a
-    killed process loses nothing already appended."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    new = not p.exists() or p.stat().st_size == 0
-    with p.open("a", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(columns), extrasaction="raise")
-        if new:
-            w.writeheader()
-        for row in rows:
-            w.writerow({k: _fmt(v) for k, v in row.items()})
-        f.flush()
-        os.fsync(f.fileno())
+PALINDROME_SETTINGS = tuple(spec_fields(PalindromeRun))
+_FIRST = ("task", "length", "model")  # the usual reading order of a table
 
 
-def _fmt(v: Any) -> Any:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return repr(v)  # full precision, round-trips exactly
-    return v
-
-
-def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
-    """Write a whole CSV atomically (temp file + rename)."""
-    import io
-
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    w.writeheader()
-    for row in rows:
-        w.writerow({k: _fmt(v) for k, v in row.items()})
-    atomic_write_bytes(path, buf.getvalue().encode())
-
-
-def read_csv(path: str | Path, required: Sequence[str] = ()) -> Any:
-    """A CSV as a pandas DataFrame; a missing/malformed file or missing columns is a DataError."""
+def read_summaries(paths: Sequence[str | Path]) -> Any:
+    """One DataFrame from one or more summary CSVs (rows of several sweeps)."""
     import pandas as pd
 
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"CSV file not found: {p}")
-    try:
-        df = pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(f"malformed CSV {p}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
-    missing = [c for c in required if c not in df.columns]
+    from seqgraph.io import read_csv
+
+    frames = [read_csv(p) for p in paths]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def varying_settings(df: Any, settings: Sequence[str] = PALINDROME_SETTINGS, exclude: Sequence[str] = ("seed",)
+                     ) -> list[str]:
+    """The settings that take more than one value in ``df``, in reading order."""
+    cols = [c for c in settings if c in df.columns and c not in exclude and df[c].nunique(dropna=False) > 1]
+    return sorted(cols, key=lambda c: _FIRST.index(c) if c in _FIRST else len(_FIRST))
+
+
+def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
+    """Mean and standard deviation over seeds of each group of runs.
+
+    Args:
+        summary: palindrome summary rows. by: the settings to group by (default: every
+            setting that varies, except the seed).
+
+    Returns:
+        one row per group: the ``by`` columns, ``seeds``, ``final_mean``, ``final_std``,
+        ``best_mean``, ``solved`` (runs solved), ``solved_step_mean``, ``steps_mean``,
+        ``wall_mean`` and ``failed`` (runs that could not be trained).
+    """
+    import pandas as pd
+
+    by = list(varying_settings(summary) if by is None else by)
+    missing = [c for c in by if c not in summary.columns]
     if missing:
-        raise DataError(f"{p} lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})")
-    return df
+        raise DataError(f"cannot group by {', '.join(missing)}: no such column "
+                        f"(settings: {', '.join(c for c in PALINDROME_SETTINGS if c in summary.columns)})")
+    df = summary.copy()
+    status = df["status"] if "status" in df.columns else pd.Series("ok", index=df.index)
+    df["_failed"] = status.astype(str) != "ok"
+    keys = by or ["_all"]
+    if not by:
+        df["_all"] = "all runs"
+    ok = df[~df["_failed"]]
+    g = ok.groupby(keys, sort=False, dropna=False)
+    out = g.agg(
+        seeds=("final_accuracy", "count"),
+        final_mean=("final_accuracy", "mean"), final_std=("final_accuracy", "std"),
+        best_mean=("best_accuracy", "mean"),
+        solved=("solved_step", "count"),
+        solved_step_mean=("solved_step", "mean"),
+        steps_mean=("trained_steps", "mean"),
+        wall_mean=("wall_time", "mean"),
+    ).reset_index()
+    failed = df.groupby(keys, sort=False, dropna=False)["_failed"].sum().rename("failed").reset_index()
+    out = failed.merge(out, on=keys, how="left")
+    out["seeds"] = out["seeds"].fillna(0).astype(int)
+    out["solved"] = out["solved"].fillna(0).astype(int)
+    numeric = [c for c in by if pd.api.types.is_numeric_dtype(out[c])]
+    if numeric:
+        out = out.sort_values(numeric, kind="stable")
+    return out.reset_index(drop=True)

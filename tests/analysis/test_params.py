@@ -1,9 +1,9 @@
 import pytest
 
 from seqgraph.analysis.params import count_params
-from seqgraph.config import MODELS
 from seqgraph.errors import ConfigError
 from seqgraph.nn.models import SequenceClassifier
+from seqgraph.nn.registry import cell_names
 
 
 def test_lstm_matches_the_course_formula():
@@ -14,7 +14,7 @@ def test_lstm_matches_the_course_formula():
     assert pc.filled.endswith("= 72458")
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", cell_names())
 @pytest.mark.parametrize("d, n, c, layers", [(10, 128, 10, 1), (3, 7, 2, 1), (5, 16, 4, 3)])
 def test_total_equals_numel_of_the_module(model, d, n, c, layers):
     pc = count_params(model, d, n, c, layers)

@@ -5,7 +5,6 @@ import torch
 from torch import nn
 
 from seqgraph.nn.cells import (
-    CELLS,
     GRUCell,
     LSTMCell,
     PeepholeLSTMCell,
@@ -14,6 +13,9 @@ from seqgraph.nn.cells import (
     time_gate,
 )
 from seqgraph.nn.models import RecurrentStack, SequenceClassifier
+from seqgraph.nn.registry import cell_class, cell_names
+
+CELLS = {name: cell_class(name) for name in cell_names()}
 
 B, I, H, T = 3, 5, 4, 7
 
@@ -257,3 +259,60 @@ def test_time_gate_closed_keeps_the_state():
     torch.testing.assert_close(h, h0)
     torch.testing.assert_close(c, c0)
     assert "tau" not in dict(tg.named_parameters())
+
+
+def test_registry_lists_every_cell_class():
+    import inspect
+
+    from seqgraph.nn import cells
+
+    defined = {c for _, c in inspect.getmembers(cells, inspect.isclass)
+               if issubclass(c, cells.RecurrentCell) and c is not cells.RecurrentCell}
+    assert set(CELLS.values()) == defined
+
+
+# --- many runs as one model: a leading run dimension K --------------------------------------
+
+def _stack_of(singles, **kw):
+    first = singles[0]
+    stack = SequenceClassifier(kw.pop("name"), 10, first.rnn.cells[0].hidden_size, 10,
+                               len(first.rnn.cells), runs=len(singles), **kw)
+    stack.load_state_dict({k: torch.stack([s.state_dict()[k] for s in singles]) for k in first.state_dict()})
+    return stack
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_k_runs_stacked_equal_k_models_alone(name, layers):
+    """Forward and every parameter gradient of K stacked runs equal K separate models, also
+    when the runs have different lengths (right-padded, each read at its own last step)."""
+    torch.manual_seed(10)
+    K, Bk, Tk = 3, 4, 6
+    singles = [SequenceClassifier(name, 10, H, 10, layers, forget_bias=1.0) for _ in range(K)]
+    stack = _stack_of(singles, name=name)
+    lengths = torch.tensor([6, 3, 5])
+    x, y = torch.randint(0, 10, (K, Bk, Tk)), torch.randint(0, 10, (K, Bk))
+    logits = stack(x, final_at=lengths - 1)
+    nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1).sum().backward()
+    for k, single in enumerate(singles):
+        alone = single(x[k, :, : lengths[k]])
+        nn.functional.cross_entropy(alone, y[k]).backward()
+        torch.testing.assert_close(logits[k], alone)
+        for (pname, p), (_, q) in zip(single.named_parameters(), stack.named_parameters(), strict=True):
+            torch.testing.assert_close(q.grad[k], p.grad, msg=f"{name}: {pname}")
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_hand_written_backward_with_runs_passes_gradcheck(name):
+    torch.manual_seed(11)
+    cell = CELLS[name](I, H, runs=2)
+    x = torch.randn(4, 2, 3, I, requires_grad=True)  # (T, K, B, I)
+    h0 = tuple(torch.randn(2, 3, H, requires_grad=True) for _ in range(cell.state_size))
+    final_at = torch.tensor([3, 1])
+
+    def f(x, *h):
+        out, final = cell.scan(x, h)
+        _, read = cell.scan(x, h, outputs=False, final_at=final_at)
+        return (out, *final, *read)
+
+    assert torch.autograd.gradcheck(f, (x, *h0))

@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 import torch
 
-from seqgraph.config import CharLMConfig, resolve
+from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep
 from seqgraph.errors import CheckpointError, ConfigError
-from seqgraph.train.charlm import Interrupted, Listener, load_model, train_charlm
+from seqgraph.train.charlm import Interrupted, load_model, train_charlm
 from seqgraph.train.checkpoint import load_checkpoint
+from seqgraph.train.progress import Steps, no_progress
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "a stitch in time saves nine. " * 40) * 2
 
@@ -21,16 +22,17 @@ def text_file(tmp_path):
     return p
 
 
-def cfg(tmp_path, text_file, **kw):
+def train(tmp_path, text_file, progress=no_progress, resume=False, **kw):
+    """Train the small test model into ``tmp_path / "run"``."""
     base = dict(text=str(text_file), hidden=24, layers=2, seq_length=12, batch_size=8, steps=40, eval_every=10,
-                eval_batches=2, sample_every=20, sample_length=12, device="cpu", out=str(tmp_path / "run"),
-                dropout=0.1)
+                eval_batches=2, sample_every=20, sample_length=12, dropout=0.1)
     base.update(kw)
-    return resolve(CharLMConfig, None, **base)
+    spec = resolve_sweep(CharLMRun, TrainOptions, None, **base).single()
+    return train_charlm(spec, tmp_path / "run", device="cpu", resume=resume, progress=progress)
 
 
 def test_loss_falls_and_files_are_written(tmp_path, text_file):
-    summary = train_charlm(cfg(tmp_path, text_file, steps=150, eval_every=50, dropout=0.0, lr=0.01))
+    summary = train(tmp_path, text_file, steps=150, eval_every=50, dropout=0.0, lr=0.01)
     log = pd.read_csv(tmp_path / "run" / "log.csv")
     assert list(log.step) == [50, 100, 150]
     assert log.val_loss.iloc[-1] < log.val_loss.iloc[0] < 3.3  # falls from ~ln(V)
@@ -46,12 +48,9 @@ def weights(path):
 
 @pytest.mark.parametrize("cell", ["lstm", "torch"])
 def test_resume_equals_an_uninterrupted_run(tmp_path, text_file, cell):
-    straight = cfg(tmp_path / "a", text_file, cell=cell, steps=40)
-    train_charlm(straight)
-    half = cfg(tmp_path / "b", text_file, cell=cell, steps=20)
-    train_charlm(half)
-    rest = cfg(tmp_path / "b", text_file, cell=cell, steps=40, resume=True)
-    train_charlm(rest)
+    train(tmp_path / "a", text_file, cell=cell, steps=40)
+    train(tmp_path / "b", text_file, cell=cell, steps=20)
+    train(tmp_path / "b", text_file, cell=cell, steps=40, resume=True)
     a, b = weights(tmp_path / "a" / "run" / "last.pt"), weights(tmp_path / "b" / "run" / "last.pt")
     for k in a:
         assert torch.equal(a[k], b[k]), k
@@ -61,34 +60,34 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, text_file, cell):
     assert load_checkpoint(tmp_path / "b" / "run" / "last.pt")["step"] == 40
 
 
-class CtrlCAt(Listener):
+class CtrlCAt:
     def __init__(self, step):
         self.at = step
 
-    def step(self, step, loss, accuracy, chars_per_s):
-        if step == self.at:
+    def __call__(self, event):
+        if isinstance(event, Steps) and event.step == self.at:
             os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(tmp_path, text_file):
     with pytest.raises(Interrupted) as e:
-        train_charlm(cfg(tmp_path, text_file, steps=40), CtrlCAt(13))
+        train(tmp_path, text_file, CtrlCAt(13), steps=40)
     assert e.value.step == 13
     assert load_checkpoint(tmp_path / "run" / "last.pt")["step"] == 13
-    train_charlm(cfg(tmp_path, text_file, steps=40, resume=True))
-    train_charlm(cfg(tmp_path / "ref", text_file, steps=40))
+    train(tmp_path, text_file, steps=40, resume=True)
+    train(tmp_path / "ref", text_file, steps=40)
     a, b = weights(tmp_path / "run" / "last.pt"), weights(tmp_path / "ref" / "run" / "last.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_refuses_to_overwrite_and_resume_checks_settings(tmp_path, text_file):
-    train_charlm(cfg(tmp_path, text_file, steps=10))
+    train(tmp_path, text_file, steps=10)
     with pytest.raises(ConfigError, match="already holds a training run"):
-        train_charlm(cfg(tmp_path, text_file, steps=10))
+        train(tmp_path, text_file, steps=10)
     with pytest.raises(ConfigError, match="hidden is 32"):
-        train_charlm(cfg(tmp_path, text_file, steps=20, hidden=32, resume=True))
+        train(tmp_path, text_file, steps=20, hidden=32, resume=True)
     with pytest.raises(ConfigError, match="already at step 10"):
-        train_charlm(cfg(tmp_path, text_file, steps=10, resume=True))
+        train(tmp_path, text_file, steps=10, resume=True)
 
 
 class Evil:
@@ -111,7 +110,7 @@ def test_a_checkpoint_crafted_to_run_code_does_not_load(tmp_path, monkeypatch):
 
 
 def test_truncated_and_foreign_checkpoints(tmp_path, text_file):
-    train_charlm(cfg(tmp_path, text_file, steps=10))
+    train(tmp_path, text_file, steps=10)
     good = (tmp_path / "run" / "last.pt").read_bytes()
     cut = tmp_path / "cut.pt"
     cut.write_bytes(good[: len(good) // 2])
@@ -123,3 +122,31 @@ def test_truncated_and_foreign_checkpoints(tmp_path, text_file):
         load_model(other)
     _model, vocab, ck = load_model(tmp_path / "run" / "last.pt")
     assert vocab.chars == sorted(set(TEXT)) and ck["step"] == 10
+
+
+def test_a_grid_trains_one_folder_per_run_and_resumes_with_more_steps(tmp_path, text_file):
+    from seqgraph.train.sweep import run_sweep
+
+    def grid(steps, **kw):
+        sweep = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden="8,16", layers=1,
+                              seq_length=12, batch_size=8, steps=steps, eval_every=10, eval_batches=2, sample_every=0,
+                              out=str(tmp_path / "grid"), device="cpu", executor="sequential", **kw)
+        o = sweep.options
+        return run_sweep("charlm", sweep, context={"out": o.out, "resume": o.resume, "overwrite": o.overwrite})
+
+    df = grid(20)
+    assert len(df) == 2 and list(df.trained_steps) == [20, 20]
+    folders = sorted(p.name for p in (tmp_path / "grid").iterdir() if p.is_dir())
+    assert [f.split(",")[0] for f in folders] == ["hidden=16", "hidden=8"]
+    for f in folders:
+        assert (tmp_path / "grid" / f / "last.pt").exists() and (tmp_path / "grid" / f / "log.csv").exists()
+    # more steps: each run continues from its checkpoint; its summary row is replaced, not duplicated
+    df = grid(30, resume=True)
+    assert list(df.trained_steps) == [30, 30]
+    assert len(pd.read_csv(tmp_path / "grid" / "summary.csv")) == 2
+    one = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden=8, layers=1, seq_length=12,
+                        batch_size=8, steps=30, eval_every=10, eval_batches=2, sample_every=0).single()
+    train_charlm(one, tmp_path / "alone", device="cpu")
+    grid_run = next((tmp_path / "grid").glob("hidden=8,*"))
+    a, b = weights(grid_run / "last.pt"), weights(tmp_path / "alone" / "last.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)  # 20 + 10 resumed in a grid = 30 straight

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from seqgraph.config import GradsConfig
 from seqgraph.nn.models import SequenceClassifier
-from seqgraph.tasks.palindrome import palindrome_batch, task_spec
+from seqgraph.tasks.palindrome import EVAL, palindrome_batch, task_spec
 from seqgraph.train.loop import Trainer, fit, make_optimizer, resolve_device
 
 GRAD_COLUMNS = ["model", "seed", "trained_steps", "t", "grad_norm"]
@@ -69,15 +69,14 @@ def gradient_flow(cfg: GradsConfig) -> list[dict[str, Any]]:
             torch.manual_seed(seed)
             model = SequenceClassifier(name, spec.num_symbols, cfg.hidden, spec.num_classes,
                                        forget_bias=cfg.forget_bias).to(device)
-            gen = torch.Generator(device=device).manual_seed(seed)
-            probe = palindrome_batch("decimal", cfg.batch_size, cfg.length, gen, device)
+            probe = palindrome_batch("decimal", cfg.batch_size, cfg.length, seed, 0, EVAL, device)
             stages = [0] + ([cfg.train_steps] if cfg.train_steps else [])
             done = 0
             for stage in stages:
                 if stage > done:
                     trainer = Trainer(model, make_optimizer("rmsprop", model.parameters(), 1e-3), max_norm=10.0)
-                    def batch(_: int, gen: torch.Generator = gen) -> tuple[torch.Tensor, torch.Tensor]:
-                        return palindrome_batch("decimal", cfg.batch_size, cfg.length, gen, device)
+                    def batch(step: int, seed: int = seed) -> tuple[torch.Tensor, torch.Tensor]:
+                        return palindrome_batch("decimal", cfg.batch_size, cfg.length, seed, step, device=device)
 
                     fit(trainer, batch, steps=stage, start_step=done)
                     done = stage

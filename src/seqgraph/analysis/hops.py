@@ -136,7 +136,7 @@ def save_matrices(m: GCNMatrices, nodes: list[str], out_dir: str,
     ``row,col,value`` lists of the non-zero entries. Returns (``"dense"`` | ``"sparse"``, file paths)."""
     from pathlib import Path
 
-    from seqgraph.config import atomic_write_bytes
+    from seqgraph.io import atomic_write_bytes
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

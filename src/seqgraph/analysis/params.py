@@ -1,22 +1,41 @@
 """Exact parameter counts of the sequence classifiers, by closed formula, checked against the
-real module."""
+real module. The per-layer layout of each cell is read off the registered class itself (a tiny
+instance's parameter shapes), so a new cell needs no entry here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
-from seqgraph.config import MODELS
 from seqgraph.errors import ConfigError
+from seqgraph.nn.registry import check_cell
 
-# per layer with input size x and hidden size n: (gate multiplier for input weights,
-# recurrent weights, peephole weights, biases as multiples of n)
-_LAYOUT: dict[str, dict[str, int]] = {
-    "rnn": {"input": 1, "recurrent": 1, "peephole": 0, "bias": 1},
-    "lstm": {"input": 4, "recurrent": 4, "peephole": 0, "bias": 4},
-    "peep": {"input": 4, "recurrent": 0, "peephole": 3, "bias": 4},
-    "gru": {"input": 3, "recurrent": 3, "peephole": 0, "bias": 6},
-    "tglstm": {"input": 4, "recurrent": 4, "peephole": 0, "bias": 4, "gate": 3},
-}
+
+@dataclass(frozen=True)
+class Layout:
+    """Parameters of one layer with input size x and n units, as multiples."""
+
+    gates: int  # input weights: gates·x·n
+    recurrent: int  # recurrent weights: recurrent·n·n
+    peephole: bool  # the recurrent weights read c (the course's peephole LSTM), not h
+    biases: int  # biases: biases·n
+    extra: int  # other per-unit parameters (the time gate's τ, s, r_on): extra·n
+
+
+@cache
+def layout(model: str) -> Layout:
+    """The layout of cell ``model``, from a tiny instance (input 2, 3 units)."""
+    from seqgraph.nn.models import make_cell
+
+    check_cell(model)
+    cell = make_cell(model, 2, 3)
+    params = dict(cell.named_parameters())
+    per_unit = {"bias": 0, "extra": 0}
+    for name, p in params.items():
+        if not name.startswith("weight"):
+            per_unit["bias" if name.startswith("bias") else "extra"] += p.numel() // 3
+    return Layout(params["weight_ih"].shape[0] // 3, params["weight_hh"].shape[0] // 3, cell.source_index == 1,
+                  per_unit["bias"], per_unit["extra"])
 
 
 class ParamMismatchError(Exception):
@@ -43,17 +62,21 @@ class ParamCount:
 
 
 def _layer_terms(model: str, x: str, n: str) -> str:
-    k = _LAYOUT[model]
-    if model == "rnn":
-        return f"{x}·{n} + {n}·{n} + {n}"
-    if model == "lstm":
-        return f"4·({x}·{n} + {n}·{n} + {n})"
-    if model == "tglstm":
-        return f"4·({x}·{n} + {n}·{n} + {n}) + 3·{n}"
-    if model == "peep":
-        return f"4·({x}·{n} + {n}) + 3·{n}·{n}"
-    assert k["bias"] == 6
-    return f"3·({x}·{n} + {n}·{n} + 2·{n})"
+    """One layer's count, e.g. the LSTM's ``4·(x·n + n·n + n)``."""
+    k = layout(model)
+
+    def times(m: int, term: str) -> str:
+        return term if m == 1 else f"{m}·{term}"
+
+    if k.peephole:
+        terms = f"{k.gates}·({x}·{n} + {n}) + {k.recurrent}·{n}·{n}" if k.biases == k.gates else \
+            f"{times(k.gates, f'{x}·{n}')} + {k.recurrent}·{n}·{n} + {times(k.biases, n)}"
+    elif k.recurrent == k.gates and k.biases % k.gates == 0:
+        inner = f"{x}·{n} + {n}·{n} + {times(k.biases // k.gates, n)}"
+        terms = inner if k.gates == 1 else f"{k.gates}·({inner})"
+    else:
+        terms = f"{times(k.gates, f'{x}·{n}')} + {times(k.recurrent, f'{n}·{n}')} + {times(k.biases, n)}"
+    return terms + (f" + {k.extra}·{n}" if k.extra else "")
 
 
 def param_formula(model: str, layers: int, d: str = "d", n: str = "n", c: str = "c",
@@ -72,25 +95,24 @@ def count_params(model: str, d: int, n: int, c: int = 10, layers: int = 1,
     """Count the parameters of ``SequenceClassifier(model, d, n, c, layers)``.
 
     Args:
-        model: rnn, lstm, peep or gru. d: input size. n: hidden size. c: classes (10).
+        model: a registered cell (seqgraph.nn.registry). d: input size. n: hidden size. c: classes (10).
         layers: stacked recurrent layers (1). check: build the module and compare (True).
 
     Raises:
         ConfigError for bad sizes; ParamMismatchError if formula and module disagree.
     """
-    if model not in _LAYOUT:
-        raise ConfigError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
+    check_cell(model)
     for name, v in (("d", d), ("n", n), ("c", c), ("layers", layers)):
         if v <= 0:
             raise ConfigError(f"--{name} must be positive, got {v}")
-    k = _LAYOUT[model]
+    k = layout(model)
     inputs = [d] + [n] * (layers - 1)
     parts = {
-        "input weights": sum(k["input"] * x * n for x in inputs),
-        "recurrent weights": layers * k["recurrent"] * n * n,
-        "peepholes": layers * k["peephole"] * n * n,
-        "biases": layers * k["bias"] * n,
-        "time gate (τ, s, r_on)": layers * k.get("gate", 0) * n,
+        "input weights": sum(k.gates * x * n for x in inputs),
+        "recurrent weights": 0 if k.peephole else layers * k.recurrent * n * n,
+        "peepholes": layers * k.recurrent * n * n if k.peephole else 0,
+        "biases": layers * k.biases * n,
+        "time gate (τ, s, r_on)": layers * k.extra * n,
         "output layer": n * c + c,
     }
     total = sum(parts.values())

@@ -40,6 +40,9 @@ def _main(
     ] = False,
 ) -> None:
     """seqgraph: memory in recurrent networks, message passing in graph networks."""
+    from seqgraph.perf import keep_freed_memory
+
+    keep_freed_memory()  # process-wide, so set here at the entry (worker processes set it too)
 
 
 app.command(no_args_is_help=False)(palindrome)

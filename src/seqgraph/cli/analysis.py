@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from seqgraph.cli.common import console, fail, print_json, user_errors
+from seqgraph.nn.registry import cell_names, complete_cells
 
 
 def grads(
-    model: Annotated[str | None, typer.Option(help="Cells: rnn, lstm, peep, gru, tglstm (comma list or all). [default: rnn,lstm,peep,gru]")] = None,
+    model: Annotated[str | None, typer.Option(help=f"Cells: {', '.join(cell_names())} (comma list or all). [default: rnn,lstm,peep,gru]", autocompletion=complete_cells)] = None,
     length: Annotated[int | None, typer.Option(help="Palindrome length (the model reads L − 1 steps), at least 3. [default: 100]")] = None,
     seeds: Annotated[str | None, typer.Option(help="Seeds to average over. [default: 42,1337,1994]")] = None,
     train_steps: Annotated[int | None, typer.Option(help="Also measure after this many training steps at that length. [default: 0]")] = None,
@@ -30,8 +31,8 @@ def grads(
                       batch_size=batch_size, hidden=hidden, forget_bias=forget_bias, device=device, out=out)
         from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
         from seqgraph.config import to_dict, write_toml
+        from seqgraph.io import write_csv
         from seqgraph.plots import plot_grads, save_figure
-        from seqgraph.results import write_csv
 
         with console(stderr=True).status(f"measuring gradients over {cfg.length - 1} steps…"):
             rows = gradient_flow(cfg)
@@ -78,8 +79,8 @@ def timegate(
         integer, fine = time_gate_table(cfg)
         import pandas as pd
 
+        from seqgraph.io import write_csv
         from seqgraph.plots import plot_timegate, save_figure
-        from seqgraph.results import write_csv
 
         cols = ["t", "k", "phase", "tau", "shift", "r_on"]
         write_csv(Path(out) / "timegate.csv", cols, fine)
@@ -112,8 +113,8 @@ def plot(
 ) -> None:
     """Draw the figure a seqgraph CSV calls for (accuracy vs length, learning curves, text-model
     curves, gradient flow, time gate)."""
+    from seqgraph.io import read_csv
     from seqgraph.plots import FORMATS, KINDS, detect_kind, figure_for, save_figure
-    from seqgraph.results import read_csv
 
     with user_errors():
         if kind != "auto" and kind not in KINDS:

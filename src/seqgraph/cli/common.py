@@ -45,3 +45,28 @@ def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
+
+
+# help panels of experiment commands
+SETTINGS = "Run settings (a list, e.g. 1e-3,1e-2, sweeps that setting)"
+RUN = "How to run (never changes a result)"
+
+
+def option_default(cls: type, field: str) -> str:
+    """A dataclass field's default as help text shows it (defaults are written once, there)."""
+    import dataclasses
+
+    value = next(f.default for f in dataclasses.fields(cls) if f.name == field)
+    return '""' if value == "" else str(value)
+
+
+def given(ctx: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The options the user gave (on the command line or in the environment), by name.
+
+    Options carry the dataclass defaults so help shows them; passing on only what was given
+    keeps the precedence defaults < TOML file < flags."""
+    def defaulted(name: str) -> bool:
+        source = ctx.get_parameter_source(name)
+        return source is None or source.name in ("DEFAULT", "DEFAULT_MAP")
+
+    return {name: value for name, value in ctx.params.items() if name not in exclude and not defaulted(name)}

@@ -107,7 +107,7 @@ def hops(
 
     from seqgraph.analysis.hops import all_pairs, hops_from
     from seqgraph.cli.common import fail
-    from seqgraph.results import write_csv
+    from seqgraph.io import write_csv
 
     with user_errors():
         if target is not None and source is None:
@@ -153,7 +153,7 @@ def hops(
         if out is not None:
             import pandas as pd
 
-            from seqgraph.config import atomic_write_bytes
+            from seqgraph.io import atomic_write_bytes
 
             atomic_write_bytes(out, pd.DataFrame(ap.hops, index=g.nodes, columns=g.nodes).to_csv().encode())
     rf = ap.receptive_field
@@ -206,7 +206,7 @@ def layer(
         res = gcn_layer_forward(g, features=features, out_dim=out_dim, weights=weights, seed=seed,
                                 activation=activation, gat=gat)
         if out is not None:
-            from seqgraph.results import write_csv
+            from seqgraph.io import write_csv
 
             cols = [f"h{k}" for k in range(res.H.shape[1])]
             write_csv(out, ["node", *cols], ({"node": n, **dict(zip(cols, map(float, row), strict=True))}

@@ -1,157 +1,120 @@
-"""``seqgraph palindrome``: the memory benchmark, one run per (length, model, seed)."""
+"""``seqgraph palindrome``: the memory benchmark; any run setting given as a list is a sweep axis."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from seqgraph.cli.common import console, fail, user_errors
+from seqgraph.cli.common import RUN, SETTINGS, console, fail, given, option_default, user_errors
+from seqgraph.config import PalindromeOptions, PalindromeRun, default_text
+from seqgraph.nn.registry import cell_names, complete_cells
+
+
+def _d(field: str) -> str:
+    return default_text(PalindromeRun, field)
+
+
+def _o(field: str) -> str:
+    return option_default(PalindromeOptions, field)
 
 
 def palindrome(
-    model: Annotated[str | None, typer.Option(help="Cells to compare: rnn, lstm, peep, gru, tglstm (comma list or all). [default: rnn,lstm]")] = None,
-    lengths: Annotated[str | None, typer.Option(help="Palindrome lengths L: start:stop[:step] (stop inclusive) or a list. [default: 5,10,15,20,25]")] = None,
-    seeds: Annotated[str | None, typer.Option(help="Seeds, e.g. 42,1337,1994. [default: 42]")] = None,
-    task: Annotated[str | None, typer.Option(help="decimal, or binary (the 2020 variant). [default: decimal]")] = None,
-    steps: Annotated[int | None, typer.Option(help="Training steps per run (at most, with early stopping). [default: 2500]")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Batch size. [default: 128]")] = None,
-    hidden: Annotated[int | None, typer.Option(help="Hidden units. [default: 128]")] = None,
-    layers: Annotated[int | None, typer.Option(help="Stacked recurrent layers. [default: 1]")] = None,
-    forget_bias: Annotated[float | None, typer.Option(help="Initial forget-gate bias of LSTM-type cells. [default: 1.0]")] = None,
-    learn_gate: Annotated[bool | None, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on. [default: learn]")] = None,
-    optimizer: Annotated[str | None, typer.Option(help="rmsprop, adam or sgd. [default: rmsprop]")] = None,
-    lr: Annotated[float | None, typer.Option(help="Learning rate. [default: 1e-3]")] = None,
-    max_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this; 0 disables. [default: 10]")] = None,
-    eval_every: Annotated[int | None, typer.Option(help="Steps between held-out evaluations. [default: 50]")] = None,
-    eval_batch_size: Annotated[int | None, typer.Option(help="Held-out batch size. [default: 1024]")] = None,
-    early_stop: Annotated[bool | None, typer.Option("--early-stop/--no-early-stop", help="End a run once solved. [default: on]")] = None,
-    solved_accuracy: Annotated[float | None, typer.Option(help="Held-out accuracy that counts as solved. [default: 0.99]")] = None,
-    solved_evals: Annotated[int | None, typer.Option(help="Consecutive solved evaluations that end a run. [default: 3]")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
-    workers: Annotated[int | None, typer.Option(help="Train this many runs at once, one process each with its share of the CPU threads (measured on 2 cores: ~10% faster than one process on both; numbers can differ from --workers 1 in the last bits). [default: 1]")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML file with any of these options; flags override it.")] = None,
-    out: Annotated[str | None, typer.Option(help="Output folder for curves.csv, summary.csv, config.toml. [default: results/palindrome]")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Skip the runs already in the output's summary.")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace results already in the output folder.")] = False,
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help=f"Cells: {', '.join(cell_names())} (a list, or all).", autocompletion=complete_cells, rich_help_panel=SETTINGS)] = _d("model"),
+    lengths: Annotated[str, typer.Option(help="Palindrome lengths L: start:stop[:step] (stop inclusive) or a list.", rich_help_panel=SETTINGS)] = _d("length"),
+    seeds: Annotated[str, typer.Option(help="Seeds (a list, or a range like 1:10): each draws its own weights and batches.", rich_help_panel=SETTINGS)] = _d("seed"),
+    task: Annotated[str, typer.Option(help="decimal, or binary (the 2020 variant).", rich_help_panel=SETTINGS)] = _d("task"),
+    steps: Annotated[str, typer.Option(help="Training steps per run (at most, with early stopping).", rich_help_panel=SETTINGS)] = _d("steps"),
+    batch_size: Annotated[str, typer.Option(help="Batch size.", rich_help_panel=SETTINGS)] = _d("batch_size"),
+    hidden: Annotated[str, typer.Option(help="Hidden units.", rich_help_panel=SETTINGS)] = _d("hidden"),
+    layers: Annotated[str, typer.Option(help="Stacked recurrent layers.", rich_help_panel=SETTINGS)] = _d("layers"),
+    forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
+    learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
+    optimizer: Annotated[str, typer.Option(help="rmsprop, adam or sgd (a list compares them).", rich_help_panel=SETTINGS)] = _d("optimizer"),
+    lr: Annotated[str, typer.Option(help="Learning rate(s), e.g. 1e-3,1e-2.", rich_help_panel=SETTINGS)] = _d("lr"),
+    max_norm: Annotated[str, typer.Option(help="Clip each run's gradient norm to this; 0 disables.", rich_help_panel=SETTINGS)] = _d("max_norm"),
+    eval_every: Annotated[str, typer.Option(help="Steps between held-out evaluations.", rich_help_panel=SETTINGS)] = _d("eval_every"),
+    eval_batch_size: Annotated[str, typer.Option(help="Held-out batch size.", rich_help_panel=SETTINGS)] = _d("eval_batch_size"),
+    early_stop: Annotated[bool, typer.Option("--early-stop/--no-early-stop", help="End a run once solved.", rich_help_panel=SETTINGS)] = _d("early_stop") == "true",
+    solved_accuracy: Annotated[str, typer.Option(help="Held-out accuracy that counts as solved.", rich_help_panel=SETTINGS)] = _d("solved_accuracy"),
+    solved_evals: Annotated[str, typer.Option(help="Consecutive solved evaluations that end a run.", rich_help_panel=SETTINGS)] = _d("solved_evals"),
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file with any of these options; flags override it.", rich_help_panel=RUN)] = None,
+    out: Annotated[str, typer.Option(help="Output folder for curves.csv, summary.csv, config.toml.", rich_help_panel=RUN)] = _o("out"),
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.", rich_help_panel=RUN)] = _o("device"),
+    executor: Annotated[str, typer.Option(help="auto (batched on a GPU; on a CPU one process per core), sequential, processes, batched (runs of one shape as one model) or ray.", rich_help_panel=RUN)] = _o("executor"),
+    batch_runs: Annotated[int, typer.Option(help="Runs trained at once as one model (batched; per job for processes and ray). 0: as many as fit (GPU) or 8 (CPU).", rich_help_panel=RUN)] = int(_o("batch_runs")),
+    workers: Annotated[int, typer.Option(help="Jobs at once for processes (0: one per core) and ray (0: as the cluster allows).", rich_help_panel=RUN)] = int(_o("workers")),
+    ray_address: Annotated[str, typer.Option(help='Ray cluster to use: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
+    resume: Annotated[bool, typer.Option("--resume", help="Train only the runs whose rows are missing in --out (after a crash, or with new axis values).", rich_help_panel=RUN)] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace results already in the output folder.", rich_help_panel=RUN)] = False,
 ) -> None:
-    """Train recurrent cells to recall the first digit of a palindrome, for each length and seed.
+    """Train recurrent cells to recall the first digit of a palindrome, for every combination of the settings given as lists (e.g. --lengths 5:41:4 --lr 1e-3,1e-2 --seeds 1,2,3).
 
-    Writes curves.csv (every evaluation), summary.csv (a row per finished run) and the resolved
-    config.toml to --out, and prints accuracy per model and length (mean ± std over seeds).
+    Writes curves.csv (every evaluation), summary.csv (a row per finished run, with all its settings) and the resolved config.toml to --out, and prints held-out accuracy per combination (mean ± std over seeds).
     """
-    from seqgraph.config import PalindromeConfig, resolve
+    from seqgraph.config import resolve_sweep
 
     with user_errors():
-        cfg = resolve(
-            PalindromeConfig, config, model=model, lengths=lengths, seeds=seeds, task=task,
-            steps=steps, batch_size=batch_size, hidden=hidden, layers=layers, forget_bias=forget_bias, learn_gate=learn_gate, optimizer=optimizer,
-            lr=lr, max_norm=max_norm, eval_every=eval_every, eval_batch_size=eval_batch_size,
-            early_stop=early_stop, solved_accuracy=solved_accuracy, solved_evals=solved_evals,
-            device=device, workers=workers, out=out, resume=resume or None, overwrite=overwrite or None,
-        )
-        from seqgraph.train.palindrome import aggregate, run_sweep
+        sweep = resolve_sweep(PalindromeRun, PalindromeOptions, config, **given(ctx, exclude=("config",)))
+        summary = run_palindrome_sweep(sweep)
+    from seqgraph.results import aggregate
 
-        err = console(stderr=True)
-        with SweepProgress(err) as listener:
-            try:
-                summary = run_sweep(cfg, listener)
-            except KeyboardInterrupt:
-                listener.stop()
-                raise fail(
-                    f"interrupted: {listener.finished} finished run(s) are saved in {cfg.out}; "
-                    "run the same command with --resume to continue", code=130
-                ) from None
-    print_summary(aggregate(summary), cfg.out)
+    print_summary(aggregate(summary), sweep.options.out)
 
 
-class SweepProgress:
-    """Rich progress over the sweep (runs) and the current run (steps, loss, accuracy, rate)."""
+def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
+    """Run a sweep under the live display; Ctrl-C keeps every finished run."""
+    from seqgraph.cli.display import Display, palindrome_line
+    from seqgraph.train.sweep import run_sweep
 
-    def __init__(self, con: Any) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=con,
-        )
-        self.finished = 0
-        self.started = False
-        self._last = 0.0
-
-    def __enter__(self) -> SweepProgress:
-        return self  # the display starts with the sweep, so early errors print alone
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self.started:
-            self.progress.stop()
-            self.started = False
-
-    def begin(self) -> None:
-        if not self.started:
-            self.progress.start()
-            self.started = True
-
-    def sweep_start(self, runs: list[Any], done: int) -> None:
-        self.begin()
-        self.sweep = self.progress.add_task("sweep", total=len(runs), completed=done,
-                                            info=f"{done} done before" if done else "")
-        self.run: Any = None
-
-    def run_start(self, key: Any, steps: int) -> None:
-        if self.run is not None:
-            self.progress.remove_task(self.run)
-        self.run = self.progress.add_task(f"{key.label():<22}", total=steps, info="")
-        self.acc = float("nan")
-
-    def step(self, key: Any, stats: Any, steps_per_s: float) -> None:
-        now = time.monotonic()
-        if now - self._last < 0.1:
-            return
-        self._last = now
-        self.progress.update(self.run, completed=stats.step,
-                             info=f"loss {stats.loss:.3f}  acc {self.acc:.3f}  {steps_per_s:.0f} steps/s")
-
-    def evaluation(self, key: Any, step: int, accuracy: float) -> None:
-        self.acc = accuracy
-        self.progress.update(self.run, completed=step)
-
-    def run_end(self, key: Any, summary: dict[str, Any]) -> None:
-        self.finished += 1
-        solved = f"solved at {summary['solved_step']}" if summary["solved_step"] else "not solved"
-        if self.run is not None:  # (runs in worker processes report only when they finish)
-            self.progress.update(self.run, completed=summary["steps"], total=summary["steps"],
-                                 info=f"acc {summary['final_accuracy']:.3f}  {solved}")
-        self.progress.advance(self.sweep)
-        self.progress.console.print(
-            f"{key.label():<22} acc {summary['final_accuracy']:.3f} (best {summary['best_accuracy']:.3f}), "
-            f"{solved}, {summary['steps']} steps in {summary['wall_time']:.1f}s"
-        )
+    own = display is None
+    display = display or Display(console(stderr=True), palindrome_line)
+    try:
+        return run_sweep("palindrome", sweep, display)
+    except KeyboardInterrupt:
+        display.stop()
+        raise fail(f"interrupted: {display.finished} finished run(s) are saved in {sweep.options.out}; "
+                   "run the same command with --resume to continue", code=130) from None
+    finally:
+        if own:
+            display.stop()
 
 
-def print_summary(table_df: Any, out: str) -> None:
+def print_summary(table_df: Any, out: str | None = None, title: str = "Held-out accuracy (mean ± std over seeds)"
+                  ) -> None:
+    """The aggregated table (see :func:`seqgraph.results.aggregate`), one row per combination."""
     import math
 
     from rich.table import Table
 
     def pm(mean: float, std: float) -> str:
+        if math.isnan(mean):
+            return "—"
         return f"{mean:.3f}" if math.isnan(std) else f"{mean:.3f} ± {std:.3f}"
 
-    t = Table(title="Held-out accuracy per model and length (over seeds)", title_justify="left")
-    for col, j in (("length", "right"), ("model", "left"), ("seeds", "right"), ("final acc", "right"),
-                   ("best acc", "right"), ("solved", "right"), ("solved at step", "right"),
-                   ("time/run", "right")):
-        t.add_column(col, justify=j)  # type: ignore[arg-type]
-    for r in table_df.itertuples():
-        t.add_row(str(r.length), r.model, str(r.seeds), pm(r.final_mean, r.final_std),
-                  f"{r.best_mean:.3f}", f"{r.solved}/{r.seeds}",
-                  "—" if math.isnan(r.solved_step_mean) else f"{r.solved_step_mean:.0f}",
-                  f"{r.wall_mean:.1f}s")
+    stats = {"seeds", "final_mean", "final_std", "best_mean", "solved", "solved_step_mean", "steps_mean",
+             "wall_mean", "failed"}
+    by = [c for c in table_df.columns if c not in stats and c != "_all"]
+    t = Table(title=title, title_justify="left")
+    for col in by:
+        t.add_column(col.replace("_", " "), justify="right" if table_df[col].dtype.kind in "if" else "left")
+    for col in ("seeds", "final acc", "best acc", "solved", "solved at step", "time/run"):
+        t.add_column(col, justify="right")
+    failed = int(table_df["failed"].sum()) if "failed" in table_df.columns else 0
+    if failed:
+        t.add_column("failed", justify="right")
+    for r in table_df.to_dict("records"):
+        cells = [f"{r[c]:g}" if isinstance(r[c], float) else str(r[c]) for c in by]
+        cells += [str(r["seeds"]), pm(r["final_mean"], r["final_std"]),
+                  "—" if math.isnan(r["best_mean"]) else f"{r['best_mean']:.3f}", f"{r['solved']}/{r['seeds']}",
+                  "—" if math.isnan(r["solved_step_mean"]) else f"{r['solved_step_mean']:.0f}",
+                  "—" if math.isnan(r["wall_mean"]) else f"{r['wall_mean']:.1f}s"]
+        if failed:
+            cells.append(str(r["failed"]))
+        t.add_row(*cells)
     con = console()
     con.print(t)
-    con.print(f"results: {Path(out) / 'summary.csv'}, {Path(out) / 'curves.csv'}, {Path(out) / 'config.toml'}")
+    if out is not None:
+        con.print(f"results: {Path(out) / 'summary.csv'}, {Path(out) / 'curves.csv'}, {Path(out) / 'config.toml'}")

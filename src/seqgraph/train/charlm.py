@@ -1,11 +1,17 @@
-"""Training, evaluating and loading the character-level language model."""
+"""Training, evaluating and loading the character-level language model.
+
+One run trains into one folder (``seqgraph train``); a grid of runs (any setting given as a
+list) trains one folder per run under ``--out`` through the sweep engine, with one summary.
+"""
 
 from __future__ import annotations
 
 import math
+import shutil
 import signal
 import threading
 import time
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,38 +20,30 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from seqgraph.config import CharLMConfig, to_dict, write_toml
+from seqgraph.config import CharLMRun, run_id, spec_fields, to_dict, write_toml
 from seqgraph.errors import CheckpointError, ConfigError, DataError
+from seqgraph.io import append_rows, read_csv, write_csv
 from seqgraph.nn.charlm import CharLM, generate
-from seqgraph.results import append_rows, read_csv, write_csv
 from seqgraph.tasks.text import DEFAULT_CORPUS, CharCorpus, Vocab, default_corpus, load_text
 from seqgraph.train.checkpoint import load_checkpoint, save_checkpoint
+from seqgraph.train.jobs import Job, RunResult
 from seqgraph.train.loop import StepStats, Trainer, fit, make_optimizer, resolve_device
+from seqgraph.train.progress import Evaluated, Message, Progress, RunStarted, Samples, Steps, no_progress
 
 LOG_COLUMNS = ["step", "loss", "accuracy", "val_loss", "val_bpc", "val_accuracy", "lr", "chars_per_s", "elapsed"]
 SAMPLE_COLUMNS = ["step", "temperature", "text"]
 SAMPLE_TEMPERATURES = (0.0, 0.5, 1.0, 2.0)  # 0 = greedy
-# settings that define the model and its data: a resumed run must keep them
-_FIXED_ON_RESUME = ("text", "cell", "layers", "hidden", "seq_length", "batch_size", "optimizer", "lr",
-                    "lr_decay", "lr_step", "dropout", "forget_bias", "learn_gate", "val_fraction", "seed")
+# settings that define the model and its data: a resumed run must keep them (the rest may grow)
+_FIXED_ON_RESUME = tuple(f for f in spec_fields(CharLMRun) if f not in CharLMRun.continuable)
 LN2 = math.log(2)
 
 
-class Interrupted(Exception):
+class Interrupted(KeyboardInterrupt):
     """Training stopped by Ctrl-C at a step boundary, after saving a checkpoint."""
 
     def __init__(self, step: int, path: Path) -> None:
         super().__init__(f"interrupted at step {step}; checkpoint saved to {path}")
         self.step, self.path = step, path
-
-
-class Listener:
-    """Progress callbacks; the CLI draws them."""
-
-    def start(self, total: int, step: int, corpus: str, n_params: int) -> None: ...
-    def step(self, step: int, loss: float, accuracy: float, chars_per_s: float) -> None: ...
-    def evaluation(self, row: dict[str, Any]) -> None: ...
-    def samples(self, step: int, rows: list[dict[str, Any]]) -> None: ...
 
 
 @dataclass
@@ -80,7 +78,7 @@ def corpus_text(text: str) -> tuple[str, str]:
     return load_text(text), text
 
 
-def build_model(cfg: dict[str, Any] | CharLMConfig, vocab_size: int) -> CharLM:
+def build_model(cfg: dict[str, Any] | CharLMRun, vocab_size: int) -> CharLM:
     c = cfg if isinstance(cfg, dict) else to_dict(cfg)
     return CharLM(vocab_size, c["hidden"], c["layers"], c["dropout"], c["cell"], c.get("forget_bias", 1.0),
                   {"learn_gate": c.get("learn_gate", True)})
@@ -175,37 +173,46 @@ def _truncate_csv(path: Path, columns: list[str], max_step: int) -> None:
             write_csv(path, columns, df[df["step"] <= max_step].to_dict("records"))
 
 
-def train_charlm(cfg: CharLMConfig, listener: Listener | None = None) -> TrainSummary:
-    """Train (or, with ``cfg.resume``, continue) a character model.
+def clear_run(out: str | Path, ckpt: str = "") -> None:
+    """Remove the files of a training run in ``out`` (``--overwrite``); other files stay."""
+    out = Path(out)
+    last = Path(ckpt) if ckpt else out / "last.pt"
+    for path in (out / "log.csv", out / "samples.csv", out / "config.toml", last, last.with_name("best.pt")):
+        path.unlink(missing_ok=True)
+
+
+def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resume: bool = False, ckpt: str = "",
+                 progress: Progress = no_progress, label: str = "") -> TrainSummary:
+    """Train (or, with ``resume``, continue) a character model into the folder ``out``.
 
     Writes ``<out>/log.csv`` (a row per evaluation), ``<out>/samples.csv`` (greedy and
     T = 0.5, 1, 2 samples every ``sample_every`` steps), ``<out>/config.toml``, and
-    checkpoints ``last`` (every evaluation, at the end, on Ctrl-C) and ``best`` (lowest
-    validation loss). Ctrl-C stops at the next step boundary and raises :class:`Interrupted`.
+    checkpoints ``last`` (``ckpt``, default ``<out>/last.pt``; every evaluation, at the end,
+    on Ctrl-C) and ``best`` beside it (lowest validation loss). Ctrl-C stops at the next step
+    boundary and raises :class:`Interrupted`.
     """
-    from seqgraph.perf import keep_freed_memory
-
-    keep_freed_memory()
-    listener = listener or Listener()
-    out = Path(cfg.out)
-    last_path, best_path = cfg.ckpt_path, cfg.best_path
+    out = Path(out)
+    label = label or cfg.label()
+    last_path = Path(ckpt) if ckpt else out / "last.pt"
+    best_path = last_path.with_name("best.pt")
     log_path, samples_path = out / "log.csv", out / "samples.csv"
-    device = resolve_device(cfg.device)
+    device = resolve_device(device)
 
-    ckpt = None
-    if cfg.resume:
-        ckpt = load_checkpoint(last_path)
-        saved = ckpt["config"]
+    ckpt_data = None
+    if resume:
+        ckpt_data = load_checkpoint(last_path)
+        saved = ckpt_data["config"]
         for k in _FIXED_ON_RESUME:
             if saved.get(k) != getattr(cfg, k):
                 raise ConfigError(f"--resume: {k} is {getattr(cfg, k)!r} but the checkpoint {last_path} used "
                                   f"{saved.get(k)!r}; use the same settings or another --out")
-        if ckpt["step"] >= cfg.steps:
-            raise ConfigError(f"--resume: the checkpoint is already at step {ckpt['step']}; "
+        if ckpt_data["step"] >= cfg.steps:
+            raise ConfigError(f"--resume: the checkpoint is already at step {ckpt_data['step']}; "
                               f"ask for more --steps (now {cfg.steps})")
     elif last_path.exists() or log_path.exists():
         raise ConfigError(f"{out} already holds a training run: add --resume to continue it, "
                           "or choose another --out")
+    ckpt = ckpt_data
 
     text, name = corpus_text(cfg.text)
     vocab = Vocab(ckpt["vocab"]) if ckpt else Vocab.from_text(text)
@@ -230,10 +237,12 @@ def train_charlm(cfg: CharLMConfig, listener: Listener | None = None) -> TrainSu
         _truncate_csv(samples_path, SAMPLE_COLUMNS, step)
     out.mkdir(parents=True, exist_ok=True)
     write_toml(out / "config.toml", {**to_dict(cfg), "corpus": name})
+    rid = run_id(cfg)
     trainer = Trainer(model, opt, max_norm=cfg.max_norm, scheduler=sched, forward=lambda x: model(x)[0])
     val_batches = corpus.val_batches(cfg.batch_size, cfg.eval_batches)
     n_params = sum(p.numel() for p in model.parameters())
-    listener.start(cfg.steps, step, name, n_params)
+    progress(Message(f"corpus: {name}; model: {n_params:,} parameters; from step {step:,}"))
+    progress(RunStarted(rid, label, cfg.steps))
 
     def checkpoint(path: Path, at: int) -> None:
         rng = {"data": data_gen.get_state(), "torch": torch.get_rng_state()}
@@ -260,7 +269,8 @@ def train_charlm(cfg: CharLMConfig, listener: Listener | None = None) -> TrainSu
         sums[2] += 1
         elapsed = time.perf_counter() - t0
         cps = (stats.step - start_step) * cfg.batch_size * cfg.seq_length / max(elapsed, 1e-9)
-        listener.step(stats.step, stats.loss, stats.accuracy, cps)
+        progress(Steps(label, stats.step, cfg.steps, 1, 1,
+                       {"loss": stats.loss, "accuracy": stats.accuracy, "chars_per_s": cps}))
         summary.step, summary.chars_per_s = stats.step, cps
         if stats.step % cfg.eval_every == 0 or stats.step == cfg.steps:
             v = evaluate_batches(model, val_batches, device)
@@ -269,7 +279,7 @@ def train_charlm(cfg: CharLMConfig, listener: Listener | None = None) -> TrainSu
                    "lr": opt.param_groups[0]["lr"], "chars_per_s": round(cps, 1), "elapsed": round(elapsed, 3)}
             sums[:] = [0.0, 0.0, 0]
             append_rows(log_path, LOG_COLUMNS, [row])
-            listener.evaluation(row)
+            progress(Evaluated(rid, label, stats.step, row))
             summary.val = v.as_dict()
             if v.loss < best:
                 best = v.loss
@@ -279,7 +289,7 @@ def train_charlm(cfg: CharLMConfig, listener: Listener | None = None) -> TrainSu
         if cfg.sample_every and stats.step % cfg.sample_every == 0:
             rows = sample_rows(model, corpus, stats.step, cfg.sample_length, cfg.seed, device)
             append_rows(samples_path, SAMPLE_COLUMNS, rows)
-            listener.samples(stats.step, rows)
+            progress(Samples(rid, stats.step, rows))
         return stop.is_set()
 
     previous = None
@@ -300,3 +310,69 @@ def train_charlm(cfg: CharLMConfig, listener: Listener | None = None) -> TrainSu
         checkpoint(last_path, step)
         raise Interrupted(step, last_path)
     return summary
+
+
+# --- grids: one folder per run, through the sweep engine -------------------------------------
+
+RESULT_COLUMNS = ("trained_steps", "val_loss", "val_bpc", "val_accuracy", "best_val_loss", "chars_per_s",
+                  "wall_time", "folder", "status")
+
+
+def run_folder(root: str | Path, spec: CharLMRun, label_fields: tuple[str, ...]) -> Path:
+    """``<root>/<the varying settings>-<run id>``; an existing folder of the same run (found by
+    its id, whatever else varied when it was made) is reused."""
+    rid = run_id(spec)
+    root = Path(root)
+    found = sorted(root.glob(f"*{rid}")) if root.is_dir() else []
+    if found:
+        return found[0]
+
+    def fmt(v: Any) -> str:
+        return f"{v:g}" if isinstance(v, float) else Path(v).stem if isinstance(v, str) and "/" in v else str(v)
+
+    parts = [f"{f}={fmt(getattr(spec, f))}" for f in label_fields if f != "text" or spec.text]
+    return root / ",".join([*parts, rid])
+
+
+class _CharLM:
+    name = "charlm"
+    spec = CharLMRun
+    result_columns = RESULT_COLUMNS
+    curve_columns: tuple[str, ...] = ()  # each run keeps its own log.csv
+    batchable = False  # runs train one at a time (sequentially, in processes or on Ray)
+
+    def group_key(self, spec: CharLMRun, mix_lengths: bool) -> Hashable:
+        return run_id(spec)
+
+    def cost(self, spec: CharLMRun) -> float:
+        return float(spec.steps * spec.seq_length * spec.batch_size * spec.hidden * spec.hidden * spec.layers)
+
+    def steps(self, spec: CharLMRun) -> int:
+        return spec.steps
+
+    def complete(self, row: dict[str, Any], spec: CharLMRun) -> bool:
+        """A run in the summary is done unless more steps are asked of it now."""
+        return int(row.get("trained_steps") or 0) >= spec.steps
+
+    def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
+        ctx = job.context
+        for spec in job.runs:
+            folder = run_folder(ctx["out"], spec, job.label_fields)
+            resume = bool(ctx.get("resume")) and (folder / "last.pt").exists()
+            if ctx.get("overwrite") and folder.exists():
+                shutil.rmtree(folder)
+            s = train_charlm(spec, folder, device=device, resume=resume, progress=progress,
+                             label=job.run_label(spec))
+            summary = {"trained_steps": s.step, "val_loss": s.val.get("loss"), "val_bpc": s.val.get("bpc"),
+                       "val_accuracy": s.val.get("accuracy"), "best_val_loss": s.best_val_loss,
+                       "chars_per_s": round(s.chars_per_s, 1), "wall_time": round(s.wall_time, 3),
+                       "folder": str(folder), "status": "ok"}
+            yield RunResult(run_id(spec), spec, summary)
+
+    def failed(self, spec: CharLMRun, why: str) -> RunResult:
+        summary: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
+        summary["status"] = f"failed: {why}"
+        return RunResult(run_id(spec), spec, summary)
+
+
+EXPERIMENT = _CharLM()

@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from seqgraph.config import atomic_write_bytes
 from seqgraph.errors import CheckpointError
+from seqgraph.io import atomic_write_bytes
 
 FORMAT = "seqgraph-charlm"
 VERSION = 1

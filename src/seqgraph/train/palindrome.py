@@ -1,254 +1,298 @@
-"""The palindrome sweep: train one model per (length, model, seed), append results as runs
-finish, resume where a previous sweep stopped."""
+"""The palindrome experiment: runs of one shape trained as one model on one device.
+
+The runs of a job share the cell, sizes, task, optimizer and held-out batch size — and, when
+the planner mixes lengths, may differ in length (right-padded; each run is read at its own
+last step). Every run keeps what makes it itself, so its numbers do not depend on who shares
+its batch:
+
+* initial weights drawn from its own seed, exactly as the run alone would draw them;
+* training and held-out batches from a counter-based generator keyed by its seed and step;
+* its learning rate, clipping norm (per run), step budget, evaluation schedule, early stop.
+
+The model holds ``slots`` runs at once (weights stacked along a leading run dimension; the
+time loop uses bmm). A finished run frees its slot for the next waiting run; once none wait,
+the batch shrinks to the runs still training. A job of one run with one slot is plain
+one-at-a-time training, on the same code.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections import deque
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
 
-from seqgraph.config import PalindromeConfig, read_toml, to_dict, write_toml
+from seqgraph.config import PalindromeRun, run_id, spec_fields
 from seqgraph.errors import ConfigError
 from seqgraph.nn.models import SequenceClassifier
-from seqgraph.results import append_rows, read_csv, write_csv
-from seqgraph.tasks.palindrome import palindrome_batch, task_spec
-from seqgraph.train.loop import StepStats, Trainer, evaluate, fit, make_optimizer, resolve_device
+from seqgraph.tasks.palindrome import EVAL, TRAIN, input_lengths, palindrome_batches, task_spec
+from seqgraph.train.jobs import Job, RunResult
+from seqgraph.train.optim import RunOptimizer, clip_grad_norm_per_run_
+from seqgraph.train.progress import Evaluated, Progress, RunStarted, Steps, no_progress
 
-KEY_COLUMNS = ["model", "task", "length", "seed"]
-CURVE_COLUMNS = [*KEY_COLUMNS, "step", "loss", "train_accuracy", "accuracy", "eval_loss", "elapsed"]
-SUMMARY_COLUMNS = [*KEY_COLUMNS, "steps", "final_accuracy", "best_accuracy", "solved_step",
-                   "wall_time", "steps_per_s"]
-# fields that may differ between a sweep and its --resume (they choose runs, not results)
-_RESUMABLE = {"model", "lengths", "seeds", "out", "device", "resume", "overwrite", "workers"}
-EVAL_SEED_OFFSET = 1_000_003  # the held-out stream of a seed never overlaps its training stream
-
-
-@dataclass(frozen=True)
-class RunKey:
-    model: str
-    task: str
-    length: int
-    seed: int
-
-    def label(self) -> str:
-        return f"{self.model} L={self.length} seed={self.seed}"
+SETTINGS = tuple(spec_fields(PalindromeRun))
+RESULT_COLUMNS = ("trained_steps", "final_accuracy", "best_accuracy", "solved_step", "wall_time", "steps_per_s",
+                  "status")
+CURVE_COLUMNS = ("step", "loss", "train_accuracy", "accuracy", "eval_loss", "elapsed")
+# settings that may differ between runs sharing a batch (everything else shapes the model)
+PER_RUN = frozenset({"seed", "steps", "forget_bias", "lr", "max_norm", "eval_every", "early_stop",
+                     "solved_accuracy", "solved_evals"})
+EVAL_MEMORY = 1 << 30  # bytes the input projection of one held-out chunk may take
 
 
-class Listener:
-    """Progress callbacks of a sweep; the CLI draws them, tests may record them."""
+def input_length(spec: PalindromeRun) -> int:
+    """Steps the model reads for ``spec``."""
+    return int(input_lengths(spec.task, torch.tensor(spec.length)))
 
-    def sweep_start(self, runs: list[RunKey], done: int) -> None: ...
-    def run_start(self, key: RunKey, steps: int) -> None: ...
-    def step(self, key: RunKey, stats: StepStats, steps_per_s: float) -> None: ...
-    def evaluation(self, key: RunKey, step: int, accuracy: float) -> None: ...
-    def run_end(self, key: RunKey, summary: dict[str, Any]) -> None: ...
+
+def initial_model(spec: PalindromeRun) -> SequenceClassifier:
+    """The run's untrained model: drawn on the CPU from the run's seed (the global random
+    state is left as it was), so every executor and device starts from the same weights."""
+    t = task_spec(spec.task, spec.length)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(spec.seed)
+        return SequenceClassifier(spec.model, t.num_symbols, spec.hidden, t.num_classes, spec.layers,
+                                  forget_bias=spec.forget_bias, cell_options={"learn_gate": spec.learn_gate})
 
 
 @dataclass
-class Paths:
-    out: Path
+class _Run:
+    """A run in a slot (host side)."""
 
-    @property
-    def curves(self) -> Path:
-        return self.out / "curves.csv"
-
-    @property
-    def summary(self) -> Path:
-        return self.out / "summary.csv"
-
-    @property
-    def config(self) -> Path:
-        return self.out / "config.toml"
+    spec: PalindromeRun
+    run_id: str
+    label: str
+    t0: float
+    best: float = 0.0
+    last_acc: float = 0.0
+    first_solved: int | None = None
+    streak: int = 0
+    curves: list[dict[str, Any]] = field(default_factory=list)
 
 
-def plan_runs(cfg: PalindromeConfig) -> list[RunKey]:
-    return [RunKey(m, cfg.task, L, s) for L in cfg.lengths for m in cfg.model for s in cfg.seeds]
-
-
-def train_run(cfg: PalindromeConfig, key: RunKey, device: torch.device,
-              listener: Listener | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Train one model on one length with one seed.
-
-    Returns:
-        the summary row and the curve rows (one per evaluation).
-    """
-    listener = listener or Listener()
-    spec = task_spec(key.task, key.length)
-    torch.manual_seed(key.seed)
-    model = SequenceClassifier(key.model, spec.num_symbols, cfg.hidden, spec.num_classes,
-                               cfg.layers, forget_bias=cfg.forget_bias,
-                               cell_options={"learn_gate": cfg.learn_gate}).to(device)
-    trainer = Trainer(model, make_optimizer(cfg.optimizer, model.parameters(), cfg.lr),
-                      max_norm=cfg.max_norm)
-    train_gen = torch.Generator(device=device).manual_seed(key.seed)
-    eval_gen = torch.Generator(device=device).manual_seed(key.seed + EVAL_SEED_OFFSET)
-
-    curves: list[dict[str, Any]] = []
-    best, first_solved, streak = 0.0, None, 0
-    loss_sum, acc_sum, n_sum = 0.0, 0.0, 0
-    last_acc = 0.0
-    t0 = time.perf_counter()
-    listener.run_start(key, cfg.steps)
-
-    def next_batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return palindrome_batch(key.task, cfg.batch_size, key.length, train_gen, device)
-
-    def on_step(stats: StepStats) -> bool:
-        nonlocal best, first_solved, streak, loss_sum, acc_sum, n_sum, last_acc
-        loss_sum, acc_sum, n_sum = loss_sum + stats.loss, acc_sum + stats.accuracy, n_sum + 1
-        elapsed = time.perf_counter() - t0
-        listener.step(key, stats, stats.step / max(elapsed, 1e-9))
-        if stats.step % cfg.eval_every and stats.step != cfg.steps:
-            return False
-        x, y = palindrome_batch(key.task, cfg.eval_batch_size, key.length, eval_gen, device)
-        eval_loss, acc = evaluate(model, x, y)
-        last_acc, best = acc, max(best, acc)
-        curves.append({"model": key.model, "task": key.task, "length": key.length, "seed": key.seed,
-                       "step": stats.step, "loss": loss_sum / n_sum, "train_accuracy": acc_sum / n_sum,
-                       "accuracy": acc, "eval_loss": eval_loss, "elapsed": round(elapsed, 4)})
-        loss_sum, acc_sum, n_sum = 0.0, 0.0, 0
-        listener.evaluation(key, stats.step, acc)
-        solved = acc >= cfg.solved_accuracy
-        if solved and first_solved is None:
-            first_solved = stats.step
-        streak = streak + 1 if solved else 0
-        return cfg.early_stop and streak >= cfg.solved_evals
-
-    last = fit(trainer, next_batch, steps=cfg.steps, on_step=on_step)
-    wall = time.perf_counter() - t0
-    summary = {"model": key.model, "task": key.task, "length": key.length, "seed": key.seed,
-               "steps": last, "final_accuracy": last_acc, "best_accuracy": best,
-               "solved_step": first_solved, "wall_time": round(wall, 3),
-               "steps_per_s": round(last / wall, 2)}
-    return summary, curves
-
-
-def prepare_output(cfg: PalindromeConfig) -> tuple[Paths, set[RunKey]]:
-    """Check the output folder against --resume / --overwrite; return the runs already done.
-
-    On resume, curve rows of runs that never reached the summary (a run killed between the
-    two appends) are dropped, so re-running them does not duplicate rows.
-    """
-    paths = Paths(Path(cfg.out))
-    if paths.out.exists() and not paths.out.is_dir():
-        raise ConfigError(f"--out {paths.out} is a file, not a folder")
-    exists = paths.summary.exists() or paths.curves.exists()
-    done: set[RunKey] = set()
-    if exists and cfg.overwrite:
-        paths.summary.unlink(missing_ok=True)
-        paths.curves.unlink(missing_ok=True)
-    elif exists and not cfg.resume:
-        raise ConfigError(f"{paths.out} already holds results: add --resume to continue that sweep, "
-                          "--overwrite to replace it, or choose another --out")
-    elif exists:
-        if paths.config.exists():
-            saved = read_toml(paths.config)
-            now = to_dict(cfg)
-            diff = [k for k in now if k not in _RESUMABLE and saved.get(k) != now[k]]
-            if diff:
-                k = diff[0]
-                raise ConfigError(f"--resume: {k} is {now[k]!r} but the results in {paths.out} used "
-                                  f"{saved.get(k)!r}; use the same settings or another --out")
-        if paths.summary.exists():
-            df = read_csv(paths.summary, SUMMARY_COLUMNS)
-            done = {RunKey(str(r.model), str(r.task), int(r.length), int(r.seed))
-                    for r in df.itertuples()}
-        if paths.curves.exists():
-            cdf = read_csv(paths.curves, CURVE_COLUMNS)
-            keep = [r for r in cdf.to_dict("records")
-                    if RunKey(str(r["model"]), str(r["task"]), int(r["length"]), int(r["seed"])) in done]
-            if len(keep) != len(cdf):
-                write_csv(paths.curves, CURVE_COLUMNS, keep)
-    paths.out.mkdir(parents=True, exist_ok=True)
-    write_toml(paths.config, to_dict(cfg))
-    return paths, done
-
-
-def run_sweep(cfg: PalindromeConfig, listener: Listener | None = None) -> Any:
-    """Run every planned (length, model, seed) not already in the summary.
-
-    Each finished run appends its curve rows, then its summary row, to the CSVs in
-    ``cfg.out``; an interrupted sweep loses no finished run.
-
-    Returns:
-        the summary DataFrame of all runs of this configuration (resumed ones included).
-    """
-    from seqgraph.perf import keep_freed_memory
-
-    keep_freed_memory()
-    listener = listener or Listener()
-    device = resolve_device(cfg.device)
-    paths, done = prepare_output(cfg)
-    runs = plan_runs(cfg)
-    todo = [k for k in runs if k not in done]
-    listener.sweep_start(runs, len(runs) - len(todo))
-
-    def record(key: RunKey, summary: dict[str, Any], curves: list[dict[str, Any]]) -> None:
-        append_rows(paths.curves, CURVE_COLUMNS, curves)
-        append_rows(paths.summary, SUMMARY_COLUMNS, [summary])
-        listener.run_end(key, summary)
-
-    if cfg.workers > 1 and len(todo) > 1:
-        _run_parallel(cfg, todo, device, record)
+def _set_tensor(module: nn.Module, name: str, value: Tensor, parameter: bool) -> None:
+    owner_name, _, leaf = name.rpartition(".")
+    owner = module.get_submodule(owner_name) if owner_name else module
+    if parameter:
+        setattr(owner, leaf, nn.Parameter(value))
     else:
-        for key in todo:
-            record(key, *train_run(cfg, key, device, listener))
-    df = read_csv(paths.summary, SUMMARY_COLUMNS)
-    wanted = {(k.model, k.task, k.length, k.seed) for k in runs}
-    mask = [(r.model, r.task, int(r.length), int(r.seed)) in wanted for r in df.itertuples()]
-    return df[mask].reset_index(drop=True)
+        owner._buffers[leaf] = value
 
 
-def _worker_init(threads: int) -> None:
-    from seqgraph.perf import keep_freed_memory
+class _Trainer:
+    def __init__(self, runs: Sequence[PalindromeRun], slots: int, device: torch.device, progress: Progress,
+                 dtype: torch.dtype, label_fields: tuple[str, ...] = ()) -> None:
+        first = runs[0]
+        key = EXPERIMENT.group_key(first, mix_lengths=True)
+        if any(EXPERIMENT.group_key(r, mix_lengths=True) != key for r in runs):
+            raise ConfigError("runs of one job must share the model's shape, task, optimizer and eval batch")
+        self.device, self.dtype, self.progress = device, dtype, progress
+        self.first = first
+        self.label_fields = label_fields
+        self.mixed = len({r.length for r in runs}) > 1
+        self.queue = deque(runs)
+        K = max(1, min(slots, len(runs)))
+        t = task_spec(first.task, first.length)
+        self.model = SequenceClassifier(first.model, t.num_symbols, first.hidden, t.num_classes, first.layers,
+                                        cell_options={"learn_gate": first.learn_gate}, runs=K).to(device, dtype)
+        self.label = first.label(label_fields) if len(runs) == 1 else (
+            f"{first.model} L={min(r.length for r in runs)}–{max(r.length for r in runs)} ({len(runs)} runs)"
+            if self.mixed else f"{first.model} L={first.length} ({len(runs)} runs)")
+        longs = dict(dtype=torch.long, device=device)
+        self.lengths = torch.zeros(K, **longs)  # type: ignore[arg-type]
+        self.seeds = torch.zeros(K, **longs)  # type: ignore[arg-type]
+        self.counters = torch.zeros(K, **longs)  # type: ignore[arg-type]  # the runs' steps, on the device
+        self.max_norm = torch.zeros(K, dtype=dtype, device=device)
+        self.loss_sum = torch.zeros(K, dtype=dtype, device=device)
+        self.acc_sum = torch.zeros(K, dtype=dtype, device=device)
+        self.steps = np.zeros(K, np.int64)  # host copies: no device sync to decide what to do
+        self.since = np.zeros(K, np.int64)  # steps since the last evaluation
+        self.every = np.ones(K, np.int64)
+        self.budget = np.ones(K, np.int64)
+        self.opt = RunOptimizer(first.optimizer, list(self.model.parameters()), torch.zeros(K, dtype=dtype,
+                                                                                          device=device))
+        self.slots: list[_Run | None] = [None] * K
+        for k in range(K):
+            self._start(k, self.queue.popleft())
 
-    torch.set_num_threads(threads)
-    keep_freed_memory()
+    # --- slots ---------------------------------------------------------------------------
+    def _start(self, k: int, spec: PalindromeRun) -> None:
+        init = initial_model(spec).state_dict()
+        with torch.no_grad():
+            for name, tensor in (*self.model.named_parameters(), *self.model.named_buffers()):
+                tensor[k].copy_(init[name])
+        self.lengths[k], self.seeds[k], self.counters[k] = spec.length, spec.seed, 0
+        self.max_norm[k] = spec.max_norm
+        self.loss_sum[k] = 0
+        self.acc_sum[k] = 0
+        self.opt.reset(k, spec.lr)
+        self.steps[k], self.since[k], self.every[k], self.budget[k] = 0, 0, spec.eval_every, spec.steps
+        run = _Run(spec, run_id(spec), spec.label(self.label_fields), time.perf_counter())
+        self.slots[k] = run
+        self.progress(RunStarted(run.run_id, run.label, spec.steps))
+
+    def _compact(self) -> None:
+        """Drop the empty slots: the batch shrinks to the runs still training."""
+        keep = [k for k, r in enumerate(self.slots) if r is not None]
+        index = torch.tensor(keep, dtype=torch.long, device=self.device)
+        for name, p in list(self.model.named_parameters()):
+            _set_tensor(self.model, name, p.detach().index_select(0, index), parameter=True)
+        for name, b in list(self.model.named_buffers()):
+            _set_tensor(self.model, name, b.index_select(0, index), parameter=False)
+        self.opt.select(index, list(self.model.parameters()))
+        for attr in ("lengths", "seeds", "counters", "max_norm", "loss_sum", "acc_sum"):
+            setattr(self, attr, getattr(self, attr).index_select(0, index))
+        for attr in ("steps", "since", "every", "budget"):
+            setattr(self, attr, getattr(self, attr)[keep])
+        self.slots = [self.slots[k] for k in keep]
+
+    # --- steps ---------------------------------------------------------------------------
+    def _logits(self, x: Tensor, last: Tensor, index: Tensor | None = None) -> Tensor:
+        final_at = last if self.mixed else None
+        if index is None:
+            return self.model(x, final_at)  # type: ignore[no-any-return]
+        subset = {n: t.index_select(0, index) for n, t in (*self.model.named_parameters(),
+                                                            *self.model.named_buffers())}
+        return torch.func.functional_call(self.model, subset, (x, final_at))  # type: ignore[no-any-return]
+
+    def _train_step(self) -> None:
+        spec = self.first
+        x, y, last = palindrome_batches(spec.task, self.lengths, self.seeds, self.counters, spec.batch_size, TRAIN)
+        logits = self._logits(x, last)  # (K, B, C)
+        loss = F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)  # (K,): each run's mean
+        loss.sum().backward()  # runs share no parameter: each gets its own loss's gradient
+        clip_grad_norm_per_run_([p.grad for p in self.opt.params if p.grad is not None], self.max_norm)
+        self.opt.step()
+        self.opt.zero_grad()
+        with torch.no_grad():
+            self.loss_sum += loss.detach()
+            self.acc_sum += (logits.argmax(-1) == y).to(self.dtype).mean(1)
+        self.counters += 1
+        self.steps += 1
+        self.since += 1
+
+    @torch.no_grad()
+    def _evaluate(self, due: list[int]) -> list[int]:
+        """Held-out accuracy of the runs in slots ``due``; returns the slots whose run is done."""
+        spec = self.first
+        K = len(self.slots)
+        T = int(input_lengths(spec.task, self.lengths[due].max()))
+        per_run = T * spec.eval_batch_size * spec.hidden * 4 * self.model.rnn.cells[0].gates
+        chunk = max(1, EVAL_MEMORY // max(1, per_run * torch.finfo(self.dtype).bits // 8))
+        eval_loss, eval_acc = [], []
+        for i in range(0, len(due), chunk):
+            part = due[i : i + chunk]
+            index = torch.tensor(part, dtype=torch.long, device=self.device)
+            x, y, last = palindrome_batches(spec.task, self.lengths[index], self.seeds[index], self.counters[index],
+                                            spec.eval_batch_size, EVAL)
+            logits = self._logits(x, last, None if len(part) == K else index)
+            eval_loss.append(F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1))
+            eval_acc.append((logits.argmax(-1) == y).to(self.dtype).mean(1))
+        index = torch.tensor(due, dtype=torch.long, device=self.device)
+        since = torch.tensor(self.since[due], dtype=self.dtype, device=self.device)
+        table = torch.stack([self.loss_sum[index] / since, self.acc_sum[index] / since,
+                             torch.cat(eval_acc), torch.cat(eval_loss)]).cpu().tolist()  # one sync
+        self.loss_sum[index] = 0
+        self.acc_sum[index] = 0
+        self.since[due] = 0
+        done = []
+        for j, k in enumerate(due):
+            run = self.slots[k]
+            assert run is not None
+            step, acc = int(self.steps[k]), table[2][j]
+            elapsed = time.perf_counter() - run.t0
+            run.curves.append({"step": step, "loss": table[0][j], "train_accuracy": table[1][j], "accuracy": acc,
+                               "eval_loss": table[3][j], "elapsed": round(elapsed, 4)})
+            run.last_acc, run.best = acc, max(run.best, acc)
+            solved = acc >= run.spec.solved_accuracy
+            if solved and run.first_solved is None:
+                run.first_solved = step
+            run.streak = run.streak + 1 if solved else 0
+            self.progress(Evaluated(run.run_id, run.label, step,
+                                    {"loss": table[0][j], "accuracy": acc, "eval_loss": table[3][j]}))
+            if (run.spec.early_stop and run.streak >= run.spec.solved_evals) or step >= run.spec.steps:
+                done.append(k)
+        return done
+
+    def _result(self, k: int) -> RunResult:
+        run = self.slots[k]
+        assert run is not None
+        wall = time.perf_counter() - run.t0
+        steps = int(self.steps[k])
+        summary = {"trained_steps": steps, "final_accuracy": run.last_acc, "best_accuracy": run.best,
+                   "solved_step": run.first_solved, "wall_time": round(wall, 3),
+                   "steps_per_s": round(steps / max(wall, 1e-9), 2), "status": "ok"}
+        return RunResult(run.run_id, run.spec, summary, run.curves)
+
+    def run(self) -> Iterator[RunResult]:
+        job_step = 0
+        while self.slots:
+            self._train_step()
+            job_step += 1
+            K = len(self.slots)
+            single = self.slots[0] if K == 1 and not self.queue else None
+            self.progress(Steps(self.label if single is None else single.label,
+                                int(self.steps[0]) if single else job_step,
+                                single.spec.steps if single else 0, K, K))
+            due = np.flatnonzero((self.steps % self.every == 0) | (self.steps >= self.budget)).tolist()
+            if not due:
+                continue
+            done = self._evaluate(due)
+            if not done:
+                continue
+            results = [self._result(k) for k in done]
+            for k in done:
+                self.slots[k] = None
+                if self.queue:
+                    self._start(k, self.queue.popleft())
+            if any(r is None for r in self.slots):
+                self._compact()
+            yield from results
 
 
-def _worker_run(cfg: PalindromeConfig, key: RunKey, device: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    return train_run(cfg, key, torch.device(device))
+def train_runs(runs: Sequence[PalindromeRun], slots: int = 1, device: str | torch.device = "cpu",
+               progress: Progress = no_progress, dtype: torch.dtype = torch.float32,
+               label_fields: tuple[str, ...] = ()) -> Iterator[RunResult]:
+    """Train ``runs`` (of one shape; see the module docstring), ``slots`` at a time as one
+    model on ``device``; yield each run's result the moment it finishes.
+
+    Results: ``summary`` with :data:`RESULT_COLUMNS`, ``curves`` with :data:`CURVE_COLUMNS`
+    (one row per evaluation).
+    """
+    if not runs:
+        return
+    yield from _Trainer(runs, slots, torch.device(device), progress, dtype, label_fields).run()
 
 
-def _run_parallel(cfg: PalindromeConfig, todo: list[RunKey], device: torch.device,
-                  record: Any) -> None:
-    """Independent runs in ``cfg.workers`` processes, each with its share of the CPU threads
-    (a recurrent step gains little from a second thread; on 2 cores two 1-thread runs beat one
-    2-thread run by ~10%). Results are recorded as runs finish; Ctrl-C cancels the runs not
-    yet started."""
-    import multiprocessing as mp
-    import os
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+class _Palindrome:
+    name = "palindrome"
+    spec = PalindromeRun
+    result_columns = RESULT_COLUMNS
+    curve_columns = CURVE_COLUMNS
 
-    threads = max(1, (os.cpu_count() or 1) // cfg.workers)
-    ctx = mp.get_context("spawn")  # fork and OpenMP/CUDA do not mix
-    with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_worker_init, initargs=(threads,)) as pool:
-        pending = {pool.submit(_worker_run, cfg, key, str(device)): key for key in todo}
-        try:
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    key = pending.pop(fut)
-                    record(key, *fut.result())
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
+    def group_key(self, spec: PalindromeRun, mix_lengths: bool) -> Hashable:
+        return tuple(getattr(spec, f) for f in SETTINGS if f not in PER_RUN and not (mix_lengths and f == "length"))
+
+    def cost(self, spec: PalindromeRun) -> float:
+        gates = {"rnn": 1, "gru": 3}.get(spec.model, 4)
+        return float(spec.steps * input_length(spec) * spec.layers * gates * spec.hidden * spec.batch_size)
+
+    def steps(self, spec: PalindromeRun) -> int:
+        return spec.steps
+
+    def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
+        yield from train_runs(job.runs, job.slots, device, progress, label_fields=job.label_fields)
+
+    def failed(self, spec: PalindromeRun, why: str) -> RunResult:
+        summary: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
+        summary["status"] = f"failed: {why}"
+        return RunResult(run_id(spec), spec, summary)
 
 
-def aggregate(summary: Any) -> Any:
-    """Mean and standard deviation (over seeds) per (model, length) of the summary columns."""
-    g = summary.groupby(["model", "length"], sort=False)
-    out = g.agg(
-        seeds=("seed", "count"),
-        final_mean=("final_accuracy", "mean"), final_std=("final_accuracy", "std"),
-        best_mean=("best_accuracy", "mean"),
-        solved=("solved_step", "count"),
-        solved_step_mean=("solved_step", "mean"),
-        steps_mean=("steps", "mean"),
-        wall_mean=("wall_time", "mean"),
-    ).reset_index()
-    return out.sort_values(["length", "model"], kind="stable").reset_index(drop=True)
+EXPERIMENT = _Palindrome()

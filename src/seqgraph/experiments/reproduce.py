@@ -1,9 +1,10 @@
 """``seqgraph reproduce``: re-run the course's experiments within a budget and write a
 self-contained report (Markdown, figures, CSVs), each claim beside what seqgraph measured.
 
-Every experiment writes into its own folder under the output and is resumed, not repeated,
-when the command runs again: finished palindrome runs are skipped, the character model
-continues from its checkpoint, finished gradient and diversity tables are read back.
+One function per section, each on top of the engine (sweeps of run specs, the character
+model's training). Every experiment writes into its own folder under the output and is resumed,
+not repeated, when the command runs again: finished palindrome runs are skipped, the character
+model continues from its checkpoint, finished gradient and diversity tables are read back.
 """
 
 from __future__ import annotations
@@ -11,23 +12,25 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from seqgraph.config import (
-    CharLMConfig,
+    CharLMRun,
     GradsConfig,
-    PalindromeConfig,
-    atomic_write_bytes,
+    PalindromeOptions,
+    PalindromeRun,
     read_toml,
     resolve,
+    resolve_sweep,
     to_dict,
     write_toml,
 )
 from seqgraph.errors import ConfigError
+from seqgraph.io import atomic_write_bytes
+from seqgraph.train.progress import Message, Progress, no_progress
 
-COURSE_GRAPH = Path(__file__).parent / "data" / "course_2020.json"
+COURSE_GRAPH = Path(__file__).parent.parent / "data" / "course_2020.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,14 +75,12 @@ def diversity(text: str, n: int = 4) -> tuple[float, float]:
     return entropy, (len(set(grams)) / len(grams) if grams else 0.0)
 
 
-def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Callable[[str], None] = print,
-              listener: Any = None, text_listener: Any = None) -> Path:
+def reproduce(budget_name: str | Budget, out: str, device: str = "auto", progress: Progress = no_progress,
+              executor: str = "auto") -> Path:
     """Run (or resume) every experiment of the budget and write ``<out>/report.md``.
 
-    ``listener`` / ``text_listener`` receive the palindrome sweeps' and the character model's
-    progress (see :mod:`seqgraph.train.palindrome` and :mod:`seqgraph.train.charlm`)."""
-    import pandas as pd
-
+    ``progress`` receives every section's events (sweeps, the character model's training);
+    ``executor`` is how palindrome sweeps run (see :mod:`seqgraph.train.sweep`)."""
     if isinstance(budget_name, Budget):
         b, budget_name = budget_name, "custom"
     elif budget_name in BUDGETS:
@@ -95,25 +96,50 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Ca
                           f"use another --out for --budget {budget_name}")
     root.mkdir(parents=True, exist_ok=True)
     write_toml(marker, {"budget": budget_name, **dataclasses.asdict(b)})
-    sections: list[str] = []
+    sections = [
+        memory_section(b, root, device, executor, progress),
+        binary_section(b, root, device, executor, progress),
+        grads_section(b, root, device, progress),
+        params_section(progress),
+        charlm_section(b, root, device, progress),
+        graph_section(root, progress),
+    ]
+    head = (f"# seqgraph reproduction ({budget_name} budget)\n\n"
+            "Each section states what the course reports found and what seqgraph measured in this run. "
+            "CSV files and figures lie beside this report; re-running `seqgraph reproduce` reuses finished work.\n")
+    report = root / "report.md"
+    atomic_write_bytes(report, (head + "\n" + "\n".join(sections)).encode())
+    return report
 
-    # 1. memory: accuracy against palindrome length ------------------------------------------
-    from seqgraph.plots import plot_accuracy, plot_curves, plot_grads, plot_text, save_figure
-    from seqgraph.train.palindrome import aggregate, run_sweep
 
-    log("1/6 memory: RNN vs LSTM (and peephole, GRU, time-gated) on decimal palindromes")
-    mem = resolve(PalindromeConfig, None, model=b.models, lengths=b.lengths, seeds=b.seeds, steps=b.steps,
-                  device=device, out=str(root / "memory"), resume=True)
-    summ = run_sweep(mem, listener)
-    agg = aggregate(summ)
+def _sweep(root: Path, device: str, executor: str, progress: Progress, **settings: Any) -> Any:
+    from seqgraph.train.sweep import run_sweep
+
+    sweep = resolve_sweep(PalindromeRun, PalindromeOptions, None, device=device, executor=executor,
+                          out=str(root), resume=True, **settings)
+    return run_sweep("palindrome", sweep, progress)
+
+
+def memory_section(b: Budget, root: Path, device: str, executor: str, progress: Progress) -> str:
+    """1. Accuracy against palindrome length, every cell."""
+    import pandas as pd
+
+    from seqgraph.plots import plot_accuracy, plot_curves, save_figure
+    from seqgraph.results import aggregate
+
+    progress(Message("1/6 memory: RNN vs LSTM (and peephole, GRU, time-gated) on decimal palindromes"))
+    summ = _sweep(root / "memory", device, executor, progress, model=b.models, lengths=b.lengths, seeds=b.seeds,
+                  steps=b.steps)
+    agg = aggregate(summ, by=["length", "model"])
     save_figure(plot_accuracy(summ), root / "memory" / "accuracy.png")
-    save_figure(plot_curves(pd.read_csv(root / "memory" / "curves.csv")), root / "memory" / "curves.png")
+    curves = pd.read_csv(root / "memory" / "curves.csv")
+    save_figure(plot_curves(curves[curves.run_id.isin(summ.run_id)]), root / "memory" / "curves.png")
     longest = {}
-    for m in mem.model:
+    for m in dict.fromkeys(summ.model):
         solved = agg[(agg.model == m) & (agg.final_mean >= 0.99)]
         longest[m] = int(solved.length.max()) if len(solved) else None
     rows = [[r.length, r.model, _pm(r.final_mean, r.final_std), f"{r.solved}/{r.seeds}"] for r in agg.itertuples()]
-    sections.append(
+    return (
         "## 1. Memory: accuracy against palindrome length\n\n"
         "**Course reports:** the vanilla RNN stops learning beyond about 15–20 digits; the LSTM goes further.\n\n"
         "**seqgraph measured** "
@@ -125,14 +151,18 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Ca
         + "\n\n![accuracy against length](memory/accuracy.png)\n\n![learning curves](memory/curves.png)\n"
     )
 
-    # 2. peephole LSTM on binary palindromes --------------------------------------------------
-    log("2/6 peephole LSTM on binary palindromes (inputs of length 41 and 81), three seeds")
-    binary = resolve(PalindromeConfig, None, model="peep", task="binary", lengths="10,20", seeds="42,1337,1994",
-                     steps=b.binary_steps, eval_every=50, device=device, out=str(root / "binary"), resume=True)
-    bsum = aggregate(run_sweep(binary, listener))
+
+def binary_section(b: Budget, root: Path, device: str, executor: str, progress: Progress) -> str:
+    """2. The peephole LSTM on binary palindromes, three seeds."""
+    from seqgraph.results import aggregate
+
+    progress(Message("2/6 peephole LSTM on binary palindromes (inputs of length 41 and 81), three seeds"))
+    summ = _sweep(root / "binary", device, executor, progress, model="peep", task="binary", lengths="10,20",
+                  seeds="42,1337,1994", steps=b.binary_steps, eval_every=50)
+    bsum = aggregate(summ, by=["length"])
     rows = [[r.length, 4 * r.length + 1, _pm(r.final_mean, r.final_std), f"{r.best_mean:.3f}", f"{r.solved}/{r.seeds}"]
             for r in bsum.itertuples()]
-    sections.append(
+    return (
         "## 2. Peephole LSTM on binary palindromes\n\n"
         "**Course reports (2020):** the peephole LSTM, whose gates read the cell state, trained on binary "
         "palindromes with inputs of length 41 and 81, reported as mean ± std over three seeds.\n\n"
@@ -140,11 +170,16 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Ca
         + _md_table(["digits L", "input length", "final accuracy (mean ± std)", "best", "solved"], rows) + "\n"
     )
 
-    # 3. gradient flow ---------------------------------------------------------------------------
-    log("3/6 gradient flow over 99 steps, RNN vs LSTM")
-    from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
-    from seqgraph.results import write_csv
 
+def grads_section(b: Budget, root: Path, device: str, progress: Progress) -> str:
+    """3. Gradient flow over 99 steps."""
+    import pandas as pd
+
+    from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
+    from seqgraph.io import write_csv
+    from seqgraph.plots import plot_grads, save_figure
+
+    progress(Message("3/6 gradient flow over 99 steps, RNN vs LSTM"))
     gcfg = resolve(GradsConfig, None, model=b.models, seeds=b.grads_seeds, train_steps=b.grads_train_steps,
                    device=device, out=str(root / "grads"))
     gpath = root / "grads" / "grads.csv"
@@ -159,7 +194,7 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Ca
     for m, part in gdf[gdf.trained_steps == 0].groupby("model", sort=False):
         mean = part.groupby("t")["grad_norm"].mean()
         rows.append([m, f"{mean[last]:.3g}", f"{mean[1]:.3g}", f"{mean[1] / mean[last]:.2g}"])
-    sections.append(
+    return (
         "## 3. Gradient flow over time\n\n"
         "**Course reports:** the RNN's gradient ‖∂L/∂h_t‖ vanishes towards early time steps far faster than "
         "the LSTM's.\n\n"
@@ -170,40 +205,44 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Ca
         + "\n\n![gradient flow](grads/grads.png)\n"
     )
 
-    # 4. parameter formula -----------------------------------------------------------------------
-    log("4/6 LSTM parameter count: formula against the module")
+
+def params_section(progress: Progress) -> str:
+    """4. The LSTM's parameter count: the course's formula against the module."""
     from seqgraph.analysis.params import count_params
 
+    progress(Message("4/6 LSTM parameter count: formula against the module"))
     pc = count_params("lstm", 10, 128, 10)
-    sections.append(
+    return (
         "## 4. LSTM parameter count\n\n"
         f"**Course formula:** {pc.formula}\n\n"
         f"**seqgraph measured:** {pc.filled}; the module's `sum(p.numel())` = {pc.module_total:,} "
         f"({'equal' if pc.module_total == pc.total else 'DIFFERENT'}).\n"
     )
 
-    # 5. character model -------------------------------------------------------------------------
-    log(f"5/6 character LSTM on the King James Bible, {b.text_steps} steps")
-    from seqgraph.train.charlm import evaluate_stream, load_model, train_charlm
+
+def charlm_section(b: Budget, root: Path, device: str, progress: Progress) -> str:
+    """5. The character model: held-out figures, samples and their diversity per temperature."""
+    import pandas as pd
+    import torch
+
+    from seqgraph.io import write_csv
+    from seqgraph.nn.charlm import generate
+    from seqgraph.plots import plot_text, save_figure
+    from seqgraph.tasks.text import CharCorpus
+    from seqgraph.train.charlm import corpus_text, evaluate_stream, load_model, train_charlm
     from seqgraph.train.checkpoint import load_checkpoint
 
+    progress(Message(f"5/6 character LSTM on the King James Bible, {b.text_steps} steps"))
     tdir = root / "charlm"
-    tcfg = resolve(CharLMConfig, None, steps=b.text_steps, device=device, out=str(tdir), sample_every=b.text_steps)
+    spec = CharLMRun(steps=b.text_steps, sample_every=b.text_steps)
     if (tdir / "last.pt").exists():
         if load_checkpoint(tdir / "last.pt")["step"] < b.text_steps:
-            tcfg.resume = True
-            train_charlm(tcfg, text_listener)
+            train_charlm(spec, tdir, device=device, resume=True, progress=progress)
     else:
-        train_charlm(tcfg, text_listener)
+        train_charlm(spec, tdir, device=device, progress=progress)
     tlog = pd.read_csv(tdir / "log.csv")
     save_figure(plot_text(tlog, f"Character LSTM on the King James Bible ({b.text_steps} steps)"),
                 tdir / "curves.png")
-    import torch
-
-    from seqgraph.nn.charlm import generate
-    from seqgraph.tasks.text import CharCorpus
-    from seqgraph.train.charlm import corpus_text
-
     model, vocab, ck = load_model(tdir / "last.pt")
     text, _ = corpus_text("")
     val = CharCorpus(text, vocab, ck["config"]["val_fraction"], ck["config"]["seq_length"]).val
@@ -226,7 +265,7 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Ca
         div = pd.DataFrame(drows)
     rows = [[r.temperature, f"{float(r.entropy_bits):.2f}", f"{float(r.distinct_4grams):.2f}", f"`{r.sample}`"]
             for r in div.itertuples()]
-    sections.append(
+    return (
         "## 5. Character-level LSTM\n\n"
         "**Course reports:** students reached about 0.65–0.70 next-character accuracy on their books; greedy "
         "samples repeat themselves, low temperatures are conservative, high temperatures inventive but noisy.\n\n"
@@ -239,11 +278,13 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Ca
         + "\n\n![character model curves](charlm/curves.png)\n"
     )
 
-    # 6. the course graph ------------------------------------------------------------------------
-    log("6/6 the course graph: Ã, Â and updates from C to E")
+
+def graph_section(root: Path, progress: Progress) -> str:
+    """6. The course graph: Ã, Â, and how many GCN updates carry C's information to E."""
     from seqgraph.analysis.hops import gcn_matrices, hops_between, save_matrices
     from seqgraph.tasks.graphs import load_graph
 
+    progress(Message("6/6 the course graph: Ã, Â and updates from C to E"))
     g = load_graph(COURSE_GRAPH)
     m = gcn_matrices(g)
     save_matrices(m, g.nodes, str(root / "graph"))
@@ -254,16 +295,9 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", log: Ca
                                           for n, row in zip(g.nodes, d, strict=True)])
 
     hops = hops_between(g, "C", "E")
-    sections.append(
+    return (
         "## 6. The course graph (edges A–B, A–E, A–F, B–D, C–D, D–F)\n\n"
         "**Course question:** Ã = A + I, Â = D̃^-1/2 Ã D̃^-1/2, and how many GCN updates information needs to "
         "travel from C to E (the shortest path C–D–B–A–E or C–D–F–A–E has 4 edges).\n\n"
         f"**seqgraph measured:** {hops} updates from C to E.\n\nÃ:\n\n{mat(m.A_tilde)}\n\nÂ:\n\n{mat(m.A_hat)}\n"
     )
-
-    head = (f"# seqgraph reproduction ({budget_name} budget)\n\n"
-            "Each section states what the course reports found and what seqgraph measured in this run. "
-            "CSV files and figures lie beside this report; re-running `seqgraph reproduce` reuses finished work.\n")
-    report = root / "report.md"
-    atomic_write_bytes(report, (head + "\n" + "\n".join(sections)).encode())
-    return report

@@ -1,0 +1,164 @@
+"""The live display of long work: one rich drawing of the progress events
+(:mod:`seqgraph.train.progress`) for every command.
+
+A sweep bar counts run-steps (a run that stops early credits the steps it did not need) and
+shows runs finished / total, runs training now, run-steps/s and the time left; below it, a bar
+per job in flight with its live figures; a line per run as it finishes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from seqgraph.train.progress import Evaluated, Event, Message, RunFinished, RunStarted, Samples, Steps, SweepStarted
+
+
+def palindrome_line(label: str, s: dict[str, Any]) -> str:
+    if str(s.get("status", "ok")) != "ok":
+        return f"{label:<22} {s['status']}"
+    solved = f"solved at {s['solved_step']}" if s.get("solved_step") else "not solved"
+    return (f"{label:<22} acc {s['final_accuracy']:.3f} (best {s['best_accuracy']:.3f}), {solved}, "
+            f"{s['trained_steps']} steps in {s['wall_time']:.1f}s")
+
+
+def _figures(metrics: dict[str, Any]) -> str:
+    parts = []
+    for key, fmt in (("loss", "loss {:.3f}"), ("accuracy", "acc {:.3f}"), ("val_loss", "val {:.3f}"),
+                     ("val_bpc", "({:.2f} bpc)"), ("val_accuracy", "val acc {:.3f}"), ("chars_per_s", "{:,.0f} chars/s")):
+        if metrics.get(key) is not None:
+            parts.append(fmt.format(metrics[key]))
+    return "  ".join(parts)
+
+
+class Display:
+    """Draws progress events on a rich console (stderr). Use as a context manager; the drawing
+    starts with the first event, so an error raised before any work prints alone."""
+
+    def __init__(self, con: Any, finish_line: Callable[[str, dict[str, Any]], str] | None = None) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
+                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                 TextColumn("{task.fields[info]}"), console=con)
+        self.con = self.progress.console
+        self.finish_line = finish_line
+        self.started = False
+        self.sweep: Any = None
+        self.total = self.finished = self.active = 0
+        self.bars: dict[str, Any] = {}  # job label → task id
+        self.touched: dict[str, float] = {}
+        self.figures: dict[str, dict[str, Any]] = {}  # run label → last figures
+        self.rates: dict[str, deque[tuple[float, int]]] = {}
+        self.window: deque[tuple[float, int]] = deque()
+        self.run_steps = 0
+        self.max_bars = 1
+        self._drawn = 0.0
+
+    def __enter__(self) -> Display:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def begin(self) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
+
+    def stop(self) -> None:
+        if self.started:
+            self.progress.stop()
+            self.started = False
+
+    def print(self, message: str) -> None:
+        self.begin()
+        self.con.print(message, markup=False, highlight=False)
+
+    # --- events ----------------------------------------------------------------------------
+    def __call__(self, event: Event) -> None:
+        self.begin()
+        if isinstance(event, SweepStarted):
+            self._sweep_started(event)
+        elif isinstance(event, Steps):
+            self._steps(event)
+        elif isinstance(event, Evaluated):
+            self.figures[event.label] = {**self.figures.get(event.label, {}), **event.metrics}
+        elif isinstance(event, RunFinished):
+            self._run_finished(event)
+        elif isinstance(event, Message):
+            if self.sweep is None or self.finished >= self.total:  # inside a sweep, per-run notes would
+                self.con.print(event.text, markup=False, highlight=False)  # drown the run lines
+        elif isinstance(event, Samples):
+            greedy = str(event.rows[0]["text"]).replace("\n", " ") if event.rows else ""
+            self.con.print(f"step {event.step:,} greedy: {greedy}", markup=False, highlight=False)
+        elif isinstance(event, RunStarted) and event.label not in self.bars and self.sweep is None:
+            self._bar(event.label, event.steps)
+
+    def _sweep_started(self, e: SweepStarted) -> None:
+        for task in [self.sweep, *self.bars.values()]:  # a new sweep (reproduce runs several)
+            if task is not None:
+                self.progress.remove_task(task)
+        self.bars.clear()
+        self.total, self.finished = e.total, e.done
+        self.max_bars = max(1, e.parallel)
+        if e.executor:
+            before = f" ({e.done} done before)" if e.done else ""
+            self.con.print(f"{e.total - e.done} of {e.total} runs to train{before}: {e.executor}",
+                           markup=False, highlight=False)
+        self.sweep = self.progress.add_task("sweep", total=max(1, e.run_steps), count=self._count(), info="")
+
+    def _count(self) -> str:
+        return f"runs {self.finished}/{self.total}"
+
+    def _bar(self, label: str, total: int) -> Any:
+        if len(self.bars) >= self.max_bars:  # the job that reported last longest ago is done
+            oldest = min(self.bars, key=lambda k: self.touched[k])
+            self.progress.remove_task(self.bars.pop(oldest))
+        self.bars[label] = self.progress.add_task(f"{label:<22}", total=total or None, count="", info="")
+        self.touched[label] = time.monotonic()
+        return self.bars[label]
+
+    def _steps(self, e: Steps) -> None:
+        now = time.monotonic()
+        bar = self.bars.get(e.label)
+        if bar is None:
+            bar = self._bar(e.label, e.total)
+        self.touched[e.label] = now
+        self.run_steps += e.run_steps
+        rate = self.rates.setdefault(e.label, deque())
+        rate.append((now, e.step))
+        while len(rate) > 2 and now - rate[0][0] > 5:
+            rate.popleft()
+        self.window.append((now, self.run_steps))
+        while len(self.window) > 2 and now - self.window[0][0] > 10:
+            self.window.popleft()
+        if self.sweep is not None:
+            self.progress.advance(self.sweep, e.run_steps)
+        if now - self._drawn < 0.1:
+            return
+        self._drawn = now
+        figures = {**self.figures.get(e.label, {}), **e.metrics}
+        step_rate = (rate[-1][1] - rate[0][1]) / (rate[-1][0] - rate[0][0]) if len(rate) > 1 else 0.0
+        info = _figures(figures)
+        info += f"  {step_rate:,.0f} steps/s" if "chars_per_s" not in figures and step_rate else ""
+        count = f"{e.active} training" if e.active > 1 else (f"{e.step:,}/{e.total:,}" if e.total else f"{e.step:,}")
+        self.progress.update(bar, completed=e.step, count=count, info=info)
+        if self.sweep is not None:
+            t0, s0 = self.window[0]
+            sweep_rate = (self.run_steps - s0) / (now - t0) if now > t0 else 0.0
+            self.progress.update(self.sweep, count=self._count(),
+                                 info=f"{sweep_rate:,.0f} run-steps/s" if sweep_rate else "")
+
+    def _run_finished(self, e: RunFinished) -> None:
+        self.finished += 1
+        if self.sweep is not None:
+            self.progress.advance(self.sweep, e.unused_steps)
+            self.progress.update(self.sweep, count=self._count())
+        bar = self.bars.pop(e.label, None)
+        if bar is not None:
+            self.progress.remove_task(bar)
+        if self.finish_line is not None:
+            self.con.print(self.finish_line(e.label, e.summary), markup=False, highlight=False)

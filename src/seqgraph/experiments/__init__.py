@@ -1,0 +1,1 @@
+"""Experiments built on the engine: the course reproduction (like minGPT's projects/)."""

@@ -1,0 +1,125 @@
+"""Files on disk, in one place: atomic writes, UTF-8 reading, CSV appended row by row.
+
+Readers of a file seqgraph writes see the old content or the new, never half of it (temp file
+in the same folder + rename); results are appended and flushed row by row, so a killed
+process loses nothing already written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from seqgraph.errors import DataError
+
+
+def default_mode() -> int:
+    """The permissions a plain ``open()`` would give a new file (0666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; once the block ends without error it replaces
+    ``path`` in one rename. On error the temporary file is removed and ``path`` is untouched."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=p.suffix or ".tmp", dir=p.parent)
+    os.close(fd)
+    os.chmod(tmp, default_mode())  # mkstemp makes 0600; give the usual permissions
+    try:
+        yield Path(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    with atomic_path(path) as tmp, tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_utf8(path: str | Path, what: str = "text file", error: type[Exception] = DataError) -> str:
+    """A file's text; a missing, unreadable, non-UTF-8 or empty file raises ``error`` naming it."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} not found: {p}") from None
+    except IsADirectoryError:
+        raise error(f"{what} {p} is a directory") from None
+    except OSError as e:
+        raise error(f"cannot read {what} {p}: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise error(f"{what} {p} is not UTF-8 (invalid byte 0x{raw[e.start]:02x} at offset {e.start})") from None
+    if not text.strip():
+        raise error(f"{what} {p} is empty")
+    return text
+
+
+def _fmt(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)  # full precision, round-trips exactly
+    return v
+
+
+def append_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Append ``rows`` to a CSV (header written when the file is new), flushed to disk, so a
+    killed process loses nothing already appended."""
+    rows = list(rows)
+    if not rows:
+        return
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    new = not p.exists() or p.stat().st_size == 0
+    with p.open("a", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(columns), extrasaction="raise")
+        if new:
+            w.writeheader()
+        for row in rows:
+            w.writerow({k: _fmt(v) for k, v in row.items()})
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Write a whole CSV atomically (temp file + rename)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for row in rows:
+        w.writerow({k: _fmt(v) for k, v in row.items()})
+    atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def read_csv(path: str | Path, required: Sequence[str] = ()) -> Any:
+    """A CSV as a pandas DataFrame; a missing/malformed file or missing columns is a DataError."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"CSV file not found: {p}")
+    try:
+        df = pd.read_csv(p, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise DataError(f"malformed CSV {p}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataError(f"{p} lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})")
+    return df

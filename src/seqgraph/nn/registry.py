@@ -1,0 +1,69 @@
+"""The one list of recurrent cells. Config validation, ``params``, help text and shell
+completion read it; it imports no torch, so ``seqgraph --help`` stays instant.
+
+A new cell is one class in :mod:`seqgraph.nn.cells` (plus its test) and one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from seqgraph.errors import ConfigError
+
+if TYPE_CHECKING:
+    from seqgraph.nn.cells import RecurrentCell
+
+
+@dataclass(frozen=True)
+class CellEntry:
+    name: str  # what users type: --model lstm
+    summary: str  # one line for help and tables
+    cls: str  # "module:Class", imported on first use
+    options: tuple[str, ...] = ()  # extra constructor arguments the cell takes
+
+
+CELLS: dict[str, CellEntry] = {
+    e.name: e
+    for e in (
+        CellEntry("rnn", "Elman RNN, h = tanh(W_hx x + W_hh h + b)", "seqgraph.nn.cells:RNNCell"),
+        CellEntry("lstm", "LSTM (gates i, f, g, o as torch.nn.LSTMCell)", "seqgraph.nn.cells:LSTMCell"),
+        CellEntry("peep", "the course's peephole LSTM: gates read c_{t-1}", "seqgraph.nn.cells:PeepholeLSTMCell"),
+        CellEntry("gru", "GRU (gates r, z, n as torch.nn.GRUCell)", "seqgraph.nn.cells:GRUCell"),
+        CellEntry("tglstm", "time-gated LSTM (a Phased-LSTM time gate)", "seqgraph.nn.cells:TimeGatedLSTMCell",
+                  options=("learn_gate",)),
+    )
+}
+
+
+def cell_names() -> tuple[str, ...]:
+    """Every cell's name, in the registry's order."""
+    return tuple(CELLS)
+
+
+def check_cell(name: str, what: str = "model") -> CellEntry:
+    """The entry of ``name``; an unknown name is a ConfigError listing the choices."""
+    try:
+        return CELLS[name]
+    except KeyError:
+        raise ConfigError(f"unknown {what} {name!r} (choose from {', '.join(CELLS)})") from None
+
+
+def cell_class(name: str) -> type[RecurrentCell]:
+    """The class of cell ``name`` (imports torch)."""
+    module, _, attr = check_cell(name).cls.partition(":")
+    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def cell_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``options`` that cell ``name`` takes."""
+    wanted = check_cell(name).options
+    return {k: v for k, v in options.items() if k in wanted}
+
+
+def complete_cells(incomplete: str) -> list[str]:
+    """Shell completion for a comma list of cells: completes the last item."""
+    head, _, last = incomplete.rpartition(",")
+    prefix = f"{head}," if head else ""
+    return [prefix + n for n in (*CELLS, "all") if n.startswith(last)]

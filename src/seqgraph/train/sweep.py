@@ -1,0 +1,352 @@
+"""Sweeps: plan runs into jobs, execute them, append results row by row, resume by spec.
+
+A sweep's runs are specs (:mod:`seqgraph.config`); each is identified by :func:`run_id`, a
+hash of its settings, so ``--resume`` trains exactly the runs whose rows are missing — after a
+crash, or after a new axis value was added. Executors take jobs and yield results as they
+finish; only this module writes files:
+
+* ``sequential`` — one run at a time, in this process;
+* ``batched`` — runs of one shape as one model (K slots) on one device, in this process;
+* ``processes`` — jobs in worker processes, one per core with its share of the threads;
+* ``ray`` — jobs as Ray tasks on a local instance or a cluster (:mod:`seqgraph.train.ray_executor`).
+
+``auto`` chooses batched on a GPU and, on a CPU, processes when there are at least two runs
+(measured on 2 cores: 1.3–1.9× one at a time, against 1.2–2.1× for batched, which only
+helps runs that share a shape; see benchmarks/sweep_throughput.py and the README).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue as queue_module
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seqgraph.config import RunOptions, Sweep, read_toml, run_id, spec_fields, write_toml
+from seqgraph.errors import ConfigError, SeqgraphError
+from seqgraph.io import append_rows, read_csv, write_csv
+from seqgraph.train.jobs import Experiment, Job, RunResult, experiment, run_job
+from seqgraph.train.progress import Progress, RunFinished, SweepStarted, no_progress
+
+MAX_ATTEMPTS = 2  # a job whose worker dies is retried once, then its runs are reported failed
+
+
+# --- planning -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    executor: str  # sequential | batched | processes | ray
+    slots: int  # runs trained at once as one model, per job
+    workers: int  # jobs at once (processes, ray)
+    mix_lengths: bool  # runs of different lengths may share a job
+    device: str
+
+    def describe(self) -> str:
+        if self.executor == "sequential":
+            return f"one run at a time on {self.device}"
+        if self.executor == "batched":
+            mix = ", lengths mixed" if self.mix_lengths else ""
+            return f"batched: up to {self.slots} runs as one model on {self.device}{mix}"
+        per = f", {self.slots} runs per job" if self.slots > 1 else ""
+        if self.executor == "processes":
+            return f"{self.workers} worker processes on {self.device}{per}"
+        return f"Ray tasks on {self.device}{per}"
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def auto_slots(exp: Experiment, specs: Sequence[Any], device: str) -> int:
+    """Runs per batch when ``--batch-runs`` is not given: on a GPU as many as fit in about 40%
+    of its free memory (at most 256); on a CPU 8 (measured: no gain beyond)."""
+    if device != "cuda":
+        return 8
+    import torch
+
+    free, _ = torch.cuda.mem_get_info()
+    per_run = max(exp.memory(s) for s in specs) if hasattr(exp, "memory") else 1 << 26
+    return int(max(1, min(256, 0.4 * free // max(per_run, 1))))
+
+
+def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan:
+    from seqgraph.train.loop import resolve_device
+
+    device = resolve_device(options.device).type
+    name = options.executor
+    if name == "auto":
+        if device == "cuda" and getattr(exp, "batchable", True):
+            name = "batched"
+        elif cpu_count() > 1 and len(todo) > 1:
+            name = "processes"
+        else:
+            name = "sequential"
+    if name == "batched" and not getattr(exp, "batchable", True):
+        raise ConfigError(f"--executor batched: {exp.name} runs train one at a time "
+                          "(choose sequential, processes or ray)")
+    slots = 1
+    if name == "batched":
+        slots = options.batch_runs or auto_slots(exp, todo, device)
+    elif name in ("processes", "ray"):
+        slots = options.batch_runs or 1
+    workers = options.workers or (min(cpu_count(), max(1, len(todo))) if name == "processes" else 0)
+    return Plan(name, max(1, slots), workers, mix_lengths=device == "cuda", device=device)
+
+
+def plan_jobs(exp: Experiment, specs: Sequence[Any], plan: Plan, label_fields: tuple[str, ...] = ()) -> list[Job]:
+    """Jobs for ``specs``: one per run (``slots`` 1), else one per group of runs that can share
+    a model — split into batches of ``slots`` runs for parallel executors, whole (a finished
+    run's slot goes to the next waiting one) in this process. Parallel executors get the
+    costliest jobs first, so the last job to start is a short one."""
+    if plan.slots <= 1:
+        jobs = [Job(exp.name, (s,), 1, label_fields) for s in specs]
+    else:
+        groups: dict[Any, list[Any]] = {}
+        for s in specs:
+            groups.setdefault(exp.group_key(s, plan.mix_lengths), []).append(s)
+        jobs = []
+        for runs in groups.values():
+            runs.sort(key=exp.cost, reverse=True)  # long runs first; short ones fill freed slots
+            if plan.executor in ("processes", "ray"):
+                jobs += [Job(exp.name, tuple(runs[i : i + plan.slots]), min(plan.slots, len(runs) - i), label_fields)
+                         for i in range(0, len(runs), plan.slots)]
+            else:
+                jobs.append(Job(exp.name, tuple(runs), min(plan.slots, len(runs)), label_fields))
+    if plan.executor in ("processes", "ray"):
+        jobs.sort(key=lambda j: sum(exp.cost(s) for s in j.runs) / j.slots, reverse=True)
+    return jobs
+
+
+# --- output -------------------------------------------------------------------------------
+
+@dataclass
+class Output:
+    folder: Path
+    summary_columns: list[str]
+    curve_columns: list[str]
+
+    @property
+    def summary(self) -> Path:
+        return self.folder / "summary.csv"
+
+    @property
+    def curves(self) -> Path:
+        return self.folder / "curves.csv"
+
+    @property
+    def config(self) -> Path:
+        return self.folder / "config.toml"
+
+    def forget(self, ids: set[str]) -> None:
+        """Drop the rows of runs ``ids`` (they are trained again, or continued)."""
+        for path, columns in ((self.summary, self.summary_columns), (self.curves, self.curve_columns)):
+            if columns and path.exists():
+                df = read_csv(path)
+                write_csv(path, columns, df[~df["run_id"].astype(str).isin(ids)].to_dict("records"))
+
+    def record(self, result: RunResult) -> None:
+        """Append a run's curve rows, then its summary row (a run is done once it is in the
+        summary; curve rows of a run that never got there are dropped on resume)."""
+        settings = {"run_id": result.run_id, **dataclasses.asdict(result.spec)}
+        if self.curve_columns and result.curves:
+            append_rows(self.curves, self.curve_columns, [settings | c for c in result.curves])
+        append_rows(self.summary, self.summary_columns, [settings | result.summary])
+
+
+def prepare_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str, dict[str, Any]]]:
+    """Check the output folder against --resume / --overwrite; return it and the summary rows
+    of the runs already done there, by run id. On resume, rows of runs that failed or never
+    reached the summary are dropped, so they are trained again without duplicating rows."""
+    opts = sweep.options
+    settings = ["run_id", *spec_fields(exp.spec)]
+    out = Output(Path(opts.out), [*settings, *exp.result_columns],
+                 [*settings, *exp.curve_columns] if exp.curve_columns else [])
+    if out.folder.exists() and not out.folder.is_dir():
+        raise ConfigError(f"--out {out.folder} is a file, not a folder")
+    exists = out.summary.exists() or out.curves.exists()
+    done: dict[str, dict[str, Any]] = {}
+    if exists and opts.overwrite:
+        out.summary.unlink(missing_ok=True)
+        out.curves.unlink(missing_ok=True)
+    elif exists and not opts.resume:
+        raise ConfigError(f"{out.folder} already holds results: add --resume to continue that sweep (or extend "
+                          "it with new values), --overwrite to replace it, or choose another --out")
+    elif exists:
+        if out.summary.exists():
+            df = read_csv(out.summary)
+            if list(df.columns) != out.summary_columns:
+                raise ConfigError(f"--resume: {out.summary} has other columns than this seqgraph writes "
+                                  "(another experiment or an older version); use another --out")
+            ok = df[df["status"] == "ok"].drop_duplicates("run_id", keep="last")
+            done = {str(r["run_id"]): r for r in ok.to_dict("records")}
+            if len(ok) != len(df):
+                write_csv(out.summary, out.summary_columns, ok.to_dict("records"))
+        if out.curves.exists() and out.curve_columns:
+            cdf = read_csv(out.curves)
+            if list(cdf.columns) != out.curve_columns:
+                raise ConfigError(f"--resume: {out.curves} has other columns than this seqgraph writes; "
+                                  "use another --out")
+            keep = cdf[cdf["run_id"].astype(str).isin(done)]
+            if len(keep) != len(cdf):
+                write_csv(out.curves, out.curve_columns, keep.to_dict("records"))
+    out.folder.mkdir(parents=True, exist_ok=True)
+    if opts.resume and out.config.exists():
+        read_toml(out.config)  # a corrupt config beside the results is worth an error, not a crash later
+    write_toml(out.config, sweep.to_dict())
+    return out, done
+
+
+# --- executors ----------------------------------------------------------------------------
+
+def _run_in_process(jobs: Sequence[Job], plan: Plan, progress: Progress) -> Iterator[RunResult]:
+    for job in jobs:
+        yield from run_job(job, plan.device, progress)
+
+
+_WORKER_QUEUE: Any = None
+
+
+def _worker_init(threads: int, events: Any) -> None:
+    global _WORKER_QUEUE
+    import torch
+
+    from seqgraph.perf import keep_freed_memory
+
+    torch.set_num_threads(threads)
+    keep_freed_memory()
+    _WORKER_QUEUE = events
+
+
+def _worker_run(job: Job, device: str) -> list[RunResult]:
+    from seqgraph.train.progress import QueueProgress
+
+    progress = QueueProgress(_WORKER_QUEUE) if _WORKER_QUEUE is not None else no_progress
+    results = list(run_job(job, device, progress))
+    if isinstance(progress, QueueProgress):
+        progress.flush()
+    return results
+
+
+def _drain(events: Any, progress: Progress) -> None:
+    while True:
+        try:
+            progress(events.get_nowait())
+        except queue_module.Empty:
+            return
+
+
+def _run_in_processes(exp: Experiment, jobs: Sequence[Job], plan: Plan, progress: Progress
+                      ) -> Iterator[RunResult]:
+    """Jobs in ``plan.workers`` spawned processes (fork and OpenMP/CUDA do not mix), each with
+    its share of the CPU threads. A job whose worker dies is retried once in a fresh pool,
+    then its runs are reported failed; a job that raises is reported failed at once."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = mp.get_context("spawn")
+    events = ctx.Queue()
+    threads = max(1, cpu_count() // plan.workers)
+    attempts = dict.fromkeys(range(len(jobs)), 0)
+    todo = list(range(len(jobs)))
+    while todo:
+        before = set(ctx.active_children())
+        pool = ProcessPoolExecutor(plan.workers, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(threads, events))
+        pending = {pool.submit(_worker_run, jobs[i], plan.device): i for i in todo}
+        todo = []
+        try:
+            while pending:
+                finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(events, progress)
+                for fut in finished:
+                    i = pending.pop(fut)
+                    try:
+                        results = fut.result()
+                    except BrokenProcessPool:
+                        attempts[i] += 1
+                        if attempts[i] < MAX_ATTEMPTS:
+                            todo.append(i)
+                        else:
+                            yield from (exp.failed(s, "its worker process died twice") for s in jobs[i].runs)
+                        continue
+                    except SeqgraphError:
+                        raise
+                    except Exception as e:  # a run that raises: report it, keep the sweep going
+                        why = f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+                        yield from (exp.failed(s, why) for s in jobs[i].runs)
+                        continue
+                    yield from results
+            _drain(events, progress)
+            pool.shutdown(wait=True)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            workers = set(ctx.active_children()) - before
+            for p in workers:
+                p.terminate()
+            for p in workers:
+                p.join(timeout=10)
+            raise
+
+
+def execute(exp: Experiment, jobs: Sequence[Job], plan: Plan, options: RunOptions,
+            progress: Progress) -> Iterator[RunResult]:
+    """Results of ``jobs`` as they finish, by ``plan.executor``."""
+    if plan.executor in ("sequential", "batched"):
+        yield from _run_in_process(jobs, plan, progress)
+    elif plan.executor == "processes":
+        yield from _run_in_processes(exp, jobs, plan, progress)
+    elif plan.executor == "ray":
+        from seqgraph.train.ray_executor import run_on_ray
+
+        yield from run_on_ray(exp, jobs, plan, options.ray_address, progress)
+    else:
+        raise ConfigError(f"unknown executor {plan.executor!r}")
+
+
+# --- the sweep ----------------------------------------------------------------------------
+
+def run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress = no_progress,
+              context: dict[str, Any] | None = None) -> Any:
+    """Train every run of ``sweep`` not already done in its output folder.
+
+    Each finished run appends its curve rows, then its summary row; an interrupted sweep
+    loses no finished run. ``context`` goes to every job (e.g. the output folder).
+
+    Returns:
+        the summary DataFrame of this sweep's runs (resumed ones included), in plan order.
+    """
+    exp = experiment(exp_name)
+    runs = sweep.runs()
+    ids = [run_id(r) for r in runs]
+    out, done = prepare_output(exp, sweep)
+    complete = getattr(exp, "complete", lambda row, spec: True)
+    todo = [r for r, i in zip(runs, ids, strict=True) if i not in done or not complete(done[i], r)]
+    again = {run_id(r) for r in todo} & set(done)  # runs to continue (more steps): their rows go
+    if again:
+        out.forget(again)
+    plan = make_plan(exp, sweep.options, todo)
+    label_fields = tuple(sweep.varying())
+    jobs = plan_jobs(exp, todo, plan, label_fields)
+    if context:
+        jobs = [dataclasses.replace(j, context=context) for j in jobs]
+    parallel = max(1, min(plan.workers, len(jobs))) if plan.executor in ("processes", "ray") else 1
+    progress(SweepStarted(len(runs), len(runs) - len(todo), sum(exp.steps(r) for r in todo), plan.describe(),
+                          parallel))
+    for result in execute(exp, jobs, plan, sweep.options, progress):
+        out.record(result)
+        trained = result.summary.get("trained_steps") or 0
+        progress(RunFinished(result.run_id, result.spec.label(label_fields), result.summary,
+                             max(0, exp.steps(result.spec) - int(trained))))
+    df = read_csv(out.summary) if out.summary.exists() else None
+    if df is None:
+        return None
+    df = df[df["run_id"].astype(str).isin(set(ids))].drop_duplicates("run_id", keep="last")
+    order = {i: n for n, i in enumerate(ids)}
+    return df.sort_values("run_id", key=lambda c: c.astype(str).map(order)).reset_index(drop=True)

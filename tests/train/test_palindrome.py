@@ -1,0 +1,105 @@
+"""The palindrome engine: a run's numbers do not depend on who shares its batch."""
+
+import pytest
+import torch
+
+from seqgraph.config import PalindromeRun, run_id
+from seqgraph.nn.registry import cell_names
+from seqgraph.train.palindrome import initial_model, train_runs
+from seqgraph.train.progress import Evaluated, Recorder, RunStarted, Steps
+
+SMALL = dict(steps=30, batch_size=16, hidden=8, eval_every=5, eval_batch_size=64)
+
+
+def alone(spec, dtype=torch.float64):
+    (result,) = train_runs([spec], 1, "cpu", dtype=dtype)
+    return result
+
+
+def assert_same_run(a, b, rtol=0.0, atol=0.0):
+    assert a.run_id == b.run_id
+    assert [c["step"] for c in a.curves] == [c["step"] for c in b.curves]
+    for ca, cb in zip(a.curves, b.curves, strict=True):
+        for key in ("loss", "train_accuracy", "accuracy", "eval_loss"):
+            assert ca[key] == pytest.approx(cb[key], rel=rtol, abs=atol), key
+    assert a.summary["trained_steps"] == b.summary["trained_steps"]
+    assert a.summary["solved_step"] == b.summary["solved_step"]
+    for key in ("final_accuracy", "best_accuracy"):
+        assert a.summary[key] == pytest.approx(b.summary[key], rel=rtol, abs=atol), key
+
+
+@pytest.mark.parametrize("model", cell_names())
+def test_a_run_in_a_batch_of_k_equals_the_run_alone(model):
+    """Different seeds, learning rates, clipping norms and optimizers' state per run; 5 runs
+    through 3 slots (refill and shrinking); float64."""
+    runs = [PalindromeRun(model=model, length=6, seed=s, lr=lr, max_norm=mn, **SMALL)
+            for s, lr, mn in ((1, 1e-2, 1.0), (2, 3e-3, 0.0), (3, 1e-3, 10.0), (4, 2e-2, 0.5), (5, 5e-3, 1.0))]
+    together = {r.run_id: r for r in train_runs(runs, 3, "cpu", dtype=torch.float64)}
+    assert len(together) == 5
+    for spec in runs:
+        assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("task", ["decimal", "binary"])
+def test_runs_of_different_lengths_share_a_batch(task, optimizer):
+    runs = [PalindromeRun(model="lstm", task=task, length=L, seed=L, optimizer=optimizer, lr=1e-2, **SMALL)
+            for L in (3, 7, 5, 4)]
+    together = {r.run_id: r for r in train_runs(runs, 4, "cpu", dtype=torch.float64)}
+    for spec in runs:
+        assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
+
+
+def test_a_run_that_stops_early_inside_a_batch_gives_the_row_it_gives_alone():
+    stop = dict(SMALL, steps=400, eval_every=10, solved_accuracy=0.3, solved_evals=2)
+    runs = [PalindromeRun(model="rnn", length=4, seed=s, lr=lr, **stop) for s, lr in ((1, 3e-2), (2, 1e-4), (3, 1e-2))]
+    together = {r.run_id: r for r in train_runs(runs, 3, "cpu", dtype=torch.float64)}
+    quick = together[run_id(runs[0])]
+    assert quick.summary["trained_steps"] < 400 and quick.summary["solved_step"] is not None
+    assert together[run_id(runs[1])].summary["trained_steps"] == 400  # too slow to solve: it runs on
+    for spec in runs:
+        assert_same_run(together[run_id(spec)], alone(spec))  # float64: exactly equal
+
+
+def test_float32_batch_stays_close_to_alone():
+    runs = [PalindromeRun(model="gru", length=5, seed=s, **SMALL) for s in (1, 2, 3)]
+    together = {r.run_id: r for r in train_runs(runs, 3, "cpu")}
+    for spec in runs:
+        assert_same_run(together[run_id(spec)], alone(spec, torch.float32), rtol=1e-4, atol=1e-5)
+
+
+def test_initial_weights_come_from_the_run_seed_only():
+    a, b = PalindromeRun(seed=3), PalindromeRun(seed=3, lr=0.5, steps=7)
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    wa, wb = initial_model(a).state_dict(), initial_model(b).state_dict()
+    assert torch.equal(torch.get_rng_state(), state)  # the global random state is untouched
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    wc = initial_model(PalindromeRun(seed=4)).state_dict()
+    assert not torch.equal(wa["rnn.cells.0.weight_hh"], wc["rnn.cells.0.weight_hh"])
+
+
+def test_progress_events_and_rows():
+    rec = Recorder()
+    runs = [PalindromeRun(model="rnn", length=4, seed=s, **SMALL) for s in (1, 2)]
+    results = list(train_runs(runs, 2, "cpu", rec))
+    assert len(rec.of(RunStarted)) == 2
+    assert sum(e.run_steps for e in rec.of(Steps)) == 2 * 30
+    assert len(rec.of(Evaluated)) == 2 * 6
+    r = results[0]
+    assert set(r.summary) == {"trained_steps", "final_accuracy", "best_accuracy", "solved_step", "wall_time",
+                              "steps_per_s", "status"}
+    assert [c["step"] for c in r.curves] == [5, 10, 15, 20, 25, 30]
+
+
+def test_a_job_must_share_a_shape():
+    from seqgraph.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="share"):
+        list(train_runs([PalindromeRun(hidden=8), PalindromeRun(hidden=16)], 2))
+
+
+@pytest.mark.slow
+def test_lstm_solves_length_5_palindromes():
+    (r,) = train_runs([PalindromeRun(model="lstm", length=5, seed=42, steps=1500)], 1, "cpu")
+    assert r.summary["final_accuracy"] >= 0.95

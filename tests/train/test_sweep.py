@@ -1,0 +1,204 @@
+"""Sweeps: rows that carry their settings, resume by spec, executors that agree."""
+
+import multiprocessing as mp
+
+import pandas as pd
+import pytest
+
+from seqgraph.config import PalindromeOptions, PalindromeRun, resolve_sweep, spec_fields
+from seqgraph.errors import ConfigError
+from seqgraph.results import aggregate
+from seqgraph.train.palindrome import CURVE_COLUMNS, EXPERIMENT, RESULT_COLUMNS
+from seqgraph.train.progress import Recorder, RunFinished, RunStarted, Steps, SweepStarted
+from seqgraph.train.sweep import Plan, plan_jobs, run_sweep
+
+KEY = ["model", "length", "seed"]
+RESULTS = ["trained_steps", "final_accuracy", "best_accuracy", "solved_step", "status"]
+
+
+def small(tmp_path, **kw):
+    base = dict(model="rnn,lstm", lengths="4,5", seeds="1,2", steps="20", batch_size="16", hidden="8",
+                eval_every="10", eval_batch_size="64", out=str(tmp_path / "out"), device="cpu",
+                executor="sequential")
+    base.update(kw)
+    return resolve_sweep(PalindromeRun, PalindromeOptions, None, **base)
+
+
+def rows(df):
+    return df.sort_values(KEY).reset_index(drop=True)[[*KEY, *RESULTS]]
+
+
+def test_rows_carry_every_setting_and_the_config_is_saved(tmp_path):
+    df = run_sweep("palindrome", small(tmp_path, lr="1e-3,1e-2"))
+    assert len(df) == 2 * 2 * 2 * 2
+    out = tmp_path / "out"
+    summary, curves = pd.read_csv(out / "summary.csv"), pd.read_csv(out / "curves.csv")
+    settings = ["run_id", *spec_fields(PalindromeRun)]
+    assert list(summary.columns) == [*settings, *RESULT_COLUMNS]
+    assert list(curves.columns) == [*settings, *CURVE_COLUMNS]
+    assert len(curves) == 16 * 2 and set(curves.step) == {10, 20}
+    assert set(summary.lr) == {1e-3, 1e-2} and set(summary.hidden) == {8}
+    config = (out / "config.toml").read_text()
+    assert "steps = 20" in config and "lr = [" in config
+    agg = aggregate(df)
+    assert list(agg.columns[:3]) == ["length", "model", "lr"] and len(agg) == 8 and set(agg.seeds) == {2}
+
+
+def test_summaries_of_different_sweeps_concatenate_and_group_by_any_axis(tmp_path):
+    a = run_sweep("palindrome", small(tmp_path / "a", model="rnn", lengths="4", hidden="8"))
+    b = run_sweep("palindrome", small(tmp_path / "b", model="rnn", lengths="4", hidden="16"))
+    both = pd.concat([a, b])
+    agg = aggregate(both)
+    assert list(agg["hidden"]) == [8, 16] and list(agg["seeds"]) == [2, 2]
+    assert len(aggregate(both, by=["model"])) == 1
+
+
+def test_same_seed_same_numbers(tmp_path):
+    a = run_sweep("palindrome", small(tmp_path / "a", model="lstm", lengths="5", seeds="3"))
+    b = run_sweep("palindrome", small(tmp_path / "b", model="lstm", lengths="5", seeds="3"))
+    ca, cb = pd.read_csv(tmp_path / "a" / "out" / "curves.csv"), pd.read_csv(tmp_path / "b" / "out" / "curves.csv")
+    assert ca[["loss", "accuracy", "eval_loss"]].equals(cb[["loss", "accuracy", "eval_loss"]])
+    assert a.final_accuracy.tolist() == b.final_accuracy.tolist()
+
+
+class StopAfter(Recorder):
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def __call__(self, event):
+        super().__call__(event)
+        if isinstance(event, RunFinished) and len(self.of(RunFinished)) == self.n:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_sweep_keeps_finished_runs_and_resume_trains_only_the_rest(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep("palindrome", small(tmp_path), StopAfter(3))
+    assert len(pd.read_csv(tmp_path / "out" / "summary.csv")) == 3
+    with pytest.raises(ConfigError, match="already holds results"):
+        run_sweep("palindrome", small(tmp_path))
+    rec = Recorder()
+    df = run_sweep("palindrome", small(tmp_path, resume=True), rec)
+    assert len(rec.of(RunStarted)) == 8 - 3 and rec.of(SweepStarted)[0].done == 3
+    assert len(df) == 8
+    assert len(pd.read_csv(tmp_path / "out" / "curves.csv")) == 16  # no duplicated rows
+    full = run_sweep("palindrome", small(tmp_path / "full"))
+    pd.testing.assert_frame_equal(rows(df), rows(full))
+
+
+def test_extending_a_sweep_with_a_new_axis_value_trains_only_the_new_runs(tmp_path):
+    run_sweep("palindrome", small(tmp_path, lr="1e-3"))
+    rec = Recorder()
+    df = run_sweep("palindrome", small(tmp_path, lr="1e-3,1e-2", resume=True), rec)
+    assert len(rec.of(RunStarted)) == 8  # only lr = 1e-2
+    assert len(df) == 16 and len(pd.read_csv(tmp_path / "out" / "summary.csv")) == 16
+
+
+def test_resume_drops_rows_of_unfinished_and_failed_runs(tmp_path):
+    run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2"))
+    out = tmp_path / "out"
+    summary = pd.read_csv(out / "summary.csv")
+    summary.loc[0, RESULTS[:-1]] = None
+    summary.loc[0, "status"] = "failed: its worker process died twice"
+    summary.to_csv(out / "summary.csv", index=False)
+    with (out / "curves.csv").open("a") as f:  # a killed run appended curves but no summary row
+        f.write("deadbeef0000," + ",".join(["lstm", "decimal", "4", "9"] + ["1"] * 14) + ",10,1.0,0.1,0.1,1.0,0.5\n")
+    rec = Recorder()
+    df = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2", resume=True), rec)
+    assert len(rec.of(RunStarted)) == 1  # the failed run, again
+    assert len(df) == 2 and set(df.status) == {"ok"}
+    assert len(pd.read_csv(out / "summary.csv")) == 2 and len(pd.read_csv(out / "curves.csv")) == 4
+
+
+def test_resume_refuses_results_of_another_kind(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("model,task,length,seed,steps,final_accuracy\nrnn,decimal,4,1,20,0.5\n")
+    with pytest.raises(ConfigError, match="other columns"):
+        run_sweep("palindrome", small(tmp_path, resume=True))
+
+
+def test_overwrite_starts_over(tmp_path):
+    run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1"))
+    df = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1", overwrite=True))
+    assert len(df) == 1 and len(pd.read_csv(tmp_path / "out" / "summary.csv")) == 1
+
+
+def test_early_stop_ends_a_solved_run(tmp_path):
+    df = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="2", seeds="1", steps="400", eval_every="5",
+                                       solved_accuracy="0.5", solved_evals="2", hidden="16", batch_size="64"))
+    row = df.iloc[0]
+    assert row.trained_steps < 400 and row.solved_step <= row.trained_steps
+
+
+def test_progress_counts_runs_and_run_steps(tmp_path):
+    rec = Recorder()
+    run_sweep("palindrome", small(tmp_path), rec)
+    (start,) = rec.of(SweepStarted)
+    assert (start.total, start.done, start.run_steps) == (8, 0, 8 * 20)
+    assert len(rec.of(RunFinished)) == 8 and sum(e.run_steps for e in rec.of(Steps)) == 8 * 20
+
+
+def test_planning_groups_runs_of_one_shape():
+    sweep = small(__import__("pathlib").Path("/unused"), lengths="4,5,6", seeds="1,2,3")
+    runs = sweep.runs()
+    plan = Plan("batched", 4, 0, mix_lengths=False, device="cpu")
+    jobs = plan_jobs(EXPERIMENT, runs, plan)
+    assert len(jobs) == 2 * 3 and all(len(j.runs) == 3 and j.slots == 3 for j in jobs)  # model × length
+    mixed = plan_jobs(EXPERIMENT, runs, Plan("batched", 4, 0, mix_lengths=True, device="cuda"))
+    assert len(mixed) == 2 and all(len(j.runs) == 9 and j.slots == 4 for j in mixed)
+    assert [r.length for r in mixed[0].runs][:3] == [6, 6, 6]  # the longest first
+    split = plan_jobs(EXPERIMENT, runs, Plan("processes", 4, 2, mix_lengths=True, device="cuda"))
+    assert sorted(len(j.runs) for j in split) == [1, 1, 4, 4, 4, 4]
+    assert len(plan_jobs(EXPERIMENT, runs, Plan("sequential", 1, 0, False, "cpu"))) == 18
+
+
+@pytest.mark.parametrize("executor, extra", [("batched", {}), ("batched", {"batch_runs": 3}),
+                                             ("processes", {"workers": 2})])
+def test_executors_give_the_rows_of_one_at_a_time(tmp_path, executor, extra):
+    ref = run_sweep("palindrome", small(tmp_path / "ref"))
+    df = run_sweep("palindrome", small(tmp_path / executor, executor=executor, **extra))
+    pd.testing.assert_frame_equal(rows(df), rows(ref), check_exact=False, rtol=1e-4)
+    assert not df.duplicated("run_id").any()
+
+
+class KillWorkers(Recorder):
+    """Kill every worker process at the first training steps of the first ``rounds`` pools."""
+
+    def __init__(self, rounds):
+        super().__init__()
+        self.rounds, self.seen = rounds, set()
+
+    def __call__(self, event):
+        super().__call__(event)
+        children = frozenset(p.pid for p in mp.active_children())
+        if isinstance(event, Steps) and self.rounds and children and children not in self.seen:
+            self.seen.add(children)
+            self.rounds -= 1
+            for p in mp.active_children():
+                p.kill()
+
+
+def test_a_killed_worker_has_its_runs_retried_once_then_reported_failed(tmp_path):
+    kw = dict(model="rnn", lengths="4", seeds="1,2,3", executor="processes", workers=2)
+    df = run_sweep("palindrome", small(tmp_path / "once", **kw), KillWorkers(1))
+    assert set(df.status) == {"ok"} and len(df) == 3 and not df.duplicated("run_id").any()
+    ref = run_sweep("palindrome", small(tmp_path / "ref", **(kw | {"executor": "sequential"})))
+    pd.testing.assert_frame_equal(rows(df), rows(ref))
+
+    df = run_sweep("palindrome", small(tmp_path / "twice", **kw), KillWorkers(2))
+    assert (df.status == "failed: its worker process died twice").sum() >= 1 and len(df) == 3
+    again = run_sweep("palindrome", small(tmp_path / "twice", resume=True, **kw))
+    assert set(again.status) == {"ok"} and len(pd.read_csv(tmp_path / "twice" / "out" / "summary.csv")) == 3
+
+
+def test_ctrl_c_with_worker_processes_keeps_finished_runs(tmp_path):
+    kw = dict(model="rnn", lengths="4,5", seeds="1,2", executor="processes", workers=2)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep("palindrome", small(tmp_path, **kw), StopAfter(1))
+    assert not mp.active_children()  # the workers are gone
+    done = len(pd.read_csv(tmp_path / "out" / "summary.csv"))
+    rec = Recorder()
+    df = run_sweep("palindrome", small(tmp_path, resume=True, **kw), rec)
+    assert len(df) == 4 and len(rec.of(RunFinished)) == 4 - done
