@@ -22,3 +22,19 @@ def user_error():
         assert "Traceback" not in result.output
 
     return check
+
+
+def drawn(path):
+    """A figure file that holds a drawing: a PNG of at least 600 × 300 pixels whose pixels are
+    not all alike (structure, not byte sizes, which change with library versions)."""
+    import matplotlib.image
+
+    img = matplotlib.image.imread(path)
+    h, w = img.shape[:2]
+    distinct = len({tuple(px) for px in img.reshape(-1, img.shape[-1])[:: max(1, h * w // 20000)].tolist()})
+    return w >= 600 and h >= 300 and distinct > 20
+
+
+@pytest.fixture
+def is_drawn():
+    return drawn

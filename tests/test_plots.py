@@ -48,13 +48,27 @@ def timegate():
 
 @pytest.mark.parametrize("make, kind", [(summary, "accuracy"), (curves, "curves"), (textlog, "text"),
                                         (grads, "grads"), (timegate, "timegate")])
-def test_each_figure_renders(tmp_path, make, kind):
+def test_each_figure_renders(tmp_path, make, kind, is_drawn):
     df = make()
     assert detect_kind(df) == kind
     path = save_figure(figure_for(df, kind), tmp_path / f"{kind}.png")
     w, h = png_size(path)
     assert w >= 600 and h >= 300
-    assert path.stat().st_size > 10_000  # not a blank canvas
+    assert is_drawn(path)  # not a blank canvas
+
+
+def test_accuracy_against_any_setting_with_a_line_per_other(tmp_path, is_drawn):
+    df = pd.concat([summary().assign(lr=lr, hidden=h) for lr in (1e-3, 1e-2, 1e-1) for h in (64, 128)])
+    fig = figure_for(df, "accuracy", x="lr", by=["hidden"])
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"  # learning rates span decades
+    assert ax.get_legend().get_title().get_text() == "hidden"
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["64", "128"]
+    assert is_drawn(save_figure(fig, tmp_path / "lr.png"))
+    default = figure_for(df, "accuracy")  # a line per model × lr × hidden combination
+    assert len(default.axes[0].get_lines()) == 2 * 3 * 2 + 1  # + the chance line
+    with pytest.raises(DataError, match="no such column"):
+        figure_for(df, "accuracy", x="colour")
 
 
 @pytest.mark.parametrize("ext, magic", [("svg", b"<?xml"), ("pdf", b"%PDF")])

@@ -46,44 +46,72 @@ def _mean_std(df: Any, by: list[str], col: str) -> Any:
     return out
 
 
-def plot_accuracy(df: Any, title: str = "Palindrome accuracy against length") -> Any:
-    """Held-out accuracy against palindrome length, one line per model, mean ± std over seeds."""
+def _line_label(keys: tuple[Any, ...], by: list[str]) -> str:
+    if len(by) == 1:
+        return str(keys[0])
+    return ", ".join(f"{c}={v:g}" if isinstance(v, float) else f"{c}={v}" for c, v in zip(by, keys, strict=True))
+
+
+def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title: str | None = None) -> Any:
+    """Held-out accuracy against any setting (default: the palindrome length), one line per
+    combination of the ``by`` settings (default: every other setting that varies but the
+    seed), mean ± std over seeds. A positive axis other than the length spanning a decade or
+    more (learning rates) is logarithmic."""
+    from seqgraph.results import varying_settings
+
+    if x not in df.columns:
+        raise DataError(f"cannot plot against {x!r}: no such column")
+    by = [c for c in (by if by is not None else varying_settings(df, exclude=("seed", x))) if c != x]
+    missing = [c for c in by if c not in df.columns]
+    if missing:
+        raise DataError(f"cannot draw a line per {', '.join(missing)}: no such column")
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for model, part in df.groupby("model", sort=False):
-        s = _mean_std(part, ["length"], "final_accuracy")
-        ax.plot(s["length"], s["mean"], marker="o", label=model)
-        ax.fill_between(s["length"], s["mean"] - s["std"], s["mean"] + s["std"], alpha=0.2)
+    groups = df.groupby(by, sort=False) if by else [((), df)]
+    for keys, part in groups:
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        s = _mean_std(part, [x], "final_accuracy")
+        ax.plot(s[x], s["mean"], marker="o", label=_line_label(keys, by) if by else None)
+        ax.fill_between(s[x], s["mean"] - s["std"], s["mean"] + s["std"], alpha=0.2)
     task = df["task"].iloc[0] if "task" in df.columns else "decimal"
     chance = 0.1 if task == "decimal" else 0.5
     ax.axhline(chance, color="grey", lw=0.8, ls=":", label=f"chance ({chance:g})")
+    values = df[x].dropna()
+    if x != "length" and values.dtype.kind in "if" and (values > 0).all() and values.max() >= 10 * values.min():
+        ax.set_xscale("log")
     seeds = df["seed"].nunique()
-    ax.set(xlabel="palindrome length L", ylabel="final held-out accuracy", ylim=(0, 1.05),
-           title=f"{title} ({seeds} seed{'s' if seeds != 1 else ''}, band: ± std)")
-    ax.legend()
+    xlabel = "palindrome length L" if x == "length" else x.replace("_", " ")
+    ax.set(xlabel=xlabel, ylabel="final held-out accuracy", ylim=(0, 1.05),
+           title=f"{title or f'Palindrome accuracy against {xlabel}'} "
+                 f"({seeds} seed{'s' if seeds != 1 else ''}, band: ± std)")
+    ax.legend(title=", ".join(by) if len(by) == 1 else None, fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
 def plot_curves(df: Any, title: str = "Learning curves") -> Any:
-    """Training loss and held-out accuracy against step: a row per model, a colour per length,
-    band = std over seeds."""
+    """Training loss and held-out accuracy against step: a row per model, a colour per length
+    (and per any other setting that varies but the seed), band = std over seeds."""
+    from seqgraph.results import varying_settings
+
     plt = _plt()
     models = list(dict.fromkeys(df["model"]))
     fig, axes = plt.subplots(len(models), 2, figsize=(10, 3.2 * len(models)), squeeze=False)
-    lengths = sorted(df["length"].unique())
-    cmap = plt.get_cmap("viridis", max(len(lengths), 2))
+    colour_by = [c for c in varying_settings(df, exclude=("seed", "model", "step")) if c in df.columns] or ["length"]
+    combos = list(dict.fromkeys(df[colour_by].itertuples(index=False, name=None)))
+    cmap = plt.get_cmap("viridis", max(len(combos), 2))
     for row, model in enumerate(models):
         part = df[df["model"] == model]
-        for i, L in enumerate(lengths):
-            sub = part[part["length"] == L]
+        for i, combo in enumerate(combos):
+            sub = part[(part[colour_by] == pd_row(combo, colour_by)).all(axis=1)]
             if sub.empty:
                 continue
+            label = f"L={combo[0]}" if colour_by == ["length"] else _line_label(combo, colour_by)
             for col, name in enumerate(("loss", "accuracy")):
                 s = _mean_std(sub, ["step"], name)
                 ax = axes[row][col]
-                ax.plot(s["step"], s["mean"], color=cmap(i), label=f"L={L}")
+                ax.plot(s["step"], s["mean"], color=cmap(i), label=label)
                 ax.fill_between(s["step"], s["mean"] - s["std"], s["mean"] + s["std"], color=cmap(i), alpha=0.15)
         axes[row][0].set(ylabel=f"{model}: training loss", xlabel="step")
         axes[row][1].set(ylabel=f"{model}: held-out accuracy", xlabel="step", ylim=(0, 1.05))
@@ -93,6 +121,12 @@ def plot_curves(df: Any, title: str = "Learning curves") -> Any:
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def pd_row(values: tuple[Any, ...], columns: list[str]) -> Any:
+    import pandas as pd
+
+    return pd.Series(values, index=columns)
 
 
 def plot_text(df: Any, title: str = "Character model") -> Any:
@@ -182,8 +216,9 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     return p
 
 
-def figure_for(df: Any, kind: str) -> Any:
-    """Draw the figure of ``kind`` (see :data:`KINDS`) from a DataFrame."""
+def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = None) -> Any:
+    """Draw the figure of ``kind`` (see :data:`KINDS`) from a DataFrame; ``x`` and ``by``
+    choose the axis and the lines of an accuracy figure."""
     missing = [c for c in KINDS[kind] if c not in df.columns]
     if missing:
         raise DataError(f"a {kind} plot needs column(s) {', '.join(missing)}")
@@ -192,4 +227,6 @@ def figure_for(df: Any, kind: str) -> Any:
     if kind == "timegate":
         params = {k: float(df[k].iloc[0]) for k in ("tau", "shift", "r_on") if k in df.columns}
         return plot_timegate(df, **params)
-    return {"accuracy": plot_accuracy, "curves": plot_curves, "text": plot_text, "grads": plot_grads}[kind](df)
+    if kind == "accuracy":
+        return plot_accuracy(df, x or "length", by)
+    return {"curves": plot_curves, "text": plot_text, "grads": plot_grads}[kind](df)

@@ -35,14 +35,14 @@ def varying_settings(df: Any, settings: Sequence[str] = PALINDROME_SETTINGS, exc
 
 
 def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
-    """Mean and standard deviation over seeds of each group of runs.
+    """Mean and standard deviation over the runs of each group (over seeds, by default).
 
     Args:
         summary: palindrome summary rows. by: the settings to group by (default: every
             setting that varies, except the seed).
 
     Returns:
-        one row per group: the ``by`` columns, ``seeds``, ``final_mean``, ``final_std``,
+        one row per group: the ``by`` columns, ``runs``, ``final_mean``, ``final_std``,
         ``best_mean``, ``solved`` (runs solved), ``solved_step_mean``, ``steps_mean``,
         ``wall_mean`` and ``failed`` (runs that could not be trained).
     """
@@ -62,7 +62,7 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
     ok = df[~df["_failed"]]
     g = ok.groupby(keys, sort=False, dropna=False)
     out = g.agg(
-        seeds=("final_accuracy", "count"),
+        runs=("final_accuracy", "count"),
         final_mean=("final_accuracy", "mean"), final_std=("final_accuracy", "std"),
         best_mean=("best_accuracy", "mean"),
         solved=("solved_step", "count"),
@@ -72,7 +72,7 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
     ).reset_index()
     failed = df.groupby(keys, sort=False, dropna=False)["_failed"].sum().rename("failed").reset_index()
     out = failed.merge(out, on=keys, how="left")
-    out["seeds"] = out["seeds"].fillna(0).astype(int)
+    out["runs"] = out["runs"].fillna(0).astype(int)
     out["solved"] = out["solved"].fillna(0).astype(int)
     numeric = [c for c in by if pd.api.types.is_numeric_dtype(out[c])]
     if numeric:

@@ -50,6 +50,25 @@ def test_plot_from_palindrome_results(tmp_path):
     assert r.exit_code == 0 and (out / "curves.svg").read_text().startswith("<?xml")
 
 
+def test_plot_and_table_group_sweeps_by_any_setting(tmp_path, is_drawn):
+    common = ["--model", "rnn", "--lengths", "3", "--seeds", "1,2", "--steps", 10, "--batch-size", 8,
+              "--eval-every", 5, "--eval-batch-size", 16, "--device", "cpu"]
+    for hidden in (8, 16):
+        r = run("palindrome", *common, "--hidden", hidden, "--lr", "1e-3,1e-2", "--out", tmp_path / f"h{hidden}")
+        assert r.exit_code == 0, r.output
+    csvs = [tmp_path / "h8" / "summary.csv", tmp_path / "h16" / "summary.csv"]
+    r = run("plot", *csvs, "--x", "lr", "--by", "hidden", "--out", tmp_path / "lr.png")
+    assert r.exit_code == 0, r.output
+    assert is_drawn(tmp_path / "lr.png")
+    r = run("table", *csvs, "--by", "hidden,lr", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert [(d["hidden"], d["lr"], d["runs"]) for d in data] == [(8, 1e-3, 2), (8, 1e-2, 2), (16, 1e-3, 2),
+                                                                  (16, 1e-2, 2)]
+    r = run("table", *csvs)  # default: every setting that varies but the seed
+    assert r.exit_code == 0 and "hidden" in r.stdout and "lr" in r.stdout
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["timegate", "--tau", "0"], "tau must be positive"),
     (["timegate", "--r-on", "1.5"], "r-on must be in (0, 1]"),
@@ -57,6 +76,7 @@ def test_plot_from_palindrome_results(tmp_path):
     (["plot", "missing.csv"], "CSV file not found"),
     (["grads", "--length", "2"], "length must be at least 3"),
     (["grads", "--model", "lsmt"], "unknown model 'lsmt'"),
+    (["table", "missing.csv"], "CSV file not found"),
 ])
 def test_bad_input(args, fragment, user_error):
     user_error(run(*args), fragment)
@@ -71,6 +91,7 @@ def test_plot_bad_csvs(tmp_path, user_error):
     user_error(run("plot", bad), "malformed CSV")
     user_error(run("plot", p, "--kind", "nonsense"), "unknown plot kind")
     user_error(run("plot", p, "--kind", "grads"), "needs column")
+    user_error(run("table", p), "is not a palindrome summary")
 
 
 def test_reproduce_unknown_budget(tmp_path, user_error):

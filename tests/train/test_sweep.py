@@ -41,7 +41,7 @@ def test_rows_carry_every_setting_and_the_config_is_saved(tmp_path):
     config = (out / "config.toml").read_text()
     assert "steps = 20" in config and "lr = [" in config
     agg = aggregate(df)
-    assert list(agg.columns[:3]) == ["length", "model", "lr"] and len(agg) == 8 and set(agg.seeds) == {2}
+    assert list(agg.columns[:3]) == ["length", "model", "lr"] and len(agg) == 8 and set(agg.runs) == {2}
 
 
 def test_summaries_of_different_sweeps_concatenate_and_group_by_any_axis(tmp_path):
@@ -49,7 +49,7 @@ def test_summaries_of_different_sweeps_concatenate_and_group_by_any_axis(tmp_pat
     b = run_sweep("palindrome", small(tmp_path / "b", model="rnn", lengths="4", hidden="16"))
     both = pd.concat([a, b])
     agg = aggregate(both)
-    assert list(agg["hidden"]) == [8, 16] and list(agg["seeds"]) == [2, 2]
+    assert list(agg["hidden"]) == [8, 16] and list(agg["runs"]) == [2, 2]
     assert len(aggregate(both, by=["model"])) == 1
 
 

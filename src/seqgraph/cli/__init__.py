@@ -11,7 +11,7 @@ import typer
 
 from seqgraph import __version__
 from seqgraph.cli import gcn
-from seqgraph.cli.analysis import grads, plot, timegate
+from seqgraph.cli.analysis import grads, plot, table, timegate
 from seqgraph.cli.palindrome import palindrome
 from seqgraph.cli.params import params
 from seqgraph.cli.reproduce import reproduce
@@ -54,6 +54,7 @@ app.add_typer(gcn.app, name="gcn")
 app.command()(grads)
 app.command()(timegate)
 app.command()(plot)
+app.command()(table)
 app.command()(reproduce)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -104,16 +104,28 @@ def timegate(
     con.print(f"results: {Path(out) / 'timegate.csv'}, figure: {fig}")
 
 
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [c.strip().replace("-", "_") for c in text.split(",") if c.strip()]
+
+
+def _read_many(csvs: list[Path]) -> Any:
+    from seqgraph.results import read_summaries
+
+    if not csvs:
+        raise fail("give at least one CSV")
+    return read_summaries(csvs)
+
+
 def plot(
-    csv: Annotated[Path, typer.Argument(help="A CSV written by seqgraph: summary, curves, log, grads or timegate.")],
+    csvs: Annotated[list[Path], typer.Argument(help="CSVs written by seqgraph: summary, curves, log, grads or timegate (summaries or curves of several sweeps are drawn together).", show_default=False)],
     kind: Annotated[str, typer.Option(help="auto, accuracy, curves, text, grads or timegate.")] = "auto",
-    out: Annotated[Path | None, typer.Option(help="Figure file (.png, .svg or .pdf). Default: <kind>.<format> beside the CSV.")] = None,
+    x: Annotated[str, typer.Option("--x", help="Accuracy figure: the setting on the x axis (e.g. lr, hidden).")] = "length",
+    by: Annotated[str | None, typer.Option(help="Accuracy figure: a line per value of these settings (comma list). Default: every other setting that varies but the seed.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Figure file (.png, .svg or .pdf). Default: <kind>.<format> beside the first CSV.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="png, svg or pdf (when --out is not given).")] = "png",
     model: Annotated[str | None, typer.Option(help="Only these models (comma list).")] = None,
 ) -> None:
-    """Draw the figure a seqgraph CSV calls for (accuracy vs length, learning curves, text-model
-    curves, gradient flow, time gate)."""
-    from seqgraph.io import read_csv
+    """Draw the figure a seqgraph CSV calls for (accuracy against length or any setting, learning curves, text-model curves, gradient flow, time gate)."""
     from seqgraph.plots import FORMATS, KINDS, detect_kind, figure_for, save_figure
 
     with user_errors():
@@ -121,15 +133,35 @@ def plot(
             raise fail(f"unknown plot kind {kind!r} (choose from auto, {', '.join(KINDS)})")
         if fmt not in FORMATS:
             raise fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-        df = read_csv(csv)
+        df = _read_many(csvs)
         k = detect_kind(df) if kind == "auto" else kind
         if model:
             if "model" not in df.columns:
-                raise fail(f"{csv} has no model column to filter")
+                raise fail(f"{csvs[0]} has no model column to filter")
             keep = [m.strip() for m in model.split(",")]
             df = df[df["model"].isin(keep)]
             if df.empty:
-                raise fail(f"no rows for model(s) {model} in {csv}")
-        path = out or csv.with_name(f"{'accuracy' if k == 'accuracy' else k}.{fmt}")
-        saved = save_figure(figure_for(df, k), path)
+                raise fail(f"no rows for model(s) {model} in {', '.join(map(str, csvs))}")
+        path = out or csvs[0].with_name(f"{k}.{fmt}" if k != "accuracy" or x == "length" else f"accuracy_{x}.{fmt}")
+        saved = save_figure(figure_for(df, k, x.replace("-", "_"), _names(by)), path)
     console().print(f"{k} figure: {saved}")
+
+
+def table(
+    csvs: Annotated[list[Path], typer.Argument(help="summary.csv files of palindrome sweeps (several are concatenated).", show_default=False)],
+    by: Annotated[str | None, typer.Option(help="Group by these settings (comma list). Default: every setting that varies but the seed.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records.")] = False,
+) -> None:
+    """Held-out accuracy of palindrome runs grouped by any settings, mean ± std over seeds."""
+    from seqgraph.cli.palindrome import print_summary
+    from seqgraph.results import aggregate
+
+    with user_errors():
+        df = _read_many(csvs)
+        if "final_accuracy" not in df.columns:
+            raise fail(f"{csvs[0]} is not a palindrome summary (no final_accuracy column)")
+        agg = aggregate(df, _names(by))
+    if as_json:
+        print_json(agg.drop(columns=[c for c in ("_all",) if c in agg.columns]).to_dict("records"))
+        return
+    print_summary(agg)

@@ -82,8 +82,8 @@ def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
             display.stop()
 
 
-def print_summary(table_df: Any, out: str | None = None, title: str = "Held-out accuracy (mean ± std over seeds)"
-                  ) -> None:
+def print_summary(table_df: Any, out: str | None = None,
+                  title: str = "Held-out accuracy (mean ± std over the runs of each row)") -> None:
     """The aggregated table (see :func:`seqgraph.results.aggregate`), one row per combination."""
     import math
 
@@ -94,21 +94,21 @@ def print_summary(table_df: Any, out: str | None = None, title: str = "Held-out 
             return "—"
         return f"{mean:.3f}" if math.isnan(std) else f"{mean:.3f} ± {std:.3f}"
 
-    stats = {"seeds", "final_mean", "final_std", "best_mean", "solved", "solved_step_mean", "steps_mean",
+    stats = {"runs", "final_mean", "final_std", "best_mean", "solved", "solved_step_mean", "steps_mean",
              "wall_mean", "failed"}
     by = [c for c in table_df.columns if c not in stats and c != "_all"]
     t = Table(title=title, title_justify="left")
     for col in by:
         t.add_column(col.replace("_", " "), justify="right" if table_df[col].dtype.kind in "if" else "left")
-    for col in ("seeds", "final acc", "best acc", "solved", "solved at step", "time/run"):
+    for col in ("runs", "final acc", "best acc", "solved", "solved at step", "time/run"):
         t.add_column(col, justify="right")
     failed = int(table_df["failed"].sum()) if "failed" in table_df.columns else 0
     if failed:
         t.add_column("failed", justify="right")
     for r in table_df.to_dict("records"):
         cells = [f"{r[c]:g}" if isinstance(r[c], float) else str(r[c]) for c in by]
-        cells += [str(r["seeds"]), pm(r["final_mean"], r["final_std"]),
-                  "—" if math.isnan(r["best_mean"]) else f"{r['best_mean']:.3f}", f"{r['solved']}/{r['seeds']}",
+        cells += [str(r["runs"]), pm(r["final_mean"], r["final_std"]),
+                  "—" if math.isnan(r["best_mean"]) else f"{r['best_mean']:.3f}", f"{r['solved']}/{r['runs']}",
                   "—" if math.isnan(r["solved_step_mean"]) else f"{r['solved_step_mean']:.0f}",
                   "—" if math.isnan(r["wall_mean"]) else f"{r['wall_mean']:.1f}s"]
         if failed:

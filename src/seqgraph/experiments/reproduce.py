@@ -138,7 +138,7 @@ def memory_section(b: Budget, root: Path, device: str, executor: str, progress: 
     for m in dict.fromkeys(summ.model):
         solved = agg[(agg.model == m) & (agg.final_mean >= 0.99)]
         longest[m] = int(solved.length.max()) if len(solved) else None
-    rows = [[r.length, r.model, _pm(r.final_mean, r.final_std), f"{r.solved}/{r.seeds}"] for r in agg.itertuples()]
+    rows = [[r.length, r.model, _pm(r.final_mean, r.final_std), f"{r.solved}/{r.runs}"] for r in agg.itertuples()]
     return (
         "## 1. Memory: accuracy against palindrome length\n\n"
         "**Course reports:** the vanilla RNN stops learning beyond about 15–20 digits; the LSTM goes further.\n\n"
@@ -160,7 +160,7 @@ def binary_section(b: Budget, root: Path, device: str, executor: str, progress: 
     summ = _sweep(root / "binary", device, executor, progress, model="peep", task="binary", lengths="10,20",
                   seeds="42,1337,1994", steps=b.binary_steps, eval_every=50)
     bsum = aggregate(summ, by=["length"])
-    rows = [[r.length, 4 * r.length + 1, _pm(r.final_mean, r.final_std), f"{r.best_mean:.3f}", f"{r.solved}/{r.seeds}"]
+    rows = [[r.length, 4 * r.length + 1, _pm(r.final_mean, r.final_std), f"{r.best_mean:.3f}", f"{r.solved}/{r.runs}"]
             for r in bsum.itertuples()]
     return (
         "## 2. Peephole LSTM on binary palindromes\n\n"
