@@ -161,4 +161,5 @@ class Display:
         if bar is not None:
             self.progress.remove_task(bar)
         if self.finish_line is not None:
-            self.con.print(self.finish_line(e.label, e.summary), markup=False, highlight=False)
+            where = f" [{e.where}]" if e.where else ""
+            self.con.print(self.finish_line(e.label, e.summary) + where, markup=False, highlight=False)

@@ -40,6 +40,7 @@ class RunResult:
     summary: dict[str, Any]  # result columns (settings are added by the sweep)
     curves: list[dict[str, Any]] = field(default_factory=list)  # curve rows (result columns only)
     status: str = "ok"  # or "failed: why"
+    where: str = ""  # where it was trained, when not in this process (a Ray node)
 
 
 class Experiment(Protocol):

@@ -68,6 +68,7 @@ class RunFinished:
     label: str
     summary: dict[str, Any]
     unused_steps: int = 0  # of its budget, not needed (stopped early): credited to the sweep
+    where: str = ""  # where it was trained, when not in this process (a Ray node)
 
 
 Event = SweepStarted | RunStarted | Steps | Evaluated | Samples | Message | RunFinished

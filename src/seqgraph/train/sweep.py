@@ -43,6 +43,7 @@ class Plan:
     workers: int  # jobs at once (processes, ray)
     mix_lengths: bool  # runs of different lengths may share a job
     device: str
+    cluster: Any = None  # the Ray cluster (executor ray)
 
     def describe(self) -> str:
         if self.executor == "sequential":
@@ -53,7 +54,9 @@ class Plan:
         per = f", {self.slots} runs per job" if self.slots > 1 else ""
         if self.executor == "processes":
             return f"{self.workers} worker processes on {self.device}{per}"
-        return f"Ray tasks on {self.device}{per}"
+        c = self.cluster
+        where = f"{c.gpus} GPU(s)" if self.device == "cuda" else f"{c.cpus} CPU(s)"
+        return f"Ray tasks on a cluster of {where}{per}"
 
 
 def cpu_count() -> int:
@@ -76,6 +79,8 @@ def auto_slots(exp: Experiment, specs: Sequence[Any], device: str) -> int:
 
 
 def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan:
+    if options.executor == "ray":
+        return _ray_plan(exp, options)
     from seqgraph.train.loop import resolve_device
 
     device = resolve_device(options.device).type
@@ -97,6 +102,20 @@ def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan
         slots = options.batch_runs or 1
     workers = options.workers or (min(cpu_count(), max(1, len(todo))) if name == "processes" else 0)
     return Plan(name, max(1, slots), workers, mix_lengths=device == "cuda", device=device)
+
+
+def _ray_plan(exp: Experiment, options: RunOptions) -> Plan:
+    """On Ray the cluster's resources decide: a batch of runs per GPU task, or one run per
+    CPU task (``--batch-runs`` sets the runs per task; 64 on GPUs by default)."""
+    from seqgraph.train.ray_executor import connect, device_for
+
+    cluster = connect(options.ray_address)
+    device = device_for(cluster, options.device)
+    batchable = getattr(exp, "batchable", True)
+    slots = options.batch_runs or (64 if device == "cuda" and batchable else 1)
+    if not batchable:
+        slots = 1
+    return Plan("ray", slots, options.workers, mix_lengths=device == "cuda", device=device, cluster=cluster)
 
 
 def plan_jobs(exp: Experiment, specs: Sequence[Any], plan: Plan, label_fields: tuple[str, ...] = ()) -> list[Job]:
@@ -305,7 +324,7 @@ def execute(exp: Experiment, jobs: Sequence[Job], plan: Plan, options: RunOption
     elif plan.executor == "ray":
         from seqgraph.train.ray_executor import run_on_ray
 
-        yield from run_on_ray(exp, jobs, plan, options.ray_address, progress)
+        yield from run_on_ray(exp, jobs, plan, plan.cluster, progress)
     else:
         raise ConfigError(f"unknown executor {plan.executor!r}")
 
@@ -336,14 +355,18 @@ def run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress = no_progress
     jobs = plan_jobs(exp, todo, plan, label_fields)
     if context:
         jobs = [dataclasses.replace(j, context=context) for j in jobs]
-    parallel = max(1, min(plan.workers, len(jobs))) if plan.executor in ("processes", "ray") else 1
+    parallel = 1
+    if plan.executor == "processes":
+        parallel = max(1, min(plan.workers, len(jobs)))
+    elif plan.executor == "ray":
+        parallel = max(1, min(plan.workers or plan.cluster.gpus or plan.cluster.cpus, len(jobs)))
     progress(SweepStarted(len(runs), len(runs) - len(todo), sum(exp.steps(r) for r in todo), plan.describe(),
                           parallel))
     for result in execute(exp, jobs, plan, sweep.options, progress):
         out.record(result)
         trained = result.summary.get("trained_steps") or 0
         progress(RunFinished(result.run_id, result.spec.label(label_fields), result.summary,
-                             max(0, exp.steps(result.spec) - int(trained))))
+                             max(0, exp.steps(result.spec) - int(trained)), result.where))
     df = read_csv(out.summary) if out.summary.exists() else None
     if df is None:
         return None
