@@ -159,6 +159,8 @@ def test_planning_groups_runs_of_one_shape():
 def test_executors_give_the_rows_of_one_at_a_time(tmp_path, executor, extra):
     ref = run_sweep("palindrome", small(tmp_path / "ref"))
     df = run_sweep("palindrome", small(tmp_path / executor, executor=executor, **extra))
+    if executor == "processes":  # one thread per worker instead of two: still the same bits here
+        pd.testing.assert_frame_equal(rows(df), rows(ref))
     pd.testing.assert_frame_equal(rows(df), rows(ref), check_exact=False, rtol=1e-4)
     assert not df.duplicated("run_id").any()
 
@@ -202,3 +204,31 @@ def test_ctrl_c_with_worker_processes_keeps_finished_runs(tmp_path):
     rec = Recorder()
     df = run_sweep("palindrome", small(tmp_path, resume=True, **kw), rec)
     assert len(df) == 4 and len(rec.of(RunFinished)) == 4 - done
+
+
+def test_on_a_gpu_auto_batches_as_many_runs_as_fit(monkeypatch):
+    """The planning of a CUDA machine, on the CPU: batched, lengths mixed, slots from memory."""
+    import torch
+
+    from seqgraph.train import loop, sweep
+
+    monkeypatch.setattr(loop, "resolve_device", lambda name: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda: (10 * 2**30, 80 * 2**30))
+    runs = small(__import__("pathlib").Path("/unused"), lengths="5:81:2", seeds="1:3").runs()
+    plan = sweep.make_plan(EXPERIMENT, PalindromeOptions(executor="auto"), runs)
+    per_run = EXPERIMENT.memory(max(runs, key=EXPERIMENT.memory))
+    assert plan.executor == "batched" and plan.mix_lengths and plan.device == "cuda"
+    assert plan.slots == min(256, int(0.4 * 10 * 2**30 // per_run))
+    jobs = plan_jobs(EXPERIMENT, runs, plan)
+    assert len(jobs) == 2 and {len(j.runs) for j in jobs} == {39 * 3}  # one job per cell, all lengths
+
+
+def test_on_a_cpu_auto_uses_a_process_per_core_for_several_runs(monkeypatch):
+    from seqgraph.train import sweep
+
+    monkeypatch.setattr(sweep, "cpu_count", lambda: 4)
+    runs = small(__import__("pathlib").Path("/unused")).runs()
+    plan = sweep.make_plan(EXPERIMENT, PalindromeOptions(executor="auto", device="cpu"), runs)
+    assert (plan.executor, plan.workers, plan.slots) == ("processes", 4, 1)
+    one = sweep.make_plan(EXPERIMENT, PalindromeOptions(executor="auto", device="cpu"), runs[:1])
+    assert one.executor == "sequential"

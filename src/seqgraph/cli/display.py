@@ -52,6 +52,7 @@ class Display:
         self.touched: dict[str, float] = {}
         self.figures: dict[str, dict[str, Any]] = {}  # run label → last figures
         self.rates: dict[str, deque[tuple[float, int]]] = {}
+        self.done_labels: set[str] = set()  # steps that arrive late (from workers) draw no new bar
         self.window: deque[tuple[float, int]] = deque()
         self.run_steps = 0
         self.max_bars = 1
@@ -124,6 +125,8 @@ class Display:
     def _steps(self, e: Steps) -> None:
         now = time.monotonic()
         bar = self.bars.get(e.label)
+        if bar is None and e.label in self.done_labels:
+            return
         if bar is None:
             bar = self._bar(e.label, e.total)
         self.touched[e.label] = now
@@ -154,6 +157,7 @@ class Display:
 
     def _run_finished(self, e: RunFinished) -> None:
         self.finished += 1
+        self.done_labels.add(e.label)
         if self.sweep is not None:
             self.progress.advance(self.sweep, e.unused_steps)
             self.progress.update(self.sweep, count=self._count())

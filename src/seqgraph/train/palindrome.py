@@ -273,6 +273,7 @@ def train_runs(runs: Sequence[PalindromeRun], slots: int = 1, device: str | torc
 class _Palindrome:
     name = "palindrome"
     spec = PalindromeRun
+    batchable = True
     result_columns = RESULT_COLUMNS
     curve_columns = CURVE_COLUMNS
 
@@ -285,6 +286,13 @@ class _Palindrome:
 
     def steps(self, spec: PalindromeRun) -> int:
         return spec.steps
+
+    def memory(self, spec: PalindromeRun) -> int:
+        """Bytes a run takes in a batch, about (float32): per step its input projection and
+        gradient (2·G·H·B), what the hand-written backward keeps (~4·H·B) and the states."""
+        gates = {"rnn": 1, "gru": 3}.get(spec.model, 4)
+        per_step = (2 * gates + 6) * spec.hidden * spec.batch_size
+        return 4 * per_step * input_length(spec) * spec.layers
 
     def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
         yield from train_runs(job.runs, job.slots, device, progress, label_fields=job.label_fields)
