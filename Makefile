@@ -10,6 +10,7 @@ TORCH  := torch==2.13.0
 
 setup: $(VENV)/.installed
 
+# dev = the test and ray extras, ruff and mypy (the Ray tests need the ray extra)
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -20,14 +21,16 @@ $(VENV)/.installed: pyproject.toml
 run: setup
 	$(BIN)/seqgraph palindrome --overwrite
 
-test: setup
+test: lint
 	$(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python benchmarks/recurrent_steps.py
+	$(BIN)/python benchmarks/sweep_throughput.py
 
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) results .pytest_cache .mypy_cache

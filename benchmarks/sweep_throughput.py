@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from seqgraph.config import PalindromeRun
 from seqgraph.perf import keep_freed_memory
-from seqgraph.train.palindrome import train_runs
+from seqgraph.train.palindrome import EXPERIMENT, train_runs
 from seqgraph.train.progress import Event, Steps
 
 
@@ -83,6 +83,17 @@ def seqgraph_runs(kind: str, T: int, K: int, device: str, steps: int, warmup: in
     return K * steps / (marks[warmup + steps] - marks[warmup])
 
 
+def fits(kind: str, T: int, K: int, device: str) -> bool:
+    """Whether K runs' activations take at most 60% of the free memory (RAM or GPU)."""
+    per_run = EXPERIMENT.memory(PalindromeRun(model=kind, length=T + 1))
+    if device == "cuda":
+        free = torch.cuda.mem_get_info()[0]
+    else:
+        meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo"))
+        free = int(meminfo["MemAvailable"].split()[0]) * 1024
+    return K * per_run <= 0.6 * free
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -102,6 +113,9 @@ def main() -> None:
             ref = statistics.median(reference(kind, T, args.device, n_ref) for _ in range(args.rounds))
             one = None
             for K in (int(k) for k in args.ks.split(",")):
+                if not fits(kind, T, K, args.device):
+                    print(f"{kind:<5} {T:>3} {K:>4} {'skipped: more than 60% of free memory':>12}")
+                    continue
                 try:
                     probe = seqgraph_runs(kind, T, K, args.device, 2, warmup=2)
                     n = max(3, int(args.seconds * probe / K))

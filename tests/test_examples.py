@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from seqgraph.config import PalindromeOptions, PalindromeRun, resolve_sweep
+from seqgraph.config import CharLMRun, PalindromeOptions, PalindromeRun, TrainOptions, read_toml, resolve_sweep
 from seqgraph.tasks.graphs import load_graph
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -12,8 +12,9 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)
 def test_example_configs_resolve(path):
-    sweep = resolve_sweep(PalindromeRun, PalindromeOptions, path)
-    assert sweep.runs()
+    spec, options = (CharLMRun, TrainOptions) if "train" in read_toml(path) else (PalindromeRun, PalindromeOptions)
+    sweep = resolve_sweep(spec, options, path)
+    assert len(sweep.runs()) > 1
 
 
 @pytest.mark.parametrize("path", sorted((EXAMPLES / "graphs").glob("*.json")), ids=lambda p: p.name)

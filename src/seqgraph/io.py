@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -72,7 +73,7 @@ def read_utf8(path: str | Path, what: str = "text file", error: type[Exception] 
 
 
 def _fmt(v: Any) -> Any:
-    if v is None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):  # missing, also as pandas reads it
         return ""
     if isinstance(v, float):
         return repr(v)  # full precision, round-trips exactly
@@ -108,15 +109,19 @@ def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str,
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
+TEXT_COLUMNS = {"run_id": str}  # hex ids like 864e17513104 would otherwise be read as numbers
+
+
 def read_csv(path: str | Path, required: Sequence[str] = ()) -> Any:
-    """A CSV as a pandas DataFrame; a missing/malformed file or missing columns is a DataError."""
+    """A CSV as a pandas DataFrame; a missing/malformed file or missing columns is a DataError.
+    Run ids stay text."""
     import pandas as pd
 
     p = Path(path)
     if not p.is_file():
         raise DataError(f"CSV file not found: {p}")
     try:
-        df = pd.read_csv(p, keep_default_na=False, na_values=[""])
+        df = pd.read_csv(p, keep_default_na=False, na_values=[""], dtype=TEXT_COLUMNS)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise DataError(f"malformed CSV {p}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     missing = [c for c in required if c not in df.columns]

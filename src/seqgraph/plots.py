@@ -225,8 +225,10 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
     if df.empty:
         raise DataError("the CSV has no rows to plot")
     if kind == "timegate":
-        params = {k: float(df[k].iloc[0]) for k in ("tau", "shift", "r_on") if k in df.columns}
-        return plot_timegate(df, **params)
+        def first(k: str) -> float | None:
+            return float(df[k].iloc[0]) if k in df.columns else None
+
+        return plot_timegate(df, first("tau"), first("shift"), first("r_on"))
     if kind == "accuracy":
         return plot_accuracy(df, x or "length", by)
     return {"curves": plot_curves, "text": plot_text, "grads": plot_grads}[kind](df)

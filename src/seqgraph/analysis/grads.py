@@ -9,12 +9,13 @@ the exact total derivative: the gradient that reaches the state as it enters the
 """
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.nn import functional as F
 
 from seqgraph.config import GradsConfig
+from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.tasks.palindrome import EVAL, palindrome_batch, task_spec
 from seqgraph.train.loop import Trainer, fit, make_optimizer, resolve_device
@@ -33,11 +34,11 @@ def state_gradients(model: SequenceClassifier, x: torch.Tensor, y: torch.Tensor)
         ``(T,)`` gradient norms.
     """
     model.eval()
-    cells = model.rnn.cells
+    cells = [cast(RecurrentCell, c) for c in model.rnn.cells]
     src = cells[-1].source_index
     ids = x.t()  # (T, B)
     B = ids.shape[1]
-    dtype = model.head.weight.dtype
+    dtype = cast(torch.nn.Linear, model.head).weight.dtype
     zeros = [tuple(torch.zeros(B, c.hidden_size, device=x.device, dtype=dtype, requires_grad=True)
                    for _ in range(c.state_size)) for c in cells]
     states: list[Any] = zeros

@@ -56,6 +56,7 @@ class Display:
         self.window: deque[tuple[float, int]] = deque()
         self.run_steps = 0
         self.max_bars = 1
+        self.sweep_total = 1
         self._drawn = 0.0
 
     def __enter__(self) -> Display:
@@ -109,7 +110,8 @@ class Display:
             before = f" ({e.done} done before)" if e.done else ""
             self.con.print(f"{e.total - e.done} of {e.total} runs to train{before}: {e.executor}",
                            markup=False, highlight=False)
-        self.sweep = self.progress.add_task("sweep", total=max(1, e.run_steps), count=self._count(), info="")
+        self.sweep_total = max(1, e.run_steps)
+        self.sweep = self.progress.add_task("sweep", total=self.sweep_total, count=self._count(), info="")
 
     def _count(self) -> str:
         return f"runs {self.finished}/{self.total}"
@@ -125,6 +127,11 @@ class Display:
     def _steps(self, e: Steps) -> None:
         now = time.monotonic()
         bar = self.bars.get(e.label)
+        if e.active == 0:  # the job has ended
+            if bar is not None:
+                self.progress.remove_task(self.bars.pop(e.label))
+            self.done_labels.add(e.label)
+            return
         if bar is None and e.label in self.done_labels:
             return
         if bar is None:
@@ -161,6 +168,8 @@ class Display:
         if self.sweep is not None:
             self.progress.advance(self.sweep, e.unused_steps)
             self.progress.update(self.sweep, count=self._count())
+            if self.finished >= self.total:  # e.g. runs continued from checkpoints did fewer steps
+                self.progress.update(self.sweep, completed=self.sweep_total)
         bar = self.bars.pop(e.label, None)
         if bar is not None:
             self.progress.remove_task(bar)

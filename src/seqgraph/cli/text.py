@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -62,21 +62,21 @@ def train(
     """
     from seqgraph.cli.display import Display
     from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep
-    from seqgraph.train.charlm import Interrupted
+    from seqgraph.train.charlm import Interrupted, is_grid, train_grid
 
     with user_errors():
         flags = given(ctx, exclude=("config", "text"))
         if text is not None:
             flags["text"] = str(text)
         sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags)
-        runs = sweep.runs()
-        grid = len(runs) > 1 or sweep.options.executor not in ("auto", "sequential")
-        if grid and sweep.options.ckpt:
+        options = cast(TrainOptions, sweep.options)
+        grid = is_grid(sweep)
+        if grid and options.ckpt:
             raise fail("--ckpt names the checkpoint of one run; a grid keeps one folder per run under --out")
         display = Display(console(stderr=True), _grid_line if grid else None)
         try:
             with display:
-                summary = _train_grid(sweep, display) if grid else _train_one(runs[0], sweep.options, display)
+                summary = train_grid(sweep, display) if grid else _train_one(sweep.single(), options, display)
         except Interrupted as e:
             raise fail(f"{e}; continue with the same command and --resume", code=130) from None
         except KeyboardInterrupt:
@@ -96,20 +96,13 @@ def train(
             f"samples: {outdir / 'samples.csv'}")
 
 
-def _train_one(spec: Any, options: Any, display: Any) -> Any:
+def _train_one(spec: Any, options: Any, display: Any) -> Any:  # options: TrainOptions
     from seqgraph.train.charlm import clear_run, train_charlm
 
     if options.overwrite:
         clear_run(options.out, options.ckpt)
     return train_charlm(spec, options.out, device=options.device, resume=options.resume, ckpt=options.ckpt,
                         progress=display)
-
-
-def _train_grid(sweep: Any, display: Any) -> Any:
-    from seqgraph.train.sweep import run_sweep
-
-    o = sweep.options
-    return run_sweep("charlm", sweep, display, context={"out": o.out, "resume": o.resume, "overwrite": o.overwrite})
 
 
 def _grid_line(label: str, s: dict[str, Any]) -> str:

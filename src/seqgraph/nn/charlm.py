@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from seqgraph.errors import ConfigError
+from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.models import RecurrentStack
 
 State = Any  # seqgraph stack: list of per-layer tuples; torch: (h, c)
@@ -39,7 +40,7 @@ class CharLM(nn.Module):
             stack = RecurrentStack(cell, vocab_size, hidden, layers, dropout, cell_options)
             if forget_bias is not None:
                 for c in stack.cells:
-                    c.init_forget_bias(forget_bias)
+                    cast(RecurrentCell, c).init_forget_bias(forget_bias)
             self.rnn = stack
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, vocab_size)

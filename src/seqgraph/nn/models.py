@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -74,7 +74,8 @@ class RecurrentStack(nn.Module):
         read at (with ``last_only``; lower layers still run every step)."""
         states: list[State] = []
         last = len(self.cells) - 1
-        for i, cell in enumerate(self.cells):
+        for i, module in enumerate(self.cells):
+            cell = cast(RecurrentCell, module)
             if i > 0 and self.dropout > 0:
                 x = F.dropout(x, self.dropout, self.training)
             top = last_only and i == last
@@ -111,7 +112,7 @@ class SequenceClassifier(nn.Module):
                                 else RunLinear(hidden_size, num_classes, runs))
         if forget_bias is not None:
             for c in self.rnn.cells:
-                c.init_forget_bias(forget_bias)
+                cast(RecurrentCell, c).init_forget_bias(forget_bias)
 
     def forward(self, tokens: Tensor, final_at: Tensor | None = None) -> Tensor:
         """``final_at (K,)``: read run k's last state after that step (runs of different

@@ -53,7 +53,7 @@ def check_cell(name: str, what: str = "model") -> CellEntry:
 def cell_class(name: str) -> type[RecurrentCell]:
     """The class of cell ``name`` (imports torch)."""
     module, _, attr = check_cell(name).cls.partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), attr)
 
 
 def cell_options(name: str, options: dict[str, Any]) -> dict[str, Any]:

@@ -149,7 +149,7 @@ def _forward_loop(
 
 class _Scan(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, cell: ScanCell, n_seq: int, outputs: bool,  # type: ignore[override]
+    def forward(ctx: Any, cell: ScanCell, n_seq: int, outputs: bool,
                 final_at: Tensor | None, weight_hh: Tensor, bias_hh: Tensor | None, *rest: Tensor
                 ) -> tuple[Tensor, ...]:
         seqs, state = rest[:n_seq], rest[n_seq:]
@@ -163,7 +163,7 @@ class _Scan(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Any, ...]:  # type: ignore[override]
+    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Any, ...]:
         cell: ScanCell = ctx.cell
         weight_hh, final_at, *flat = ctx.saved_tensors
         saved: list[tuple[Tensor, tuple[Tensor, ...]]] = []

@@ -26,7 +26,7 @@ from seqgraph.io import append_rows, read_csv, write_csv
 from seqgraph.nn.charlm import CharLM, generate
 from seqgraph.tasks.text import DEFAULT_CORPUS, CharCorpus, Vocab, default_corpus, load_text
 from seqgraph.train.checkpoint import load_checkpoint, save_checkpoint
-from seqgraph.train.jobs import Job, RunResult
+from seqgraph.train.jobs import Job, RunResult, failed_result
 from seqgraph.train.loop import StepStats, Trainer, fit, make_optimizer, resolve_device
 from seqgraph.train.progress import Evaluated, Message, Progress, RunStarted, Samples, Steps, no_progress
 
@@ -196,9 +196,9 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
     last_path = Path(ckpt) if ckpt else out / "last.pt"
     best_path = last_path.with_name("best.pt")
     log_path, samples_path = out / "log.csv", out / "samples.csv"
-    device = resolve_device(device)
+    dev = resolve_device(device)
 
-    ckpt_data = None
+    ckpt_data: dict[str, Any] | None = None
     if resume:
         ckpt_data = load_checkpoint(last_path)
         saved = ckpt_data["config"]
@@ -212,27 +212,26 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
     elif last_path.exists() or log_path.exists():
         raise ConfigError(f"{out} already holds a training run: add --resume to continue it, "
                           "or choose another --out")
-    ckpt = ckpt_data
 
     text, name = corpus_text(cfg.text)
-    vocab = Vocab(ckpt["vocab"]) if ckpt else Vocab.from_text(text)
+    vocab = Vocab(ckpt_data["vocab"]) if ckpt_data else Vocab.from_text(text)
     corpus = CharCorpus(text, vocab, cfg.val_fraction, cfg.seq_length)
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg, len(vocab)).to(device)
+    model = build_model(cfg, len(vocab)).to(dev)
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_decay)
     data_gen = torch.Generator().manual_seed(cfg.seed)
     step, best = 0, math.inf
-    if ckpt:
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        step, best = int(ckpt["step"]), float(ckpt.get("best_val_loss", math.inf))
-        rng = ckpt["rng"]
+    if ckpt_data:
+        model.load_state_dict(ckpt_data["model"])
+        opt.load_state_dict(ckpt_data["optimizer"])
+        sched.load_state_dict(ckpt_data["scheduler"])
+        step, best = int(ckpt_data["step"]), float(ckpt_data.get("best_val_loss", math.inf))
+        rng = ckpt_data["rng"]
         data_gen.set_state(rng["data"])
         torch.set_rng_state(rng["torch"])
-        if device.type == "cuda" and "cuda" in rng:
-            torch.cuda.set_rng_state(rng["cuda"], device)
+        if dev.type == "cuda" and "cuda" in rng:
+            torch.cuda.set_rng_state(rng["cuda"], dev)
         _truncate_csv(log_path, LOG_COLUMNS, step)
         _truncate_csv(samples_path, SAMPLE_COLUMNS, step)
     out.mkdir(parents=True, exist_ok=True)
@@ -246,8 +245,8 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
 
     def checkpoint(path: Path, at: int) -> None:
         rng = {"data": data_gen.get_state(), "torch": torch.get_rng_state()}
-        if device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(device)
+        if dev.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(dev)
         save_checkpoint(path, {"config": to_dict(cfg), "vocab": vocab.chars, "corpus": name,
                                "model": model.state_dict(), "optimizer": opt.state_dict(),
                                "scheduler": sched.state_dict(), "step": at, "best_val_loss": best, "rng": rng})
@@ -260,7 +259,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
 
     def next_batch(_: int) -> tuple[Tensor, Tensor]:
         x, y = corpus.batch(cfg.batch_size, data_gen)
-        return x.to(device), y.to(device)
+        return x.to(dev), y.to(dev)
 
     def on_step(stats: StepStats) -> bool:
         nonlocal best
@@ -273,7 +272,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
                        {"loss": stats.loss, "accuracy": stats.accuracy, "chars_per_s": cps}))
         summary.step, summary.chars_per_s = stats.step, cps
         if stats.step % cfg.eval_every == 0 or stats.step == cfg.steps:
-            v = evaluate_batches(model, val_batches, device)
+            v = evaluate_batches(model, val_batches, dev)
             row = {"step": stats.step, "loss": sums[0] / sums[2], "accuracy": sums[1] / sums[2],
                    "val_loss": v.loss, "val_bpc": v.bpc, "val_accuracy": v.accuracy,
                    "lr": opt.param_groups[0]["lr"], "chars_per_s": round(cps, 1), "elapsed": round(elapsed, 3)}
@@ -287,7 +286,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
                 checkpoint(best_path, stats.step)
             checkpoint(last_path, stats.step)
         if cfg.sample_every and stats.step % cfg.sample_every == 0:
-            rows = sample_rows(model, corpus, stats.step, cfg.sample_length, cfg.seed, device)
+            rows = sample_rows(model, corpus, stats.step, cfg.sample_length, cfg.seed, dev)
             append_rows(samples_path, SAMPLE_COLUMNS, rows)
             progress(Samples(rid, stats.step, rows))
         return stop.is_set()
@@ -313,6 +312,32 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
 
 
 # --- grids: one folder per run, through the sweep engine -------------------------------------
+
+def is_grid(sweep: Any) -> bool:
+    """A text-model sweep is a grid (one folder per run) when it has more than one run or is
+    sent to another executor; a single run trains straight into ``--out``."""
+    return len(sweep.runs()) > 1 or sweep.options.executor not in ("auto", "sequential")
+
+
+def train_grid(sweep: Any, progress: Progress = no_progress) -> Any:
+    """Train every run of ``sweep`` into its own folder under ``--out`` (absolute, so workers
+    on other nodes write where the driver looks: a multi-node grid needs a shared folder);
+    returns the summary DataFrame."""
+    from seqgraph.train.sweep import run_sweep
+
+    o = sweep.options
+    context = {"out": str(Path(o.out).resolve()), "resume": o.resume, "overwrite": o.overwrite}
+    return run_sweep("charlm", sweep, progress, context=context)
+
+
+def finished_summary(folder: Path) -> TrainSummary:
+    """The summary of a run already trained to its last step, read from its folder."""
+    ck = load_checkpoint(folder / "last.pt")
+    log = read_csv(folder / "log.csv", LOG_COLUMNS).iloc[-1]
+    val = {"loss": float(log.val_loss), "bpc": float(log.val_bpc), "accuracy": float(log.val_accuracy)}
+    return TrainSummary(str(ck.get("corpus", "")), int(ck["step"]), val, float(ck.get("best_val_loss", math.inf)),
+                        float(log.chars_per_s), float(log.elapsed), str(folder / "last.pt"), str(folder / "best.pt"))
+
 
 RESULT_COLUMNS = ("trained_steps", "val_loss", "val_bpc", "val_accuracy", "best_val_loss", "chars_per_s",
                   "wall_time", "folder", "status")
@@ -358,11 +383,15 @@ class _CharLM:
         ctx = job.context
         for spec in job.runs:
             folder = run_folder(ctx["out"], spec, job.label_fields)
-            resume = bool(ctx.get("resume")) and (folder / "last.pt").exists()
             if ctx.get("overwrite") and folder.exists():
                 shutil.rmtree(folder)
-            s = train_charlm(spec, folder, device=device, resume=resume, progress=progress,
-                             label=job.run_label(spec))
+            last = folder / "last.pt"
+            resume = bool(ctx.get("resume")) and last.exists()
+            if resume and int(load_checkpoint(last)["step"]) >= spec.steps:
+                s = finished_summary(folder)  # trained to the end, but its row never reached the summary
+            else:
+                s = train_charlm(spec, folder, device=device, resume=resume, progress=progress,
+                                 label=job.run_label(spec))
             summary = {"trained_steps": s.step, "val_loss": s.val.get("loss"), "val_bpc": s.val.get("bpc"),
                        "val_accuracy": s.val.get("accuracy"), "best_val_loss": s.best_val_loss,
                        "chars_per_s": round(s.chars_per_s, 1), "wall_time": round(s.wall_time, 3),
@@ -370,9 +399,7 @@ class _CharLM:
             yield RunResult(run_id(spec), spec, summary)
 
     def failed(self, spec: CharLMRun, why: str) -> RunResult:
-        summary: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
-        summary["status"] = f"failed: {why}"
-        return RunResult(run_id(spec), spec, summary)
+        return failed_result(spec, RESULT_COLUMNS, why)
 
 
 EXPERIMENT = _CharLM()

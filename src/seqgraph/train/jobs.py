@@ -11,7 +11,8 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from seqgraph.train.progress import Progress
+from seqgraph.errors import SeqgraphError
+from seqgraph.train.progress import Progress, QueueProgress, no_progress
 
 EXPERIMENTS = {  # name → "module:attribute", imported where the job runs (also in workers)
     "palindrome": "seqgraph.train.palindrome:EXPERIMENT",
@@ -70,11 +71,67 @@ class Experiment(Protocol):
         ...
 
 
+def failed_result(spec: Any, columns: tuple[str, ...], why: str) -> RunResult:
+    """The result row of a run that could not be trained: empty results, ``status`` says why."""
+    from seqgraph.config import run_id
+
+    summary: dict[str, Any] = dict.fromkeys(columns)
+    summary["status"] = f"failed: {why}"
+    return RunResult(run_id(spec), spec, summary)
+
+
+def describe(error: BaseException) -> str:
+    """An exception in one line (for a failed run's status)."""
+    return f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+
+
+def out_of_memory(error: BaseException) -> bool:
+    import torch
+
+    text = str(error).lower()
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
+
+
 def experiment(name: str) -> Experiment:
     module, _, attr = EXPERIMENTS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), attr)
 
 
 def run_job(job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
     """Train ``job`` here, in this process."""
     yield from experiment(job.experiment).train(job, device, progress)
+
+
+@dataclass
+class JobOutcome:
+    results: list[RunResult]  # the runs that finished
+    error: str = ""  # why the others did not ("" when all finished)
+
+
+def collect_job(job: Job, device: str, events: Any = None) -> JobOutcome:
+    """Train ``job`` in a worker (process or Ray task), forwarding progress to ``events`` (a
+    queue); a job that raises keeps the runs it finished. User errors and Ctrl-C propagate."""
+    progress = QueueProgress(events) if events is not None else no_progress
+    results: list[RunResult] = []
+    try:
+        for result in run_job(job, device, progress):
+            results.append(result)
+    except SeqgraphError:
+        raise
+    except Exception as e:
+        return JobOutcome(results, describe(e))
+    finally:
+        if isinstance(progress, QueueProgress):
+            progress.flush()
+    return JobOutcome(results)
+
+
+def settle(exp: Experiment, job: Job, outcome: JobOutcome) -> Iterator[RunResult]:
+    """A job's results, then a failed row for each of its runs that did not finish."""
+    from seqgraph.config import run_id
+
+    yield from outcome.results
+    done = {r.run_id for r in outcome.results}
+    for spec in job.runs:
+        if run_id(spec) not in done:
+            yield exp.failed(spec, outcome.error or "it did not finish")

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -30,9 +30,10 @@ from torch.nn import functional as F
 
 from seqgraph.config import PalindromeRun, run_id, spec_fields
 from seqgraph.errors import ConfigError
+from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.tasks.palindrome import EVAL, TRAIN, input_lengths, palindrome_batches, task_spec
-from seqgraph.train.jobs import Job, RunResult
+from seqgraph.train.jobs import Job, RunResult, failed_result
 from seqgraph.train.optim import RunOptimizer, clip_grad_norm_per_run_
 from seqgraph.train.progress import Evaluated, Progress, RunStarted, Steps, no_progress
 
@@ -99,15 +100,16 @@ class _Trainer:
         self.queue = deque(runs)
         K = max(1, min(slots, len(runs)))
         t = task_spec(first.task, first.length)
-        self.model = SequenceClassifier(first.model, t.num_symbols, first.hidden, t.num_classes, first.layers,
-                                        cell_options={"learn_gate": first.learn_gate}, runs=K).to(device, dtype)
+        with torch.device("meta"):  # shapes only: every slot is filled from its run's own weights below
+            model = SequenceClassifier(first.model, t.num_symbols, first.hidden, t.num_classes, first.layers,
+                                       cell_options={"learn_gate": first.learn_gate}, runs=K)
+        self.model = model.to_empty(device=device).to(dtype)
         self.label = first.label(label_fields) if len(runs) == 1 else (
             f"{first.model} L={min(r.length for r in runs)}–{max(r.length for r in runs)} ({len(runs)} runs)"
             if self.mixed else f"{first.model} L={first.length} ({len(runs)} runs)")
-        longs = dict(dtype=torch.long, device=device)
-        self.lengths = torch.zeros(K, **longs)  # type: ignore[arg-type]
-        self.seeds = torch.zeros(K, **longs)  # type: ignore[arg-type]
-        self.counters = torch.zeros(K, **longs)  # type: ignore[arg-type]  # the runs' steps, on the device
+        self.lengths = torch.zeros(K, dtype=torch.long, device=device)
+        self.seeds = torch.zeros(K, dtype=torch.long, device=device)
+        self.counters = torch.zeros(K, dtype=torch.long, device=device)  # the runs' steps, on the device
         self.max_norm = torch.zeros(K, dtype=dtype, device=device)
         self.loss_sum = torch.zeros(K, dtype=dtype, device=device)
         self.acc_sum = torch.zeros(K, dtype=dtype, device=device)
@@ -156,10 +158,10 @@ class _Trainer:
     def _logits(self, x: Tensor, last: Tensor, index: Tensor | None = None) -> Tensor:
         final_at = last if self.mixed else None
         if index is None:
-            return self.model(x, final_at)  # type: ignore[no-any-return]
+            return self.model(x, final_at)
         subset = {n: t.index_select(0, index) for n, t in (*self.model.named_parameters(),
                                                             *self.model.named_buffers())}
-        return torch.func.functional_call(self.model, subset, (x, final_at))  # type: ignore[no-any-return]
+        return torch.func.functional_call(self.model, subset, (x, final_at))
 
     def _train_step(self) -> None:
         spec = self.first
@@ -183,7 +185,8 @@ class _Trainer:
         spec = self.first
         K = len(self.slots)
         T = int(input_lengths(spec.task, self.lengths[due].max()))
-        per_run = T * spec.eval_batch_size * spec.hidden * 4 * self.model.rnn.cells[0].gates
+        gates = cast(RecurrentCell, self.model.rnn.cells[0]).gates
+        per_run = T * spec.eval_batch_size * spec.hidden * 4 * gates
         chunk = max(1, EVAL_MEMORY // max(1, per_run * torch.finfo(self.dtype).bits // 8))
         eval_loss, eval_acc = [], []
         for i in range(0, len(due), chunk):
@@ -232,14 +235,13 @@ class _Trainer:
 
     def run(self) -> Iterator[RunResult]:
         job_step = 0
+        one = len(self.slots) == 1 and not self.queue  # a job of one run shows the run's own steps
+        total = self.first.steps if one else 0
         while self.slots:
             self._train_step()
             job_step += 1
             K = len(self.slots)
-            single = self.slots[0] if K == 1 and not self.queue else None
-            self.progress(Steps(self.label if single is None else single.label,
-                                int(self.steps[0]) if single else job_step,
-                                single.spec.steps if single else 0, K, K))
+            self.progress(Steps(self.label, job_step, total, K, K))
             due = np.flatnonzero((self.steps % self.every == 0) | (self.steps >= self.budget)).tolist()
             if not due:
                 continue
@@ -253,6 +255,8 @@ class _Trainer:
                     self._start(k, self.queue.popleft())
             if any(r is None for r in self.slots):
                 self._compact()
+            if not self.slots:
+                self.progress(Steps(self.label, job_step, total, 0, 0))
             yield from results
 
 
@@ -298,9 +302,7 @@ class _Palindrome:
         yield from train_runs(job.runs, job.slots, device, progress, label_fields=job.label_fields)
 
     def failed(self, spec: PalindromeRun, why: str) -> RunResult:
-        summary: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
-        summary["status"] = f"failed: {why}"
-        return RunResult(run_id(spec), spec, summary)
+        return failed_result(spec, RESULT_COLUMNS, why)
 
 
 EXPERIMENT = _Palindrome()

@@ -36,7 +36,7 @@ class Steps:
     step: int  # the job's own step counter (the run's step for a job of one run)
     total: int  # the job's steps at most
     run_steps: int  # run-steps in this event: steps × runs training
-    active: int = 1  # runs training in the job now
+    active: int = 1  # runs training in the job now (0: the job has ended)
     metrics: dict[str, float] = field(default_factory=dict)  # e.g. loss, accuracy, chars/s
 
 
@@ -111,7 +111,12 @@ class QueueProgress:
             if self._pending is not None and self._pending.label == event.label:
                 event = Steps(event.label, event.step, event.total, self._pending.run_steps + event.run_steps,
                               event.active, event.metrics or self._pending.metrics)
+            else:
+                self.flush()  # another job's steps: send them first
             self._pending = event
+            if event.active == 0:  # the job's last word
+                self.flush()
+                return
             now = time.monotonic()
             if now - self._last < self.interval:
                 return

@@ -15,12 +15,13 @@ same torch) installed; a text file named in a text-model grid must exist on ever
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from seqgraph.errors import ConfigError, SeqgraphError
-from seqgraph.train.jobs import Experiment, Job, RunResult, run_job
+from seqgraph.train.jobs import Experiment, Job, JobOutcome, RunResult, collect_job, describe, settle
 from seqgraph.train.progress import Progress
 
 EXTRA = "pip install 'seqgraph[ray]'"
@@ -49,11 +50,13 @@ def connect(address: str) -> Cluster:
     started = False
     if not ray.is_initialized():
         try:
-            ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
-        except ConnectionError as e:
-            first = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise ConfigError(f"--ray-address {address}: cannot reach a Ray cluster ({first})") from None
+            with warnings.catch_warnings():  # Ray Client warns on stderr; the error says it all
+                warnings.simplefilter("ignore")
+                ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
+                         configure_logging=False)
+        except (ConnectionError, ValueError, RuntimeError, TimeoutError) as e:  # unreachable or malformed
+            first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            raise ConfigError(f"--ray-address {address or '(local)'}: cannot start or reach Ray ({first})") from None
         started = not address
     res = ray.cluster_resources()
     return Cluster(int(res.get("CPU", 1)), int(res.get("GPU", 0)), started)
@@ -82,22 +85,17 @@ class _Sink:
         self.actor.put_nowait.remote(event)
 
 
-def _ray_job(job: Job, device: str, threads: int, events: Any) -> tuple[list[RunResult], str]:
-    """A Ray task: train ``job`` on this node; the results and where they were made."""
+def _ray_job(job: Job, device: str, threads: int, events: Any) -> tuple[JobOutcome, str]:
+    """A Ray task: train ``job`` on this node; its outcome and where it was made."""
+    import ray
     import torch
 
     from seqgraph.perf import keep_freed_memory
-    from seqgraph.train.progress import QueueProgress, no_progress
 
     torch.set_num_threads(threads)
     keep_freed_memory()
-    progress = QueueProgress(_Sink(events)) if events is not None else no_progress
-    results = list(run_job(job, device, progress))
-    if isinstance(progress, QueueProgress):
-        progress.flush()
-    import ray
-
-    return results, f"node {ray.get_runtime_context().get_node_id()[:8]} (pid {os.getpid()})"
+    outcome = collect_job(job, device, _Sink(events) if events is not None else None)
+    return outcome, f"node {ray.get_runtime_context().get_node_id()[:8]} (pid {os.getpid()})"
 
 
 def _drain(events: Any, progress: Progress) -> None:
@@ -128,23 +126,22 @@ def run_on_ray(exp: Experiment, jobs: Sequence[Job], plan: Any, cluster: Cluster
             for ref in ready:
                 job = refs.pop(ref)
                 try:
-                    results, where = ray.get(ref)
-                except RayTaskError as e:  # the job raised
+                    outcome, where = ray.get(ref)
+                except RayTaskError as e:  # a user error (or Ctrl-C) inside the job
                     cause = e.cause
                     if isinstance(cause, SeqgraphError):
                         raise cause from None
                     if isinstance(cause, KeyboardInterrupt):
                         raise KeyboardInterrupt from None
-                    why = f"{type(cause).__name__}: {' '.join(str(cause).split())[:200]}"
-                    yield from (exp.failed(s, why) for s in job.runs)
+                    yield from (exp.failed(s, describe(cause)) for s in job.runs)
                     continue
                 except ray.exceptions.RayError as e:  # its worker (or node) died, also on the retry
                     why = f"its Ray worker died twice ({type(e).__name__})"
                     yield from (exp.failed(s, why) for s in job.runs)
                     continue
-                for r in results:
+                for r in outcome.results:
                     r.where = where
-                yield from results
+                yield from settle(exp, job, outcome)
         _drain(events, progress)
     except BaseException:
         for ref in pending:

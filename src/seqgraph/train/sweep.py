@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import queue as queue_module
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,19 @@ from typing import Any
 from seqgraph.config import RunOptions, Sweep, read_toml, run_id, spec_fields, write_toml
 from seqgraph.errors import ConfigError, SeqgraphError
 from seqgraph.io import append_rows, read_csv, write_csv
-from seqgraph.train.jobs import Experiment, Job, RunResult, experiment, run_job
+from seqgraph.train.jobs import (
+    Experiment,
+    Job,
+    JobOutcome,
+    RunResult,
+    collect_job,
+    describe,
+    experiment,
+    out_of_memory,
+    run_job,
+    settle,
+)
 from seqgraph.train.progress import Progress, RunFinished, SweepStarted, no_progress
-
-MAX_ATTEMPTS = 2  # a job whose worker dies is retried once, then its runs are reported failed
-
 
 # --- planning -----------------------------------------------------------------------------
 
@@ -162,13 +169,6 @@ class Output:
     def config(self) -> Path:
         return self.folder / "config.toml"
 
-    def forget(self, ids: set[str]) -> None:
-        """Drop the rows of runs ``ids`` (they are trained again, or continued)."""
-        for path, columns in ((self.summary, self.summary_columns), (self.curves, self.curve_columns)):
-            if columns and path.exists():
-                df = read_csv(path)
-                write_csv(path, columns, df[~df["run_id"].astype(str).isin(ids)].to_dict("records"))
-
     def record(self, result: RunResult) -> None:
         """Append a run's curve rows, then its summary row (a run is done once it is in the
         summary; curve rows of a run that never got there are dropped on resume)."""
@@ -178,25 +178,24 @@ class Output:
         append_rows(self.summary, self.summary_columns, [settings | result.summary])
 
 
-def prepare_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str, dict[str, Any]]]:
-    """Check the output folder against --resume / --overwrite; return it and the summary rows
-    of the runs already done there, by run id. On resume, rows of runs that failed or never
-    reached the summary are dropped, so they are trained again without duplicating rows."""
+def read_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str, dict[str, Any]]]:
+    """Check the output folder against --resume / --overwrite (writing nothing yet); return it
+    and the summary rows of the runs already done there, by run id."""
     opts = sweep.options
     settings = ["run_id", *spec_fields(exp.spec)]
     out = Output(Path(opts.out), [*settings, *exp.result_columns],
                  [*settings, *exp.curve_columns] if exp.curve_columns else [])
     if out.folder.exists() and not out.folder.is_dir():
         raise ConfigError(f"--out {out.folder} is a file, not a folder")
+    for path in (out.summary, out.curves):
+        if path.exists() and path.stat().st_size == 0:  # killed before its first row: nothing in it
+            path.unlink()
     exists = out.summary.exists() or out.curves.exists()
     done: dict[str, dict[str, Any]] = {}
-    if exists and opts.overwrite:
-        out.summary.unlink(missing_ok=True)
-        out.curves.unlink(missing_ok=True)
-    elif exists and not opts.resume:
+    if exists and not opts.resume and not opts.overwrite:
         raise ConfigError(f"{out.folder} already holds results: add --resume to continue that sweep (or extend "
                           "it with new values), --overwrite to replace it, or choose another --out")
-    elif exists:
+    if exists and opts.resume:
         if out.summary.exists():
             df = read_csv(out.summary)
             if list(df.columns) != out.summary_columns:
@@ -204,121 +203,154 @@ def prepare_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str
                                   "(another experiment or an older version); use another --out")
             ok = df[df["status"] == "ok"].drop_duplicates("run_id", keep="last")
             done = {str(r["run_id"]): r for r in ok.to_dict("records")}
-            if len(ok) != len(df):
-                write_csv(out.summary, out.summary_columns, ok.to_dict("records"))
-        if out.curves.exists() and out.curve_columns:
-            cdf = read_csv(out.curves)
-            if list(cdf.columns) != out.curve_columns:
-                raise ConfigError(f"--resume: {out.curves} has other columns than this seqgraph writes; "
-                                  "use another --out")
-            keep = cdf[cdf["run_id"].astype(str).isin(done)]
-            if len(keep) != len(cdf):
-                write_csv(out.curves, out.curve_columns, keep.to_dict("records"))
-    out.folder.mkdir(parents=True, exist_ok=True)
-    if opts.resume and out.config.exists():
-        read_toml(out.config)  # a corrupt config beside the results is worth an error, not a crash later
-    write_toml(out.config, sweep.to_dict())
+        if out.curves.exists() and out.curve_columns and list(read_csv(out.curves).columns) != out.curve_columns:
+            raise ConfigError(f"--resume: {out.curves} has other columns than this seqgraph writes; "
+                              "use another --out")
+        if out.config.exists():
+            read_toml(out.config)  # a corrupt config beside the results is worth an error, not a crash later
     return out, done
+
+
+def prepare_output(out: Output, sweep: Sweep[Any], keep: set[str]) -> None:
+    """Make the output folder ready: with --overwrite start empty; else keep only the rows of
+    runs ``keep`` (runs that failed, never reached the summary, or will be continued are
+    trained again without duplicating rows); write the resolved config."""
+    if sweep.options.overwrite:
+        out.summary.unlink(missing_ok=True)
+        out.curves.unlink(missing_ok=True)
+    for path, columns in ((out.summary, out.summary_columns), (out.curves, out.curve_columns)):
+        if columns and path.exists():
+            df = read_csv(path)
+            kept = df[df["run_id"].astype(str).isin(keep)]
+            if path == out.summary:
+                kept = kept[kept["status"] == "ok"].drop_duplicates("run_id", keep="last")
+            if len(kept) != len(df):
+                write_csv(path, columns, kept.to_dict("records"))
+    out.folder.mkdir(parents=True, exist_ok=True)
+    write_toml(out.config, sweep.to_dict())
 
 
 # --- executors ----------------------------------------------------------------------------
 
-def _run_in_process(jobs: Sequence[Job], plan: Plan, progress: Progress) -> Iterator[RunResult]:
-    for job in jobs:
-        yield from run_job(job, plan.device, progress)
+def _run_in_process(exp: Experiment, jobs: Sequence[Job], plan: Plan, progress: Progress) -> Iterator[RunResult]:
+    """Jobs one after another in this process. A job that raises has its unfinished runs
+    reported failed (the sweep goes on); a batch that runs out of memory is retried with half
+    the slots first."""
+    todo = list(jobs)
+    while todo:
+        job = todo.pop(0)
+        done: set[str] = set()
+        try:
+            for result in run_job(job, plan.device, progress):
+                done.add(result.run_id)
+                yield result
+        except SeqgraphError:
+            raise
+        except Exception as e:
+            rest = tuple(s for s in job.runs if run_id(s) not in done)
+            if out_of_memory(e) and job.slots > 1:
+                todo.insert(0, dataclasses.replace(job, runs=rest, slots=max(1, job.slots // 2)))
+                continue
+            yield from (exp.failed(s, describe(e)) for s in rest)
 
 
-_WORKER_QUEUE: Any = None
+_WORKER: dict[str, Any] = {}
 
 
 def _worker_init(threads: int, events: Any) -> None:
-    global _WORKER_QUEUE
     import torch
 
     from seqgraph.perf import keep_freed_memory
 
     torch.set_num_threads(threads)
     keep_freed_memory()
-    _WORKER_QUEUE = events
+    _WORKER["events"] = events
 
 
-def _worker_run(job: Job, device: str) -> list[RunResult]:
-    from seqgraph.train.progress import QueueProgress
-
-    progress = QueueProgress(_WORKER_QUEUE) if _WORKER_QUEUE is not None else no_progress
-    results = list(run_job(job, device, progress))
-    if isinstance(progress, QueueProgress):
-        progress.flush()
-    return results
+def _worker_run(index: int, job: Job, device: str) -> JobOutcome:
+    events = _WORKER["events"]
+    events.put(("started", index))  # a SimpleQueue writes at once: the driver knows even if we die
+    return collect_job(job, device, events)
 
 
-def _drain(events: Any, progress: Progress) -> None:
-    while True:
-        try:
-            progress(events.get_nowait())
-        except queue_module.Empty:
-            return
+def _drain(events: Any, progress: Progress, started: set[int]) -> None:
+    while not events.empty():
+        item = events.get()
+        if isinstance(item, tuple):
+            started.add(item[1])
+        else:
+            progress(item)
 
 
-def _run_in_processes(exp: Experiment, jobs: Sequence[Job], plan: Plan, progress: Progress
-                      ) -> Iterator[RunResult]:
-    """Jobs in ``plan.workers`` spawned processes (fork and OpenMP/CUDA do not mix), each with
-    its share of the CPU threads. A job whose worker dies is retried once in a fresh pool,
-    then its runs are reported failed; a job that raises is reported failed at once."""
+def _pool_round(exp: Experiment, jobs: Sequence[Job], batch: list[int], workers: int, plan: Plan,
+                progress: Progress) -> Generator[RunResult, None, tuple[list[int], list[int]]]:
+    """Run the jobs ``batch`` in a fresh pool; if a worker dies, stop and return (as the
+    generator's value) the lost jobs that had started and those that had not."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = mp.get_context("spawn")
-    events = ctx.Queue()
-    threads = max(1, cpu_count() // plan.workers)
-    attempts = dict.fromkeys(range(len(jobs)), 0)
+    ctx = mp.get_context("spawn")  # fork and OpenMP/CUDA do not mix
+    events = ctx.SimpleQueue()  # fresh per pool: a killed worker cannot leave it locked for the next
+    started: set[int] = set()
+    lost: list[int] = []
+    threads = max(1, cpu_count() // workers)
+    before = set(ctx.active_children())
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(threads, events))
+    pending = {pool.submit(_worker_run, i, jobs[i], plan.device): i for i in batch}
+    try:
+        while pending:
+            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            _drain(events, progress, started)
+            for fut in finished:
+                i = pending.pop(fut)
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool:
+                    lost.append(i)
+                    continue
+                yield from settle(exp, jobs[i], outcome)
+        _drain(events, progress, started)
+        pool.shutdown(wait=True)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        stray = set(ctx.active_children()) - before
+        for p in stray:
+            p.terminate()
+        for p in stray:
+            p.join(timeout=10)
+        raise
+    return [i for i in lost if i in started], [i for i in lost if i not in started]
+
+
+def _run_in_processes(exp: Experiment, jobs: Sequence[Job], plan: Plan, progress: Progress
+                      ) -> Iterator[RunResult]:
+    """Jobs in ``plan.workers`` spawned processes, each with its share of the CPU threads.
+
+    When a worker dies the pool breaks: jobs that had not started go back to the queue, and
+    each job that had started is retried once on its own (so a crash is never blamed on a
+    neighbour); if it dies again its runs are reported failed."""
     todo = list(range(len(jobs)))
-    while todo:
-        before = set(ctx.active_children())
-        pool = ProcessPoolExecutor(plan.workers, mp_context=ctx, initializer=_worker_init,
-                                   initargs=(threads, events))
-        pending = {pool.submit(_worker_run, jobs[i], plan.device): i for i in todo}
-        todo = []
-        try:
-            while pending:
-                finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(events, progress)
-                for fut in finished:
-                    i = pending.pop(fut)
-                    try:
-                        results = fut.result()
-                    except BrokenProcessPool:
-                        attempts[i] += 1
-                        if attempts[i] < MAX_ATTEMPTS:
-                            todo.append(i)
-                        else:
-                            yield from (exp.failed(s, "its worker process died twice") for s in jobs[i].runs)
-                        continue
-                    except SeqgraphError:
-                        raise
-                    except Exception as e:  # a run that raises: report it, keep the sweep going
-                        why = f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
-                        yield from (exp.failed(s, why) for s in jobs[i].runs)
-                        continue
-                    yield from results
-            _drain(events, progress)
-            pool.shutdown(wait=True)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            workers = set(ctx.active_children()) - before
-            for p in workers:
-                p.terminate()
-            for p in workers:
-                p.join(timeout=10)
-            raise
+    suspects: list[int] = []
+    while todo or suspects:
+        if suspects:
+            i = suspects.pop(0)
+            started, unstarted = yield from _pool_round(exp, jobs, [i], 1, plan, progress)
+            for j in started:
+                yield from (exp.failed(s, "its worker process died twice") for s in jobs[j].runs)
+            todo += unstarted
+        else:
+            batch, todo = todo, []
+            started, unstarted = yield from _pool_round(exp, jobs, batch, plan.workers, plan, progress)
+            suspects += started
+            todo += unstarted
 
 
 def execute(exp: Experiment, jobs: Sequence[Job], plan: Plan, options: RunOptions,
             progress: Progress) -> Iterator[RunResult]:
     """Results of ``jobs`` as they finish, by ``plan.executor``."""
     if plan.executor in ("sequential", "batched"):
-        yield from _run_in_process(jobs, plan, progress)
+        yield from _run_in_process(exp, jobs, plan, progress)
     elif plan.executor == "processes":
         yield from _run_in_processes(exp, jobs, plan, progress)
     elif plan.executor == "ray":
@@ -344,25 +376,24 @@ def run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress = no_progress
     exp = experiment(exp_name)
     runs = sweep.runs()
     ids = [run_id(r) for r in runs]
-    out, done = prepare_output(exp, sweep)
+    out, done = read_output(exp, sweep)
     complete = getattr(exp, "complete", lambda row, spec: True)
     todo = [r for r, i in zip(runs, ids, strict=True) if i not in done or not complete(done[i], r)]
-    again = {run_id(r) for r in todo} & set(done)  # runs to continue (more steps): their rows go
-    if again:
-        out.forget(again)
-    plan = make_plan(exp, sweep.options, todo)
+    plan = make_plan(exp, sweep.options, todo) if todo else None  # may start Ray, or refuse: before any write
+    keep = set(done) - {run_id(r) for r in todo}  # runs continued with more steps get new rows
+    prepare_output(out, sweep, keep)
     label_fields = tuple(sweep.varying())
-    jobs = plan_jobs(exp, todo, plan, label_fields)
+    jobs = plan_jobs(exp, todo, plan, label_fields) if plan else []
     if context:
         jobs = [dataclasses.replace(j, context=context) for j in jobs]
     parallel = 1
-    if plan.executor == "processes":
+    if plan and plan.executor == "processes":
         parallel = max(1, min(plan.workers, len(jobs)))
-    elif plan.executor == "ray":
+    elif plan and plan.executor == "ray":
         parallel = max(1, min(plan.workers or plan.cluster.gpus or plan.cluster.cpus, len(jobs)))
-    progress(SweepStarted(len(runs), len(runs) - len(todo), sum(exp.steps(r) for r in todo), plan.describe(),
-                          parallel))
-    for result in execute(exp, jobs, plan, sweep.options, progress):
+    progress(SweepStarted(len(runs), len(runs) - len(todo), sum(exp.steps(r) for r in todo),
+                          plan.describe() if plan else "nothing left to train", parallel))
+    for result in execute(exp, jobs, plan, sweep.options, progress) if plan else ():
         out.record(result)
         trained = result.summary.get("trained_steps") or 0
         progress(RunFinished(result.run_id, result.spec.label(label_fields), result.summary,
