@@ -594,6 +594,7 @@ class TimeGateConfig:
     leak: float = 0.0  # α in the closed phase
     steps: int = 30  # t = 0 .. steps
     resolution: int = 20  # points per unit of time in the figure
+    out: str = "results/timegate"
 
     def validate(self) -> None:
         if self.tau <= 0:

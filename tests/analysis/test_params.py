@@ -14,6 +14,28 @@ def test_lstm_matches_the_course_formula():
     assert pc.filled.endswith("= 72458")
 
 
+# Each cell's count written out by hand from its equations (one layer, input x, n units):
+# the independent reference for the formula that seqgraph derives from the classes.
+BY_HAND = {
+    "rnn": lambda x, n: x * n + n * n + n,  # W_hx, W_hh, b_h
+    "lstm": lambda x, n: 4 * (x * n + n * n + n),  # i, f, g, o: W_·x, W_·h, b_·
+    "peep": lambda x, n: 4 * (x * n + n) + 3 * n * n,  # i, f, o, c: W_·x, b_·; peepholes for i, f, o
+    "gru": lambda x, n: 3 * (x * n + n * n + 2 * n),  # r, z, n: W_i·, W_h·, b_i·, b_h·
+    "tglstm": lambda x, n: 4 * (x * n + n * n + n) + 3 * n,  # the LSTM + τ, s, r_on per unit
+}
+
+
+def test_every_registered_cell_has_a_hand_written_count():
+    assert set(BY_HAND) == set(cell_names())
+
+
+@pytest.mark.parametrize("model", cell_names())
+@pytest.mark.parametrize("d, n, c, layers", [(10, 128, 10, 1), (3, 7, 2, 1), (5, 16, 4, 3)])
+def test_total_equals_the_count_by_hand(model, d, n, c, layers):
+    expected = BY_HAND[model](d, n) + (layers - 1) * BY_HAND[model](n, n) + n * c + c
+    assert count_params(model, d, n, c, layers).total == expected
+
+
 @pytest.mark.parametrize("model", cell_names())
 @pytest.mark.parametrize("d, n, c, layers", [(10, 128, 10, 1), (3, 7, 2, 1), (5, 16, 4, 3)])
 def test_total_equals_numel_of_the_module(model, d, n, c, layers):

@@ -150,3 +150,26 @@ def test_a_grid_trains_one_folder_per_run_and_resumes_with_more_steps(tmp_path, 
     grid_run = next((tmp_path / "grid").glob("hidden=8,*"))
     a, b = weights(grid_run / "last.pt"), weights(tmp_path / "alone" / "last.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)  # 20 + 10 resumed in a grid = 30 straight
+
+
+def test_a_grid_run_trained_to_its_end_without_its_row_is_recorded_on_resume(tmp_path, text_file):
+    """The driver was killed after a run's last checkpoint but before its summary row."""
+    from seqgraph.train.progress import Recorder, RunStarted
+    from seqgraph.train.sweep import run_sweep
+
+    def grid(progress=no_progress, **kw):
+        sweep = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden="8,16", layers=1,
+                              seq_length=12, batch_size=8, steps=20, eval_every=10, eval_batches=2, sample_every=0,
+                              out=str(tmp_path / "g"), device="cpu", executor="sequential", **kw)
+        o = sweep.options
+        return run_sweep("charlm", sweep, progress, context={"out": o.out, "resume": o.resume,
+                                                             "overwrite": o.overwrite})
+
+    first = grid()
+    summary = tmp_path / "g" / "summary.csv"
+    pd.read_csv(summary).iloc[:1].to_csv(summary, index=False)  # the second row never got written
+    rec = Recorder()
+    again = grid(rec, resume=True)
+    assert not rec.of(RunStarted)  # nothing trained again
+    pd.testing.assert_frame_equal(again[["run_id", "trained_steps", "val_loss", "best_val_loss"]],
+                                  first[["run_id", "trained_steps", "val_loss", "best_val_loss"]])

@@ -28,6 +28,12 @@ def rows(df):
     return df.sort_values(KEY).reset_index(drop=True)[[*KEY, *RESULTS]]
 
 
+def same_rows(a, b):
+    """Equal runs, steps and statuses; accuracies equal up to float32 rounding (other thread
+    counts or kernels may round differently)."""
+    pd.testing.assert_frame_equal(rows(a), rows(b), check_exact=False, rtol=1e-5, atol=1e-6)
+
+
 def test_rows_carry_every_setting_and_the_config_is_saved(tmp_path):
     df = run_sweep("palindrome", small(tmp_path, lr="1e-3,1e-2"))
     assert len(df) == 2 * 2 * 2 * 2
@@ -161,9 +167,7 @@ def test_planning_groups_runs_of_one_shape():
 def test_executors_give_the_rows_of_one_at_a_time(tmp_path, executor, extra):
     ref = run_sweep("palindrome", small(tmp_path / "ref"))
     df = run_sweep("palindrome", small(tmp_path / executor, executor=executor, **extra))
-    if executor == "processes":  # one thread per worker instead of two: still the same bits here
-        pd.testing.assert_frame_equal(rows(df), rows(ref))
-    pd.testing.assert_frame_equal(rows(df), rows(ref), check_exact=False, rtol=1e-4)
+    same_rows(df, ref)
     assert not df.duplicated("run_id").any()
 
 
@@ -191,7 +195,7 @@ def test_a_killed_worker_has_its_runs_retried_once_then_reported_failed(tmp_path
     df = run_sweep("palindrome", small(tmp_path / "once", **kw), KillWorkers(1))
     assert set(df.status) == {"ok"} and len(df) == 3 and not df.duplicated("run_id").any()
     ref = run_sweep("palindrome", small(tmp_path / "ref", **(kw | {"executor": "sequential"})))
-    pd.testing.assert_frame_equal(rows(df), rows(ref))
+    same_rows(df, ref)
 
     df = run_sweep("palindrome", small(tmp_path / "twice", **kw), KillWorkers(2))
     # the first pool dies with two jobs running; each is retried alone, the first dies again
@@ -237,3 +241,56 @@ def test_on_a_cpu_auto_uses_a_process_per_core_for_several_runs(monkeypatch):
     assert (plan.executor, plan.workers, plan.slots) == ("processes", 4, 1)
     one = sweep.make_plan(EXPERIMENT, PalindromeOptions(executor="auto", device="cpu"), runs[:1])
     assert one.executor == "sequential"
+
+
+def test_without_ray_the_executor_is_one_error_line(tmp_path, monkeypatch, user_error):
+    import sys
+
+    from typer.testing import CliRunner
+
+    from seqgraph.cli import app
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the extra were not installed
+    r = CliRunner().invoke(app, ["palindrome", "--executor", "ray", "--out", str(tmp_path / "o")])
+    user_error(r, "pip install 'seqgraph[ray]'")
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_a_run_that_raises_is_reported_failed_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    from seqgraph.train import palindrome
+
+    step = palindrome._Trainer._train_step
+
+    def flaky(self):
+        if any(r is not None and r.spec.seed == 2 for r in self.slots):
+            raise RuntimeError("boom")
+        step(self)
+
+    monkeypatch.setattr(palindrome._Trainer, "_train_step", flaky)
+    df = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2,3"))
+    assert df.set_index("seed").status.to_dict() == {1: "ok", 2: "failed: RuntimeError: boom", 3: "ok"}
+    monkeypatch.setattr(palindrome._Trainer, "_train_step", step)
+    again = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2,3", resume=True))
+    assert set(again.status) == {"ok"}
+
+
+def test_a_batch_out_of_memory_is_retried_with_fewer_slots(tmp_path, monkeypatch):
+    import torch
+
+    from seqgraph.train import palindrome
+
+    step = palindrome._Trainer._train_step
+    sizes = []
+
+    def small_memory(self):
+        sizes.append(len(self.slots))
+        if len(self.slots) > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        step(self)
+
+    monkeypatch.setattr(palindrome._Trainer, "_train_step", small_memory)
+    kw = dict(model="rnn", lengths="4", seeds="1,2,3,4", executor="batched", batch_runs=4)
+    df = run_sweep("palindrome", small(tmp_path / "b", **kw))
+    assert sizes[0] == 4 and max(sizes[1:]) == 2 and set(df.status) == {"ok"}
+    monkeypatch.setattr(palindrome._Trainer, "_train_step", step)
+    same_rows(df, run_sweep("palindrome", small(tmp_path / "ref", **(kw | {"executor": "sequential"}))))

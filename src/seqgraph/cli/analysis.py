@@ -7,28 +7,45 @@ from typing import Annotated, Any
 
 import typer
 
-from seqgraph.cli.common import console, fail, print_json, user_errors
+from seqgraph.cli.common import console, fail, given, option_default, print_json, user_errors
 from seqgraph.nn.registry import cell_names, complete_cells
 
 
+def _g(field: str) -> Any:
+    import dataclasses
+
+    from seqgraph.config import GradsConfig
+
+    f = next(f for f in dataclasses.fields(GradsConfig) if f.name == field)
+    if f.default_factory is not dataclasses.MISSING:  # a list: as the command line writes it
+        return ",".join(str(v) for v in f.default_factory())
+    return f.default
+
+
+def _t(field: str) -> Any:
+    from seqgraph.config import TimeGateConfig
+
+    return option_default(TimeGateConfig, field, typed=True)
+
+
 def grads(
-    model: Annotated[str | None, typer.Option(help=f"Cells: {', '.join(cell_names())} (comma list or all). [default: rnn,lstm,peep,gru]", autocompletion=complete_cells)] = None,
-    length: Annotated[int | None, typer.Option(help="Palindrome length (the model reads L − 1 steps), at least 3. [default: 100]")] = None,
-    seeds: Annotated[str | None, typer.Option(help="Seeds to average over. [default: 42,1337,1994]")] = None,
-    train_steps: Annotated[int | None, typer.Option(help="Also measure after this many training steps at that length. [default: 0]")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="[default: 128]")] = None,
-    hidden: Annotated[int | None, typer.Option(help="[default: 128]")] = None,
-    forget_bias: Annotated[float | None, typer.Option(help="Initial forget-gate bias of LSTM-type cells (as the palindrome benchmark). [default: 1.0]")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help=f"Cells: {', '.join(cell_names())} (comma list or all).", autocompletion=complete_cells)] = _g("model"),
+    length: Annotated[int, typer.Option(help="Palindrome length (the model reads L − 1 steps), at least 3.")] = _g("length"),
+    seeds: Annotated[str, typer.Option(help="Seeds to average over.")] = _g("seeds"),
+    train_steps: Annotated[int, typer.Option(help="Also measure after this many training steps at that length.")] = _g("train_steps"),
+    batch_size: Annotated[int, typer.Option(help="Sequences in the probe batch.")] = _g("batch_size"),
+    hidden: Annotated[int, typer.Option(help="Hidden units.")] = _g("hidden"),
+    forget_bias: Annotated[float, typer.Option(help="Initial forget-gate bias of LSTM-type cells (as the palindrome benchmark).")] = _g("forget_bias"),
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = _g("device"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options.")] = None,
-    out: Annotated[str | None, typer.Option(help="Folder for grads.csv and grads.png. [default: results/grads]")] = None,
+    out: Annotated[str, typer.Option(help="Folder for grads.csv and grads.png.")] = _g("out"),
 ) -> None:
     """Gradient magnitude ‖∂L/∂h_t‖ over time steps, loss on the last step: why RNNs forget."""
     from seqgraph.config import GradsConfig, resolve
 
     with user_errors():
-        cfg = resolve(GradsConfig, config, model=model, length=length, seeds=seeds, train_steps=train_steps,
-                      batch_size=batch_size, hidden=hidden, forget_bias=forget_bias, device=device, out=out)
+        cfg = resolve(GradsConfig, config, **given(ctx, exclude=("config",)))
         from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
         from seqgraph.config import to_dict, write_toml
         from seqgraph.io import write_csv
@@ -62,12 +79,12 @@ def grads(
 
 
 def timegate(
-    tau: Annotated[float, typer.Option(help="Period τ.")] = 6.0,
-    shift: Annotated[float, typer.Option(help="Phase shift s.")] = 3.0,
-    r_on: Annotated[float, typer.Option(help="Open ratio r_on, in (0, 1].")] = 0.2,
-    leak: Annotated[float, typer.Option(help="Leak α in the closed phase.")] = 0.0,
-    steps: Annotated[int, typer.Option(help="Show t = 0 .. steps.")] = 30,
-    out: Annotated[str, typer.Option(help="Folder for timegate.csv and timegate.png.")] = "results/timegate",
+    tau: Annotated[float, typer.Option(help="Period τ.")] = _t("tau"),
+    shift: Annotated[float, typer.Option(help="Phase shift s.")] = _t("shift"),
+    r_on: Annotated[float, typer.Option(help="Open ratio r_on, in (0, 1].")] = _t("r_on"),
+    leak: Annotated[float, typer.Option(help="Leak α in the closed phase.")] = _t("leak"),
+    steps: Annotated[int, typer.Option(help="Show t = 0 .. steps.")] = _t("steps"),
+    out: Annotated[str, typer.Option(help="Folder for timegate.csv and timegate.png.")] = _t("out"),
     as_json: Annotated[bool, typer.Option("--json", help="Print k(t) at integer steps as JSON.")] = False,
 ) -> None:
     """The time gate k(t) of the time-gated LSTM, as a table, a CSV and a figure."""
@@ -75,7 +92,7 @@ def timegate(
     from seqgraph.config import TimeGateConfig, resolve
 
     with user_errors():
-        cfg = resolve(TimeGateConfig, None, tau=tau, shift=shift, r_on=r_on, leak=leak, steps=steps)
+        cfg = resolve(TimeGateConfig, None, tau=tau, shift=shift, r_on=r_on, leak=leak, steps=steps, out=out)
         integer, fine = time_gate_table(cfg)
         import pandas as pd
 
@@ -83,10 +100,10 @@ def timegate(
         from seqgraph.plots import plot_timegate, save_figure
 
         cols = ["t", "k", "phase", "tau", "shift", "r_on"]
-        write_csv(Path(out) / "timegate.csv", cols, fine)
+        write_csv(Path(cfg.out) / "timegate.csv", cols, fine)
         fig = save_figure(plot_timegate(pd.DataFrame(fine), cfg.tau, cfg.shift, cfg.r_on,
                                         f"Time gate k(t): τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"),
-                          Path(out) / "timegate.png")
+                          Path(cfg.out) / "timegate.png")
     if as_json:
         print_json({"tau": cfg.tau, "shift": cfg.shift, "r_on": cfg.r_on, "leak": cfg.leak,
                     "k": [{"t": int(r["t"]), "k": r["k"]} for r in integer]})
@@ -101,7 +118,7 @@ def timegate(
         t.add_row(str(int(r["t"])), f"{r['phase']:.3f}", f"{r['k']:.3f}", state)
     con = console()
     con.print(t)
-    con.print(f"results: {Path(out) / 'timegate.csv'}, figure: {fig}")
+    con.print(f"results: {Path(cfg.out) / 'timegate.csv'}, figure: {fig}")
 
 
 def _names(text: str | None) -> list[str] | None:

@@ -52,11 +52,14 @@ SETTINGS = "Run settings (a list, e.g. 1e-3,1e-2, sweeps that setting)"
 RUN = "How to run (never changes a result)"
 
 
-def option_default(cls: type, field: str) -> str:
-    """A dataclass field's default as help text shows it (defaults are written once, there)."""
+def option_default(cls: type, field: str, typed: bool = False) -> Any:
+    """A dataclass field's default (defaults are written once, there): as help text shows it,
+    or with ``typed`` the value itself."""
     import dataclasses
 
     value = next(f.default for f in dataclasses.fields(cls) if f.name == field)
+    if typed:
+        return value
     return '""' if value == "" else str(value)
 
 

@@ -18,9 +18,9 @@ from seqgraph.train.progress import Evaluated, Event, Message, RunFinished, RunS
 
 def palindrome_line(label: str, s: dict[str, Any]) -> str:
     if str(s.get("status", "ok")) != "ok":
-        return f"{label:<22} {s['status']}"
+        return f"{label:<24} {s['status']}"
     solved = f"solved at {s['solved_step']}" if s.get("solved_step") else "not solved"
-    return (f"{label:<22} acc {s['final_accuracy']:.3f} (best {s['best_accuracy']:.3f}), {solved}, "
+    return (f"{label:<24} acc {s['final_accuracy']:.3f} (best {s['best_accuracy']:.3f}), {solved}, "
             f"{s['trained_steps']} steps in {s['wall_time']:.1f}s")
 
 
@@ -120,7 +120,7 @@ class Display:
         if len(self.bars) >= self.max_bars:  # the job that reported last longest ago is done
             oldest = min(self.bars, key=lambda k: self.touched[k])
             self.progress.remove_task(self.bars.pop(oldest))
-        self.bars[label] = self.progress.add_task(f"{label:<22}", total=total or None, count="", info="")
+        self.bars[label] = self.progress.add_task(f"{label:<24}", total=total or None, count="", info="")
         self.touched[label] = time.monotonic()
         return self.bars[label]
 

@@ -45,7 +45,7 @@ def palindrome(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.", rich_help_panel=RUN)] = _o("device"),
     executor: Annotated[str, typer.Option(help="auto (batched on a GPU; on a CPU one process per core), sequential, processes, batched (runs of one shape as one model) or ray.", rich_help_panel=RUN)] = _o("executor"),
     batch_runs: Annotated[int, typer.Option(help="Runs trained at once as one model (batched; per job for processes and ray). 0: as many as fit (GPU) or 8 (CPU).", rich_help_panel=RUN)] = int(_o("batch_runs")),
-    workers: Annotated[int, typer.Option(help="Jobs at once for processes (0: one per core) and ray (0: as the cluster allows).", rich_help_panel=RUN)] = int(_o("workers")),
+    workers: Annotated[int, typer.Option(help="processes: jobs at once (0: one per core); ray on CPUs: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
     ray_address: Annotated[str, typer.Option(help='Ray cluster to use: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
     resume: Annotated[bool, typer.Option("--resume", help="Train only the runs whose rows are missing in --out (after a crash, or with new axis values).", rich_help_panel=RUN)] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace results already in the output folder.", rich_help_panel=RUN)] = False,

@@ -51,7 +51,7 @@ def train(
     ckpt: Annotated[str, typer.Option(help="Path of the last checkpoint of a single run (best.pt beside it). Default: <out>/last.pt.", rich_help_panel=RUN)] = "",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.", rich_help_panel=RUN)] = _o("device"),
     executor: Annotated[str, typer.Option(help="For lists: auto (on a CPU one process per core), sequential, processes or ray.", rich_help_panel=RUN)] = _o("executor"),
-    workers: Annotated[int, typer.Option(help="Runs at once for processes (0: one per core) and ray.", rich_help_panel=RUN)] = int(_o("workers")),
+    workers: Annotated[int, typer.Option(help="processes: runs at once (0: one per core); ray: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
     ray_address: Annotated[str, typer.Option(help='Ray cluster: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint (same step, schedule and data stream); with lists, train only what is missing.", rich_help_panel=RUN)] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a training run (or grid) already in --out.", rich_help_panel=RUN)] = False,

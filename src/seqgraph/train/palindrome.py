@@ -32,6 +32,7 @@ from seqgraph.config import PalindromeRun, run_id, spec_fields
 from seqgraph.errors import ConfigError
 from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.models import SequenceClassifier
+from seqgraph.nn.registry import cell_class
 from seqgraph.tasks.palindrome import EVAL, TRAIN, input_lengths, palindrome_batches, task_spec
 from seqgraph.train.jobs import Job, RunResult, failed_result
 from seqgraph.train.optim import RunOptimizer, clip_grad_norm_per_run_
@@ -285,7 +286,7 @@ class _Palindrome:
         return tuple(getattr(spec, f) for f in SETTINGS if f not in PER_RUN and not (mix_lengths and f == "length"))
 
     def cost(self, spec: PalindromeRun) -> float:
-        gates = {"rnn": 1, "gru": 3}.get(spec.model, 4)
+        gates = cell_class(spec.model).gates
         return float(spec.steps * input_length(spec) * spec.layers * gates * spec.hidden * spec.batch_size)
 
     def steps(self, spec: PalindromeRun) -> int:
@@ -294,7 +295,7 @@ class _Palindrome:
     def memory(self, spec: PalindromeRun) -> int:
         """Bytes a run takes in a batch, about (float32): per step its input projection and
         gradient (2·G·H·B), what the hand-written backward keeps (~4·H·B) and the states."""
-        gates = {"rnn": 1, "gru": 3}.get(spec.model, 4)
+        gates = cell_class(spec.model).gates
         per_step = (2 * gates + 6) * spec.hidden * spec.batch_size
         return 4 * per_step * input_length(spec) * spec.layers
 

@@ -10,9 +10,10 @@ finish; only this module writes files:
 * ``processes`` — jobs in worker processes, one per core with its share of the threads;
 * ``ray`` — jobs as Ray tasks on a local instance or a cluster (:mod:`seqgraph.train.ray_executor`).
 
-``auto`` chooses batched on a GPU and, on a CPU, processes when there are at least two runs
-(measured on 2 cores: 1.3–1.9× one at a time, against 1.2–2.1× for batched, which only
-helps runs that share a shape; see benchmarks/sweep_throughput.py and the README).
+``auto`` chooses batched on a GPU and, on a CPU, processes when there are at least two runs:
+measured on 2 cores, whole sweeps ran 1.2–1.5× faster in two worker processes, while a batch
+of runs gains per step only 1.1× (LSTM) to 2.1× (RNN) at K = 8, and only for runs that share
+a shape (benchmarks/sweep_throughput.py, README "Performance").
 """
 
 from __future__ import annotations

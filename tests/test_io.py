@@ -1,0 +1,49 @@
+"""Files: atomic writes, CSV rows that round-trip, text that stays text."""
+
+import math
+
+import pytest
+
+from seqgraph.errors import DataError
+from seqgraph.io import append_rows, atomic_write_bytes, read_csv, read_utf8, write_csv
+
+
+def test_run_ids_that_look_like_numbers_stay_text(tmp_path):
+    ids = ["864e17513104", "012345678901", "1e5", "abcdef012345"]
+    p = tmp_path / "s.csv"
+    write_csv(p, ["run_id", "x"], [{"run_id": i, "x": n} for n, i in enumerate(ids)])
+    assert read_csv(p).run_id.tolist() == ids
+
+
+def test_missing_values_round_trip_as_empty(tmp_path):
+    p = tmp_path / "s.csv"
+    append_rows(p, ["a", "b"], [{"a": 1.5, "b": None}, {"a": math.nan, "b": 2}])
+    assert p.read_text().splitlines()[1:] == ["1.5,", ",2"]
+    df = read_csv(p)
+    write_csv(p, ["a", "b"], df.to_dict("records"))  # through pandas and back: still empty, never 'nan'
+    assert "nan" not in p.read_text() and read_csv(p).b.isna().tolist() == [True, False]
+
+
+def test_floats_round_trip_exactly(tmp_path):
+    p = tmp_path / "s.csv"
+    append_rows(p, ["x"], [{"x": 0.1 + 0.2}])
+    assert read_csv(p).x.iloc[0] == 0.1 + 0.2
+
+
+def test_atomic_write_leaves_no_temp_files_and_keeps_the_old_file_on_error(tmp_path):
+    p = tmp_path / "f.txt"
+    atomic_write_bytes(p, b"old")
+
+
+    with pytest.raises(TypeError):
+        atomic_write_bytes(p, "not bytes")  # type: ignore[arg-type]
+    assert p.read_bytes() == b"old" and [q.name for q in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_read_utf8_names_the_problem(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok \xff")
+    with pytest.raises(DataError, match="not UTF-8 .*0xff at offset 3"):
+        read_utf8(bad)
+    with pytest.raises(DataError, match="not found"):
+        read_utf8(tmp_path / "none.txt")
