@@ -43,7 +43,7 @@ def test_atomic_write_leaves_no_temp_files_and_keeps_the_old_file_on_error(tmp_p
 def test_read_utf8_names_the_problem(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"ok \xff")
-    with pytest.raises(DataError, match="not UTF-8 .*0xff at offset 3"):
+    with pytest.raises(DataError, match=r"not UTF-8 .*0xff at offset 3"):
         read_utf8(bad)
     with pytest.raises(DataError, match="not found"):
         read_utf8(tmp_path / "none.txt")

@@ -82,7 +82,7 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
     seeds = df["seed"].nunique()
     xlabel = "palindrome length L" if x == "length" else x.replace("_", " ")
     ax.set(xlabel=xlabel, ylabel="final held-out accuracy", ylim=(0, 1.05),
-           title=f"{title or f'Palindrome accuracy against {xlabel}'} "
+           title=f"{title or f'Held-out accuracy against {xlabel}'} "
                  f"({seeds} seed{'s' if seeds != 1 else ''}, band: ± std)")
     ax.legend(title=", ".join(by) if len(by) == 1 else None, fontsize="small")
     ax.grid(alpha=0.3)

@@ -146,7 +146,10 @@ def memory_section(b: Budget, root: Path, device: str, executor: str, progress: 
         f"({b.steps} steps at most per run, seeds {b.seeds}, early stop once solved): longest length solved "
         "(mean held-out accuracy ≥ 0.99): "
         + ", ".join(f"{m}: {('L = ' + str(v)) if v else 'none'}" for m, v in longest.items())
-        + f" (lengths tried: {b.lengths}).\n\n"
+        + f" (lengths tried: {b.lengths})."
+        + (" With one seed per length this is indicative only: another seed can move a length either way; "
+           "the full budget uses three." if len(set(summ.seed)) == 1 else "")
+        + "\n\n"
         + _md_table(["length", "model", "final accuracy", "solved"], rows)
         + "\n\n![accuracy against length](memory/accuracy.png)\n\n![learning curves](memory/curves.png)\n"
     )
