@@ -82,7 +82,10 @@ def test_every_setting_given_as_a_list_is_an_axis():
 
 def test_defaults_of_the_sweep():
     s = sweep()
-    assert [(r.model, r.length) for r in s.runs()][:3] == [("rnn", 5), ("lstm", 5), ("rnn", 10)]
+    assert len(s.runs()) == 2 * 5 * 3
+    assert [(r.model, r.length, r.seed) for r in s.runs()][:4] == [("rnn", 5, 1), ("rnn", 5, 2), ("rnn", 5, 3),
+                                                                   ("lstm", 5, 1)]
+    assert default_text(PalindromeRun, "seed") == "1,2,3"
     assert default_text(PalindromeRun, "length") == "5,10,15,20,25"
     assert default_text(PalindromeRun, "lr") == "0.001"
 

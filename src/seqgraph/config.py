@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, get_type_hints
@@ -85,9 +86,12 @@ def parse_float_list(spec: str | float | list[Any], what: str) -> list[float]:
         if isinstance(v, bool):
             raise ConfigError(f"bad {what} {v!r}: expected a number")
         try:
-            out.append(float(v.strip()) if isinstance(v, str) else float(v))
+            x = float(v.strip()) if isinstance(v, str) else float(v)
         except (TypeError, ValueError):
             raise ConfigError(f"bad {what} {v!r}: expected a number or a comma list (e.g. 1e-3,1e-2)") from None
+        if not math.isfinite(x):
+            raise ConfigError(f"bad {what} {v!r}: expected a finite number")
+        out.append(x)
     if not out:
         raise ConfigError(f"no {what} given")
     return out
@@ -150,14 +154,25 @@ def write_toml(path: str | Path, data: dict[str, Any]) -> None:
     atomic_write_bytes(path, tomli_w.dumps(data).encode())
 
 
+SECTIONS = {"palindrome": "palindrome", "train": "train", "grads": "grads", "gcn_train": "gcn train"}
+
+
 def _toml_data(cls: type, toml_path: str | Path | None) -> dict[str, Any]:
+    """The keys for ``cls`` in a TOML file: its own table (``[palindrome]``, ``[train]``, …)
+    merged over the top-level keys; other commands' tables are ignored."""
     if toml_path is None:
         return {}
     data = read_toml(toml_path)
     section = getattr(cls, "toml_section", None)
-    if section and isinstance(data.get(section), dict) and len(data) == 1:
-        data = data[section]
-    return data
+    tables = {k for k, v in data.items() if isinstance(v, dict) and k in SECTIONS}
+    top = {k: v for k, v in data.items() if k not in tables}
+    if section in tables:
+        return top | data[section]
+    if tables and not top:
+        other = sorted(tables)[0]
+        raise ConfigError(f"{toml_path} holds settings for seqgraph {SECTIONS[other]} ([{other}]), "
+                          f"none for seqgraph {SECTIONS.get(section or '', section)}")
+    return top
 
 
 def resolve(cls: type[C], toml_path: str | Path | None = None, **flags: Any) -> C:
@@ -197,7 +212,7 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad
     elif hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise bad
         value = float(value)
     elif hint is str:
@@ -211,10 +226,16 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(cfg).items() if v is not None}
 
 
+SIZE_LIMIT = 2**31 - 1  # sizes and counts beyond this cannot be allocated or counted
+
+
 def _positive(obj: Any, *names: str) -> None:
     for name in names:
-        if getattr(obj, name) <= 0:
-            raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(obj, name)}")
+        value = getattr(obj, name)
+        if value <= 0:
+            raise ConfigError(f"{name.replace('_', '-')} must be positive, got {value}")
+        if value > SIZE_LIMIT:
+            raise ConfigError(f"{name.replace('_', '-')} {value} is too large (at most {SIZE_LIMIT})")
 
 
 def _choice(value: str, what: str, choices: tuple[str, ...]) -> None:
@@ -276,6 +297,8 @@ def parse_axis(spec_cls: type, field: str, raw: Any) -> list[Any]:
         if not all(isinstance(v, str) for v in items):
             raise ConfigError(f"bad {what} {raw!r}: expected text")
         values = list(items)
+    if field in getattr(spec_cls, "paths", ()):  # the same file is the same run, however it is named
+        values = [str(Path(v).expanduser().resolve()) if v else v for v in values]
     return list(dict.fromkeys(values))
 
 
@@ -302,6 +325,10 @@ class RunOptions:
                 raise ConfigError(f"{name.replace('_', '-')} must be ≥ 0, got {getattr(self, name)}")
         if self.resume and self.overwrite:
             raise ConfigError("--resume and --overwrite contradict each other: choose one")
+        if self.ray_address and self.executor != "ray":
+            raise ConfigError("--ray-address is for --executor ray")
+        if self.workers and self.executor not in ("processes", "ray", "auto"):
+            raise ConfigError(f"--workers is for --executor processes or ray, not {self.executor}")
 
 
 @dataclasses.dataclass
@@ -416,7 +443,9 @@ class PalindromeRun:
 
     toml_section: ClassVar[str] = "palindrome"
     plural: ClassVar[dict[str, str]] = {"length": "lengths", "seed": "seeds"}
-    grid_defaults: ClassVar[dict[str, tuple[Any, ...]]] = {"model": ("rnn", "lstm"), "length": (5, 10, 15, 20, 25)}
+    # the default sweep: RNN vs LSTM, five lengths, three seeds (a result is a mean ± std, never one seed)
+    grid_defaults: ClassVar[dict[str, tuple[Any, ...]]] = {"model": ("rnn", "lstm"), "length": (5, 10, 15, 20, 25),
+                                                          "seed": (1, 2, 3)}
     plan_order: ClassVar[tuple[str, ...]] = ("task", "length", "model")
     choices: ClassVar[dict[str, Any]] = {"model": cell_names, "task": TASKS, "optimizer": OPTIMIZERS}
 
@@ -470,6 +499,7 @@ class CharLMRun:
 
     toml_section: ClassVar[str] = "train"
     choices: ClassVar[dict[str, Any]] = {"cell": lambda: (*cell_names(), *CHAR_CELLS_EXTRA), "optimizer": OPTIMIZERS}
+    paths: ClassVar[tuple[str, ...]] = ("text",)  # stored absolute
     # a run continued with more steps (or other logging) is the same run: --resume goes on
     continuable: ClassVar[tuple[str, ...]] = ("steps", "eval_every", "eval_batches", "sample_every", "sample_length")
 

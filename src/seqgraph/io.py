@@ -118,6 +118,8 @@ def read_csv(path: str | Path, required: Sequence[str] = ()) -> Any:
     import pandas as pd
 
     p = Path(path)
+    if p.is_dir():
+        raise DataError(f"{p} is a folder, not a CSV file")
     if not p.is_file():
         raise DataError(f"CSV file not found: {p}")
     try:

@@ -68,22 +68,27 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     groups = df.groupby(by, sort=False) if by else [((), df)]
+    per_point = 0
     for keys, part in groups:
         keys = keys if isinstance(keys, tuple) else (keys,)
         s = _mean_std(part, [x], "final_accuracy")
+        per_point = max(per_point, int(s["count"].max()))
         ax.plot(s[x], s["mean"], marker="o", label=_line_label(keys, by) if by else None)
-        ax.fill_between(s[x], s["mean"] - s["std"], s["mean"] + s["std"], alpha=0.2)
+        ax.fill_between(s[x], (s["mean"] - s["std"]).clip(0, 1), (s["mean"] + s["std"]).clip(0, 1), alpha=0.2)
     task = df["task"].iloc[0] if "task" in df.columns else "decimal"
     chance = 0.1 if task == "decimal" else 0.5
     ax.axhline(chance, color="grey", lw=0.8, ls=":", label=f"chance ({chance:g})")
     values = df[x].dropna()
     if x != "length" and values.dtype.kind in "if" and (values > 0).all() and values.max() >= 10 * values.min():
         ax.set_xscale("log")
-    seeds = df["seed"].nunique()
     xlabel = "palindrome length L" if x == "length" else x.replace("_", " ")
+    if values.dtype.kind == "i":
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel=xlabel, ylabel="final held-out accuracy", ylim=(0, 1.05),
            title=f"{title or f'Held-out accuracy against {xlabel}'} "
-                 f"({seeds} seed{'s' if seeds != 1 else ''}, band: ± std)")
+                 f"(mean ± std of {per_point} run{'s' if per_point != 1 else ''} per point)")
     ax.legend(title=", ".join(by) if len(by) == 1 else None, fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -100,7 +105,9 @@ def plot_curves(df: Any, title: str = "Learning curves") -> Any:
     fig, axes = plt.subplots(len(models), 2, figsize=(10, 3.2 * len(models)), squeeze=False)
     colour_by = [c for c in varying_settings(df, exclude=("seed", "model", "step")) if c in df.columns] or ["length"]
     combos = list(dict.fromkeys(df[colour_by].itertuples(index=False, name=None)))
-    cmap = plt.get_cmap("viridis", max(len(combos), 2))
+    # one length: an ordered scale; several settings: colours told apart (tab20 up to 20)
+    cmap = plt.get_cmap("viridis", max(len(combos), 2)) if colour_by == ["length"] or len(combos) > 20 \
+        else plt.get_cmap("tab20" if len(combos) > 10 else "tab10")
     for row, model in enumerate(models):
         part = df[df["model"] == model]
         for i, combo in enumerate(combos):
@@ -117,7 +124,8 @@ def plot_curves(df: Any, title: str = "Learning curves") -> Any:
         axes[row][1].set(ylabel=f"{model}: held-out accuracy", xlabel="step", ylim=(0, 1.05))
         for ax in axes[row]:
             ax.grid(alpha=0.3)
-    axes[0][1].legend(fontsize="small", ncol=2)
+    axes[0][1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                      ncol=1 if len(combos) <= 12 else 2)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -24,6 +24,10 @@ def read_summaries(paths: Sequence[str | Path]) -> Any:
     from seqgraph.io import read_csv
 
     frames = [read_csv(p) for p in paths]
+    for p, f in zip(paths[1:], frames[1:], strict=True):
+        if list(f.columns) != list(frames[0].columns):
+            raise DataError(f"{p} has other columns than {paths[0]}: give CSVs of one kind "
+                            "(summaries of one experiment, or curves)")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 

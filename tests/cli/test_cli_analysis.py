@@ -67,6 +67,25 @@ def test_plot_and_table_group_sweeps_by_any_setting(tmp_path, is_drawn):
                                                                   (16, 1e-2, 2)]
     r = run("table", *csvs)  # default: every setting that varies but the seed
     assert r.exit_code == 0 and "hidden" in r.stdout and "lr" in r.stdout
+    r = run("plot", csvs[0], "--out", tmp_path)  # a folder: the default name inside it
+    assert r.exit_code == 0 and (tmp_path / "accuracy.png").exists()
+
+
+def test_table_json_is_valid_json_and_kinds_do_not_mix(tmp_path, user_error):
+    out = tmp_path / "p"
+    r = run("palindrome", "--model", "rnn", "--lengths", "3", "--seeds", "1", "--steps", 5, "--batch-size", 4,
+            "--hidden", 4, "--eval-every", 5, "--eval-batch-size", 8, "--out", out)
+    assert r.exit_code == 0, r.output
+    r = run("table", out / "summary.csv", "--json")
+
+    def no_constants(name):
+        raise AssertionError(f"{name} is not JSON")
+
+    data = json.loads(r.stdout, parse_constant=no_constants)
+    assert data[0]["solved_step_mean"] is None  # not NaN
+    user_error(run("table", out / "summary.csv", out / "curves.csv"), "has other columns")
+    user_error(run("plot", out / "curves.csv", "--x", "lr"), "--x and --by shape accuracy figures")
+    user_error(run("table", tmp_path), "is a folder, not a CSV file")
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -61,7 +61,7 @@ def test_palindrome_runs_and_prints_table(tmp_path):
 
 def test_palindrome_with_config_file(tmp_path):
     cfg = tmp_path / "sweep.toml"
-    cfg.write_text('model = "gru"\nlengths = "3:5:2"\nsteps = 5\nhidden = 4\nbatch_size = 4\n'
+    cfg.write_text('model = "gru"\nlengths = "3:5:2"\nseeds = 7\nsteps = 5\nhidden = 4\nbatch_size = 4\n'
                    'eval_every = 5\neval_batch_size = 8\n')
     out = tmp_path / "o"
     r = run("palindrome", "--config", str(cfg), "--steps", "6", "--out", str(out))
@@ -96,3 +96,66 @@ def test_malformed_and_unknown_toml(tmp_path, user_error):
     unk = tmp_path / "unk.toml"
     unk.write_text("colour = 3")
     user_error(run("palindrome", "--config", str(unk)), "unknown key 'colour'")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["palindrome", "--lr", "nan"], "expected a finite number"),
+    (["palindrome", "--lr", "1e-3,inf"], "expected a finite number"),
+    (["palindrome", "--hidden", "99999999999"], "too large"),
+    (["palindrome", "--ray-address", "auto"], "--ray-address is for --executor ray"),
+    (["palindrome", "--workers", "3", "--executor", "sequential"], "--workers is for --executor processes or ray"),
+    (["palindrome", "--executor", "slurm"], "unknown executor 'slurm'"),
+    (["palindrome", "--resume", "--overwrite"], "contradict"),
+    (["train", "--lr", "nan"], "expected a finite number"),
+])
+def test_more_bad_settings(args, fragment, user_error):
+    user_error(run(*args), fragment)
+
+
+def test_paths_inside_files_are_one_line(tmp_path, user_error):
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    user_error(run("palindrome", "--lengths", "4", "--out", str(f / "sub")), "Not a directory")
+    user_error(run("timegate", "--out", str(f)), "File exists")
+
+
+def test_toml_tables_of_several_commands(tmp_path, user_error):
+    both = tmp_path / "both.toml"
+    both.write_text('out = "x"\n[palindrome]\nsteps = 7\n[train]\nsteps = 9\n')
+    from seqgraph.config import CharLMRun, PalindromeOptions, PalindromeRun, TrainOptions, resolve_sweep
+
+    assert resolve_sweep(PalindromeRun, PalindromeOptions, both).axes["steps"] == [7]
+    assert resolve_sweep(CharLMRun, TrainOptions, both).axes["steps"] == [9]
+    only = tmp_path / "pal.toml"
+    only.write_text("[palindrome]\nsteps = 7\n")
+    user_error(run("train", "--config", str(only)), "holds settings for seqgraph palindrome")
+    nan = tmp_path / "nan.toml"
+    nan.write_text("lr = nan\n")
+    user_error(run("palindrome", "--config", str(nan)), "expected a finite number")
+
+
+def test_usage_errors_are_one_line_from_the_executable():
+    for args in (["palindrome", "--bogus"], ["nosuchcmd"], ["palindrome", "--workers", "abc"]):
+        r = subprocess.run([sys.executable, "-m", "seqgraph", *args], capture_output=True, text=True)
+        assert r.returncode == 2
+        lines = r.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "--help" in lines[0], r.stderr
+
+
+def test_failed_runs_are_reported(tmp_path, monkeypatch):
+    from seqgraph.train import palindrome
+
+    step = palindrome._Trainer._train_step
+
+    def boom(self):
+        if any(r is not None and r.spec.seed == 2 for r in self.slots):
+            raise RuntimeError("boom")
+        step(self)
+
+    monkeypatch.setattr(palindrome._Trainer, "_train_step", boom)
+    common = ["palindrome", "--model", "rnn", "--lengths", "4", "--steps", "5", "--hidden", "4", "--batch-size", "4",
+              "--eval-every", "5", "--eval-batch-size", "8", "--executor", "sequential"]
+    r = run(*common, "--seeds", "1,2", "--out", str(tmp_path / "some"))
+    assert r.exit_code == 0 and r.stderr.splitlines()[-1].startswith("warning: 1 of 2 runs failed")
+    r = run(*common, "--seeds", "2", "--out", str(tmp_path / "all"))
+    assert r.exit_code == 1 and r.stderr.splitlines()[-1] == "error: all 1 runs failed, e.g. RuntimeError: boom"

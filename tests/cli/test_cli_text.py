@@ -92,3 +92,44 @@ def test_bad_texts_and_checkpoints(tmp_path, trained):
     for cmd in ("sample", "evaluate"):
         r = run(cmd, not_a_ckpt)
         assert r.exit_code == 2 and r.stderr.startswith("error: cannot read checkpoint")
+
+
+def test_a_text_named_relatively_or_absolutely_is_the_same_run(trained, tmp_path, monkeypatch):
+    from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep, run_id
+
+    monkeypatch.chdir(trained)
+    rel = resolve_sweep(CharLMRun, TrainOptions, None, text="book.txt").single()
+    absolute = resolve_sweep(CharLMRun, TrainOptions, None, text=str(trained / "book.txt")).single()
+    assert run_id(rel) == run_id(absolute) and rel.text == str(trained / "book.txt")
+
+
+def test_a_grid_checks_its_texts_before_it_starts(tmp_path, user_error):
+    out = tmp_path / "g"
+    user_error(run("train", tmp_path / "nope.txt", "--hidden", "8,16", "--steps", 5, "--out", out), "not found")
+    assert not out.exists()
+    book = tmp_path / "b.txt"
+    book.write_text("tiny text. " * 5)
+    user_error(run("train", book, "--seq-length", "16,1000", "--steps", 5, "--out", out), "too short")
+
+
+def test_train_refuses_folders_of_other_commands(tmp_path, trained, user_error):
+    sweep = tmp_path / "sweep"
+    r = run("palindrome", "--model", "rnn", "--lengths", 4, "--seeds", 1, "--steps", 5, "--hidden", 4,
+            "--batch-size", 4, "--eval-every", 5, "--eval-batch-size", 8, "--out", sweep)
+    assert r.exit_code == 0, r.output
+    user_error(run("train", trained / "book.txt", "--steps", 5, "--out", sweep), "holds the results of a sweep")
+    user_error(run("palindrome", "--lengths", 4, "--out", trained / "run", "--resume"),
+               "holds the output of another command")
+
+
+def test_beam_num_and_paths(trained, tmp_path, user_error):
+    ck = trained / "run" / "last.pt"
+    user_error(run("sample", ck, "--beam", 2, "--num", 3), "--num 3 is more than --beam 2")
+    user_error(run("sample", trained / "run"), "is a folder, not a checkpoint")
+    afile = tmp_path / "f.txt"
+    afile.write_text("x")
+    # the system's words ("File exists" or "Not a directory"), with the path
+    user_error(run("train", trained / "book.txt", "--steps", 5, "--out", afile / "sub"), str(afile))
+    user_error(run("train", trained / "book.txt", "--steps", 5, "--ckpt", afile / "last.pt",
+                   "--out", tmp_path / "o"), str(afile))
+    assert not (tmp_path / "o" / "log.csv").exists()  # refused before training

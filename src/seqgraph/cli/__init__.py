@@ -59,4 +59,20 @@ app.command()(reproduce)
 
 
 def main() -> None:
-    app()
+    """The ``seqgraph`` executable: usage errors too are one line on stderr and exit code 2."""
+    import sys
+
+    try:
+        code = app(standalone_mode=False)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(130)
+    except Exception as e:
+        if not (hasattr(e, "format_message") and hasattr(e, "exit_code")):  # not a usage error: a bug
+            raise
+        ctx = getattr(e, "ctx", None)
+        where = ctx.command_path if ctx is not None else "seqgraph"
+        message = " ".join(str(e.format_message()).split())
+        sys.stderr.write(f"error: {message} (see '{where} --help')\n")
+        sys.exit(e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -159,7 +159,10 @@ def plot(
             df = df[df["model"].isin(keep)]
             if df.empty:
                 raise fail(f"no rows for model(s) {model} in {', '.join(map(str, csvs))}")
-        path = out or csvs[0].with_name(f"{k}.{fmt}" if k != "accuracy" or x == "length" else f"accuracy_{x}.{fmt}")
+        name = f"{k}.{fmt}" if k != "accuracy" or x == "length" else f"accuracy_{x}.{fmt}"
+        if (x != "length" or by is not None) and k != "accuracy":
+            raise fail(f"--x and --by shape accuracy figures; {csvs[0]} makes a {k} figure")
+        path = out / name if out is not None and out.is_dir() else out or csvs[0].with_name(name)
         saved = save_figure(figure_for(df, k, x.replace("-", "_"), _names(by)), path)
     console().print(f"{k} figure: {saved}")
 

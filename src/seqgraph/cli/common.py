@@ -22,15 +22,34 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Run core code; a SeqgraphError becomes one line on stderr and exit code 2."""
+    """Run core code; a SeqgraphError — or a path that cannot be written or read, such as an
+    --out inside a file — becomes one line on stderr and exit code 2."""
     try:
         yield
     except SeqgraphError as e:
         raise fail(str(e)) from None
+    except OSError as e:
+        where = f": {e.filename}" if e.filename else ""
+        raise fail(f"{e.strerror or type(e).__name__}{where}") from None
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
+    """JSON on stdout; NaN and infinities (not JSON) become null."""
+    sys.stdout.write(json.dumps(_finite(data), indent=2, default=_jsonable, allow_nan=False) + "\n")
+
+
+def _finite(v: Any) -> Any:
+    import math
+
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:  # numpy / torch scalars
+        return _finite(v.item())
+    return v
 
 
 def _jsonable(v: Any) -> Any:
@@ -42,9 +61,37 @@ def _jsonable(v: Any) -> Any:
 
 
 def console(stderr: bool = False) -> Any:
+    """A rich console; written to a file or a pipe it is 200 columns wide (not 80), so tables
+    are not cut (COLUMNS still decides where set)."""
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
+    return Console(stderr=stderr, highlight=False, width=width)
+
+
+def report_failures(summary: Any) -> None:
+    """After a sweep: one warning line if some runs failed; an error (exit 1) if all did."""
+    if summary is None or "status" not in summary.columns:
+        return
+    failed = summary[summary["status"].astype(str) != "ok"]
+    if failed.empty:
+        return
+    why = str(failed["status"].iloc[0]).removeprefix("failed: ")
+    if len(failed) == len(summary):
+        raise fail(f"all {len(summary)} runs failed, e.g. {why}", code=1)
+    sys.stderr.write(f"warning: {len(failed)} of {len(summary)} runs failed (see the status column of "
+                     f"summary.csv), e.g. {' '.join(why.split())}; --resume trains them again\n")
+
+
+def interrupted(finished: int, out: str) -> typer.Exit:
+    """The line Ctrl-C leaves (exit code 130)."""
+    if finished:
+        return fail(f"interrupted: {finished} finished run(s) are saved in {out}; "
+                    "run the same command with --resume to continue", code=130)
+    return fail("interrupted before any run finished; run the same command with --resume to continue", code=130)
 
 
 # help panels of experiment commands

@@ -88,6 +88,8 @@ class Display:
             self._steps(event)
         elif isinstance(event, Evaluated):
             self.figures[event.label] = {**self.figures.get(event.label, {}), **event.metrics}
+            if event.label in self.bars:  # e.g. the final validation, after the last step
+                self.progress.update(self.bars[event.label], info=_figures(self.figures[event.label]))
         elif isinstance(event, RunFinished):
             self._run_finished(event)
         elif isinstance(event, Message):
@@ -147,7 +149,7 @@ class Display:
             self.window.popleft()
         if self.sweep is not None:
             self.progress.advance(self.sweep, e.run_steps)
-        if now - self._drawn < 0.1:
+        if now - self._drawn < 0.1 and not (e.total and e.step >= e.total):  # the last step always draws
             return
         self._drawn = now
         figures = {**self.figures.get(e.label, {}), **e.metrics}

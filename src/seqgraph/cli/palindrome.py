@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from seqgraph.cli.common import RUN, SETTINGS, console, fail, given, option_default, user_errors
+from seqgraph.cli.common import (
+    RUN,
+    SETTINGS,
+    console,
+    given,
+    interrupted,
+    option_default,
+    report_failures,
+    user_errors,
+)
 from seqgraph.config import PalindromeOptions, PalindromeRun, default_text
 from seqgraph.nn.registry import cell_names, complete_cells
 
@@ -44,9 +53,9 @@ def palindrome(
     out: Annotated[str, typer.Option(help="Output folder for curves.csv, summary.csv, config.toml.", rich_help_panel=RUN)] = _o("out"),
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.", rich_help_panel=RUN)] = _o("device"),
     executor: Annotated[str, typer.Option(help="auto (batched on a GPU; on a CPU one process per core), sequential, processes, batched (runs of one shape as one model) or ray.", rich_help_panel=RUN)] = _o("executor"),
-    batch_runs: Annotated[int, typer.Option(help="Runs trained at once as one model (batched; per job for processes and ray). 0: as many as fit (GPU) or 8 (CPU).", rich_help_panel=RUN)] = int(_o("batch_runs")),
+    batch_runs: Annotated[int, typer.Option(help="Runs trained at once as one model: batched (0: as many as fit on a GPU, 8 on a CPU); processes and ray: runs per job (0: one).", rich_help_panel=RUN)] = int(_o("batch_runs")),
     workers: Annotated[int, typer.Option(help="processes: jobs at once (0: one per core); ray on CPUs: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
-    ray_address: Annotated[str, typer.Option(help='Ray cluster to use: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
+    ray_address: Annotated[str, typer.Option(help='Ray cluster to use: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph\\[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
     resume: Annotated[bool, typer.Option("--resume", help="Train only the runs whose rows are missing in --out (after a crash, or with new axis values).", rich_help_panel=RUN)] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace results already in the output folder.", rich_help_panel=RUN)] = False,
 ) -> None:
@@ -59,6 +68,7 @@ def palindrome(
     with user_errors():
         sweep = resolve_sweep(PalindromeRun, PalindromeOptions, config, **given(ctx, exclude=("config",)))
         summary = run_palindrome_sweep(sweep)
+    report_failures(summary)
     from seqgraph.results import aggregate
 
     print_summary(aggregate(summary), sweep.options.out)
@@ -75,8 +85,7 @@ def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
         return run_sweep("palindrome", sweep, display)
     except KeyboardInterrupt:
         display.stop()
-        raise fail(f"interrupted: {display.finished} finished run(s) are saved in {sweep.options.out}; "
-                   "run the same command with --resume to continue", code=130) from None
+        raise interrupted(display.finished, sweep.options.out) from None
     finally:
         if own:
             display.stop()

@@ -7,7 +7,18 @@ from typing import Annotated, Any, cast
 
 import typer
 
-from seqgraph.cli.common import RUN, SETTINGS, console, fail, given, option_default, print_json, user_errors
+from seqgraph.cli.common import (
+    RUN,
+    SETTINGS,
+    console,
+    fail,
+    given,
+    interrupted,
+    option_default,
+    print_json,
+    report_failures,
+    user_errors,
+)
 from seqgraph.nn.registry import cell_names, complete_cells
 
 
@@ -52,7 +63,7 @@ def train(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.", rich_help_panel=RUN)] = _o("device"),
     executor: Annotated[str, typer.Option(help="For lists: auto (on a CPU one process per core), sequential, processes or ray.", rich_help_panel=RUN)] = _o("executor"),
     workers: Annotated[int, typer.Option(help="processes: runs at once (0: one per core); ray: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
-    ray_address: Annotated[str, typer.Option(help='Ray cluster: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
+    ray_address: Annotated[str, typer.Option(help='Ray cluster: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph\\[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint (same step, schedule and data stream); with lists, train only what is missing.", rich_help_panel=RUN)] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a training run (or grid) already in --out.", rich_help_panel=RUN)] = False,
 ) -> None:
@@ -80,9 +91,9 @@ def train(
         except Interrupted as e:
             raise fail(f"{e}; continue with the same command and --resume", code=130) from None
         except KeyboardInterrupt:
-            raise fail(f"interrupted: finished runs are saved in {sweep.options.out}; "
-                       "continue with the same command and --resume", code=130) from None
+            raise interrupted(display.finished, sweep.options.out) from None
     if grid:
+        report_failures(summary)
         _print_grid(summary, sweep)
         return
     o = console()
@@ -92,8 +103,8 @@ def train(
     if v:
         o.print(f"validation: loss {v['loss']:.3f}, {v['bpc']:.3f} bits/char, accuracy {v['accuracy']:.3f}")
     outdir = Path(sweep.options.out)
-    o.print(f"checkpoints: {summary.last} (last), {summary.best} (best); log: {outdir / 'log.csv'}, "
-            f"samples: {outdir / 'samples.csv'}")
+    samples = f", samples: {outdir / 'samples.csv'}" if (outdir / "samples.csv").exists() else ""
+    o.print(f"checkpoints: {summary.last} (last), {summary.best} (best); log: {outdir / 'log.csv'}{samples}")
 
 
 def _train_one(spec: Any, options: Any, display: Any) -> Any:  # options: TrainOptions
@@ -162,6 +173,8 @@ def sample(
             raise fail(f"--temp must be ≥ 0 (0 = greedy), got {temp}")
         if not 0 < top_p <= 1:
             raise fail(f"--top-p must be in (0, 1], got {top_p}")
+        if beam and num > beam:
+            raise fail(f"--num {num} is more than --beam {beam}: beam search returns at most --beam texts")
         dev = resolve_device(device)
         model, vocab, ckpt_data = load_model(ckpt, dev)
         if not prompt:

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from seqgraph.config import CharLMRun, run_id, spec_fields, to_dict, write_toml
+from seqgraph.config import CharLMRun, read_toml, run_id, spec_fields, to_dict, write_toml
 from seqgraph.errors import CheckpointError, ConfigError, DataError
 from seqgraph.io import append_rows, read_csv, write_csv
 from seqgraph.nn.charlm import CharLM, generate
@@ -198,6 +198,15 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
     log_path, samples_path = out / "log.csv", out / "samples.csv"
     dev = resolve_device(device)
 
+    if (out / "summary.csv").exists() or (out / "curves.csv").exists():
+        raise ConfigError(f"{out} holds the results of a sweep or a grid (summary.csv); give a run's own "
+                          "folder or another --out")
+    if (out / "config.toml").exists():
+        foreign = sorted(set(read_toml(out / "config.toml")) - {*spec_fields(CharLMRun), "corpus"})
+        if foreign:
+            raise ConfigError(f"{out} holds the output of another command (its config.toml has {foreign[0]!r}); "
+                              "choose another --out")
+    last_path.parent.mkdir(parents=True, exist_ok=True)  # an unwritable --ckpt fails now, not after training
     ckpt_data: dict[str, Any] | None = None
     if resume:
         ckpt_data = load_checkpoint(last_path)
@@ -325,6 +334,8 @@ def train_grid(sweep: Any, progress: Progress = no_progress) -> Any:
     returns the summary DataFrame."""
     from seqgraph.train.sweep import run_sweep
 
+    for text, val_fraction, seq_length in {(r.text, r.val_fraction, r.seq_length) for r in sweep.runs()}:
+        CharCorpus(corpus_text(text)[0], None, val_fraction, seq_length)  # a bad text fails before any run
     o = sweep.options
     context = {"out": str(Path(o.out).resolve()), "resume": o.resume, "overwrite": o.overwrite}
     return run_sweep("charlm", sweep, progress, context=context)

@@ -29,6 +29,8 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint safely; anything that is not a seqgraph checkpoint is a CheckpointError."""
     p = Path(path)
+    if p.is_dir():
+        raise CheckpointError(f"{p} is a folder, not a checkpoint (e.g. {p / 'best.pt'})")
     if not p.is_file():
         raise CheckpointError(f"checkpoint not found: {p}")
     try:

@@ -53,7 +53,7 @@ def connect(address: str) -> Cluster:
             with warnings.catch_warnings():  # Ray Client warns on stderr; the error says it all
                 warnings.simplefilter("ignore")
                 ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
-                         configure_logging=False)
+                         logging_level="ERROR")
         except (ConnectionError, ValueError, RuntimeError, TimeoutError) as e:  # unreachable or malformed
             first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
             raise ConfigError(f"--ray-address {address or '(local)'}: cannot start or reach Ray ({first})") from None

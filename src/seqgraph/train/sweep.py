@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seqgraph.config import RunOptions, Sweep, read_toml, run_id, spec_fields, write_toml
+from seqgraph.config import RunOptions, Sweep, axis_name, read_toml, run_id, spec_fields, write_toml
 from seqgraph.errors import ConfigError, SeqgraphError
 from seqgraph.io import append_rows, read_csv, write_csv
 from seqgraph.train.jobs import (
@@ -168,6 +168,7 @@ class Output:
 
     @property
     def config(self) -> Path:
+        """The resolved configuration: every axis value swept in this folder, the last options."""
         return self.folder / "config.toml"
 
     def record(self, result: RunResult) -> None:
@@ -191,7 +192,13 @@ def read_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str, d
     for path in (out.summary, out.curves):
         if path.exists() and path.stat().st_size == 0:  # killed before its first row: nothing in it
             path.unlink()
-    exists = out.summary.exists() or out.curves.exists()
+    if out.config.exists():
+        known = set(sweep.to_dict()) | set(spec_fields(exp.spec)) | set(RunOptions.not_in_toml)
+        foreign = sorted(set(read_toml(out.config)) - known)
+        if foreign:
+            raise ConfigError(f"{out.folder} holds the output of another command (its config.toml has "
+                              f"{foreign[0]!r}); choose another --out")
+    exists = out.summary.exists() or out.curves.exists() or out.config.exists()
     done: dict[str, dict[str, Any]] = {}
     if exists and not opts.resume and not opts.overwrite:
         raise ConfigError(f"{out.folder} already holds results: add --resume to continue that sweep (or extend "
@@ -228,7 +235,16 @@ def prepare_output(out: Output, sweep: Sweep[Any], keep: set[str]) -> None:
             if len(kept) != len(df):
                 write_csv(path, columns, kept.to_dict("records"))
     out.folder.mkdir(parents=True, exist_ok=True)
-    write_toml(out.config, sweep.to_dict())
+    data = sweep.to_dict()
+    if sweep.options.resume and out.config.exists():  # describe every run in the folder: merge the axes
+        saved = read_toml(out.config)
+        for name in (axis_name(sweep.spec, f) for f in spec_fields(sweep.spec)):
+            if name in saved:
+                old = saved[name] if isinstance(saved[name], list) else [saved[name]]
+                new = data[name] if isinstance(data[name], list) else [data[name]]
+                merged = list(dict.fromkeys([*old, *new]))
+                data[name] = merged[0] if len(merged) == 1 else merged
+    write_toml(out.config, data)
 
 
 # --- executors ----------------------------------------------------------------------------
