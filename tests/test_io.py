@@ -47,3 +47,26 @@ def test_read_utf8_names_the_problem(tmp_path):
         read_utf8(bad)
     with pytest.raises(DataError, match="not found"):
         read_utf8(tmp_path / "none.txt")
+
+
+def test_drop_torn_row_cuts_only_a_partial_last_line(tmp_path):
+    from seqgraph.io import drop_torn_row
+
+    f = tmp_path / "a.csv"
+    f.write_bytes(b"x,y\n1,2\n3,")
+    assert drop_torn_row(f) and f.read_bytes() == b"x,y\n1,2\n"
+    assert not drop_torn_row(f) and f.read_bytes() == b"x,y\n1,2\n"  # whole rows stay
+    f.write_bytes(b"x,")  # torn inside the header
+    assert drop_torn_row(f) and f.read_bytes() == b""
+    big = b"x\n" + b"1" * 200_000  # a partial line longer than one read-back chunk
+    f.write_bytes(big)
+    assert drop_torn_row(f) and f.read_bytes() == b"x\n"
+    assert not drop_torn_row(tmp_path / "missing.csv")
+
+
+def test_appended_and_rewritten_csvs_share_one_line_ending(tmp_path):
+    from seqgraph.io import append_rows, write_csv
+
+    append_rows(tmp_path / "a.csv", ["x", "y"], [{"x": 1, "y": "b"}])
+    write_csv(tmp_path / "w.csv", ["x", "y"], [{"x": 1, "y": "b"}])
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "w.csv").read_bytes() == b"x,y\n1,b\n"

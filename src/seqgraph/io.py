@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from seqgraph.errors import DataError
+from seqgraph.errors import ConfigError, DataError
 
 
 def default_mode() -> int:
@@ -90,13 +90,75 @@ def append_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[st
     p.parent.mkdir(parents=True, exist_ok=True)
     new = not p.exists() or p.stat().st_size == 0
     with p.open("a", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(columns), extrasaction="raise")
+        w = csv.DictWriter(f, fieldnames=list(columns), lineterminator="\n", extrasaction="raise")
         if new:
             w.writeheader()
         for row in rows:
             w.writerow({k: _fmt(v) for k, v in row.items()})
         f.flush()
         os.fsync(f.fileno())
+
+
+def drop_torn_row(path: str | Path) -> bool:
+    """Cut a partial last line off an appended CSV (a row torn by a full disk or a kill
+    mid-write never ends with a newline); whole rows stay. Truncates in place, so it needs no
+    free space. Returns whether anything was cut."""
+    p = Path(path)
+    if not p.is_file():
+        return False
+    size = p.stat().st_size
+    if size == 0:
+        return False
+    with p.open("rb") as f:
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return False
+        keep, chunk = 0, 1 << 16  # find the last newline, reading backwards
+        pos = size
+        while pos > 0:
+            start = max(0, pos - chunk)
+            f.seek(start)
+            block = f.read(pos - start)
+            i = block.rfind(b"\n")
+            if i >= 0:
+                keep = start + i + 1
+                break
+            pos = start
+    os.truncate(p, keep)
+    return True
+
+
+@contextmanager
+def folder_lock(folder: str | Path, what: str = "run") -> Iterator[None]:
+    """Hold ``folder/.seqgraph.lock`` while the block runs, so two seqgraph processes never
+    write one output folder at once. The lock is the operating system's (``flock``): a killed
+    owner releases it, so a stale lock file is simply taken over. The owner's pid is written in
+    it for the error message."""
+    p = Path(folder)
+    created = not p.exists()
+    p.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    path = p / ".seqgraph.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, default_mode())
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            raise ConfigError(f"{p} is in use by another seqgraph {what} (pid {owner}); wait for it to end "
+                              "or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+        if created and [c.name for c in p.iterdir()] == [path.name]:  # an error before any write
+            path.unlink(missing_ok=True)
+            p.rmdir()
 
 
 def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:

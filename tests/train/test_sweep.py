@@ -297,3 +297,108 @@ def test_a_batch_out_of_memory_is_retried_with_fewer_slots(tmp_path, monkeypatch
     assert sizes[0] == 4 and max(sizes[1:]) == 2 and set(df.status) == {"ok"}
     monkeypatch.setattr(palindrome._Trainer, "_train_step", step)
     same_rows(df, run_sweep("palindrome", small(tmp_path / "ref", **(kw | {"executor": "sequential"}))))
+
+
+# --- faults: torn rows, a full disk, two sweeps on one folder, too many workers ---------------
+
+def test_a_torn_last_row_is_dropped_on_resume_and_its_run_trained_again(tmp_path):
+    kw = dict(model="rnn", lengths="4", seeds="1,2,3")
+    ref = run_sweep("palindrome", small(tmp_path / "ref", **kw))
+    run_sweep("palindrome", small(tmp_path, **kw))
+    summary = tmp_path / "out" / "summary.csv"
+    text = summary.read_bytes()
+    last = text.rstrip(b"\n").rfind(b"\n") + 1
+    summary.write_bytes(text[: last + 20])  # the last row cut inside its key columns
+    rec = Recorder()
+    df = run_sweep("palindrome", small(tmp_path, resume=True, **kw), rec)
+    assert len(rec.of(RunStarted)) == 1  # only the run whose row was torn
+    pd.testing.assert_frame_equal(rows(df), rows(ref))
+    assert len(pd.read_csv(summary)) == 3 and len(pd.read_csv(tmp_path / "out" / "curves.csv")) == 3 * 2
+
+
+def test_a_full_disk_mid_sweep_keeps_finished_rows_and_resume_completes(tmp_path, monkeypatch):
+    """ENOSPC while appending (simulated: half the row reaches the disk, then the write fails)."""
+    import errno
+
+    from seqgraph import io
+    from seqgraph.train import sweep
+
+    kw = dict(model="rnn", lengths="4", seeds="1,2,3")
+    calls = {"n": 0}
+
+    def append_until_full(path, columns, rows_):
+        calls["n"] += 1
+        if calls["n"] < 4:  # curves + summary of the first run, curves of the second
+            return io.append_rows(path, columns, rows_)
+        line = ",".join(str(v) for v in next(iter(rows_)).values())
+        with open(path, "a") as f:
+            f.write(line[: len(line) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(sweep, "append_rows", append_until_full)
+    with pytest.raises(OSError):
+        run_sweep("palindrome", small(tmp_path, **kw))
+    out = tmp_path / "out"
+    assert not (out / "summary.csv").read_bytes().endswith(b"\n")  # torn
+    monkeypatch.undo()
+    df = run_sweep("palindrome", small(tmp_path, resume=True, **kw))
+    ref = run_sweep("palindrome", small(tmp_path / "ref", **kw))
+    pd.testing.assert_frame_equal(rows(df), rows(ref))
+    assert len(pd.read_csv(out / "curves.csv")) == 3 * 2
+
+
+def test_two_sweeps_on_one_folder_are_refused_even_with_overwrite(tmp_path):
+    from seqgraph.io import folder_lock
+
+    kw = dict(model="rnn", lengths="4", seeds="1")
+    run_sweep("palindrome", small(tmp_path, **kw))
+    before = (tmp_path / "out" / "summary.csv").read_bytes()
+    with folder_lock(tmp_path / "out"):  # another sweep holds the folder
+        for extra in ({"resume": True}, {"overwrite": True}):
+            with pytest.raises(ConfigError, match="in use by another seqgraph"):
+                run_sweep("palindrome", small(tmp_path, **kw, **extra))
+    assert (tmp_path / "out" / "summary.csv").read_bytes() == before  # nothing touched
+
+
+def test_a_lock_left_by_a_killed_sweep_is_taken_over(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".seqgraph.lock").write_text("999999999\n")  # its owner is gone: the OS lock went with it
+    df = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1"))
+    assert len(df) == 1
+
+
+def test_a_lock_held_by_another_process_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from seqgraph.io import folder_lock\n"
+        f"with folder_lock({str(out)!r}):\n    print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ConfigError, match=f"pid {holder.pid}"):
+            run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1"))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1"))) == 1
+
+
+def test_workers_are_capped_by_cores_and_memory(monkeypatch):
+    from seqgraph import perf
+    from seqgraph.train import sweep
+
+    runs = small(__import__("pathlib").Path("/unused")).runs()
+    monkeypatch.setattr(sweep, "cpu_count", lambda: 2)
+    monkeypatch.setattr(perf, "available_memory", lambda: 64 << 30)
+    plan = sweep.make_plan(EXPERIMENT, PalindromeOptions(executor="processes", workers=32, device="cpu"), runs)
+    assert plan.workers == 2 and "capped" in plan.describe()
+    monkeypatch.setattr(sweep, "cpu_count", lambda: 16)
+    monkeypatch.setattr(perf, "available_memory", lambda: 3 * sweep.WORKER_MEMORY)
+    plan = sweep.make_plan(EXPERIMENT, PalindromeOptions(executor="processes", workers=32, device="cpu"), runs)
+    assert plan.workers == 3
+    plan = sweep.make_plan(EXPERIMENT, PalindromeOptions(executor="processes", workers=2, device="cpu"), runs)
+    assert plan.workers == 2 and "capped" not in plan.describe()

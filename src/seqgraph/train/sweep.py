@@ -27,7 +27,7 @@ from typing import Any
 
 from seqgraph.config import RunOptions, Sweep, axis_name, read_toml, run_id, spec_fields, write_toml
 from seqgraph.errors import ConfigError, SeqgraphError
-from seqgraph.io import append_rows, read_csv, write_csv
+from seqgraph.io import append_rows, drop_torn_row, folder_lock, read_csv, write_csv
 from seqgraph.train.jobs import (
     Experiment,
     Job,
@@ -52,6 +52,7 @@ class Plan:
     mix_lengths: bool  # runs of different lengths may share a job
     device: str
     cluster: Any = None  # the Ray cluster (executor ray)
+    note: str = ""  # said after the description (e.g. a capped --workers)
 
     def describe(self) -> str:
         if self.executor == "sequential":
@@ -61,7 +62,7 @@ class Plan:
             return f"batched: up to {self.slots} runs as one model on {self.device}{mix}"
         per = f", {self.slots} runs per job" if self.slots > 1 else ""
         if self.executor == "processes":
-            return f"{self.workers} worker processes on {self.device}{per}"
+            return f"{self.workers} worker processes on {self.device}{per}{self.note}"
         c = self.cluster
         where = f"{c.gpus} GPU(s)" if self.device == "cuda" else f"{c.cpus} CPU(s)"
         return f"Ray tasks on a cluster of {where}{per}"
@@ -109,7 +110,24 @@ def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan
     elif name in ("processes", "ray"):
         slots = options.batch_runs or 1
     workers = options.workers or (min(cpu_count(), max(1, len(todo))) if name == "processes" else 0)
-    return Plan(name, max(1, slots), workers, mix_lengths=device == "cuda", device=device)
+    capped = ""
+    if name == "processes" and workers > (limit := max_workers()):
+        capped = f" (--workers {workers} capped: more would only compete for cores or memory)"
+        workers = limit
+    return Plan(name, max(1, slots), workers, mix_lengths=device == "cuda", device=device, note=capped)
+
+
+WORKER_MEMORY = 600 << 20  # a worker process: torch, the model, its batches (measured ~400 MB)
+
+
+def max_workers() -> int:
+    """Worker processes this machine can run usefully: one per core, and as many as its free
+    memory holds."""
+    from seqgraph.perf import available_memory
+
+    free = available_memory()
+    by_memory = cpu_count() if free is None else max(1, free // WORKER_MEMORY)
+    return max(1, min(cpu_count(), by_memory))
 
 
 def _ray_plan(exp: Experiment, options: RunOptions) -> Plan:
@@ -204,6 +222,10 @@ def read_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str, d
         raise ConfigError(f"{out.folder} already holds results: add --resume to continue that sweep (or extend "
                           "it with new values), --overwrite to replace it, or choose another --out")
     if exists and opts.resume:
+        for path in (out.summary, out.curves):  # a row torn by a full disk or a kill: its run trains again
+            drop_torn_row(path)
+            if path.exists() and path.stat().st_size == 0:
+                path.unlink()
         if out.summary.exists():
             df = read_csv(out.summary)
             if list(df.columns) != out.summary_columns:
@@ -390,6 +412,14 @@ def run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress = no_progress
     Returns:
         the summary DataFrame of this sweep's runs (resumed ones included), in plan order.
     """
+    out_folder = Path(sweep.options.out)
+    if out_folder.exists() and not out_folder.is_dir():
+        raise ConfigError(f"--out {out_folder} is a file, not a folder")
+    with folder_lock(out_folder, "sweep"):
+        return _run_sweep(exp_name, sweep, progress, context)
+
+
+def _run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress, context: dict[str, Any] | None) -> Any:
     exp = experiment(exp_name)
     runs = sweep.runs()
     ids = [run_id(r) for r in runs]
