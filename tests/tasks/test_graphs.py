@@ -77,6 +77,12 @@ def test_karate_club_has_labels():
     ("", "auto", "is empty"),
     ("a\n", "auto", "has one node"),
     ("a b x\n", "auto", "weight is not a number"),
+    ("a b 1 2\nc d 1 2\n", "auto", "edge 1 has more than 3 fields"),  # was misread as nodes b, 1, d
+    ("a b 1 2\nc d\n", "auto", "more than 3 fields"),
+    ("a b\nc d 1 2\n", "auto", "more than 3 fields"),
+    ("a b 1 2 3\n", "auto", "a line has more than 3 fields"),
+    ("a b nan\nc d\n", "auto", "weight"),  # as in JSON, where a NaN weight is refused too
+    ("a b inf\n", "auto", "finite"),
     ('{"A": {"B": "heavy"}}', "auto", "weight must be a number"),
     ("a b", "graphml", "unknown graph format"),
     ('{"nodes": [], "edges": []}', "auto", "no nodes"),

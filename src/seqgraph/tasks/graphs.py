@@ -198,23 +198,38 @@ def _from_adjacency(data: dict[str, Any], p: Path) -> Graph:
 
 def _from_edgelist(text: str, p: Path) -> Graph:
     import io
+    import warnings
 
     import pandas as pd
 
     try:
-        df = pd.read_csv(io.StringIO(text), sep=r"\s+", header=None, comment="#", dtype=str,
-                         engine="c", names=["u", "v", "w"], on_bad_lines="error")
+        # a fourth column only to catch lines with too many fields (pandas would otherwise move
+        # the extra leading fields into the index); "nan" stays text, so it is refused as a weight
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # fields beyond the fourth
+            df = pd.read_csv(io.StringIO(text), sep=r"\s+", header=None, comment="#", dtype=str,
+                             engine="c", names=["u", "v", "w", "extra"], index_col=False,
+                             on_bad_lines="error", keep_default_na=False, na_values=[])
+    except pd.errors.ParserWarning:
+        raise GraphError(f"malformed edge list {p}: a line has more than 3 fields; expected 'u v [weight]' "
+                         "per line") from None
     except pd.errors.ParserError as e:
-        raise GraphError(f"malformed edge list {p}: {str(e).splitlines()[0]}") from None
+        raise GraphError(f"malformed edge list {p}: {str(e).splitlines()[0]}; expected 'u v [weight]' "
+                         "per line") from None
     except pd.errors.EmptyDataError:
         raise GraphError(f"graph file {p} has no edges") from None
-    if df["v"].isna().any():
-        line = int(df.index[df["v"].isna()][0]) + 1
-        raise GraphError(f"malformed edge list {p}: edge {line} has one node; expected 'u v [weight]'")
+    for column, problem in (("extra", "more than 3 fields"), ("v", "one node")):
+        bad = (df[column] != "").to_numpy() if column == "extra" else (df[column] == "").to_numpy()
+        if bad.any():
+            raise GraphError(f"malformed edge list {p}: edge {int(np.argmax(bad)) + 1} has {problem}; "
+                             "expected 'u v [weight]' per line")
     codes, uniques = pd.factorize(pd.concat([df["u"], df["v"]], ignore_index=True), sort=False)
     n_e = len(df)
     try:
-        w = pd.to_numeric(df["w"]).fillna(1.0).to_numpy(np.float64) if df["w"].notna().any() else np.ones(n_e)
+        given = (df["w"] != "").to_numpy()
+        w = np.ones(n_e)
+        if given.any():
+            w[given] = pd.to_numeric(df["w"][given]).to_numpy(np.float64)
     except ValueError:
         raise GraphError(f"malformed edge list {p}: a weight is not a number") from None
     if not np.isfinite(w).all():
