@@ -25,7 +25,7 @@ from seqgraph.errors import CheckpointError, ConfigError, DataError
 from seqgraph.io import append_rows, read_csv, write_csv
 from seqgraph.nn.charlm import CharLM, generate
 from seqgraph.tasks.text import DEFAULT_CORPUS, CharCorpus, Vocab, default_corpus, load_text
-from seqgraph.train.checkpoint import load_checkpoint, save_checkpoint
+from seqgraph.train.checkpoint import check_resumable, load_checkpoint, save_checkpoint
 from seqgraph.train.jobs import Job, RunResult, failed_result
 from seqgraph.train.loop import StepStats, Trainer, fit, make_optimizer, resolve_device
 from seqgraph.train.progress import Evaluated, Message, Progress, RunStarted, Samples, Steps, no_progress
@@ -206,10 +206,21 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
         if foreign:
             raise ConfigError(f"{out} holds the output of another command (its config.toml has {foreign[0]!r}); "
                               "choose another --out")
+    if ckpt and last_path.parent.resolve() != out.resolve() and any(
+            (last_path.parent / f).exists() for f in ("log.csv", "config.toml", "summary.csv")):
+        raise ConfigError(f"--ckpt {last_path} is in the folder of another run ({last_path.parent}); "
+                          "keep checkpoints in this run's --out or a folder of their own")
     last_path.parent.mkdir(parents=True, exist_ok=True)  # an unwritable --ckpt fails now, not after training
+    if not last_path.exists() and not best_path.exists() and log_path.exists() and \
+            len(log_path.read_bytes().splitlines()) <= 2:
+        # killed between its first log row and its first checkpoint: nothing to continue, start over
+        for path in (log_path, samples_path, best_path):
+            path.unlink(missing_ok=True)
+        resume = False
     ckpt_data: dict[str, Any] | None = None
     if resume:
         ckpt_data = load_checkpoint(last_path)
+        check_resumable(ckpt_data, last_path)
         saved = ckpt_data["config"]
         for k in _FIXED_ON_RESUME:
             if saved.get(k) != getattr(cfg, k):
@@ -218,8 +229,9 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
         if ckpt_data["step"] >= cfg.steps:
             raise ConfigError(f"--resume: the checkpoint is already at step {ckpt_data['step']}; "
                               f"ask for more --steps (now {cfg.steps})")
-    elif last_path.exists() or log_path.exists():
-        raise ConfigError(f"{out} already holds a training run: add --resume to continue it, "
+    elif last_path.exists() or log_path.exists() or best_path.exists():
+        where = out if last_path.parent.resolve() == out.resolve() else f"{out} (or {last_path.parent})"
+        raise ConfigError(f"{where} already holds a training run: add --resume to continue it, "
                           "or choose another --out")
 
     text, name = corpus_text(cfg.text)
@@ -232,15 +244,25 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
     data_gen = torch.Generator().manual_seed(cfg.seed)
     step, best = 0, math.inf
     if ckpt_data:
-        model.load_state_dict(ckpt_data["model"])
-        opt.load_state_dict(ckpt_data["optimizer"])
-        sched.load_state_dict(ckpt_data["scheduler"])
-        step, best = int(ckpt_data["step"]), float(ckpt_data.get("best_val_loss", math.inf))
-        rng = ckpt_data["rng"]
-        data_gen.set_state(rng["data"])
-        torch.set_rng_state(rng["torch"])
-        if dev.type == "cuda" and "cuda" in rng:
-            torch.cuda.set_rng_state(rng["cuda"], dev)
+        try:
+            model.load_state_dict(ckpt_data["model"])
+            opt.load_state_dict(ckpt_data["optimizer"])
+            sched.load_state_dict(ckpt_data["scheduler"])
+            step, best = int(ckpt_data["step"]), float(ckpt_data.get("best_val_loss", math.inf))
+            rng = ckpt_data["rng"]
+            data_gen.set_state(rng["data"])
+            torch.set_rng_state(rng["torch"])
+            if dev.type == "cuda" and "cuda" in rng:
+                torch.cuda.set_rng_state(rng["cuda"], dev)
+            for p in model.parameters():  # load_state_dict does not compare the optimizer's buffers
+                for v in opt.state.get(p, {}).values():
+                    if isinstance(v, Tensor) and v.dim() > 0 and v.shape != p.shape:
+                        raise ValueError(f"optimizer buffer of shape {tuple(v.shape)} for a parameter of "
+                                         f"shape {tuple(p.shape)}")
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CheckpointError(f"checkpoint {last_path} cannot be resumed: its state does not match its "
+                                  f"model ({first[:160]})") from None
         _truncate_csv(log_path, LOG_COLUMNS, step)
         _truncate_csv(samples_path, SAMPLE_COLUMNS, step)
     out.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from seqgraph.errors import CheckpointError
+from seqgraph.errors import CheckpointError, SeqgraphError
 from seqgraph.io import atomic_write_bytes
 
 FORMAT = "seqgraph-charlm"
@@ -52,6 +52,57 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     missing = [k for k in REQUIRED if k not in ckpt]
     if missing:
         raise CheckpointError(f"checkpoint {p} lacks {', '.join(missing)}")
+    if not isinstance(ckpt["version"], int) or isinstance(ckpt["version"], bool):
+        raise CheckpointError(f"checkpoint {p} has a malformed version {ckpt['version']!r}")
     if ckpt["version"] > VERSION:
         raise CheckpointError(f"checkpoint {p} was written by a newer seqgraph (format {ckpt['version']})")
+    check_schema(ckpt, p)
     return ckpt
+
+
+def check_schema(ckpt: dict[str, Any], p: Path) -> None:
+    """The checkpoint's parts have the types and values seqgraph writes: a valid run config, a
+    vocabulary of distinct single characters, a step count, finite weight tensors. Shapes are
+    checked when the weights go into their model."""
+    from seqgraph.config import CharLMRun, resolve, spec_fields
+
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {p} has {what}")
+
+    config = ckpt["config"]
+    if not isinstance(config, dict):
+        raise bad("a malformed config")
+    missing = [k for k in spec_fields(CharLMRun) if k not in config]
+    if missing:
+        raise bad(f"a config without {', '.join(missing)}")
+    try:
+        resolve(CharLMRun, None, **{k: v for k, v in config.items() if k != "corpus"})
+    except (SeqgraphError, TypeError, ValueError) as e:
+        raise bad(f"an invalid config ({' '.join(str(e).split())[:160]})") from None
+    vocab = ckpt["vocab"]
+    if (not isinstance(vocab, list) or not vocab or not all(isinstance(c, str) and len(c) == 1 for c in vocab)
+            or len(set(vocab)) != len(vocab)):
+        raise bad("a malformed vocabulary (expected distinct single characters)")
+    step = ckpt["step"]
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise bad(f"a malformed step {step!r}")
+    weights = ckpt["model"]
+    if not isinstance(weights, dict) or not weights or not all(isinstance(t, torch.Tensor) for t in weights.values()):
+        raise bad("malformed weights")
+    for name, t in weights.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise bad(f"non-finite weights ({name})")
+
+
+RESUME_KEYS = ("optimizer", "scheduler", "rng")
+
+
+def check_resumable(ckpt: dict[str, Any], p: Path) -> None:
+    """What ``--resume`` needs beyond the model: optimizer, scheduler and generator states."""
+    missing = [k for k in RESUME_KEYS if not isinstance(ckpt.get(k), dict)]
+    if missing:
+        raise CheckpointError(f"checkpoint {p} cannot be resumed: it lacks {', '.join(missing)}")
+    rng = ckpt["rng"]
+    for k in ("data", "torch"):
+        if not isinstance(rng.get(k), torch.Tensor) or rng[k].dtype != torch.uint8:
+            raise CheckpointError(f"checkpoint {p} cannot be resumed: its generator state {k!r} is malformed")
