@@ -19,6 +19,7 @@ from seqgraph.cli.common import (
 )
 from seqgraph.config import PalindromeOptions, PalindromeRun, default_text
 from seqgraph.nn.registry import cell_names, complete_cells
+from seqgraph.presets import preset_names
 
 
 def _d(field: str) -> str:
@@ -34,11 +35,15 @@ def palindrome(
     model: Annotated[str, typer.Option(help=f"Cells: {', '.join(cell_names())} (a list, or all).", autocompletion=complete_cells, rich_help_panel=SETTINGS)] = _d("model"),
     lengths: Annotated[str, typer.Option(help="Palindrome lengths L: start:stop[:step] (stop inclusive) or a list.", rich_help_panel=SETTINGS)] = _d("length"),
     seeds: Annotated[str, typer.Option(help="Seeds (a list, or a range like 1:10): each draws its own weights and batches.", rich_help_panel=SETTINGS)] = _d("seed"),
+    preset: Annotated[str, typer.Option(help=f"Course preset: {', '.join(preset_names())} — every setting as that course's template sets it (README table); TOML and flags still override it.", rich_help_panel=SETTINGS)] = "",
     task: Annotated[str, typer.Option(help="decimal, or binary (the 2020 variant).", rich_help_panel=SETTINGS)] = _d("task"),
+    encoding: Annotated[str, typer.Option(help="onehot (a symbol is a one-hot vector) or scalar (its value as one float, as the course templates).", rich_help_panel=SETTINGS)] = _d("encoding"),
+    classes: Annotated[str, typer.Option(help="Output classes: task (10 decimal, 2 binary), length (L, as the 2020 template) or a number.", rich_help_panel=SETTINGS)] = _d("classes"),
     steps: Annotated[str, typer.Option(help="Training steps per run (at most, with early stopping).", rich_help_panel=SETTINGS)] = _d("steps"),
     batch_size: Annotated[str, typer.Option(help="Batch size.", rich_help_panel=SETTINGS)] = _d("batch_size"),
     hidden: Annotated[str, typer.Option(help="Hidden units.", rich_help_panel=SETTINGS)] = _d("hidden"),
     layers: Annotated[str, typer.Option(help="Stacked recurrent layers.", rich_help_panel=SETTINGS)] = _d("layers"),
+    init: Annotated[str, typer.Option(help="Initial weights: default (U(±1/√n), as torch) or kaiming-normal (N(0, 2/fan_in), biases 0).", rich_help_panel=SETTINGS)] = _d("init"),
     forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
     learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
     optimizer: Annotated[str, typer.Option(help="rmsprop, adam or sgd (a list compares them).", rich_help_panel=SETTINGS)] = _d("optimizer"),
