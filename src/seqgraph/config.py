@@ -673,7 +673,8 @@ class TimeGateConfig:
     shift: float = 3.0  # phase shift s
     r_on: float = 0.2  # open ratio
     leak: float = 0.0  # α in the closed phase
-    steps: int = 30  # t = 0 .. steps
+    steps: int = 30  # t = t0 .. t0 + steps
+    t0: int = 0  # time of the first input: 0 (seqgraph's cells) or 1 (the 2018 course's equations)
     resolution: int = 20  # points per unit of time in the figure
     out: str = "results/timegate"
 
@@ -686,3 +687,5 @@ class TimeGateConfig:
             raise ConfigError(f"leak must be ≥ 0, got {self.leak}")
         if self.steps <= 0 or self.resolution <= 0:
             raise ConfigError("steps and resolution must be positive")
+        if self.t0 not in (0, 1):
+            raise ConfigError(f"t0 must be 0 or 1, got {self.t0}")
