@@ -69,6 +69,7 @@ def test_palindrome_preset_is_recorded_and_flags_override_it(tmp_path):
             "--steps", "6", "--hidden", "4", "--batch-size", "8", "--eval-every", "3", "--eval-batch-size", "16",
             "--executor", "sequential", "--out", str(out))
     assert r.exit_code == 0, r.output
+    assert "not learned (baseline): binary 0.66" in r.stdout  # the majority label's rate, not 0.5
     cfg = tomllib.loads((out / "config.toml").read_text())
     assert cfg["preset"] == "2020-binary" and cfg["steps"] == 6 and cfg["optimizer"] == "adam"
     (row,) = pd.read_csv(out / "summary.csv", dtype={"classes": str}).to_dict("records")

@@ -186,4 +186,4 @@ def table(
     if as_json:
         print_json(agg.drop(columns=[c for c in ("_all",) if c in agg.columns]).to_dict("records"))
         return
-    print_summary(agg)
+    print_summary(agg, tasks=[str(t) for t in dict.fromkeys(df["task"])] if "task" in df.columns else None)

@@ -76,7 +76,7 @@ def palindrome(
     report_failures(summary)
     from seqgraph.results import aggregate
 
-    print_summary(aggregate(summary), sweep.options.out)
+    print_summary(aggregate(summary), sweep.options.out, tasks=list(dict.fromkeys(summary["task"])))
 
 
 def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
@@ -97,9 +97,21 @@ def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
 
 
 def print_summary(table_df: Any, out: str | None = None,
-                  title: str = "Held-out accuracy (mean ± std over the runs of each row)") -> None:
-    """The aggregated table (see :func:`seqgraph.results.aggregate`), one row per combination."""
+                  title: str = "Held-out accuracy (mean ± std over the runs of each row)",
+                  tasks: list[str] | None = None) -> None:
+    """The aggregated table (see :func:`seqgraph.results.aggregate`), one row per combination,
+    and the not-learned baseline of each task in ``tasks``: rows whose mean final accuracy is
+    within :data:`BASELINE_MARGIN` of it are marked, never read as results."""
     import math
+
+    from seqgraph.plots import baseline, baseline_text
+    from seqgraph.tasks.palindrome import BASELINE_MARGIN
+
+    bases = {t: baseline(t) for t in (tasks or [])}
+    if "task" in table_df.columns:
+        row_base = [bases.get(str(t)) for t in table_df["task"]]
+    else:
+        row_base = [next(iter(bases.values())) if len(bases) == 1 else None] * len(table_df)
 
     from rich.table import Table
 
@@ -119,7 +131,9 @@ def print_summary(table_df: Any, out: str | None = None,
     failed = int(table_df["failed"].sum()) if "failed" in table_df.columns else 0
     if failed:
         t.add_column("failed", justify="right")
-    for r in table_df.to_dict("records"):
+    if bases:
+        t.add_column("", justify="left")
+    for r, base in zip(table_df.to_dict("records"), row_base, strict=True):
         cells = [f"{r[c]:g}" if isinstance(r[c], float) else str(r[c]) for c in by]
         cells += [str(r["runs"]), pm(r["final_mean"], r["final_std"]),
                   "—" if math.isnan(r["best_mean"]) else f"{r['best_mean']:.3f}", f"{r['solved']}/{r['runs']}",
@@ -127,8 +141,14 @@ def print_summary(table_df: Any, out: str | None = None,
                   "—" if math.isnan(r["wall_mean"]) else f"{r['wall_mean']:.1f}s"]
         if failed:
             cells.append(str(r["failed"]))
+        if bases:
+            at = base is not None and not math.isnan(r["final_mean"]) and r["final_mean"] <= base + BASELINE_MARGIN
+            cells.append("at baseline: not learned" if at else "")
         t.add_row(*cells)
     con = console()
     con.print(t)
+    if bases:
+        con.print("not learned (baseline): " + "; ".join(f"{task} {v:.3f} ({baseline_text(task, v)})"
+                                                          for task, v in bases.items()))
     if out is not None:
         con.print(f"results: {Path(out) / 'summary.csv'}, {Path(out) / 'curves.csv'}, {Path(out) / 'config.toml'}")
