@@ -155,3 +155,79 @@ def test_text_model_sweep_and_single_run():
     assert one.cell == "gru" and one.steps == 7
     with pytest.raises(ConfigError, match="unknown cell 'lstn'"):
         resolve_sweep(CharLMRun, TrainOptions, None, cell="lstn")
+
+
+# --- course presets: defaults < preset < TOML file < flags --------------------------------
+
+def test_a_preset_sets_every_value_it_names():
+    from seqgraph.presets import PRESETS
+
+    for name, preset in PRESETS.items():
+        s = sweep(preset=name)
+        assert s.preset == name
+        for field, value in preset.values.items():
+            assert s.axes[field] == [value], (name, field)
+        assert set(preset.sources) == set(preset.values), name  # every value names its source
+
+
+def test_preset_2018_is_the_template_decimal_task():
+    s = sweep(preset="2018")
+    (run,) = [r for r in s.runs() if r.model == "rnn" and r.seed == 1]
+    # train.py: --input_length 10 digits read, PalindromeDataset(input_length + 1): L = 11
+    assert (run.task, run.length, run.encoding, run.num_classes()) == ("decimal", 11, "scalar", 10)
+    assert (run.steps, run.early_stop, run.batch_size, run.hidden) == (10000, False, 128, 128)
+    assert (run.optimizer, run.lr, run.max_norm) == ("rmsprop", 1e-3, 10.0)
+
+
+def test_preset_2020_binary_has_length_many_classes():
+    s = sweep(preset="2020-binary", lengths="4,8")
+    runs = s.runs()
+    assert {(r.length, r.num_classes()) for r in runs} == {(4, 4), (8, 8)}
+    assert {(r.task, r.encoding, r.optimizer, r.batch_size, r.hidden, r.steps, r.early_stop) for r in runs} == {
+        ("binary", "scalar", "adam", 256, 256, 3000, False)}
+
+
+def test_preset_precedence_file_over_preset_flags_over_file(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('preset = "2019"\nsteps = 77\nhidden = 32\n')
+    s = sweep(f, hidden="16")
+    assert s.preset == "2019"
+    assert s.axes["steps"] == [77]  # the file over the preset
+    assert s.axes["hidden"] == [16]  # the flag over the file
+    assert s.axes["optimizer"] == ["rmsprop"] and s.axes["early_stop"] == [False]  # the preset
+    assert sweep(f, preset="2020-binary").axes["task"] == ["binary"]  # a flag's preset over the file's
+    assert sweep(f, preset="2020-binary").axes["steps"] == [77]  # still under the file's values
+
+
+def test_resolved_config_records_the_preset_and_reads_back(tmp_path):
+    from seqgraph.config import write_toml
+
+    s = sweep(preset="2020-binary", model="gru")
+    data = s.to_dict()
+    assert data["preset"] == "2020-binary"
+    write_toml(tmp_path / "config.toml", data)
+    again = sweep(tmp_path / "config.toml")
+    assert again.preset == "2020-binary" and again.axes == s.axes
+    assert "preset" not in sweep().to_dict()
+
+
+def test_unknown_preset_and_bad_classes_are_config_errors():
+    with pytest.raises(ConfigError, match="unknown preset '1999'"):
+        sweep(preset="1999")
+    with pytest.raises(ConfigError, match="too few"):
+        sweep(classes="5")  # decimal labels need 10
+    with pytest.raises(ConfigError, match="bad classes"):
+        sweep(classes="many")
+    with pytest.raises(ConfigError, match="unknown encoding"):
+        sweep(encoding="embedding")
+    with pytest.raises(ConfigError, match="unknown init"):
+        sweep(init="xavier")
+
+
+def test_new_settings_are_axes_and_define_the_run():
+    s = sweep(model="rnn", lengths="12", seeds="1", encoding="onehot,scalar", init="default,kaiming-normal",
+              classes="task,length,12")
+    runs = s.runs()
+    assert len(runs) == 2 * 2 * 3
+    assert len({run_id(r) for r in runs}) == len(runs)
+    assert {r.num_classes() for r in runs} == {10, 12}

@@ -66,7 +66,7 @@ def test_accuracy_against_any_setting_with_a_line_per_other(tmp_path, is_drawn):
     assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["64", "128"]
     assert is_drawn(save_figure(fig, tmp_path / "lr.png"))
     default = figure_for(df, "accuracy")  # a line per model × lr × hidden combination
-    assert len(default.axes[0].get_lines()) == 2 * 3 * 2 + 1  # + the chance line
+    assert len(default.axes[0].get_lines()) == 2 * 3 * 2 + 1  # + the not-learned baseline line
     with pytest.raises(DataError, match="no such column"):
         figure_for(df, "accuracy", x="colour")
 
@@ -84,3 +84,14 @@ def test_unknown_columns_and_format(tmp_path):
         save_figure(figure_for(summary(), "accuracy"), tmp_path / "a.gif")
     with pytest.raises(DataError, match="needs column"):
         figure_for(pd.DataFrame({"model": ["a"]}), "accuracy")
+
+
+def test_accuracy_figure_draws_the_not_learned_baseline_of_each_task():
+    df = pd.concat([summary().assign(task="decimal"), summary().assign(task="binary")])
+    ax = figure_for(df, "accuracy", by=["task", "model"]).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "not learned, decimal: 1/10" in labels
+    (binary,) = [t for t in labels if t.startswith("not learned, binary: majority label")]
+    assert float(binary.rsplit(" ", 1)[1]) == pytest.approx(2 / 3, abs=0.005)
+    ys = sorted(line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == ":")
+    assert ys[0] == pytest.approx(0.1) and ys[1] == pytest.approx(2 / 3, abs=0.005)

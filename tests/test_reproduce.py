@@ -22,7 +22,10 @@ def test_reproduce_writes_a_report_and_reuses_finished_work(tmp_path, is_drawn):
     for heading in ("## 1. Memory", "## 2. Peephole", "## 3. Gradient flow", "## 4. LSTM parameter count",
                     "## 5. Character-level LSTM", "## 6. The course graph"):
         assert heading in text
-    assert "**Course reports:**" in text and "**seqgraph measured**" in text
+    assert "**Course reports" not in text  # no claim without a source file
+    assert "**Course question** (`uvadlc/DL_assignments_2019` `assignment_2/README.md`" in text
+    assert "**Not learned (baseline):** 0.6" in text and "chance is 0.5" not in text
+    assert "**seqgraph measured**" in text
     assert "4 updates from C to E" in text
     assert "72,458" in text
     for fig in ("memory/accuracy.png", "memory/curves.png", "grads/grads.png", "charlm/curves.png"):

@@ -36,6 +36,8 @@ OPTIMIZERS = ("rmsprop", "adam", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 EXECUTORS = ("auto", "sequential", "processes", "batched", "ray")
 TASKS = ("decimal", "binary")
+ENCODINGS = ("onehot", "scalar")  # how a symbol enters the cell: a one-hot vector, or its id as one float
+INITS = ("default", "kaiming-normal")  # initial weights: torch's U(±1/√n), or N(0, 2/fan_in) with zero biases
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -293,10 +295,12 @@ def parse_axis(spec_cls: type, field: str, raw: Any) -> list[Any]:
         what = "model" if field == "model" else what
         values = parse_name_list(raw, what, tuple(choices() if callable(choices) else choices))
     else:
-        items = raw if isinstance(raw, list) else [raw]
+        paths = field in getattr(spec_cls, "paths", ())
+        items = raw if isinstance(raw, list) else [raw] if paths or not isinstance(raw, str) else raw.split(",")
+        items = [str(v) if isinstance(v, int) and not isinstance(v, bool) and not paths else v for v in items]
         if not all(isinstance(v, str) for v in items):
             raise ConfigError(f"bad {what} {raw!r}: expected text")
-        values = list(items)
+        values = [v.strip() for v in items] if not paths else list(items)
     if field in getattr(spec_cls, "paths", ()):  # the same file is the same run, however it is named
         values = [str(Path(v).expanduser().resolve()) if v else v for v in values]
     return list(dict.fromkeys(values))
@@ -353,6 +357,7 @@ class Sweep(Generic[S]):
     spec: type[S]
     axes: dict[str, list[Any]]  # field → values, every field present
     options: RunOptions
+    preset: str = ""  # the course preset the axes started from ("": none)
 
     def runs(self) -> list[S]:
         """Every combination, outer axes first (``plan_order``), seeds innermost."""
@@ -379,7 +384,7 @@ class Sweep(Generic[S]):
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as TOML keys: axes (a scalar where one value), then options."""
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"preset": self.preset} if self.preset else {}
         for f in spec_fields(self.spec):
             values = self.axes[f]
             out[axis_name(self.spec, f)] = values[0] if len(values) == 1 else list(values)
@@ -393,7 +398,9 @@ def resolve_sweep(spec_cls: type[S], options_cls: type[RunOptions] = RunOptions,
     """Build a sweep from the spec's defaults, then a TOML file, then flags (None: not given).
 
     Flags and TOML keys name either an axis (a spec field, or its plural such as ``lengths``)
-    or a run option (``out``, ``device``, ``executor``, …)."""
+    or a run option (``out``, ``device``, ``executor``, …). ``preset`` (a flag or a TOML key, of
+    specs that have ``presets``) names a layer of values between the defaults and the file:
+    defaults < preset < TOML file < flags."""
     fields = spec_fields(spec_cls)
     names = {axis_name(spec_cls, f): f for f in fields} | {f: f for f in fields}
     opt_fields = [f.name for f in dataclasses.fields(options_cls)]
@@ -411,7 +418,20 @@ def resolve_sweep(spec_cls: type[S], options_cls: type[RunOptions] = RunOptions,
                                                                  if o not in options_cls.not_in_toml]
             raise ConfigError(f"unknown key {key!r} in {where} (known: {', '.join(known)})")
 
-    for key, value in _toml_data(spec_cls, toml_path).items():
+    toml = _toml_data(spec_cls, toml_path)
+    presets = getattr(spec_cls, "presets", None)
+    preset_name = flags.pop("preset", None)
+    if preset_name is None and presets is not None:
+        preset_name = toml.get("preset")
+    toml = {k: v for k, v in toml.items() if not (presets is not None and k == "preset")}
+    if preset_name:
+        if presets is None:
+            raise ConfigError(f"{spec_cls.__name__} has no presets")
+        if not isinstance(preset_name, str):
+            raise ConfigError(f"bad preset {preset_name!r}: expected a name")
+        for key, value in presets(preset_name).items():
+            take(key, value, f"preset {preset_name}")
+    for key, value in toml.items():
         take(key, value, str(toml_path))
     for key, value in flags.items():
         if value is not None:
@@ -419,7 +439,7 @@ def resolve_sweep(spec_cls: type[S], options_cls: type[RunOptions] = RunOptions,
     axes = {f: parse_axis(spec_cls, f, raw_axes[f]) if f in raw_axes else grid_default(spec_cls, f)
             for f in fields}
     options = resolve(options_cls, None, **raw_opts)
-    sweep = Sweep(spec_cls, axes, options)
+    sweep = Sweep(spec_cls, axes, options, preset_name or "")
     for f in fields:  # every value on its own, so errors name the setting, not a combination
         base = {g: axes[g][0] for g in fields}
         for v in axes[f]:
@@ -447,17 +467,28 @@ class PalindromeRun:
     grid_defaults: ClassVar[dict[str, tuple[Any, ...]]] = {"model": ("rnn", "lstm"), "length": (5, 10, 15, 20, 25),
                                                           "seed": (1, 2, 3)}
     plan_order: ClassVar[tuple[str, ...]] = ("task", "length", "model")
-    choices: ClassVar[dict[str, Any]] = {"model": cell_names, "task": TASKS, "optimizer": OPTIMIZERS}
+    choices: ClassVar[dict[str, Any]] = {"model": cell_names, "task": TASKS, "optimizer": OPTIMIZERS,
+                                         "encoding": ENCODINGS, "init": INITS}
+
+    @staticmethod
+    def presets(name: str) -> dict[str, Any]:
+        """The values of course preset ``name`` (seqgraph.presets)."""
+        from seqgraph.presets import get_preset
+
+        return dict(get_preset(name).values)
 
     model: str = "lstm"  # recurrent cell (seqgraph.nn.registry)
     task: str = "decimal"  # decimal | binary
-    length: int = 10  # palindrome length L
+    length: int = 10  # palindrome length L (never a template's input length: see seqgraph.presets)
+    encoding: str = "onehot"  # onehot: a symbol is a one-hot vector; scalar: its id as one float (input size 1)
+    classes: str = "task"  # output classes: task (10 decimal, 2 binary), length (L, as the 2020 template) or a number
     seed: int = 42  # weights, training batches and held-out batches all derive from it
     steps: int = 2500  # training steps (at most, with early stopping)
     batch_size: int = 128
     hidden: int = 128
     layers: int = 1
-    forget_bias: float = 1.0  # initial forget-gate bias of LSTM-type cells (the rest: U(±1/√n))
+    init: str = "default"  # default: U(±1/√n) as torch; kaiming-normal: weights N(0, 2/fan_in), biases 0
+    forget_bias: float = 1.0  # initial forget-gate bias of LSTM-type cells (after init)
     learn_gate: bool = True  # tglstm: learn the time gate's τ, s, r_on (else fixed)
     optimizer: str = "rmsprop"
     lr: float = 1e-3
@@ -471,8 +502,11 @@ class PalindromeRun:
     def validate(self) -> None:
         check_cell(self.model)
         _choice(self.task, "task", TASKS)
+        _choice(self.encoding, "encoding", ENCODINGS)
+        _choice(self.init, "init", INITS)
         if self.length < 2:
             raise ConfigError(f"palindrome length {self.length} is too short: need at least 2 digits")
+        self.num_classes()
         if not 0 <= self.seed < 2**63:
             raise ConfigError(f"seeds must be in [0, 2^63), got {self.seed}")
         _positive(self, "steps", "batch_size", "hidden", "layers", "eval_every", "eval_batch_size", "solved_evals")
@@ -483,6 +517,23 @@ class PalindromeRun:
         if not 0 < self.solved_accuracy <= 1:
             raise ConfigError(f"solved-accuracy must be in (0, 1], got {self.solved_accuracy}")
         _choice(self.optimizer, "optimizer", OPTIMIZERS)
+
+    def num_classes(self) -> int:
+        """The output layer's size: ``classes`` resolved against the task and length."""
+        need = 10 if self.task == "decimal" else 2
+        if self.classes == "task":
+            return need
+        if self.classes == "length":
+            n = self.length
+        else:
+            try:
+                n = int(self.classes)
+            except ValueError:
+                raise ConfigError(f"bad classes {self.classes!r}: expected task, length or a number") from None
+        if n < need:
+            raise ConfigError(f"classes {n} (from {self.classes!r}) is too few for the {self.task} task's labels "
+                              f"0..{need - 1}")
+        return n
 
     def label(self, extra: tuple[str, ...] = ()) -> str:
         """``lstm L=25 seed=42``, plus ``name=value`` for each setting in ``extra``."""
@@ -622,7 +673,8 @@ class TimeGateConfig:
     shift: float = 3.0  # phase shift s
     r_on: float = 0.2  # open ratio
     leak: float = 0.0  # α in the closed phase
-    steps: int = 30  # t = 0 .. steps
+    steps: int = 30  # t = t0 .. t0 + steps
+    t0: int = 0  # time of the first input: 0 (seqgraph's cells) or 1 (the 2018 course's equations)
     resolution: int = 20  # points per unit of time in the figure
     out: str = "results/timegate"
 
@@ -635,3 +687,5 @@ class TimeGateConfig:
             raise ConfigError(f"leak must be ≥ 0, got {self.leak}")
         if self.steps <= 0 or self.resolution <= 0:
             raise ConfigError("steps and resolution must be positive")
+        if self.t0 not in (0, 1):
+            raise ConfigError(f"t0 must be 0 or 1, got {self.t0}")

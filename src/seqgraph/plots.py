@@ -52,6 +52,17 @@ def _line_label(keys: tuple[Any, ...], by: list[str]) -> str:
     return ", ".join(f"{c}={v:g}" if isinstance(v, float) else f"{c}={v}" for c, v in zip(by, keys, strict=True))
 
 
+def baseline(task: str) -> float:
+    """The not-learned accuracy of ``task`` (see :func:`seqgraph.tasks.palindrome.baseline_accuracy`)."""
+    from seqgraph.tasks.palindrome import baseline_accuracy
+
+    return baseline_accuracy(task)
+
+
+def baseline_text(task: str, value: float) -> str:
+    return "1/10" if task == "decimal" else f"majority label {value:.3f}"
+
+
 def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title: str | None = None) -> Any:
     """Held-out accuracy against any setting (default: the palindrome length), one line per
     combination of the ``by`` settings (default: every other setting that varies but the
@@ -75,9 +86,9 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
         per_point = max(per_point, int(s["count"].max()))
         ax.plot(s[x], s["mean"], marker="o", label=_line_label(keys, by) if by else None)
         ax.fill_between(s[x], (s["mean"] - s["std"]).clip(0, 1), (s["mean"] + s["std"]).clip(0, 1), alpha=0.2)
-    task = df["task"].iloc[0] if "task" in df.columns else "decimal"
-    chance = 0.1 if task == "decimal" else 0.5
-    ax.axhline(chance, color="grey", lw=0.8, ls=":", label=f"chance ({chance:g})")
+    for task in (dict.fromkeys(df["task"]) if "task" in df.columns else ["decimal"]):
+        base = baseline(str(task))
+        ax.axhline(base, color="grey", lw=0.8, ls=":", label=f"not learned, {task}: {baseline_text(str(task), base)}")
     values = df[x].dropna()
     if x != "length" and values.dtype.kind in "if" and (values > 0).all() and values.max() >= 10 * values.min():
         ax.set_xscale("log")

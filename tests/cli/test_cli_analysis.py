@@ -90,6 +90,7 @@ def test_table_json_is_valid_json_and_kinds_do_not_mix(tmp_path, user_error):
 
 @pytest.mark.parametrize("args, fragment", [
     (["timegate", "--tau", "0"], "tau must be positive"),
+    (["timegate", "--t0", "2"], "t0 must be 0 or 1"),
     (["timegate", "--r-on", "1.5"], "r-on must be in (0, 1]"),
     (["timegate", "--r-on", "0"], "r-on must be in (0, 1]"),
     (["plot", "missing.csv"], "CSV file not found"),
@@ -115,3 +116,23 @@ def test_plot_bad_csvs(tmp_path, user_error):
 
 def test_reproduce_unknown_budget(tmp_path, user_error):
     user_error(run("reproduce", "--budget", "huge", "--out", tmp_path / "r"), "unknown budget 'huge'")
+
+
+def test_timegate_t0_counts_time_from_one_as_the_2018_course(tmp_path):
+    """k(t) is one function of t; --t0 1 only starts the table at t = 1. By hand for τ = 6,
+    s = 3, r_on = 0.2: φ(4) = 1/6, in the falling half [0.1, 0.2), so k(4) = 2 − 2φ/r_on."""
+    a = json.loads(run("timegate", "--tau", 6, "--shift", 3, "--r-on", 0.2, "--steps", 4, "--json",
+                       "--out", tmp_path / "a").stdout)
+    b = json.loads(run("timegate", "--tau", 6, "--shift", 3, "--r-on", 0.2, "--steps", 4, "--t0", 1, "--json",
+                       "--out", tmp_path / "b").stdout)
+    assert [r["t"] for r in a["k"]] == [0, 1, 2, 3, 4] and a["t0"] == 0
+    assert [r["t"] for r in b["k"]] == [1, 2, 3, 4, 5] and b["t0"] == 1
+    by_t = {r["t"]: r["k"] for r in a["k"]}
+    for r in b["k"]:  # the same function of t, only the first time shown differs
+        if r["t"] in by_t:
+            assert r["k"] == pytest.approx(by_t[r["t"]])
+    phi4 = (4 - 3) % 6 / 6  # 1/6 ≥ r_on/2 = 0.1 and < 0.2: falling, k = 2 − 2φ/r_on
+    assert {r["t"]: r["k"] for r in b["k"]}[4] == pytest.approx(2 - 2 * phi4 / 0.2)
+    import pandas as pd
+
+    assert pd.read_csv(tmp_path / "b" / "timegate.csv").t.min() == pytest.approx(1.0)

@@ -59,6 +59,24 @@ def test_palindrome_runs_and_prints_table(tmp_path):
     assert r2.exit_code == 2 and "--resume" in r2.stderr
 
 
+def test_palindrome_preset_is_recorded_and_flags_override_it(tmp_path):
+    import tomllib
+
+    import pandas as pd
+
+    out = tmp_path / "o"
+    r = run("palindrome", "--preset", "2020-binary", "--model", "lstm", "--lengths", "4", "--seeds", "1",
+            "--steps", "6", "--hidden", "4", "--batch-size", "8", "--eval-every", "3", "--eval-batch-size", "16",
+            "--executor", "sequential", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "not learned (baseline): binary 0.66" in r.stdout  # the majority label's rate, not 0.5
+    cfg = tomllib.loads((out / "config.toml").read_text())
+    assert cfg["preset"] == "2020-binary" and cfg["steps"] == 6 and cfg["optimizer"] == "adam"
+    (row,) = pd.read_csv(out / "summary.csv", dtype={"classes": str}).to_dict("records")
+    assert (row["task"], row["encoding"], row["classes"], row["early_stop"]) == ("binary", "scalar", "length", False)
+    assert (row["hidden"], row["trained_steps"], row["lr"]) == (4, 6, 1e-3)
+
+
 def test_palindrome_with_config_file(tmp_path):
     cfg = tmp_path / "sweep.toml"
     cfg.write_text('model = "gru"\nlengths = "3:5:2"\nseeds = 7\nsteps = 5\nhidden = 4\nbatch_size = 4\n'
@@ -79,6 +97,9 @@ def test_palindrome_with_config_file(tmp_path):
     (["palindrome", "--lengths", "abc"], "bad lengths 'abc'"),
     (["palindrome", "--lengths", "1"], "too short"),
     (["palindrome", "--model", "transformer"], "unknown model 'transformer'"),
+    (["palindrome", "--preset", "2017"], "unknown preset '2017'"),
+    (["palindrome", "--encoding", "embedding"], "unknown encoding 'embedding'"),
+    (["palindrome", "--classes", "4"], "too few"),
     (["palindrome", "--steps", "0"], "steps must be positive"),
     (["palindrome", "--hidden", "-3"], "hidden must be positive"),
     (["palindrome", "--config", "/nonexistent/x.toml"], "config file not found"),

@@ -107,3 +107,19 @@ def test_malformed_and_empty_files(tmp_path, user_error):
     neg = tmp_path / "neg.txt"
     neg.write_text("a b -3\n")
     user_error(run("gcn", "adjacency", str(neg)), "non-negative degrees")
+
+
+@pytest.mark.parametrize("name, hops", [("course-2019", 3), ("course-2020", 4)])
+def test_hops_on_a_builtin_course_graph_by_name(name, hops):
+    r = run("gcn", "hops", name, "--source", "C", "--target", "E", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == {"source": "C", "target": "E", "hops": hops}
+
+
+def test_builtin_graph_names_work_for_every_gcn_command():
+    assert run("gcn", "adjacency", "course-2019", "--json").exit_code == 0
+    assert run("gcn", "layer", "course-2019", "--json").exit_code == 0
+
+
+def test_unknown_builtin_name_is_one_error_line(user_error):
+    user_error(run("gcn", "hops", "course-2021", "--source", "C"), "built-in graphs: course-2019, course-2020")

@@ -40,6 +40,24 @@ def test_sample_prompt_greedy_and_json(trained):
     assert len(json.loads(r.stdout)["samples"]) == 2
 
 
+def test_sample_beta_is_the_inverse_temperature_and_says_so(trained, tmp_path, user_error):
+    import pandas as pd
+
+    ck = trained / "run" / "last.pt"
+    r = run("sample", ck, "--beta", 0.5, "--num", 2, "--seed", 4, "--json", "--out", tmp_path / "s.csv")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert (data["knob"], data["value"], data["beta"], data["temperature"]) == ("beta", 0.5, 0.5, None)
+    rows = pd.read_csv(tmp_path / "s.csv")
+    assert rows.columns.tolist() == ["knob", "value", "seed", "text"]
+    assert rows.knob.tolist() == ["beta", "beta"] and rows.value.tolist() == [0.5, 0.5]
+    run("sample", ck, "--temp", 2, "--out", tmp_path / "t.csv")
+    assert pd.read_csv(tmp_path / "t.csv").knob.tolist() == ["temperature"]
+    user_error(run("sample", ck, "--beta", 2, "--temp", 0.5), "--beta and --temp are alternatives")
+    user_error(run("sample", ck, "--beta", 2, "--greedy"), "--beta and --greedy are alternatives")
+    user_error(run("sample", ck, "--beta", 0), "--beta must be positive")
+
+
 def test_evaluate_default_split_and_file(trained):
     r = run("evaluate", trained / "run" / "last.pt", "--json")
     assert r.exit_code == 0, r.output

@@ -111,3 +111,31 @@ def test_logits_shape_and_state_continuation(model):
     b, _ = model(x[:, 4:], s, t0=4)  # continuing: the 5th token is at time 4
     torch.testing.assert_close(torch.cat([a, b], 1), logits, atol=1e-5, rtol=1e-5)
     assert math.isfinite(float(logits.detach().sum()))
+
+
+def test_beta_samples_softmax_of_beta_times_logits_as_the_course_writes_it():
+    """The 2019/2020 course: p = softmax(β · logits). Reference: torch.multinomial on that
+    distribution with the same generator state."""
+    logits = torch.tensor([[2.0, 0.5, -1.0, 0.0]]).expand(500, -1)
+    for beta in (0.5, 1.0, 2.0):
+        ours = choose_next(logits, 1.0, torch.Generator().manual_seed(3), beta=beta)
+        ref = torch.multinomial(torch.softmax(beta * logits, -1), 1,
+                                generator=torch.Generator().manual_seed(3)).squeeze(-1)
+        assert torch.equal(ours, ref)
+
+
+def test_beta_is_one_over_the_temperature():
+    logits = torch.tensor([[3.0, 1.0, 0.5, 0.0, -1.0]]).expand(20_000, -1)
+    for beta in (0.5, 2.0):
+        a = choose_next(logits, 1 / beta, torch.Generator().manual_seed(1))
+        b = choose_next(logits, 123.0, torch.Generator().manual_seed(2), beta=beta)  # beta wins
+        pa, pb = (torch.bincount(x, minlength=5).float() / len(x) for x in (a, b))
+        assert torch.allclose(pa, pb, atol=0.02)
+
+
+def test_generate_refuses_a_beta_that_is_not_positive():
+    torch.manual_seed(0)
+    model = CharLM(5, 8, 1)
+    for beta in (0.0, -1.0, float("inf")):
+        with pytest.raises(ConfigError, match="beta must be positive"):
+            generate(model, torch.tensor([1]), 3, beta=beta)

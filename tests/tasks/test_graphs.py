@@ -131,3 +131,37 @@ def test_large_edge_list_loads(tmp_path):
     assert g.num_nodes == len(set(u) | set(v))
     pairs = {(min(a, b), max(a, b)) for a, b in zip(u.tolist(), v.tolist(), strict=True)}
     assert g.num_edges == len(pairs)
+
+
+# the course graphs as the assignments draw them (copied by hand here, the independent reference)
+COURSE_EDGES = {
+    "course-2019": ["AB", "AE", "AF", "BC", "BD", "CD", "DF", "EF"],  # DL_assignments_2019 assignment_2.pdf
+    "course-2020": ["AB", "AE", "AF", "BD", "CD", "DF"],  # uvadlc_practicals_2020 assignment_2.pdf
+}
+
+
+@pytest.mark.parametrize("name", sorted(COURSE_EDGES))
+def test_builtin_course_graphs_load_by_name(name):
+    import networkx as nx
+
+    from seqgraph.analysis.hops import hops_from
+
+    g = load_graph(name)
+    assert g.nodes == list("ABCDEF") and not g.directed
+    got = {frozenset((g.nodes[u], g.nodes[v])) for u, v in zip(g.src.tolist(), g.dst.tolist(), strict=True)}
+    assert got == {frozenset(e) for e in COURSE_EDGES[name]}
+    ref = nx.Graph([tuple(e) for e in COURSE_EDGES[name]])
+    hops = hops_from(g, "C")
+    for node in "ABCDEF":
+        assert hops[g.index(node)] == nx.shortest_path_length(ref, "C", node)
+
+
+def test_a_file_of_a_builtin_name_wins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "course-2019").write_text("X Y\n")
+    assert load_graph("course-2019").nodes == ["X", "Y"]
+
+
+def test_unknown_name_lists_the_builtin_graphs():
+    with pytest.raises(GraphError, match="built-in graphs: course-2019, course-2020"):
+        load_graph("course-2021")

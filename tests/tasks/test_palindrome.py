@@ -130,3 +130,13 @@ def test_task_spec():
 def test_bad_task_or_length(task, length):
     with pytest.raises(ConfigError):
         palindrome_batch(task, 4, length, seed=0)
+
+
+def test_baseline_is_one_tenth_for_decimal_and_the_majority_rate_two_thirds_for_binary():
+    from seqgraph.tasks.palindrome import baseline_accuracy
+
+    assert baseline_accuracy("decimal", 7) == 0.1
+    # by hand (2020 datasets.py): unflipped, label = leading bit of a digit 0–8: 1 unless 0 (8/9);
+    # flipped, label = parity of a digit 0–8 (4/9); the mean is 2/3
+    for L in (4, 10, 21):
+        assert baseline_accuracy("binary", L) == pytest.approx((8 / 9 + 4 / 9) / 2, abs=0.005)

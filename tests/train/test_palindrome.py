@@ -50,6 +50,41 @@ def test_runs_of_different_lengths_share_a_batch(task, optimizer):
         assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("task", ["decimal", "binary"])
+def test_course_settings_in_a_batch_of_k_equal_the_run_alone(task):
+    """The preset settings: scalar input, Kaiming-normal beside default init in one batch,
+    L output classes (2020), runs of different lengths (classes = task) sharing a batch."""
+    mixed = [PalindromeRun(model="lstm", task=task, length=L, seed=L, encoding="scalar", init=init,
+                           optimizer="adam", lr=1e-2, early_stop=False, **SMALL)
+             for L, init in ((3, "default"), (6, "kaiming-normal"), (5, "kaiming-normal"), (4, "default"))]
+    same = [PalindromeRun(model="peep", task=task, length=12, seed=s, encoding="scalar", classes="length",
+                          init="kaiming-normal", lr=1e-2, **SMALL) for s in (1, 2, 3)]
+    for runs in (mixed, same):
+        together = {r.run_id: r for r in train_runs(runs, 2, "cpu", dtype=torch.float64)}
+        assert len(together) == len(runs)
+        for spec in runs:
+            assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
+
+
+def test_init_and_classes_shape_the_initial_model():
+    k = initial_model(PalindromeRun(model="rnn", task="binary", length=8, classes="length", init="kaiming-normal",
+                                    encoding="scalar"))
+    assert k.head.weight.shape == (8, 128) and torch.all(k.head.bias == 0)
+    assert k.rnn.cells[0].weight_ih.shape == (128, 1)
+    d = initial_model(PalindromeRun(model="rnn", task="binary", length=8))
+    assert d.head.weight.shape == (2, 128) and d.rnn.cells[0].weight_ih.shape == (128, 3)
+
+
+def test_runs_whose_heads_differ_are_never_one_job():
+    from seqgraph.errors import ConfigError
+    from seqgraph.train.palindrome import EXPERIMENT
+
+    a, b = (PalindromeRun(task="binary", length=L, classes="length") for L in (4, 6))
+    assert EXPERIMENT.group_key(a, mix_lengths=True) != EXPERIMENT.group_key(b, mix_lengths=True)
+    with pytest.raises(ConfigError, match="share"):
+        list(train_runs([a, b], 2))
+
+
 def test_a_run_that_stops_early_inside_a_batch_gives_the_row_it_gives_alone():
     stop = dict(SMALL, steps=400, eval_every=10, solved_accuracy=0.3, solved_evals=2)
     runs = [PalindromeRun(model="rnn", length=4, seed=s, lr=lr, **stop) for s, lr in ((1, 3e-2), (2, 1e-4), (3, 1e-2))]

@@ -11,9 +11,11 @@ from seqgraph.nn.cells import time_gate
 
 
 def time_gate_table(cfg: TimeGateConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """k(t) at integer steps t = 0..steps (the table) and on a fine grid (the figure).
+    """k(t) at integer steps t = t0..t0 + steps (the table) and on a fine grid (the figure).
 
-    Rows: t, k, phase φ, and the gate's τ, s, r_on (so the CSV can be re-plotted)."""
+    ``cfg.t0`` is the time of the first input: 0 as seqgraph's time-gated cell counts, 1 as
+    the 2018 course's equations count. Rows: t, k, phase φ, and the gate's τ, s, r_on (so the
+    CSV can be re-plotted)."""
     one = {"tau": torch.tensor([cfg.tau], dtype=torch.float64),
            "shift": torch.tensor([cfg.shift], dtype=torch.float64),
            "r_on": torch.tensor([cfg.r_on], dtype=torch.float64)}
@@ -24,6 +26,7 @@ def time_gate_table(cfg: TimeGateConfig) -> tuple[list[dict[str, Any]], list[dic
         return [{"t": float(a), "k": float(b), "phase": float(c), "tau": cfg.tau, "shift": cfg.shift,
                  "r_on": cfg.r_on} for a, b, c in zip(t.tolist(), k.tolist(), phi.tolist(), strict=True)]
 
-    integer = rows(torch.arange(0, cfg.steps + 1, dtype=torch.float64))
-    fine = rows(torch.linspace(0, cfg.steps, cfg.steps * cfg.resolution + 1, dtype=torch.float64))
+    start = cfg.t0
+    integer = rows(torch.arange(start, start + cfg.steps + 1, dtype=torch.float64))
+    fine = rows(torch.linspace(start, start + cfg.steps, cfg.steps * cfg.resolution + 1, dtype=torch.float64))
     return integer, fine

@@ -83,7 +83,8 @@ def timegate(
     shift: Annotated[float, typer.Option(help="Phase shift s.")] = _t("shift"),
     r_on: Annotated[float, typer.Option(help="Open ratio r_on, in (0, 1].")] = _t("r_on"),
     leak: Annotated[float, typer.Option(help="Leak α in the closed phase.")] = _t("leak"),
-    steps: Annotated[int, typer.Option(help="Show t = 0 .. steps.")] = _t("steps"),
+    steps: Annotated[int, typer.Option(help="Show t = t0 .. t0 + steps.")] = _t("steps"),
+    t0: Annotated[int, typer.Option("--t0", help="Time of the first input: 0 (seqgraph's cells count from 0) or 1 (the 2018 course's equations count from t = 1).")] = _t("t0"),
     out: Annotated[str, typer.Option(help="Folder for timegate.csv and timegate.png.")] = _t("out"),
     as_json: Annotated[bool, typer.Option("--json", help="Print k(t) at integer steps as JSON.")] = False,
 ) -> None:
@@ -92,7 +93,7 @@ def timegate(
     from seqgraph.config import TimeGateConfig, resolve
 
     with user_errors():
-        cfg = resolve(TimeGateConfig, None, tau=tau, shift=shift, r_on=r_on, leak=leak, steps=steps, out=out)
+        cfg = resolve(TimeGateConfig, None, tau=tau, shift=shift, r_on=r_on, leak=leak, steps=steps, t0=t0, out=out)
         integer, fine = time_gate_table(cfg)
         import pandas as pd
 
@@ -105,12 +106,13 @@ def timegate(
                                         f"Time gate k(t): τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"),
                           Path(cfg.out) / "timegate.png")
     if as_json:
-        print_json({"tau": cfg.tau, "shift": cfg.shift, "r_on": cfg.r_on, "leak": cfg.leak,
+        print_json({"tau": cfg.tau, "shift": cfg.shift, "r_on": cfg.r_on, "leak": cfg.leak, "t0": cfg.t0,
                     "k": [{"t": int(r["t"]), "k": r["k"]} for r in integer]})
         return
     from rich.table import Table
 
-    t = Table(title=f"k(t) with τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}", title_justify="left")
+    t = Table(title=f"k(t) with τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"
+              + (" (t = 1: the first input, as the 2018 course counts)" if cfg.t0 == 1 else ""), title_justify="left")
     for c in ("t", "phase φ", "k(t)", ""):
         t.add_column(c, justify="right" if c else "left")
     for r in integer:
@@ -184,4 +186,4 @@ def table(
     if as_json:
         print_json(agg.drop(columns=[c for c in ("_all",) if c in agg.columns]).to_dict("records"))
         return
-    print_summary(agg)
+    print_summary(agg, tasks=[str(t) for t in dict.fromkeys(df["task"])] if "task" in df.columns else None)

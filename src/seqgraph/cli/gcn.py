@@ -14,7 +14,7 @@ app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node clas
 
 SHOW_LIMIT = 15  # nodes: print full matrices as tables up to this size
 
-GraphArg = Annotated[Path, typer.Argument(help="Graph file: node-link JSON, adjacency-map JSON, or 'u v [w]' edge list.")]
+GraphArg = Annotated[Path, typer.Argument(help="Graph file: node-link JSON, adjacency-map JSON, or 'u v [w]' edge list; or a built-in graph: course-2019, course-2020.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="auto, node-link, adjacency or edgelist.")]
 DirectedOpt = Annotated[bool | None, typer.Option("--directed/--undirected", help="Override what the file says (default: undirected unless the file says directed).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON answer on stdout.")]

@@ -19,6 +19,7 @@ from seqgraph.cli.common import (
 )
 from seqgraph.config import PalindromeOptions, PalindromeRun, default_text
 from seqgraph.nn.registry import cell_names, complete_cells
+from seqgraph.presets import preset_names
 
 
 def _d(field: str) -> str:
@@ -34,11 +35,15 @@ def palindrome(
     model: Annotated[str, typer.Option(help=f"Cells: {', '.join(cell_names())} (a list, or all).", autocompletion=complete_cells, rich_help_panel=SETTINGS)] = _d("model"),
     lengths: Annotated[str, typer.Option(help="Palindrome lengths L: start:stop[:step] (stop inclusive) or a list.", rich_help_panel=SETTINGS)] = _d("length"),
     seeds: Annotated[str, typer.Option(help="Seeds (a list, or a range like 1:10): each draws its own weights and batches.", rich_help_panel=SETTINGS)] = _d("seed"),
+    preset: Annotated[str, typer.Option(help=f"Course preset: {', '.join(preset_names())} — every setting as that course's template sets it (README table); TOML and flags still override it.", rich_help_panel=SETTINGS)] = "",
     task: Annotated[str, typer.Option(help="decimal, or binary (the 2020 variant).", rich_help_panel=SETTINGS)] = _d("task"),
+    encoding: Annotated[str, typer.Option(help="onehot (a symbol is a one-hot vector) or scalar (its value as one float, as the course templates).", rich_help_panel=SETTINGS)] = _d("encoding"),
+    classes: Annotated[str, typer.Option(help="Output classes: task (10 decimal, 2 binary), length (L, as the 2020 template) or a number.", rich_help_panel=SETTINGS)] = _d("classes"),
     steps: Annotated[str, typer.Option(help="Training steps per run (at most, with early stopping).", rich_help_panel=SETTINGS)] = _d("steps"),
     batch_size: Annotated[str, typer.Option(help="Batch size.", rich_help_panel=SETTINGS)] = _d("batch_size"),
     hidden: Annotated[str, typer.Option(help="Hidden units.", rich_help_panel=SETTINGS)] = _d("hidden"),
     layers: Annotated[str, typer.Option(help="Stacked recurrent layers.", rich_help_panel=SETTINGS)] = _d("layers"),
+    init: Annotated[str, typer.Option(help="Initial weights: default (U(±1/√n), as torch) or kaiming-normal (N(0, 2/fan_in), biases 0).", rich_help_panel=SETTINGS)] = _d("init"),
     forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
     learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
     optimizer: Annotated[str, typer.Option(help="rmsprop, adam or sgd (a list compares them).", rich_help_panel=SETTINGS)] = _d("optimizer"),
@@ -71,7 +76,7 @@ def palindrome(
     report_failures(summary)
     from seqgraph.results import aggregate
 
-    print_summary(aggregate(summary), sweep.options.out)
+    print_summary(aggregate(summary), sweep.options.out, tasks=list(dict.fromkeys(summary["task"])))
 
 
 def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
@@ -92,9 +97,21 @@ def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
 
 
 def print_summary(table_df: Any, out: str | None = None,
-                  title: str = "Held-out accuracy (mean ± std over the runs of each row)") -> None:
-    """The aggregated table (see :func:`seqgraph.results.aggregate`), one row per combination."""
+                  title: str = "Held-out accuracy (mean ± std over the runs of each row)",
+                  tasks: list[str] | None = None) -> None:
+    """The aggregated table (see :func:`seqgraph.results.aggregate`), one row per combination,
+    and the not-learned baseline of each task in ``tasks``: rows whose mean final accuracy is
+    within :data:`BASELINE_MARGIN` of it are marked, never read as results."""
     import math
+
+    from seqgraph.plots import baseline, baseline_text
+    from seqgraph.tasks.palindrome import BASELINE_MARGIN
+
+    bases = {t: baseline(t) for t in (tasks or [])}
+    if "task" in table_df.columns:
+        row_base = [bases.get(str(t)) for t in table_df["task"]]
+    else:
+        row_base = [next(iter(bases.values())) if len(bases) == 1 else None] * len(table_df)
 
     from rich.table import Table
 
@@ -114,7 +131,9 @@ def print_summary(table_df: Any, out: str | None = None,
     failed = int(table_df["failed"].sum()) if "failed" in table_df.columns else 0
     if failed:
         t.add_column("failed", justify="right")
-    for r in table_df.to_dict("records"):
+    if bases:
+        t.add_column("", justify="left")
+    for r, base in zip(table_df.to_dict("records"), row_base, strict=True):
         cells = [f"{r[c]:g}" if isinstance(r[c], float) else str(r[c]) for c in by]
         cells += [str(r["runs"]), pm(r["final_mean"], r["final_std"]),
                   "—" if math.isnan(r["best_mean"]) else f"{r['best_mean']:.3f}", f"{r['solved']}/{r['runs']}",
@@ -122,8 +141,14 @@ def print_summary(table_df: Any, out: str | None = None,
                   "—" if math.isnan(r["wall_mean"]) else f"{r['wall_mean']:.1f}s"]
         if failed:
             cells.append(str(r["failed"]))
+        if bases:
+            at = base is not None and not math.isnan(r["final_mean"]) and r["final_mean"] <= base + BASELINE_MARGIN
+            cells.append("at baseline: not learned" if at else "")
         t.add_row(*cells)
     con = console()
     con.print(t)
+    if bases:
+        con.print("not learned (baseline): " + "; ".join(f"{task} {v:.3f} ({baseline_text(task, v)})"
+                                                          for task, v in bases.items()))
     if out is not None:
         con.print(f"results: {Path(out) / 'summary.csv'}, {Path(out) / 'curves.csv'}, {Path(out) / 'config.toml'}")

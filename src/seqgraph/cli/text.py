@@ -146,8 +146,10 @@ def _print_grid(df: Any, sweep: Any) -> None:
 
 
 def sample(
+    ctx: typer.Context,
     ckpt: Annotated[Path, typer.Argument(help="A checkpoint written by seqgraph train.")],
-    temp: Annotated[float, typer.Option("--temp", help="Temperature T: softmax(logits / T); 0 = greedy (argmax). The course's β is 1/T.")] = 1.0,
+    temp: Annotated[float, typer.Option("--temp", help="Temperature T: softmax(logits / T); 0 = greedy (argmax).")] = 1.0,
+    beta: Annotated[float | None, typer.Option("--beta", help="Inverse temperature β as the 2019/2020 course writes it: softmax(β · logits), β > 0. Instead of --temp.")] = None,
     greedy: Annotated[bool, typer.Option("--greedy", help="Same as --temp 0.")] = False,
     length: Annotated[int, typer.Option(help="Characters to generate.")] = 30,
     prompt: Annotated[str, typer.Option(help="Text to continue. Default: a newline if the vocabulary has one, else its first character.")] = "",
@@ -157,6 +159,7 @@ def sample(
     top_p: Annotated[float, typer.Option(help="Sample among the smallest set with probability ≥ p (nucleus), in (0, 1].")] = 1.0,
     beam: Annotated[int, typer.Option(help="Beam search with this width instead of sampling (0: off); prints the --num best beams.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the samples to this CSV (knob, value, seed, text).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Generate text from a trained character model (state carried, one step per character)."""
@@ -171,6 +174,12 @@ def sample(
             raise fail("--length and --num must be positive")
         if temp < 0:
             raise fail(f"--temp must be ≥ 0 (0 = greedy), got {temp}")
+        knobs = [k for k, on in (("--beta", beta is not None), ("--temp", "temp" in given(ctx)),
+                                 ("--greedy", greedy), ("--beam", beam > 0)) if on]
+        if beta is not None and len(knobs) > 1:
+            raise fail(f"{' and '.join(knobs)} are alternatives: give one")
+        if beta is not None and not (0 < beta < float("inf")):
+            raise fail(f"--beta must be positive and finite (β → ∞ is greedy: use --greedy), got {beta}")
         if not 0 < top_p <= 1:
             raise fail(f"--top-p must be in (0, 1], got {top_p}")
         if beam and num > beam:
@@ -181,6 +190,8 @@ def sample(
             prompt = "\n" if "\n" in vocab.stoi else vocab.chars[0]
         prompt_ids = vocab.encode(prompt, "prompt")
         T = 0.0 if greedy else temp
+        knob, value = (("beam", float(beam)) if beam else ("beta", beta) if beta is not None
+                       else ("greedy", 0.0) if T == 0 else ("temperature", T))
         if beam:
             ids, scores = beam_search(model, prompt_ids, length, beam)
             texts = [prompt + vocab.decode(r) for r in ids[:num]]
@@ -188,11 +199,17 @@ def sample(
         else:
             gen = torch.Generator(device=dev).manual_seed(seed)
             ids = generate(model, prompt_ids, length, num=num, temperature=T, top_k=top_k, top_p=top_p,
-                           generator=gen)
+                           generator=gen, beta=beta)
             texts = [prompt + vocab.decode(r) for r in ids]
             extra = [{} for _ in texts]
+        if out is not None:
+            from seqgraph.io import write_csv
+
+            write_csv(out, ["knob", "value", "seed", "text"],
+                      [{"knob": knob, "value": value, "seed": seed, "text": t} for t in texts])
     if as_json:
-        print_json({"checkpoint": str(ckpt), "step": ckpt_data["step"], "temperature": T, "beam": beam,
+        print_json({"checkpoint": str(ckpt), "step": ckpt_data["step"], "knob": knob, "value": value,
+                    "temperature": None if knob in ("beta", "beam") else T, "beta": beta, "beam": beam,
                     "samples": [{"text": t, **e} for t, e in zip(texts, extra, strict=True)]})
         return
     import sys

@@ -65,17 +65,20 @@ def reorder_state(state: State, index: Tensor, cell: str) -> State:
 
 
 def choose_next(logits: Tensor, temperature: float, generator: torch.Generator | None,
-                top_k: int = 0, top_p: float = 1.0) -> Tensor:
+                top_k: int = 0, top_p: float = 1.0, beta: float | None = None) -> Tensor:
     r"""Pick the next ids from ``logits (B, V)``.
 
     ``temperature`` 0 is argmax (greedy); otherwise sample from softmax(logits / T), optionally
     keeping only the ``top_k`` most likely characters and/or the smallest set whose
-    probability reaches ``top_p`` (nucleus). The 2019–2020 course wrote the same knob as an
-    inverse temperature β = 1/T: softmax(β · logits).
+    probability reaches ``top_p`` (nucleus). ``beta`` (not None) replaces the temperature with
+    the inverse temperature as the 2019–2020 course writes it: softmax(β · logits), β > 0.
     """
-    if temperature == 0:
+    if beta is not None:
+        z = logits * beta
+    elif temperature == 0:
         return logits.argmax(-1)
-    z = logits / temperature
+    else:
+        z = logits / temperature
     if top_k > 0 and top_k < z.shape[-1]:
         kth = z.topk(top_k, dim=-1).values[..., -1:]
         z = z.masked_fill(z < kth, -math.inf)
@@ -90,17 +93,21 @@ def choose_next(logits: Tensor, temperature: float, generator: torch.Generator |
 
 @torch.no_grad()
 def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, temperature: float = 1.0,
-             top_k: int = 0, top_p: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
+             top_k: int = 0, top_p: float = 1.0, generator: torch.Generator | None = None,
+             beta: float | None = None) -> Tensor:
     """Continue ``prompt_ids (P,)`` by ``length`` characters, ``num`` samples as one batch.
 
     The prompt is read once; then each new character is one recurrent step from the carried
-    (h, c) — never re-reading the prefix.
+    (h, c) — never re-reading the prefix. ``beta``: sample from softmax(β · logits) instead of
+    using ``temperature`` (see :func:`choose_next`).
 
     Returns:
         ids ``(num, length)`` of the generated characters only.
     """
     if temperature < 0:
         raise ConfigError(f"temperature must be ≥ 0 (0 = greedy), got {temperature}")
+    if beta is not None and not (0 < beta < math.inf):
+        raise ConfigError(f"beta must be positive and finite (β → ∞ is greedy: use --greedy), got {beta}")
     if not 0 < top_p <= 1:
         raise ConfigError(f"top-p must be in (0, 1], got {top_p}")
     if top_k < 0:
@@ -111,7 +118,7 @@ def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, te
     logits, state = model(prompt)
     out = torch.empty(num, length, dtype=torch.long, device=device)
     for t in range(length):
-        nxt = choose_next(logits[:, -1], temperature, generator, top_k, top_p)
+        nxt = choose_next(logits[:, -1], temperature, generator, top_k, top_p, beta)
         out[:, t] = nxt
         if t + 1 < length:
             logits, state = model(nxt.unsqueeze(1), state, t0=len(prompt_ids) + t)

@@ -21,6 +21,20 @@ def make_cell(name: str, input_size: int, hidden_size: int, runs: int | None = N
     return cell_class(name)(input_size, hidden_size, runs, **cell_options(name, options))
 
 
+def kaiming_normal_init(module: nn.Module) -> None:
+    r"""He et al. (2015) normal initialisation as ``torch.nn.init.kaiming_normal_`` with its
+    defaults (fan_in, gain √2): every parameter named ``weight*`` ~ :math:`N(0, 2/\text{fan\_in})`
+    with fan_in its last dimension (so K stacked runs draw as K single ones); every ``bias*`` 0.
+    Other parameters (the time gate's τ, s, r_on) keep their initialisation."""
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            leaf = name.rpartition(".")[2]
+            if leaf.startswith("weight"):
+                p.normal_(0.0, math.sqrt(2.0 / p.shape[-1]))
+            elif leaf.startswith("bias"):
+                p.zero_()
+
+
 class RunLinear(nn.Module):
     r"""K independent linear layers applied at once: :math:`y_k = x_k W_k^T + b_k`.
 
@@ -90,10 +104,14 @@ class SequenceClassifier(nn.Module):
     :math:`p = W_{ph} h_T + b_p`.
 
     Args:
-        cell: cell name. num_symbols: d (one-hot input size). hidden_size: n.
+        cell: cell name. num_symbols: d (the symbols 0..d−1). hidden_size: n.
         num_classes: c. num_layers: recurrent layers (1).
         forget_bias: initial forget-gate bias of LSTM-type cells (None: plain uniform init).
         cell_options: extra cell arguments (``learn_gate`` for ``tglstm``).
+        encoding: ``onehot`` (symbol s → the d-vector e_s; input size d) or ``scalar``
+            (s → the single float s; input size 1, as the course templates feed digits).
+        init: ``default`` (torch's U(±1/√n)) or ``kaiming-normal`` (:func:`kaiming_normal_init`),
+            applied before ``forget_bias``.
         runs: K independent classifiers trained as one (None: one). Run k's parameters are
             ``p[k]`` of each parameter ``p``; ``state_dict`` entries stack single models'.
 
@@ -103,13 +121,22 @@ class SequenceClassifier(nn.Module):
 
     def __init__(self, cell: str, num_symbols: int, hidden_size: int, num_classes: int,
                  num_layers: int = 1, forget_bias: float | None = None,
-                 cell_options: dict[str, Any] | None = None, runs: int | None = None) -> None:
+                 cell_options: dict[str, Any] | None = None, runs: int | None = None,
+                 encoding: str = "onehot", init: str = "default") -> None:
         super().__init__()
+        if encoding not in ("onehot", "scalar"):
+            raise ValueError(f"unknown encoding {encoding!r}")
         self.num_symbols = num_symbols
-        self.rnn = RecurrentStack(cell, num_symbols, hidden_size, num_layers, cell_options=cell_options,
+        self.encoding = encoding
+        input_size = num_symbols if encoding == "onehot" else 1
+        self.rnn = RecurrentStack(cell, input_size, hidden_size, num_layers, cell_options=cell_options,
                                   runs=runs)
         self.head: nn.Module = (nn.Linear(hidden_size, num_classes) if runs is None
                                 else RunLinear(hidden_size, num_classes, runs))
+        if init == "kaiming-normal":
+            kaiming_normal_init(self)
+        elif init != "default":
+            raise ValueError(f"unknown init {init!r}")
         if forget_bias is not None:
             for c in self.rnn.cells:
                 cast(RecurrentCell, c).init_forget_bias(forget_bias)
@@ -118,5 +145,7 @@ class SequenceClassifier(nn.Module):
         """``final_at (K,)``: read run k's last state after that step (runs of different
         lengths, right-padded to a common T)."""
         ids = tokens.movedim(-1, 0)  # (T, [K,] B); ids are read as one-hot
+        if self.encoding == "scalar":  # the id itself as one feature: (T, [K,] B, 1)
+            ids = ids.unsqueeze(-1).to(cast(RecurrentCell, self.rnn.cells[0]).weight_ih.dtype)
         _, states = self.rnn(ids, last_only=True, final_at=final_at)
         return self.head(states[-1][0])  # h_T ([K,] B, n) → ([K,] B, c)

@@ -184,3 +184,22 @@ def palindrome_batch(task: str, batch: int, length: int, seed: int, counter: int
 
     x, y, _ = palindrome_batches(task, one(length), one(seed), one(counter), batch, stream)
     return x[0], y[0]
+
+
+BASELINE_MARGIN = 0.02  # a final accuracy within this of the not-learned baseline is no result
+
+
+def baseline_accuracy(task: str, length: int = 10, samples: int = 200_000) -> float:
+    """The accuracy of a model that has learned nothing about the input: always predicting
+    the most frequent label. Decimal: labels are uniform over 10 digits, 1/10 (however many
+    output classes the head has). Binary: the label is 1 with probability 2/3 (an unflipped
+    string starts with the first digit's leading bit, 1 unless the digit is 0: 8/9; a flipped
+    one with the last digit's parity: 4/9), so the majority rate is 2/3 — measured here from
+    the generator itself on ``samples`` held-out labels."""
+    check_length(task, length)
+    if task == "decimal":
+        return 0.1
+    one = torch.tensor([length])
+    _, y, _ = palindrome_batches(task, one, torch.tensor([12345]), torch.tensor([0]), samples, EVAL)
+    p1 = float(y.float().mean())
+    return max(p1, 1.0 - p1)

@@ -43,7 +43,7 @@ RESULT_COLUMNS = ("trained_steps", "final_accuracy", "best_accuracy", "solved_st
                   "status")
 CURVE_COLUMNS = ("step", "loss", "train_accuracy", "accuracy", "eval_loss", "elapsed")
 # settings that may differ between runs sharing a batch (everything else shapes the model)
-PER_RUN = frozenset({"seed", "steps", "forget_bias", "lr", "max_norm", "eval_every", "early_stop",
+PER_RUN = frozenset({"seed", "steps", "init", "forget_bias", "lr", "max_norm", "eval_every", "early_stop",
                      "solved_accuracy", "solved_evals"})
 EVAL_MEMORY = 1 << 30  # bytes the input projection of one held-out chunk may take
 
@@ -59,8 +59,9 @@ def initial_model(spec: PalindromeRun) -> SequenceClassifier:
     t = task_spec(spec.task, spec.length)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec.seed)
-        return SequenceClassifier(spec.model, t.num_symbols, spec.hidden, t.num_classes, spec.layers,
-                                  forget_bias=spec.forget_bias, cell_options={"learn_gate": spec.learn_gate})
+        return SequenceClassifier(spec.model, t.num_symbols, spec.hidden, spec.num_classes(), spec.layers,
+                                  forget_bias=spec.forget_bias, cell_options={"learn_gate": spec.learn_gate},
+                                  encoding=spec.encoding, init=spec.init)
 
 
 @dataclass
@@ -102,8 +103,9 @@ class _Trainer:
         K = max(1, min(slots, len(runs)))
         t = task_spec(first.task, first.length)
         with torch.device("meta"):  # shapes only: every slot is filled from its run's own weights below
-            model = SequenceClassifier(first.model, t.num_symbols, first.hidden, t.num_classes, first.layers,
-                                       cell_options={"learn_gate": first.learn_gate}, runs=K)
+            model = SequenceClassifier(first.model, t.num_symbols, first.hidden, first.num_classes(), first.layers,
+                                       cell_options={"learn_gate": first.learn_gate}, runs=K,
+                                       encoding=first.encoding)
         self.model = model.to_empty(device=device).to(dtype)
         self.label = first.label(label_fields) if len(runs) == 1 else (
             f"{first.model} L={min(r.length for r in runs)}–{max(r.length for r in runs)} ({len(runs)} runs)"
@@ -283,7 +285,9 @@ class _Palindrome:
     curve_columns = CURVE_COLUMNS
 
     def group_key(self, spec: PalindromeRun, mix_lengths: bool) -> Hashable:
-        return tuple(getattr(spec, f) for f in SETTINGS if f not in PER_RUN and not (mix_lengths and f == "length"))
+        # with classes = length, runs of different lengths have heads of different sizes
+        return (*(getattr(spec, f) for f in SETTINGS if f not in PER_RUN and not (mix_lengths and f == "length")),
+                spec.num_classes())
 
     def cost(self, spec: PalindromeRun) -> float:
         gates = cell_class(spec.model).gates

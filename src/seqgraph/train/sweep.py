@@ -211,7 +211,7 @@ def read_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str, d
         if path.exists() and path.stat().st_size == 0:  # killed before its first row: nothing in it
             path.unlink()
     if out.config.exists():
-        known = set(sweep.to_dict()) | set(spec_fields(exp.spec)) | set(RunOptions.not_in_toml)
+        known = set(sweep.to_dict()) | set(spec_fields(exp.spec)) | set(RunOptions.not_in_toml) | {"preset"}
         foreign = sorted(set(read_toml(out.config)) - known)
         if foreign:
             raise ConfigError(f"{out.folder} holds the output of another command (its config.toml has "

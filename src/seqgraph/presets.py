@@ -1,0 +1,102 @@
+"""Course presets of ``seqgraph palindrome``: every setting as a course template sets it.
+
+A preset is a layer of defaults: built-in defaults < preset < TOML file < flags. Each value
+names the template file it comes from (``SOURCES``), so the README table and the code say the
+same thing. Values a template leaves open (``# fixme``, or a model file that is a stub) are
+not set: seqgraph's own default stays, and the table says so.
+
+Length: seqgraph's axis is always the palindrome length L. The 2018/2019 templates'
+``--input_length`` counts the *input* digits, ``PalindromeDataset(input_length + 1)``, so their
+default ``--input_length 10`` is L = 11. The 2020 template's ``BinaryPalindromeDataset(input_length)``
+takes the number of decimal digits L itself (the model reads ``4·L + 2 − 1`` symbols).
+
+No torch here: config validation reads this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from seqgraph.errors import ConfigError
+
+R2018 = "uvadlc/uvadlc_practicals_2018"
+R2019 = "uvadlc/DL_assignments_2019"
+R2020 = "uvadlc/uvadlc_practicals_2020"
+T2018 = f"{R2018} assignment_2/part1/train.py"
+D2018 = f"{R2018} assignment_2/part1/dataset.py"
+T2019 = f"{R2019} assignment_2/part1/train.py (template, a1044ac)"
+T2019_FILLED = f"{R2019} assignment_2/part1/train.py (filled in, 704fe01)"
+D2019 = f"{R2019} assignment_2/part1/dataset.py"
+T2020 = f"{R2020} assignment_2/2_recurrentnns_gnns/code/Part 1/train.py"
+D2020 = f"{R2020} assignment_2/2_recurrentnns_gnns/code/Part 1/datasets.py"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    summary: str
+    values: dict[str, Any]  # spec field → value
+    sources: dict[str, str] = field(default_factory=dict)  # spec field → where the value comes from
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "2018", "2018 course, decimal palindromes (uvadlc_practicals_2018 part1)",
+            {"task": "decimal", "encoding": "scalar", "length": 11, "steps": 10000, "early_stop": False,
+             "batch_size": 128, "hidden": 128, "optimizer": "rmsprop", "lr": 1e-3, "max_norm": 10.0,
+             "classes": "task"},
+            {"task": D2018, "encoding": f"{T2018}: --input_dim 1 (one float digit per step)",
+             "length": f"{T2018}: --input_length 10 input digits, PalindromeDataset(input_length + 1)",
+             "steps": f"{T2018}: --train_steps 10000, no early stop",
+             "early_stop": f"{T2018}: a fixed number of steps",
+             "batch_size": f"{T2018}: --batch_size 128", "hidden": f"{T2018}: --num_hidden 128",
+             "optimizer": f"not set by {T2018} (optimizer = None  # fixme); RMSprop as {T2019_FILLED}",
+             "lr": f"{T2018}: --learning_rate 0.001", "max_norm": f"{T2018}: --max_norm 10.0",
+             "classes": f"{T2018}: --num_classes 10"},
+        ),
+        Preset(
+            "2019", "2019 course, decimal palindromes (DL_assignments_2019 part1)",
+            {"task": "decimal", "encoding": "scalar", "length": 11, "steps": 10000, "early_stop": False,
+             "batch_size": 128, "hidden": 128, "optimizer": "rmsprop", "lr": 1e-3, "max_norm": 10.0,
+             "classes": "task"},
+            {"task": D2019, "encoding": f"{T2019}: --input_dim 1 (one float digit per step)",
+             "length": f"{T2019}: --input_length 10 input digits, PalindromeDataset(input_length + 1)",
+             "steps": f"{T2019}: --train_steps 10000, no early stop",
+             "early_stop": f"{T2019}: a fixed number of steps",
+             "batch_size": f"{T2019}: --batch_size 128", "hidden": f"{T2019}: --num_hidden 128",
+             "optimizer": f"{T2019_FILLED}: torch.optim.RMSprop (the template leaves it # fixme)",
+             "lr": f"{T2019}: --learning_rate 0.001", "max_norm": f"{T2019}: --max_norm 10.0",
+             "classes": f"{T2019}: --num_classes 10"},
+        ),
+        Preset(
+            "2020-binary", "2020 course, binary palindromes (uvadlc_practicals_2020 Part 1, bipalindrome)",
+            {"task": "binary", "encoding": "scalar", "length": 6, "steps": 3000, "early_stop": False,
+             "batch_size": 256, "hidden": 256, "optimizer": "adam", "lr": 1e-3, "max_norm": 10.0,
+             "classes": "length"},
+            {"task": f"{D2020}: BinaryPalindromeDataset",
+             "encoding": f"{T2020}: --input_dim 1; {D2020}: one float per step, palindrome + 1 (pad 0, bits 1, 2)",
+             "length": f"{T2020}: --input_length 6 = L, the decimal digits; the model reads 4·L + 2 − 1 symbols",
+             "steps": f"{T2020}: --train_steps 3000, no early stop",
+             "early_stop": f"{T2020}: a fixed number of steps",
+             "batch_size": f"{T2020}: --batch_size 256", "hidden": f"{T2020}: --num_hidden 256",
+             "optimizer": f"{T2020}: optim.Adam", "lr": f"{T2020}: --learning_rate 0.001",
+             "max_norm": f"{T2020}: --max_norm 10.0",
+             "classes": f"{T2020}: config.num_classes = config.input_length (L outputs; labels are 0 or 1)"},
+        ),
+    )
+}
+
+
+def preset_names() -> tuple[str, ...]:
+    return tuple(PRESETS)
+
+
+def get_preset(name: str) -> Preset:
+    """The preset ``name``; an unknown name is a ConfigError listing the choices."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown preset {name!r} (choose from {', '.join(PRESETS)})") from None
