@@ -1,3 +1,4 @@
+import itertools
 import json
 
 import pytest
@@ -123,3 +124,18 @@ def test_builtin_graph_names_work_for_every_gcn_command():
 
 def test_unknown_builtin_name_is_one_error_line(user_error):
     user_error(run("gcn", "hops", "course-2021", "--source", "C"), "built-in graphs: course-2019, course-2020")
+
+
+def test_user_text_is_printed_as_it_is_never_as_markup(tmp_path):
+    """Node names and labels with brackets are data, not Rich markup (was a MarkupError)."""
+    ids, labels = ["a[/x]", "b", "[red]c", "d"], ["c[bold]", "d[/y]", "c[bold]", "d[/y]"]
+    data = {"nodes": [{"id": i, "label": label} for i, label in zip(ids, labels, strict=True)],
+            "edges": [{"source": u, "target": v} for u, v in itertools.pairwise(ids)]}
+    p = tmp_path / "g[bold].json"  # markup would eat "[bold]"
+    p.write_text(json.dumps(data))
+    r = run("gcn", "train", str(p), "--per-class", "1", "--epochs", "5", "--out", str(tmp_path / "o[dim]"))
+    assert r.exit_code == 0, r.output
+    assert "c[bold], d[/y]" in r.stdout and "g[bold].json" in r.stdout and "o[dim]" in r.stdout
+    r = run("gcn", "adjacency", str(p))
+    assert r.exit_code == 0, r.output
+    assert "a[/x]" in r.stdout and "[red]c" in r.stdout

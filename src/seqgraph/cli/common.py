@@ -62,14 +62,15 @@ def _jsonable(v: Any) -> Any:
 
 def console(stderr: bool = False) -> Any:
     """A rich console; written to a file or a pipe it is 200 columns wide (not 80), so tables
-    are not cut (COLUMNS still decides where set)."""
+    are not cut (COLUMNS still decides where set). Markup is off: node labels, paths and texts
+    print as they are (``a[/x]`` is not a tag); style with ``rich.text.Text``."""
     import os
 
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
-    return Console(stderr=stderr, highlight=False, width=width)
+    return Console(stderr=stderr, highlight=False, width=width, markup=False)  # user text is never markup
 
 
 def report_failures(summary: Any) -> None:

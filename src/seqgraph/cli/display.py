@@ -40,9 +40,10 @@ class Display:
     def __init__(self, con: Any, finish_line: Callable[[str, dict[str, Any]], str] | None = None) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
+        self.progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                                 TextColumn("{task.fields[count]}", markup=False),
                                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                                 TextColumn("{task.fields[info]}"), console=con)
+                                 TextColumn("{task.fields[info]}", markup=False), console=con)
         self.con = self.progress.console
         self.finish_line = finish_line
         self.started = False

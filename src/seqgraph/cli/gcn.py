@@ -273,7 +273,7 @@ def train(
 
         from seqgraph.train.node_classification import train_node_classifier
 
-        progress = Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+        progress = Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}", markup=False),
                             console=console(stderr=True), transient=as_json)
         tasks: list[Any] = []  # the display starts at the first epoch: errors before it print alone
 
@@ -294,8 +294,10 @@ def train(
         print_json({"graph": res.graph, "classes": res.classes, "labeled": res.labeled,
                     "test_accuracy": res.test_accuracy, "predictions": res.predictions})
         return
+    from rich.text import Text
+
     con = console()
     con.print(f"{res.graph}: classes {', '.join(res.classes)}; labelled nodes: {', '.join(res.labeled)}")
-    con.print(f"accuracy on the {sum(1 for p in res.predictions if p['true'] and not p['labeled'])} unlabelled nodes: "
-              f"[bold]{res.test_accuracy:.3f}[/bold]")
+    n_test = sum(1 for p in res.predictions if p["true"] and not p["labeled"])
+    con.print(Text(f"accuracy on the {n_test} unlabelled nodes: ").append(f"{res.test_accuracy:.3f}", style="bold"))
     con.print(f"results: {Path(cfg.out) / 'log.csv'}, {Path(cfg.out) / 'predictions.csv'}")

@@ -33,6 +33,7 @@ def params(
         print_json([pc.as_dict() for pc in counts] if len(counts) > 1 else counts[0].as_dict())
         return
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
     for pc in counts:
@@ -42,8 +43,9 @@ def params(
         for part, k in pc.parts.items():
             if k:
                 table.add_row(part, f"{k:,}")
-        table.add_row("[bold]total[/bold]", f"[bold]{pc.total:,}[/bold]")
+        table.add_row(Text("total", style="bold"), Text(f"{pc.total:,}", style="bold"))
         out.print(table)
         out.print(f"formula: {pc.formula}")
         out.print(f"         {pc.filled}")
-        out.print(f"module:  sum(p.numel()) = {pc.module_total:,} [green]✓ matches[/green]\n")
+        out.print(Text(f"module:  sum(p.numel()) = {pc.module_total:,} ").append("✓ matches", style="green"))
+        out.print()
