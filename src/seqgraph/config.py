@@ -72,7 +72,10 @@ def parse_int_list(spec: str | int | list[Any], what: str) -> list[int]:
                 raise ConfigError(f"bad {what} {text!r}: the step must be positive")
             if stop < start:
                 raise ConfigError(f"bad {what} {text!r}: the end {stop} is before the start {start}")
-            return list(range(start, stop + 1, step))
+            values = range(start, stop + 1, step)
+            if len(values) > MAX_RUNS:
+                raise ConfigError(f"bad {what} {text!r}: {len(values):,} values; at most {MAX_RUNS:,}")
+            return list(values)
         return [int(p) for p in text.split(",")]
     except ValueError:
         raise ConfigError(
@@ -229,6 +232,7 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 
 SIZE_LIMIT = 2**31 - 1  # sizes and counts beyond this cannot be allocated or counted
+MAX_RUNS = 100_000  # runs in one sweep (and values in one range): beyond, planning alone takes minutes
 
 
 def _positive(obj: Any, *names: str) -> None:
@@ -362,6 +366,10 @@ class Sweep(Generic[S]):
     def runs(self) -> list[S]:
         """Every combination, outer axes first (``plan_order``), seeds innermost."""
         fields = spec_fields(self.spec)
+        count = math.prod(len(self.axes[f]) for f in fields)
+        if count > MAX_RUNS:
+            sizes = " × ".join(str(len(self.axes[f])) for f in fields if len(self.axes[f]) > 1)
+            raise ConfigError(f"the settings give {count:,} runs ({sizes}); at most {MAX_RUNS:,} in one sweep")
         first = [f for f in getattr(self.spec, "plan_order", ()) if f in fields]
         last = [f for f in ("seed",) if f in fields and f not in first]
         order = first + [f for f in fields if f not in first and f not in last] + last

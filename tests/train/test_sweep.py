@@ -402,3 +402,16 @@ def test_workers_are_capped_by_cores_and_memory(monkeypatch):
     assert plan.workers == 3
     plan = sweep.make_plan(EXPERIMENT, PalindromeOptions(executor="processes", workers=2, device="cpu"), runs)
     assert plan.workers == 2 and "capped" not in plan.describe()
+
+
+def test_absurd_sweeps_are_refused_before_anything_starts(tmp_path, monkeypatch):
+    from seqgraph import perf
+
+    with pytest.raises(ConfigError, match="999,999,999 values"):
+        small(tmp_path, lengths="2:1000000000")
+    with pytest.raises(ConfigError, match="239,976 runs"):
+        small(tmp_path, lengths="5:40000", seeds="1:3").runs()
+    monkeypatch.setattr(perf, "available_memory", lambda: 8 << 30)
+    with pytest.raises(ConfigError, match=r"needs about [\d,.]+ GiB \(length 5, hidden 1,000,000"):
+        run_sweep("palindrome", small(tmp_path, hidden="8,1000000"))
+    assert not (tmp_path / "out").exists()

@@ -301,7 +301,8 @@ class _Palindrome:
         gradient (2·G·H·B), what the hand-written backward keeps (~4·H·B) and the states."""
         gates = cell_class(spec.model).gates
         per_step = (2 * gates + 6) * spec.hidden * spec.batch_size
-        return 4 * per_step * input_length(spec) * spec.layers
+        weights = gates * spec.hidden * (2 * spec.hidden + 1) * spec.layers  # about, per layer
+        return 4 * per_step * input_length(spec) * spec.layers + 4 * 4 * weights  # + grads, optimizer
 
     def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
         yield from train_runs(job.runs, job.slots, device, progress, label_fields=job.label_fields)

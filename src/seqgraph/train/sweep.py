@@ -87,6 +87,25 @@ def auto_slots(exp: Experiment, specs: Sequence[Any], device: str) -> int:
     return int(max(1, min(256, 0.4 * free // max(per_run, 1))))
 
 
+def check_fits(exp: Experiment, todo: Sequence[Any]) -> None:
+    """Refuse, before anything starts, a run that cannot fit in this machine's free memory."""
+    from seqgraph.perf import available_memory
+
+    free = available_memory()
+    if not todo or free is None or not hasattr(exp, "memory"):
+        return
+    biggest = max(todo, key=exp.memory)
+    need = exp.memory(biggest)
+    if need > free:
+        sizes = ", ".join(f"{f.replace('_', ' ')} {getattr(biggest, f):,}" for f in SIZE_FIELDS
+                          if hasattr(biggest, f))
+        raise ConfigError(f"a run of these settings needs about {need / 2**30:,.1f} GiB ({sizes}); this "
+                          f"machine has {free / 2**30:,.1f} GiB free: use smaller sizes")
+
+
+SIZE_FIELDS = ("length", "hidden", "layers", "batch_size")
+
+
 def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan:
     if options.executor == "ray":
         return _ray_plan(exp, options)
@@ -426,6 +445,7 @@ def _run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress, context: di
     out, done = read_output(exp, sweep)
     complete = getattr(exp, "complete", lambda row, spec: True)
     todo = [r for r, i in zip(runs, ids, strict=True) if i not in done or not complete(done[i], r)]
+    check_fits(exp, todo)
     plan = make_plan(exp, sweep.options, todo) if todo else None  # may start Ray, or refuse: before any write
     keep = set(done) - {run_id(r) for r in todo}  # runs continued with more steps get new rows
     prepare_output(out, sweep, keep)
