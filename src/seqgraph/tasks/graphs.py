@@ -85,10 +85,12 @@ class Graph:
 
 
 def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None) -> Graph:
-    """Read a graph file. ``directed`` overrides what the file says (None: the file decides)."""
+    """Read a graph file, or a shipped example graph by name (``karate``, ``course-2020``,
+    ``les-miserables``). ``directed`` overrides what the file says (None: the file decides)."""
+    from seqgraph.examples import resolve_path
     from seqgraph.io import read_utf8
 
-    p = Path(path)
+    p = resolve_path(path, "graph")
     if fmt not in FORMATS:
         raise GraphError(f"unknown graph format {fmt!r} (choose from {', '.join(FORMATS)})")
     text = read_utf8(p, "graph file", GraphError)
