@@ -147,11 +147,12 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {p} is not UTF-8 text") from None
 
 
-def write_toml(path: str | Path, data: dict[str, Any]) -> None:
-    """Write ``data`` as TOML, atomically."""
+def write_toml(path: str | Path, data: dict[str, Any], comment: str = "") -> None:
+    """Write ``data`` as TOML, atomically, after ``comment`` lines (``# …``) if given."""
     import tomli_w
 
-    atomic_write_bytes(path, tomli_w.dumps(data).encode())
+    head = "".join(f"# {line}\n" for line in comment.splitlines())
+    atomic_write_bytes(path, (head + tomli_w.dumps(data)).encode())
 
 
 SECTIONS = {"palindrome": "palindrome", "train": "train", "grads": "grads", "gcn_train": "gcn train"}
@@ -175,6 +176,12 @@ def _toml_data(cls: type, toml_path: str | Path | None) -> dict[str, Any]:
         raise ConfigError(f"{toml_path} holds settings for seqgraph {SECTIONS[other]} ([{other}]), "
                           f"none for seqgraph {SECTIONS.get(section or '', section)}")
     return top
+
+
+def toml_keys(cls: type, toml_path: str | Path | None) -> set[str]:
+    """The settings a TOML file gives for ``cls`` (names with ``_``), e.g. to tell whether
+    it sets ``steps``."""
+    return {k.replace("-", "_") for k in _toml_data(cls, toml_path)}
 
 
 def resolve(cls: type[C], toml_path: str | Path | None = None, **flags: Any) -> C:

@@ -75,14 +75,18 @@ def train(
     Any setting given as a list (e.g. --lr 2e-4,2e-3 --hidden 128,256) trains every combination, one folder per run under --out, with one summary.csv.
     """
     from seqgraph.cli.display import Display
-    from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep
-    from seqgraph.train.charlm import Interrupted, is_grid, train_grid
+    from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep, toml_keys
+    from seqgraph.train.charlm import Interrupted, is_grid, saved_steps, train_grid
 
     with user_errors():
         flags = given(ctx, exclude=("config", "text"))
         if text is not None:
             flags["text"] = str(text)
         sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags)
+        if sweep.options.resume and "steps" not in flags and "steps" not in toml_keys(CharLMRun, config):
+            target = saved_steps(sweep.options.out)  # a bare --resume goes on to the run's own target
+            if target is not None:
+                sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags, steps=target)
         options = cast(TrainOptions, sweep.options)
         grid = is_grid(sweep)
         if grid and options.ckpt:
