@@ -36,7 +36,8 @@ def params(
 
     out = console()
     for pc in counts:
-        table = Table(title=f"{pc.model}: d={d}, n={n}, c={c}, layers={layers}", title_justify="left")
+        out.print(f"{pc.model}: d={d}, n={n}, c={c}, layers={layers}", soft_wrap=True)  # a title never wraps
+        table = Table()
         table.add_column("part")
         table.add_column("parameters", justify="right")
         for part, k in pc.parts.items():

@@ -239,7 +239,8 @@ def evaluate(
     from rich.table import Table
 
     con = console()
-    con.print(f"{ckpt} (step {ck['step']:,}) on the {name}")
+    on = f"the {name}" if text is None else name  # "the validation split of …"; a file by its name
+    con.print(f"{ckpt} (step {ck['step']:,}) on {on}", markup=False, soft_wrap=True)
     t = Table()
     for c in ("characters", "loss (nats)", "bits/char", "perplexity", "accuracy"):
         t.add_column(c, justify="right")
