@@ -81,7 +81,7 @@ def auto_slots(exp: Experiment, specs: Sequence[Any], device: str) -> int:
         return 8
     import torch
 
-    free, _ = torch.cuda.mem_get_info(torch.device(device))
+    free, _ = torch.cuda.mem_get_info(torch.device(device)) if ":" in device else torch.cuda.mem_get_info()
     per_run = max(exp.memory(s) for s in specs) if hasattr(exp, "memory") else 1 << 26
     return int(max(1, min(256, 0.4 * free // max(per_run, 1))))
 
