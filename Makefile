@@ -2,9 +2,12 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# The pinned CPU build of torch is installed first: pyproject keeps an open range for users,
-# and an open range on a machine without torch would pull a multi-GB CUDA build.
-TORCH  := torch==2.13.0
+# The pinned torch is installed first: pyproject keeps an open range for users, and an open
+# range on a machine without torch would pull a multi-GB CUDA build. Where pip's own index
+# serves the CUDA build (the usual case), name a CPU wheel index:
+#   make setup TORCH_INDEX=<PyTorch's CPU wheel index URL>      (or TORCH='torch==2.13.0+cpu' …)
+TORCH       := torch==2.13.0
+TORCH_INDEX :=
 
 .PHONY: setup run test lint bench clean
 
@@ -14,7 +17,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) )$(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 

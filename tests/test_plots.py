@@ -95,3 +95,68 @@ def test_accuracy_figure_draws_the_not_learned_baseline_of_each_task():
     assert float(binary.rsplit(" ", 1)[1]) == pytest.approx(2 / 3, abs=0.005)
     ys = sorted(line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == ":")
     assert ys[0] == pytest.approx(0.1) and ys[1] == pytest.approx(2 / 3, abs=0.005)
+
+
+# --- what the figures show (structure, not pixels) ---------------------------------------------
+
+def test_every_accuracy_line_is_visible_when_lines_coincide():
+    df = summary()
+    df["final_accuracy"] = 1.0  # every model solves every length: the lines lie on each other
+    more = df[df.model == "rnn"].assign(model="gru")
+    fig = figure_for(pd.concat([df, more]), "accuracy")
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label() in ("rnn", "lstm", "gru")]
+    assert len(lines) == 3
+    assert len({(ln.get_marker(), ln.get_linestyle()) for ln in lines}) == 3
+
+
+def test_accuracy_ticks_band_and_title():
+    fig = figure_for(summary(), "accuracy")  # two seeds, lengths 5, 10, 15
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    for band in ax.collections:
+        for path in band.get_paths():
+            y = path.vertices[:, 1]
+            assert y.min() >= -1e-9 and y.max() <= 1 + 1e-9
+    assert "± std of 2 runs" in ax.get_title()
+    one = figure_for(summary()[lambda d: d.seed == 1], "accuracy")
+    assert "±" not in one.axes[0].get_title() and "one run per point" in one.axes[0].get_title()
+    assert not one.axes[0].collections  # no band from a single run
+
+
+def test_band_is_clipped_to_accuracy_range():
+    df = summary()
+    df.loc[df.seed == 1, "final_accuracy"] = 1.0
+    df.loc[df.seed == 2, "final_accuracy"] = 0.2  # std 0.57 around 0.6: mean + std > 1
+    ax = figure_for(df, "accuracy").axes[0]
+    tops = [p.vertices[:, 1].max() for c in ax.collections for p in c.get_paths()]
+    assert tops and max(tops) <= 1 + 1e-9
+
+
+def test_grads_label_is_mathtext():
+    ax = figure_for(grads(), "grads").axes[0]
+    assert "s_t" not in ax.get_ylabel().replace(r"\partial s_t", "")  # only inside $…$
+    assert ax.get_ylabel().startswith("$")
+
+
+def test_curves_have_one_legend_and_no_pale_yellow():
+    fig = figure_for(curves(), "curves")
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    assert sorted(t.get_text() for t in fig.legends[0].get_texts()) == ["L=10", "L=5"]
+    import matplotlib.colors as mc
+
+    for ax in fig.axes:
+        for ln in ax.get_lines():
+            r, g, b = mc.to_rgb(ln.get_color())
+            assert not (r > 0.8 and g > 0.8 and b < 0.4), ln.get_color()  # viridis' end vanishes on white
+
+
+def test_gcn_log_is_plotted_and_samples_are_refused(tmp_path, is_drawn):
+    log = pd.DataFrame([{"epoch": e, "loss": 1 / e, "train_accuracy": 1.0, "test_accuracy": 0.5 + e / 400}
+                        for e in range(1, 201)])
+    assert detect_kind(log) == "nodes"
+    path = save_figure(figure_for(log, "nodes"), tmp_path / "nodes.png")
+    assert is_drawn(path)
+    samples = pd.DataFrame([{"step": 1000, "temperature": 0.5, "text": "the"}])
+    with pytest.raises(DataError, match="generated text"):
+        detect_kind(samples)

@@ -143,7 +143,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         with p.open("rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {p}") from None
+        raise ConfigError(f"config file not found: {p} (shipped examples by name: seqgraph examples)") from None
     except IsADirectoryError:
         raise ConfigError(f"config file {p} is a directory") from None
     except tomllib.TOMLDecodeError as e:
@@ -152,11 +152,12 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {p} is not UTF-8 text") from None
 
 
-def write_toml(path: str | Path, data: dict[str, Any]) -> None:
-    """Write ``data`` as TOML, atomically."""
+def write_toml(path: str | Path, data: dict[str, Any], comment: str = "") -> None:
+    """Write ``data`` as TOML, atomically, after ``comment`` lines (``# …``) if given."""
     import tomli_w
 
-    atomic_write_bytes(path, tomli_w.dumps(data).encode())
+    head = "".join(f"# {line}\n" for line in comment.splitlines())
+    atomic_write_bytes(path, (head + tomli_w.dumps(data)).encode())
 
 
 SECTIONS = {"palindrome": "palindrome", "train": "train", "grads": "grads", "gcn_train": "gcn train"}
@@ -167,7 +168,9 @@ def _toml_data(cls: type, toml_path: str | Path | None) -> dict[str, Any]:
     merged over the top-level keys; other commands' tables are ignored."""
     if toml_path is None:
         return {}
-    data = read_toml(toml_path)
+    from seqgraph.examples import resolve_path
+
+    data = read_toml(resolve_path(toml_path, "config"))
     section = getattr(cls, "toml_section", None)
     tables = {k for k, v in data.items() if isinstance(v, dict) and k in SECTIONS}
     top = {k: v for k, v in data.items() if k not in tables}
@@ -178,6 +181,12 @@ def _toml_data(cls: type, toml_path: str | Path | None) -> dict[str, Any]:
         raise ConfigError(f"{toml_path} holds settings for seqgraph {SECTIONS[other]} ([{other}]), "
                           f"none for seqgraph {SECTIONS.get(section or '', section)}")
     return top
+
+
+def toml_keys(cls: type, toml_path: str | Path | None) -> set[str]:
+    """The settings a TOML file gives for ``cls`` (names with ``_``), e.g. to tell whether
+    it sets ``steps``."""
+    return {k.replace("-", "_") for k in _toml_data(cls, toml_path)}
 
 
 def resolve(cls: type[C], toml_path: str | Path | None = None, **flags: Any) -> C:
@@ -242,6 +251,15 @@ def _positive(obj: Any, *names: str) -> None:
             raise ConfigError(f"{name.replace('_', '-')} must be positive, got {value}")
         if value > SIZE_LIMIT:
             raise ConfigError(f"{name.replace('_', '-')} {value} is too large (at most {SIZE_LIMIT})")
+
+
+def check_device(name: str) -> None:
+    """auto, cpu, cuda, or cuda:N (the GPU numbered N); whether it exists is checked where
+    torch is loaded (:func:`seqgraph.train.loop.resolve_device`)."""
+    import re
+
+    if name not in DEVICES and not re.fullmatch(r"cuda:\d+", name):
+        raise ConfigError(f"unknown device {name!r} (choose from {', '.join(DEVICES)}, cuda:N)")
 
 
 def _choice(value: str, what: str, choices: tuple[str, ...]) -> None:
@@ -326,7 +344,7 @@ class RunOptions:
     overwrite: bool = False  # replace results already in the output folder
 
     def validate(self) -> None:
-        _choice(self.device, "device", DEVICES)
+        check_device(self.device)
         _choice(self.executor, "executor", EXECUTORS)
         for name in ("batch_runs", "workers"):
             if getattr(self, name) < 0:
@@ -640,7 +658,7 @@ class NodeClassificationConfig:
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        _choice(self.device, "device", DEVICES)
+        check_device(self.device)
 
 
 
@@ -670,7 +688,7 @@ class GradsConfig:
         for name in ("batch_size", "hidden"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        _choice(self.device, "device", DEVICES)
+        check_device(self.device)
 
 
 @dataclasses.dataclass

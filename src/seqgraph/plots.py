@@ -16,18 +16,24 @@ KINDS = {
     "text": ("step", "loss", "val_loss", "val_bpc"),
     "grads": ("model", "seed", "trained_steps", "t", "grad_norm"),
     "timegate": ("t", "k"),
+    "nodes": ("epoch", "loss", "train_accuracy", "test_accuracy"),  # gcn train's log.csv
 }
+STYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 FORMATS = ("png", "svg", "pdf")
 
 
 def detect_kind(df: Any) -> str:
     """The figure a CSV calls for, from its columns."""
     cols = set(df.columns)
-    for kind in ("grads", "curves", "accuracy", "text", "timegate"):
+    for kind in ("grads", "curves", "accuracy", "text", "nodes", "timegate"):
         if set(KINDS[kind]) <= cols:
             return kind
+    if {"step", "text"} <= cols:
+        raise DataError("samples.csv holds generated text, not numbers: read it as a table "
+                        "(its text column is what the model wrote at each step)")
     raise DataError(f"cannot tell what to plot from columns {', '.join(map(str, df.columns))}; "
-                    f"expected a seqgraph summary, curves, log, grads or timegate CSV")
+                    f"expected a seqgraph summary, curves, log (train or gcn train), grads or timegate CSV")
 
 
 def _plt() -> Any:
@@ -80,12 +86,17 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
     fig, ax = plt.subplots(figsize=(7, 4.2))
     groups = df.groupby(by, sort=False) if by else [((), df)]
     per_point = 0
-    for keys, part in groups:
+    for i, (keys, part) in enumerate(groups):
         keys = keys if isinstance(keys, tuple) else (keys,)
         s = _mean_std(part, [x], "final_accuracy")
         per_point = max(per_point, int(s["count"].max()))
-        ax.plot(s[x], s["mean"], marker="o", label=_line_label(keys, by) if by else None)
-        ax.fill_between(s[x], (s["mean"] - s["std"]).clip(0, 1), (s["mean"] + s["std"]).clip(0, 1), alpha=0.2)
+        # a marker and a line style per line too, so lines that coincide (all at 1.0) stay visible
+        ax.plot(s[x], s["mean"], color=f"C{i % 10}", marker=MARKERS[i % len(MARKERS)], ls=STYLES[i % len(STYLES)],
+                markersize=7 - 1.5 * (i % 3), markerfacecolor="none" if i % 2 else None,
+                label=_line_label(keys, by) if by else None)
+        if (s["count"] > 1).any():  # a band only where there is a spread to show; accuracy lies in [0, 1]
+            ax.fill_between(s[x], (s["mean"] - s["std"]).clip(0, 1), (s["mean"] + s["std"]).clip(0, 1),
+                            color=f"C{i % 10}", alpha=0.15)
     for task in (dict.fromkeys(df["task"]) if "task" in df.columns else ["decimal"]):
         base = baseline(str(task))
         ax.axhline(base, color="grey", lw=0.8, ls=":", label=f"not learned, {task}: {baseline_text(str(task), base)}")
@@ -93,13 +104,13 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
     if x != "length" and values.dtype.kind in "if" and (values > 0).all() and values.max() >= 10 * values.min():
         ax.set_xscale("log")
     xlabel = "palindrome length L" if x == "length" else x.replace("_", " ")
-    if values.dtype.kind == "i":
+    if values.dtype.kind in "if" and len(values) and (values == values.round()).all() and ax.get_xscale() == "linear":
         from matplotlib.ticker import MaxNLocator
 
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # lengths 5, 10, … never 7.5
+    stat = f"mean ± std of {per_point} runs per point" if per_point > 1 else "one run per point"
     ax.set(xlabel=xlabel, ylabel="final held-out accuracy", ylim=(0, 1.05),
-           title=f"{title or f'Held-out accuracy against {xlabel}'} "
-                 f"(mean ± std of {per_point} run{'s' if per_point != 1 else ''} per point)")
+           title=f"{title or f'Held-out accuracy against {xlabel}'} ({stat})")
     ax.legend(title=", ".join(by) if len(by) == 1 else None, fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -116,9 +127,14 @@ def plot_curves(df: Any, title: str = "Learning curves") -> Any:
     fig, axes = plt.subplots(len(models), 2, figsize=(10, 3.2 * len(models)), squeeze=False)
     colour_by = [c for c in varying_settings(df, exclude=("seed", "model", "step")) if c in df.columns] or ["length"]
     combos = list(dict.fromkeys(df[colour_by].itertuples(index=False, name=None)))
-    # one length: an ordered scale; several settings: colours told apart (tab20 up to 20)
-    cmap = plt.get_cmap("viridis", max(len(combos), 2)) if colour_by == ["length"] or len(combos) > 20 \
-        else plt.get_cmap("tab20" if len(combos) > 10 else "tab10")
+    # lengths: an ordered scale without its pale yellow end (invisible on white); several
+    # settings: colours told apart (tab20 up to 20)
+    if colour_by == ["length"] or len(combos) > 20:
+        from matplotlib.colors import ListedColormap
+
+        cmap = ListedColormap(plt.get_cmap("viridis")(np.linspace(0.0, 0.8, max(len(combos), 2))))
+    else:
+        cmap = plt.get_cmap("tab20" if len(combos) > 10 else "tab10")
     for row, model in enumerate(models):
         part = df[df["model"] == model]
         for i, combo in enumerate(combos):
@@ -129,16 +145,23 @@ def plot_curves(df: Any, title: str = "Learning curves") -> Any:
             for col, name in enumerate(("loss", "accuracy")):
                 s = _mean_std(sub, ["step"], name)
                 ax = axes[row][col]
-                ax.plot(s["step"], s["mean"], color=cmap(i), label=label)
+                ax.plot(s["step"], s["mean"], color=cmap(i), label=label if row == 0 and col == 0 else None)
                 ax.fill_between(s["step"], s["mean"] - s["std"], s["mean"] + s["std"], color=cmap(i), alpha=0.15)
         axes[row][0].set(ylabel=f"{model}: training loss", xlabel="step")
         axes[row][1].set(ylabel=f"{model}: held-out accuracy", xlabel="step", ylim=(0, 1.05))
         for ax in axes[row]:
             ax.grid(alpha=0.3)
-    axes[0][1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                      ncol=1 if len(combos) <= 12 else 2)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if not handles:  # the first model lacks some settings: gather the labels from every row
+        seen: dict[str, Any] = {}
+        for row_axes in axes:
+            for h, lab in zip(*row_axes[0].get_legend_handles_labels(), strict=True):
+                seen.setdefault(lab, h)
+        handles, labels = list(seen.values()), list(seen)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.86, 1))
+    fig.legend(handles, labels, fontsize="small", loc="upper left", bbox_to_anchor=(0.865, 0.95),
+               ncol=1 if len(combos) <= 12 else 2)  # one legend for every panel
     return fig
 
 
@@ -171,6 +194,24 @@ def plot_text(df: Any, title: str = "Character model") -> Any:
     return fig
 
 
+def plot_nodes(df: Any, title: str = "GCN node classification") -> Any:
+    """gcn train's log.csv: training loss, and accuracy on the labelled (training) and the
+    unlabelled nodes, against epoch."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    axes[0].plot(df["epoch"], df["loss"], color="C0")
+    axes[0].set(xlabel="epoch", ylabel="training loss")
+    axes[1].plot(df["epoch"], df["train_accuracy"], color="C0", label="labelled nodes (training)")
+    axes[1].plot(df["epoch"], df["test_accuracy"], color="C1", ls="--", label="unlabelled nodes")
+    axes[1].set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.05))
+    axes[1].legend(fontsize="small")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
     """‖∂L/∂s_t‖ against step t on a log scale, a colour per model (mean over seeds, band =
     std); dashed after training."""
@@ -185,7 +226,8 @@ def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
             lo = np.clip(s["mean"] - s["std"], s["mean"] * 1e-3, None)
             ax.fill_between(s["t"], lo, s["mean"] + s["std"], color=f"C{i}", alpha=0.12)
     ax.set_yscale("log")
-    ax.set(xlabel="time step t (the loss is at the last step)", ylabel="‖∂L/∂s_t‖ (batch mean)", title=title)
+    ax.set(xlabel="time step $t$ (the loss is at the last step)",
+           ylabel=r"$\Vert\partial L/\partial s_t\Vert$ (batch mean)", title=title)
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
@@ -250,4 +292,4 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
         return plot_timegate(df, first("tau"), first("shift"), first("r_on"))
     if kind == "accuracy":
         return plot_accuracy(df, x or "length", by)
-    return {"curves": plot_curves, "text": plot_text, "grads": plot_grads}[kind](df)
+    return {"curves": plot_curves, "text": plot_text, "grads": plot_grads, "nodes": plot_nodes}[kind](df)

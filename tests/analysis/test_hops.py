@@ -10,7 +10,7 @@ from seqgraph.analysis.hops import all_pairs, gcn_layer_forward, gcn_matrices, h
 from seqgraph.errors import GraphError
 from seqgraph.tasks.graphs import Graph, load_graph
 
-COURSE = "examples/graphs/course_2020.json"
+COURSE = "course-2020"  # the shipped example graph, by name
 
 
 def dense_hat(A, self_loops=True):

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from seqgraph.cli import app
 
 runner = CliRunner()
-COURSE = "examples/graphs/course_2020.json"
+COURSE = "course-2020"  # the shipped example graph, by name
 
 
 def run(*args):

@@ -151,3 +151,52 @@ def test_beam_num_and_paths(trained, tmp_path, user_error):
     user_error(run("train", trained / "book.txt", "--steps", 5, "--ckpt", afile / "last.pt",
                    "--out", tmp_path / "o"), str(afile))
     assert not (tmp_path / "o" / "log.csv").exists()  # refused before training
+
+
+def test_temperature_alias_and_device_defaults(trained):
+    ck = trained / "run" / "last.pt"
+    a = run("sample", ck, "--temp", 0.7, "--seed", 2, "--json").stdout
+    b = run("sample", ck, "--temperature", 0.7, "--seed", 2, "--json").stdout
+    assert a == b and json.loads(a)["temperature"] == 0.7
+    import typer.main
+
+    cmd = typer.main.get_command(app).commands
+    assert {c: next(p.default for p in cmd[c].params if p.name == "device") for c in ("sample", "evaluate")} \
+        == {"sample": "auto", "evaluate": "auto"}
+
+
+@pytest.mark.parametrize("device, fragment", [("cuda:7", "--device cuda:7"), ("cuda:x", "unknown device 'cuda:x'"),
+                                              ("gpu", "unknown device 'gpu'")])
+def test_gpu_numbers_are_accepted_and_checked(trained, device, fragment, user_error):
+    import torch
+
+    if device == "cuda:7" and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has a cuda:7")
+    user_error(run("sample", trained / "run" / "last.pt", "--device", device), fragment)
+    from seqgraph.config import check_device
+
+    check_device("cuda:1")  # the format is fine; whether the GPU exists is checked where torch runs
+
+
+def test_truncated_checkpoint_error_is_whole(trained, tmp_path, user_error):
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes((trained / "run" / "last.pt").read_bytes()[:3000])
+    r = run("sample", cut)
+    user_error(r, "truncated or not a checkpoint")
+    line = r.stderr.strip()
+    assert line.endswith(")") and "If you are seeing this error" not in line
+
+
+def test_evaluate_caption_names_the_file(trained):
+    r = run("evaluate", trained / "run" / "best.pt", trained / "book.txt")
+    assert r.exit_code == 0, r.output
+    assert f"on {trained / 'book.txt'}" in " ".join(r.stdout.split()) and "on the " + str(trained) not in r.stdout
+    r = run("evaluate", trained / "run" / "best.pt")
+    assert "on the validation split of" in r.stdout
+
+
+def test_params_titles_do_not_wrap(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "30")
+    r = run("params", "--model", "all")
+    assert r.exit_code == 0
+    assert "tglstm: d=10, n=128, c=10, layers=1" in r.stdout.splitlines()

@@ -6,7 +6,7 @@ import pytest
 from seqgraph.errors import GraphError
 from seqgraph.tasks.graphs import karate_club, load_features, load_graph, node_labels
 
-COURSE = "examples/graphs/course_2020.json"
+COURSE = "course-2020"  # the shipped example graph, by name
 
 
 def write(tmp_path, name, text):

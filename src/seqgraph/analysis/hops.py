@@ -28,6 +28,9 @@ class GCNMatrices:
     degree: np.ndarray  # D̃ (row sums of the receiving form of Ã)
 
 
+VARIANTS = ("sym", "rw")  # D̃^-1/2 Ã D̃^-1/2 (Kipf & Welling) | D̃^-1 Ã (random walk)
+
+
 def gcn_matrices(g: Graph, *, self_loops: bool = True, variant: str = "sym") -> GCNMatrices:
     r"""A, Ã and Â for a graph.
 
@@ -45,7 +48,7 @@ def gcn_matrices(g: Graph, *, self_loops: bool = True, variant: str = "sym") -> 
     """
     import scipy.sparse as sp
 
-    if variant not in ("sym", "rw"):
+    if variant not in VARIANTS:
         raise GraphError(f"unknown normalisation {variant!r} (choose from sym, rw)")
     A = g.adjacency()
     n = g.num_nodes

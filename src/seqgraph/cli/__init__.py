@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from seqgraph import __version__
-from seqgraph.cli import gcn
+from seqgraph.cli import examples, gcn
 from seqgraph.cli.analysis import grads, plot, table, timegate
 from seqgraph.cli.palindrome import palindrome
 from seqgraph.cli.params import params
@@ -21,7 +21,6 @@ app = typer.Typer(
     name="seqgraph",
     help="Reproducible experiments on memory in recurrent networks and message passing in graphs.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -51,6 +50,7 @@ app.command()(train)
 app.command()(sample)
 app.command()(evaluate)
 app.add_typer(gcn.app, name="gcn")
+app.add_typer(examples.app, name="examples")
 app.command()(grads)
 app.command()(timegate)
 app.command()(plot)
@@ -63,7 +63,7 @@ def main() -> None:
     import sys
 
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="seqgraph")
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         sys.exit(130)

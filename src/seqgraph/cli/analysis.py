@@ -7,19 +7,18 @@ from typing import Annotated, Any
 
 import typer
 
-from seqgraph.cli.common import console, fail, given, option_default, print_json, user_errors
+from seqgraph.cli.common import complete, console, fail, given, one_of, option_default, print_json, user_errors
+from seqgraph.config import DEVICES
 from seqgraph.nn.registry import cell_names, complete_cells
+from seqgraph.plots import FORMATS as FIGURE_FORMATS
+from seqgraph.plots import KINDS as PLOT_KINDS
 
 
 def _g(field: str) -> Any:
-    import dataclasses
-
     from seqgraph.config import GradsConfig
 
-    f = next(f for f in dataclasses.fields(GradsConfig) if f.name == field)
-    if f.default_factory is not dataclasses.MISSING:  # a list: as the command line writes it
-        return ",".join(str(v) for v in f.default_factory())
-    return f.default
+    value = option_default(GradsConfig, field, typed=True)
+    return option_default(GradsConfig, field) if isinstance(value, list) else value  # a list as typed
 
 
 def _t(field: str) -> Any:
@@ -30,14 +29,14 @@ def _t(field: str) -> Any:
 
 def grads(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option(help=f"Cells: {', '.join(cell_names())} (comma list or all).", autocompletion=complete_cells)] = _g("model"),
+    model: Annotated[str, typer.Option(help=f"Cells, {one_of(cell_names(), 'all')} (a comma list).", autocompletion=complete_cells)] = _g("model"),
     length: Annotated[int, typer.Option(help="Palindrome length (the model reads L − 1 steps), at least 3.")] = _g("length"),
     seeds: Annotated[str, typer.Option(help="Seeds to average over.")] = _g("seeds"),
     train_steps: Annotated[int, typer.Option(help="Also measure after this many training steps at that length.")] = _g("train_steps"),
     batch_size: Annotated[int, typer.Option(help="Sequences in the probe batch.")] = _g("batch_size"),
     hidden: Annotated[int, typer.Option(help="Hidden units.")] = _g("hidden"),
     forget_bias: Annotated[float, typer.Option(help="Initial forget-gate bias of LSTM-type cells (as the palindrome benchmark).")] = _g("forget_bias"),
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = _g("device"),
+    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = _g("device"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options.")] = None,
     out: Annotated[str, typer.Option(help="Folder for grads.csv and grads.png.")] = _g("out"),
 ) -> None:
@@ -137,11 +136,11 @@ def _read_many(csvs: list[Path]) -> Any:
 
 def plot(
     csvs: Annotated[list[Path], typer.Argument(help="CSVs written by seqgraph: summary, curves, log, grads or timegate (summaries or curves of several sweeps are drawn together).", show_default=False)],
-    kind: Annotated[str, typer.Option(help="auto, accuracy, curves, text, grads or timegate.")] = "auto",
+    kind: Annotated[str, typer.Option(help=f"Figure, {one_of(('auto', *PLOT_KINDS))} (auto: from the CSV's columns).", autocompletion=complete(("auto", *PLOT_KINDS)))] = "auto",
     x: Annotated[str, typer.Option("--x", help="Accuracy figure: the setting on the x axis (e.g. lr, hidden).")] = "length",
     by: Annotated[str | None, typer.Option(help="Accuracy figure: a line per value of these settings (comma list). Default: every other setting that varies but the seed.")] = None,
     out: Annotated[Path | None, typer.Option(help="Figure file (.png, .svg or .pdf). Default: <kind>.<format> beside the first CSV.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="png, svg or pdf (when --out is not given).")] = "png",
+    fmt: Annotated[str, typer.Option("--format", help=f"Figure format when --out is not given, {one_of(FIGURE_FORMATS)}.", autocompletion=complete(FIGURE_FORMATS))] = FIGURE_FORMATS[0],
     model: Annotated[str | None, typer.Option(help="Only these models (comma list).")] = None,
 ) -> None:
     """Draw the figure a seqgraph CSV calls for (accuracy against length or any setting, learning curves, text-model curves, gradient flow, time gate)."""

@@ -101,14 +101,36 @@ RUN = "How to run (never changes a result)"
 
 
 def option_default(cls: type, field: str, typed: bool = False) -> Any:
-    """A dataclass field's default (defaults are written once, there): as help text shows it,
-    or with ``typed`` the value itself."""
+    """A dataclass field's default (defaults are written once, there): as help text shows it
+    (a list as the comma list the command line takes), or with ``typed`` the value itself."""
     import dataclasses
 
-    value = next(f.default for f in dataclasses.fields(cls) if f.name == field)
+    f = next(f for f in dataclasses.fields(cls) if f.name == field)
+    value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
     if typed:
         return value
+    if isinstance(value, list):
+        return ",".join(map(str, value))
     return '""' if value == "" else str(value)
+
+
+def one_of(choices: Any, extra: str = "") -> str:
+    """Help text naming the allowed values, from the tuple that validation uses (never
+    restated by hand): ``one of: a, b, c``."""
+    return "one of: " + ", ".join([*choices, *([extra] if extra else [])])
+
+
+def complete(choices: Any, lists: bool = False) -> Any:
+    """Shell completion of a name option from its choices (a tuple or a function returning
+    one); with ``lists``, the last item of a comma list is completed."""
+
+    def names(incomplete: str) -> list[str]:
+        values = tuple(choices() if callable(choices) else choices)
+        head, _, last = incomplete.rpartition(",") if lists else ("", "", incomplete)
+        prefix = f"{head}," if head else ""
+        return [prefix + n for n in values if n.startswith(last)]
+
+    return names
 
 
 def given(ctx: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -1,13 +1,17 @@
 """The live display of long work: one rich drawing of the progress events
 (:mod:`seqgraph.train.progress`) for every command.
 
-A sweep bar counts run-steps (a run that stops early credits the steps it did not need) and
+On a terminal it is live: a sweep bar counts run-steps (a run that stops early credits the steps it did not need) and
 shows runs finished / total, runs training now, run-steps/s and the time left; below it, a bar
-per job in flight with its live figures; a line per run as it finishes.
+per job in flight with its live figures; a line per run as it finishes. Written to a file or a
+pipe (stderr not a terminal) it prints plain log lines instead, every ``log_every`` seconds
+(step, loss, accuracy, rate, time left; as nanoGPT's log interval), each evaluation of a single
+run, and the same line per finished run — never a bar, never a wrapped line.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,11 +37,19 @@ def _figures(metrics: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "-:--:--"
+    s = round(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
 class Display:
     """Draws progress events on a rich console (stderr). Use as a context manager; the drawing
     starts with the first event, so an error raised before any work prints alone."""
 
-    def __init__(self, con: Any, finish_line: Callable[[str, dict[str, Any]], str] | None = None) -> None:
+    def __init__(self, con: Any, finish_line: Callable[[str, dict[str, Any]], str] | None = None,
+                 plain: bool | None = None, log_every: float = 10.0) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
@@ -59,6 +71,11 @@ class Display:
         self.max_bars = 1
         self.sweep_total = 1
         self._drawn = 0.0
+        self.plain = (not self.con.is_terminal) if plain is None else plain  # a file or a pipe: log lines
+        self.log_every = log_every
+        self._logged = -math.inf
+        self._t0 = time.monotonic()
+        self._done_steps = 0  # plain mode: run-steps done, for the sweep's rate and time left
 
     def __enter__(self) -> Display:
         return self
@@ -67,18 +84,26 @@ class Display:
         self.stop()
 
     def begin(self) -> None:
-        if not self.started:
+        if not self.started and not self.plain:
             self.progress.start()
             self.started = True
 
     def stop(self) -> None:
+        if self.plain and self.sweep is not None and self.total and self._logged != math.inf:
+            elapsed = time.monotonic() - self._t0
+            self._line(f"sweep: runs {self.finished}/{self.total} in {_clock(elapsed)}")
+            self._logged = math.inf  # once
         if self.started:
             self.progress.stop()
             self.started = False
 
     def print(self, message: str) -> None:
         self.begin()
-        self.con.print(message, markup=False, highlight=False)
+        self._line(message)
+
+    def _line(self, text: str) -> None:
+        """One line, never wrapped or cut (paths and figures stay whole in a log file)."""
+        self.con.print(text, markup=False, highlight=False, soft_wrap=True)
 
     # --- events ----------------------------------------------------------------------------
     def __call__(self, event: Event) -> None:
@@ -91,14 +116,16 @@ class Display:
             self.figures[event.label] = {**self.figures.get(event.label, {}), **event.metrics}
             if event.label in self.bars:  # e.g. the final validation, after the last step
                 self.progress.update(self.bars[event.label], info=_figures(self.figures[event.label]))
+            if self.plain and self.sweep is None:  # a single run: each evaluation is a log line
+                self._line(f"step {event.step:,}  {_figures(event.metrics)}")
         elif isinstance(event, RunFinished):
             self._run_finished(event)
         elif isinstance(event, Message):
             if self.sweep is None or self.finished >= self.total:  # inside a sweep, per-run notes would
-                self.con.print(event.text, markup=False, highlight=False)  # drown the run lines
+                self._line(event.text)  # drown the run lines
         elif isinstance(event, Samples):
             greedy = str(event.rows[0]["text"]).replace("\n", " ") if event.rows else ""
-            self.con.print(f"step {event.step:,} greedy: {greedy}", markup=False, highlight=False)
+            self._line(f"step {event.step:,} greedy: {greedy}")
         elif isinstance(event, RunStarted) and event.label not in self.bars and self.sweep is None:
             self._bar(event.label, event.steps)
 
@@ -108,11 +135,11 @@ class Display:
                 self.progress.remove_task(task)
         self.bars.clear()
         self.total, self.finished = e.total, e.done
+        self._t0, self._done_steps = time.monotonic(), 0
         self.max_bars = max(1, e.parallel)
         if e.executor:
             before = f" ({e.done} done before)" if e.done else ""
-            self.con.print(f"{e.total - e.done} of {e.total} runs to train{before}: {e.executor}",
-                           markup=False, highlight=False)
+            self._line(f"{e.total - e.done} of {e.total} runs to train{before}: {e.executor}")
         self.sweep_total = max(1, e.run_steps)
         self.sweep = self.progress.add_task("sweep", total=self.sweep_total, count=self._count(), info="")
 
@@ -150,6 +177,10 @@ class Display:
             self.window.popleft()
         if self.sweep is not None:
             self.progress.advance(self.sweep, e.run_steps)
+        if self.plain:
+            self._done_steps += e.run_steps
+            self._log_steps(e, now, rate)
+            return
         if now - self._drawn < 0.1 and not (e.total and e.step >= e.total):  # the last step always draws
             return
         self._drawn = now
@@ -165,9 +196,31 @@ class Display:
             self.progress.update(self.sweep, count=self._count(),
                                  info=f"{sweep_rate:,.0f} run-steps/s" if sweep_rate else "")
 
+    def _log_steps(self, e: Steps, now: float, rate: deque[tuple[float, int]]) -> None:
+        """Plain mode: a log line every ``log_every`` seconds (and at a run's last step)."""
+        last = bool(e.total) and e.step >= e.total and self.sweep is None
+        if now - self._logged < self.log_every and not last:
+            return
+        self._logged = now
+        if self.sweep is not None:  # the sweep as a whole
+            done = min(self._done_steps, self.sweep_total)
+            elapsed = now - self._t0
+            speed = done / elapsed if elapsed > 0 else 0.0
+            left = (self.sweep_total - done) / speed if speed > 0 else math.nan
+            self._line(f"runs {self.finished}/{self.total}  run-steps {done:,.0f}/{self.sweep_total:,}  "
+                       f"{speed:,.0f} run-steps/s  elapsed {_clock(elapsed)}  eta {_clock(left)}")
+            return
+        figures = {**self.figures.get(e.label, {}), **e.metrics}
+        step_rate = (rate[-1][1] - rate[0][1]) / (rate[-1][0] - rate[0][0]) if len(rate) > 1 else 0.0
+        left = (e.total - e.step) / step_rate if e.total and step_rate > 0 else math.nan
+        count = f"{e.step:,}/{e.total:,}" if e.total else f"{e.step:,}"
+        rate_text = "" if "chars_per_s" in figures or not step_rate else f"  {step_rate:,.1f} steps/s"
+        self._line(f"{e.label}: step {count}  {_figures(figures)}{rate_text}  eta {_clock(left)}")
+
     def _run_finished(self, e: RunFinished) -> None:
         self.finished += 1
         self.done_labels.add(e.label)
+        self._done_steps += e.unused_steps
         if self.sweep is not None:
             self.progress.advance(self.sweep, e.unused_steps)
             self.progress.update(self.sweep, count=self._count())
@@ -178,4 +231,4 @@ class Display:
             self.progress.remove_task(bar)
         if self.finish_line is not None:
             where = f" [{e.where}]" if e.where else ""
-            self.con.print(self.finish_line(e.label, e.summary) + where, markup=False, highlight=False)
+            self._line(self.finish_line(e.label, e.summary) + where)

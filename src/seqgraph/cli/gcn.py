@@ -7,15 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
-from seqgraph.cli.common import console, print_json, user_errors
+from seqgraph.analysis.hops import ACTIVATIONS, VARIANTS
+from seqgraph.cli.common import complete, console, given, one_of, option_default, print_json, user_errors
+from seqgraph.config import DEVICES, NodeClassificationConfig
+from seqgraph.tasks.graphs import FORMATS
 
 app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification.",
                   no_args_is_help=True)
 
 SHOW_LIMIT = 15  # nodes: print full matrices as tables up to this size
 
-GraphArg = Annotated[Path, typer.Argument(help="Graph file: node-link JSON, adjacency-map JSON, or 'u v [w]' edge list; or a built-in graph: course-2019, course-2020.")]
-FormatOpt = Annotated[str, typer.Option("--format", help="auto, node-link, adjacency or edgelist.")]
+def _example_graphs(incomplete: str) -> list[str]:
+    from seqgraph.examples import examples
+
+    return [e.name for e in examples("graph") if e.name.startswith(incomplete)]
+
+
+GraphArg = Annotated[Path, typer.Argument(help="Graph file (node-link JSON, adjacency-map JSON, or 'u v [w]' edge list), or the name of a shipped example graph such as course-2019, course-2020, karate (seqgraph examples lists them).", autocompletion=_example_graphs)]
+FormatOpt = Annotated[str, typer.Option("--format", help=f"Graph file format, {one_of(FORMATS)}.", autocompletion=complete(FORMATS))]
 DirectedOpt = Annotated[bool | None, typer.Option("--directed/--undirected", help="Override what the file says (default: undirected unless the file says directed).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON answer on stdout.")]
 
@@ -48,7 +57,7 @@ def adjacency(
     graph: GraphArg,
     out: Annotated[Path | None, typer.Option(help="Folder for A.csv, A_tilde.csv, A_hat.csv.")] = None,
     self_loops: Annotated[bool, typer.Option("--self-loops/--no-self-loops", help="Add I (Ã = A + I).")] = True,
-    variant: Annotated[str, typer.Option(help="sym: D̃^-1/2 Ã D̃^-1/2; rw: D̃^-1 Ã (random walk).")] = "sym",
+    variant: Annotated[str, typer.Option(help=f"Normalisation, {one_of(VARIANTS)} (sym: D̃^-1/2 Ã D̃^-1/2; rw: D̃^-1 Ã, random walk).", autocompletion=complete(VARIANTS))] = VARIANTS[0],
     fmt: FormatOpt = "auto",
     directed: DirectedOpt = None,
     as_json: JsonOpt = False,
@@ -192,7 +201,7 @@ def layer(
     out_dim: Annotated[int, typer.Option(help="Output features (with a seeded Glorot W).")] = 2,
     weights: Annotated[Path | None, typer.Option(help="CSV of W (F_in rows × F_out columns, no header) instead of a seeded one.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for W (and a).")] = 0,
-    activation: Annotated[str, typer.Option(help="relu, tanh or none.")] = "relu",
+    activation: Annotated[str, typer.Option(help=f"σ, {one_of(ACTIVATIONS)}.", autocompletion=complete(ACTIVATIONS))] = ACTIVATIONS[0],
     gat: Annotated[bool, typer.Option("--gat", help="A graph attention layer instead: prints α_ij per edge.")] = False,
     fmt: FormatOpt = "auto",
     directed: DirectedOpt = None,
@@ -244,31 +253,41 @@ def layer(
         con.print(f"wrote {out}")
 
 
+def _n(field: str) -> Any:
+    return option_default(NodeClassificationConfig, field, typed=True)
+
+
+def _nt(field: str) -> str:
+    return option_default(NodeClassificationConfig, field)
+
+
 @app.command()
 def train(
-    graph: Annotated[Path | None, typer.Argument(help="Graph file with node labels (node-link JSON). Default: Zachary's karate club.")] = None,
-    label_key: Annotated[str | None, typer.Option(help="Node attribute with the class. [default: club for the karate club, else label]")] = None,
-    labeled: Annotated[str | None, typer.Option(help="Comma list of nodes whose labels are seen. [default: 0,33 on the karate club]")] = None,
-    per_class: Annotated[int | None, typer.Option(help="Without --labeled: random labelled nodes per class. [default: 1]")] = None,
-    features: Annotated[str | None, typer.Option(help="Node features CSV. [default: identity]")] = None,
-    hidden: Annotated[int | None, typer.Option(help="Hidden units. [default: 16]")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Training epochs. [default: 200]")] = None,
-    lr: Annotated[float | None, typer.Option(help="Adam learning rate. [default: 0.01]")] = None,
-    weight_decay: Annotated[float | None, typer.Option(help="[default: 5e-4]")] = None,
-    dropout: Annotated[float | None, typer.Option(help="[default: 0.5]")] = None,
-    seed: Annotated[int | None, typer.Option(help="[default: 0]")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options.")] = None,
-    out: Annotated[str | None, typer.Option(help="Folder for log.csv, predictions.csv, config.toml. [default: results/gcn_train]")] = None,
+    ctx: typer.Context,
+    graph: Annotated[Path | None, typer.Argument(help="Graph file with node labels (node-link JSON), or the name of a shipped example graph. Default: Zachary's karate club (networkx).", show_default=False)] = None,
+    label_key: Annotated[str, typer.Option(help='Node attribute with the class ("": club for the built-in karate club, label for a file).')] = _nt("label_key"),
+    labeled: Annotated[str, typer.Option(help='Comma list of nodes whose labels are seen ("": 0,33 on the built-in karate club, else --per-class).')] = _nt("labeled"),
+    per_class: Annotated[int, typer.Option(help="Without --labeled: random labelled nodes per class.")] = _n("per_class"),
+    features: Annotated[str, typer.Option(help='Node features CSV ("": one-hot identity, X = I).')] = _nt("features"),
+    hidden: Annotated[int, typer.Option(help="Hidden units.")] = _n("hidden"),
+    epochs: Annotated[int, typer.Option(help="Training epochs.")] = _n("epochs"),
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _n("lr"),
+    weight_decay: Annotated[float, typer.Option(help="Adam weight decay (L2).")] = _n("weight_decay"),
+    dropout: Annotated[float, typer.Option(help="Dropout on the input and hidden features.")] = _n("dropout"),
+    seed: Annotated[int, typer.Option(help="Seed of the weights, dropout and the labelled nodes drawn.")] = _n("seed"),
+    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = _n("device"),
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options; flags override it.")] = None,
+    out: Annotated[str, typer.Option(help="Folder for log.csv, predictions.csv, config.toml.")] = _n("out"),
     as_json: JsonOpt = False,
 ) -> None:
     """Semi-supervised node classification with a 2-layer GCN; accuracy on the unlabelled nodes."""
-    from seqgraph.config import NodeClassificationConfig, resolve
+    from seqgraph.config import resolve
 
     with user_errors():
-        cfg = resolve(NodeClassificationConfig, config, graph=str(graph) if graph else None, label_key=label_key,
-                      labeled=labeled, per_class=per_class, features=features, hidden=hidden, epochs=epochs,
-                      lr=lr, weight_decay=weight_decay, dropout=dropout, seed=seed, device=device, out=out)
+        flags = given(ctx, exclude=("config", "as_json", "graph"))
+        if graph is not None:
+            flags["graph"] = str(graph)
+        cfg = resolve(NodeClassificationConfig, config, **flags)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         from seqgraph.train.node_classification import train_node_classifier

@@ -10,14 +10,16 @@ import typer
 from seqgraph.cli.common import (
     RUN,
     SETTINGS,
+    complete,
     console,
     given,
     interrupted,
+    one_of,
     option_default,
     report_failures,
     user_errors,
 )
-from seqgraph.config import PalindromeOptions, PalindromeRun, default_text
+from seqgraph.config import DEVICES, EXECUTORS, OPTIMIZERS, TASKS, PalindromeOptions, PalindromeRun, default_text
 from seqgraph.nn.registry import cell_names, complete_cells
 from seqgraph.presets import preset_names
 
@@ -32,11 +34,11 @@ def _o(field: str) -> str:
 
 def palindrome(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option(help=f"Cells: {', '.join(cell_names())} (a list, or all).", autocompletion=complete_cells, rich_help_panel=SETTINGS)] = _d("model"),
+    model: Annotated[str, typer.Option(help=f"Cells, {one_of(cell_names(), 'all')} (a list sweeps them).", autocompletion=complete_cells, rich_help_panel=SETTINGS)] = _d("model"),
     lengths: Annotated[str, typer.Option(help="Palindrome lengths L: start:stop[:step] (stop inclusive) or a list.", rich_help_panel=SETTINGS)] = _d("length"),
     seeds: Annotated[str, typer.Option(help="Seeds (a list, or a range like 1:10): each draws its own weights and batches.", rich_help_panel=SETTINGS)] = _d("seed"),
     preset: Annotated[str, typer.Option(help=f"Course preset: {', '.join(preset_names())} — every setting as that course's template sets it (README table); TOML and flags still override it.", rich_help_panel=SETTINGS)] = "",
-    task: Annotated[str, typer.Option(help="decimal, or binary (the 2020 variant).", rich_help_panel=SETTINGS)] = _d("task"),
+    task: Annotated[str, typer.Option(help=f"Task, {one_of(TASKS)} (binary: the 2020 variant).", autocompletion=complete(TASKS, lists=True), rich_help_panel=SETTINGS)] = _d("task"),
     encoding: Annotated[str, typer.Option(help="onehot (a symbol is a one-hot vector) or scalar (its value as one float, as the course templates).", rich_help_panel=SETTINGS)] = _d("encoding"),
     classes: Annotated[str, typer.Option(help="Output classes: task (10 decimal, 2 binary), length (L, as the 2020 template) or a number.", rich_help_panel=SETTINGS)] = _d("classes"),
     steps: Annotated[str, typer.Option(help="Training steps per run (at most, with early stopping).", rich_help_panel=SETTINGS)] = _d("steps"),
@@ -46,7 +48,7 @@ def palindrome(
     init: Annotated[str, typer.Option(help="Initial weights: default (U(±1/√n), as torch) or kaiming-normal (N(0, 2/fan_in), biases 0).", rich_help_panel=SETTINGS)] = _d("init"),
     forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
     learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
-    optimizer: Annotated[str, typer.Option(help="rmsprop, adam or sgd (a list compares them).", rich_help_panel=SETTINGS)] = _d("optimizer"),
+    optimizer: Annotated[str, typer.Option(help=f"Optimizer, {one_of(OPTIMIZERS)} (a list compares them).", autocompletion=complete(OPTIMIZERS, lists=True), rich_help_panel=SETTINGS)] = _d("optimizer"),
     lr: Annotated[str, typer.Option(help="Learning rate(s), e.g. 1e-3,1e-2.", rich_help_panel=SETTINGS)] = _d("lr"),
     max_norm: Annotated[str, typer.Option(help="Clip each run's gradient norm to this; 0 disables.", rich_help_panel=SETTINGS)] = _d("max_norm"),
     eval_every: Annotated[str, typer.Option(help="Steps between held-out evaluations.", rich_help_panel=SETTINGS)] = _d("eval_every"),
@@ -56,8 +58,8 @@ def palindrome(
     solved_evals: Annotated[str, typer.Option(help="Consecutive solved evaluations that end a run.", rich_help_panel=SETTINGS)] = _d("solved_evals"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with any of these options; flags override it.", rich_help_panel=RUN)] = None,
     out: Annotated[str, typer.Option(help="Output folder for curves.csv, summary.csv, config.toml.", rich_help_panel=RUN)] = _o("out"),
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.", rich_help_panel=RUN)] = _o("device"),
-    executor: Annotated[str, typer.Option(help="auto (batched on a GPU; on a CPU one process per core), sequential, processes, batched (runs of one shape as one model) or ray.", rich_help_panel=RUN)] = _o("executor"),
+    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES), rich_help_panel=RUN)] = _o("device"),
+    executor: Annotated[str, typer.Option(help=f"Executor, {one_of(EXECUTORS)}: auto is batched (runs of one shape as one model) on a GPU, on a CPU one process per core.", autocompletion=complete(EXECUTORS), rich_help_panel=RUN)] = _o("executor"),
     batch_runs: Annotated[int, typer.Option(help="Runs trained at once as one model: batched (0: as many as fit on a GPU, 8 on a CPU); processes and ray: runs per job (0: one).", rich_help_panel=RUN)] = int(_o("batch_runs")),
     workers: Annotated[int, typer.Option(help="processes: jobs at once (0: one per core); ray on CPUs: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
     ray_address: Annotated[str, typer.Option(help='Ray cluster to use: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph\\[ray]).', rich_help_panel=RUN)] = _o("ray_address"),

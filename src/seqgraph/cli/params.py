@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from seqgraph.cli.common import console, fail, print_json, user_errors
+from seqgraph.cli.common import console, fail, one_of, print_json, user_errors
 from seqgraph.nn.registry import cell_names, complete_cells
 
 
@@ -14,7 +14,7 @@ def params(
     d: Annotated[int, typer.Option("--d", help="Input size (one-hot symbols).")] = 10,
     n: Annotated[int, typer.Option("--n", help="Hidden units.")] = 128,
     c: Annotated[int, typer.Option("--c", help="Output classes.")] = 10,
-    model: Annotated[str, typer.Option("--model", help=f"{', '.join(cell_names())}, a list, or all.", autocompletion=complete_cells)] = "lstm",
+    model: Annotated[str, typer.Option("--model", help=f"Cells, {one_of(cell_names(), 'all')} (a comma list).", autocompletion=complete_cells)] = "lstm",
     layers: Annotated[int, typer.Option("--layers", help="Stacked recurrent layers.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
@@ -37,7 +37,8 @@ def params(
 
     out = console()
     for pc in counts:
-        table = Table(title=f"{pc.model}: d={d}, n={n}, c={c}, layers={layers}", title_justify="left")
+        out.print(f"{pc.model}: d={d}, n={n}, c={c}, layers={layers}", soft_wrap=True)  # a title never wraps
+        table = Table()
         table.add_column("part")
         table.add_column("parameters", justify="right")
         for part, k in pc.parts.items():

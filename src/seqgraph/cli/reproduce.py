@@ -6,14 +6,16 @@ from typing import Annotated
 
 import typer
 
-from seqgraph.cli.common import console, fail, user_errors
+from seqgraph.cli.common import complete, console, fail, one_of, user_errors
+from seqgraph.config import DEVICES, EXECUTORS
+from seqgraph.experiments.reproduce import BUDGETS
 
 
 def reproduce(
-    budget: Annotated[str, typer.Option(help="quick (minutes on a laptop CPU) or full (a GPU or a long afternoon).")] = "quick",
+    budget: Annotated[str, typer.Option(help=f"Budget, {one_of(BUDGETS)} (quick: minutes on a laptop CPU; full: a GPU or a long afternoon).", autocompletion=complete(BUDGETS))] = "quick",
     out: Annotated[str, typer.Option(help="Folder for report.md, figures and CSVs.")] = "results/reproduce",
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    executor: Annotated[str, typer.Option(help="How palindrome sweeps run: auto, sequential, processes, batched or ray (as seqgraph palindrome).")] = "auto",
+    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = "auto",
+    executor: Annotated[str, typer.Option(help=f"How palindrome sweeps run (as seqgraph palindrome), {one_of(EXECUTORS)}.", autocompletion=complete(EXECUTORS))] = "auto",
 ) -> None:
     """Re-run the course's experiments and write a report: each claim beside what seqgraph measured.
 

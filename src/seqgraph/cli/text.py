@@ -10,16 +10,19 @@ import typer
 from seqgraph.cli.common import (
     RUN,
     SETTINGS,
+    complete,
     console,
     fail,
     given,
     interrupted,
+    one_of,
     option_default,
     print_json,
     report_failures,
     user_errors,
 )
-from seqgraph.nn.registry import cell_names, complete_cells
+from seqgraph.config import CHAR_CELLS_EXTRA, DEVICES, EXECUTORS, OPTIMIZERS
+from seqgraph.nn.registry import cell_names
 
 
 def _d(field: str) -> str:
@@ -37,20 +40,20 @@ def _o(field: str) -> str:
 def train(
     ctx: typer.Context,
     text: Annotated[Path | None, typer.Argument(help="UTF-8 text file. Default: the built-in King James Bible.", show_default=False)] = None,
-    cell: Annotated[str, typer.Option(help=f"{', '.join(cell_names())} (seqgraph's cells) or torch (nn.LSTM).", autocompletion=complete_cells, rich_help_panel=SETTINGS)] = _d("cell"),
+    cell: Annotated[str, typer.Option(help=f"Cell, {one_of((*cell_names(), *CHAR_CELLS_EXTRA))} (torch: nn.LSTM; the others are seqgraph's cells).", autocompletion=complete(lambda: (*cell_names(), *CHAR_CELLS_EXTRA), lists=True), rich_help_panel=SETTINGS)] = _d("cell"),
     layers: Annotated[str, typer.Option(help="Recurrent layers.", rich_help_panel=SETTINGS)] = _d("layers"),
     hidden: Annotated[str, typer.Option(help="Hidden units per layer.", rich_help_panel=SETTINGS)] = _d("hidden"),
     seq_length: Annotated[str, typer.Option(help="Characters per training sequence.", rich_help_panel=SETTINGS)] = _d("seq_length"),
     batch_size: Annotated[str, typer.Option(help="Sequences per batch.", rich_help_panel=SETTINGS)] = _d("batch_size"),
     steps: Annotated[str, typer.Option(help="Total training steps.", rich_help_panel=SETTINGS)] = _d("steps"),
-    optimizer: Annotated[str, typer.Option(help="adam, rmsprop or sgd.", rich_help_panel=SETTINGS)] = _d("optimizer"),
+    optimizer: Annotated[str, typer.Option(help=f"Optimizer, {one_of(OPTIMIZERS)}.", autocompletion=complete(OPTIMIZERS, lists=True), rich_help_panel=SETTINGS)] = _d("optimizer"),
     lr: Annotated[str, typer.Option(help="Learning rate(s), e.g. 2e-4,2e-3,2e-2.", rich_help_panel=SETTINGS)] = _d("lr"),
     lr_decay: Annotated[str, typer.Option(help="Multiply the learning rate by this every --lr-step steps.", rich_help_panel=SETTINGS)] = _d("lr_decay"),
     lr_step: Annotated[str, typer.Option(help="Steps between learning-rate decays.", rich_help_panel=SETTINGS)] = _d("lr_step"),
     max_norm: Annotated[str, typer.Option(help="Gradient-norm clipping; 0 disables.", rich_help_panel=SETTINGS)] = _d("max_norm"),
     dropout: Annotated[str, typer.Option(help="Dropout between layers and before the output layer.", rich_help_panel=SETTINGS)] = _d("dropout"),
     forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of seqgraph's LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
-    learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate.", rich_help_panel=SETTINGS)] = True,
+    learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
     val_fraction: Annotated[str, typer.Option(help="Held-out end of the text.", rich_help_panel=SETTINGS)] = _d("val_fraction"),
     eval_every: Annotated[str, typer.Option(help="Steps between validation passes (and checkpoints).", rich_help_panel=SETTINGS)] = _d("eval_every"),
     eval_batches: Annotated[str, typer.Option(help="Validation windows per pass, in batches.", rich_help_panel=SETTINGS)] = _d("eval_batches"),
@@ -60,8 +63,8 @@ def train(
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options; flags override it.", rich_help_panel=RUN)] = None,
     out: Annotated[str, typer.Option(help="Folder for log.csv, samples.csv, config.toml and checkpoints; with lists, one folder per run in it and a summary.csv.", rich_help_panel=RUN)] = _o("out"),
     ckpt: Annotated[str, typer.Option(help="Path of the last checkpoint of a single run (best.pt beside it). Default: <out>/last.pt.", rich_help_panel=RUN)] = "",
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.", rich_help_panel=RUN)] = _o("device"),
-    executor: Annotated[str, typer.Option(help="For lists: auto (on a CPU one process per core), sequential, processes or ray.", rich_help_panel=RUN)] = _o("executor"),
+    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES), rich_help_panel=RUN)] = _o("device"),
+    executor: Annotated[str, typer.Option(help=f"For lists: {one_of(e for e in EXECUTORS if e != 'batched')} (auto: on a CPU one process per core).", autocompletion=complete([e for e in EXECUTORS if e != "batched"]), rich_help_panel=RUN)] = _o("executor"),
     workers: Annotated[int, typer.Option(help="processes: runs at once (0: one per core); ray: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
     ray_address: Annotated[str, typer.Option(help='Ray cluster: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph\\[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint (same step, schedule and data stream); with lists, train only what is missing.", rich_help_panel=RUN)] = False,
@@ -72,14 +75,18 @@ def train(
     Any setting given as a list (e.g. --lr 2e-4,2e-3 --hidden 128,256) trains every combination, one folder per run under --out, with one summary.csv.
     """
     from seqgraph.cli.display import Display
-    from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep
-    from seqgraph.train.charlm import Interrupted, is_grid, train_grid
+    from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep, toml_keys
+    from seqgraph.train.charlm import Interrupted, is_grid, saved_steps, train_grid
 
     with user_errors():
         flags = given(ctx, exclude=("config", "text"))
         if text is not None:
             flags["text"] = str(text)
         sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags)
+        if sweep.options.resume and "steps" not in flags and "steps" not in toml_keys(CharLMRun, config):
+            target = saved_steps(sweep.options.out)  # a bare --resume goes on to the run's own target
+            if target is not None:
+                sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags, steps=target)
         options = cast(TrainOptions, sweep.options)
         grid = is_grid(sweep)
         if grid and options.ckpt:
@@ -148,7 +155,7 @@ def _print_grid(df: Any, sweep: Any) -> None:
 def sample(
     ctx: typer.Context,
     ckpt: Annotated[Path, typer.Argument(help="A checkpoint written by seqgraph train.")],
-    temp: Annotated[float, typer.Option("--temp", help="Temperature T: softmax(logits / T); 0 = greedy (argmax).")] = 1.0,
+    temp: Annotated[float, typer.Option("--temp", "--temperature", help="Temperature T: softmax(logits / T); 0 = greedy (argmax). The course's β is 1/T.")] = 1.0,
     beta: Annotated[float | None, typer.Option("--beta", help="Inverse temperature β as the 2019/2020 course writes it: softmax(β · logits), β > 0. Instead of --temp.")] = None,
     greedy: Annotated[bool, typer.Option("--greedy", help="Same as --temp 0.")] = False,
     length: Annotated[int, typer.Option(help="Characters to generate.")] = 30,
@@ -158,7 +165,7 @@ def sample(
     top_k: Annotated[int, typer.Option(help="Sample among the k most likely characters (0: all).")] = 0,
     top_p: Annotated[float, typer.Option(help="Sample among the smallest set with probability ≥ p (nucleus), in (0, 1].")] = 1.0,
     beam: Annotated[int, typer.Option(help="Beam search with this width instead of sampling (0: off); prints the --num best beams.")] = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
+    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = "auto",
     out: Annotated[Path | None, typer.Option("--out", help="Also write the samples to this CSV (knob, value, seed, text).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -220,7 +227,7 @@ def sample(
 def evaluate(
     ckpt: Annotated[Path, typer.Argument(help="A checkpoint written by seqgraph train.")],
     text: Annotated[Path | None, typer.Argument(help="UTF-8 text. Default: the checkpoint's own validation split.")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Loss, bits per character, perplexity and next-character accuracy of a model on a text."""
@@ -249,7 +256,8 @@ def evaluate(
     from rich.table import Table
 
     con = console()
-    con.print(f"{ckpt} (step {ck['step']:,}) on the {name}")
+    on = f"the {name}" if text is None else name  # "the validation split of …"; a file by its name
+    con.print(f"{ckpt} (step {ck['step']:,}) on {on}", markup=False, soft_wrap=True)
     t = Table()
     for c in ("characters", "loss (nats)", "bits/char", "perplexity", "accuracy"):
         t.add_column(c, justify="right")

@@ -30,7 +30,7 @@ from seqgraph.errors import ConfigError
 from seqgraph.io import atomic_write_bytes
 from seqgraph.train.progress import Message, Progress, no_progress
 
-COURSE_GRAPH = Path(__file__).parent.parent / "data" / "course_2020.json"
+COURSE_GRAPH = "course-2020"  # the shipped example graph (seqgraph.examples)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,9 +9,12 @@ Formats (detected from the content, or forced with ``fmt``):
   Neighbours that are not keys are added as nodes, after the keys.
 * edge list text: ``u v [w]`` per line; ``#`` starts a comment. Nodes are added as they appear.
 
-Built-in graphs are addressed by name wherever a graph file is accepted (a file of that name,
-if one exists, wins): ``course-2019`` and ``course-2020``, the course's 6-node graphs
-(:data:`BUILTIN_GRAPHS`).
+Shipped example graphs are addressed by name wherever a graph file is accepted (a file of that
+name, if one exists, wins; ``seqgraph examples`` lists them), among them the course's 6-node
+graphs: ``course-2019`` (uvadlc/DL_assignments_2019 assignment_2/assignment_2.pdf, GNN part:
+edges A–B, A–E, A–F, B–C, B–D, C–D, D–F, E–F; C → E is 3 hops) and ``course-2020``
+(uvadlc/uvadlc_practicals_2020 assignment_2/2_recurrentnns_gnns/code/assignment_2.pdf, GNN
+part: edges A–B, A–E, A–F, B–D, C–D, D–F; C → E is 4 hops).
 
 Node ids may be strings or numbers (kept as their text); node order is the file's. Graphs are
 undirected unless the file says ``"directed": true`` or ``directed=True`` is passed. Repeated
@@ -30,27 +33,6 @@ import numpy as np
 from seqgraph.errors import GraphError
 
 FORMATS = ("auto", "node-link", "adjacency", "edgelist")
-_DATA = Path(__file__).resolve().parent.parent / "data"
-# name → (package file, where the graph comes from)
-BUILTIN_GRAPHS: dict[str, tuple[Path, str]] = {
-    "course-2019": (_DATA / "course_2019.json",
-                    "uvadlc/DL_assignments_2019 assignment_2/assignment_2.pdf (GNN part): edges A–B, A–E, A–F, "
-                    "B–C, B–D, C–D, D–F, E–F; C → E is 3 hops"),
-    "course-2020": (_DATA / "course_2020.json",
-                    "uvadlc/uvadlc_practicals_2020 assignment_2/2_recurrentnns_gnns/code/assignment_2.pdf (GNN "
-                    "part): edges A–B, A–E, A–F, B–D, C–D, D–F; C → E is 4 hops"),
-}
-
-
-def graph_path(path: str | Path) -> Path:
-    """A graph file's path: ``path`` itself, or the package file of a built-in name
-    (``course-2019``, ``course-2020``) when no file of that name exists."""
-    p = Path(path)
-    if not p.exists() and str(path) in BUILTIN_GRAPHS:
-        return BUILTIN_GRAPHS[str(path)][0]
-    return p
-
-
 @dataclass
 class Graph:
     """A (weighted, possibly directed) graph with ordered node ids.
@@ -108,15 +90,19 @@ class Graph:
 
 
 def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None) -> Graph:
-    """Read a graph file, or a built-in graph by name (:func:`graph_path`). ``directed``
-    overrides what the file says (None: the file decides)."""
+    """Read a graph file, or a shipped example graph by name (``karate``, ``course-2020``,
+    ``les-miserables``). ``directed`` overrides what the file says (None: the file decides)."""
+    from seqgraph.examples import resolve_path
     from seqgraph.io import read_utf8
 
-    p = graph_path(path)
+    p = resolve_path(path, "graph")
     if fmt not in FORMATS:
         raise GraphError(f"unknown graph format {fmt!r} (choose from {', '.join(FORMATS)})")
     if not p.exists() and not p.suffix and p.parent == Path("."):
-        raise GraphError(f"graph file not found: {p} (built-in graphs: {', '.join(BUILTIN_GRAPHS)})")
+        from seqgraph.examples import examples
+
+        known = ", ".join(e.name for e in examples("graph"))
+        raise GraphError(f"graph file not found: {p} (example graphs: {known})")
     text = read_utf8(p, "graph file", GraphError)
     stripped = text.lstrip()
     if fmt == "auto":

@@ -6,6 +6,7 @@ list) trains one folder per run under ``--out`` through the sweep engine, with o
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 import signal
@@ -20,7 +21,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from seqgraph.config import CharLMRun, read_toml, run_id, spec_fields, to_dict, write_toml
+from seqgraph.config import CharLMRun, TrainOptions, read_toml, run_id, spec_fields, to_dict, write_toml
 from seqgraph.errors import CheckpointError, ConfigError, DataError
 from seqgraph.io import append_rows, read_csv, write_csv
 from seqgraph.nn.charlm import CharLM, generate
@@ -173,6 +174,13 @@ def _truncate_csv(path: Path, columns: list[str], max_step: int) -> None:
             write_csv(path, columns, df[df["step"] <= max_step].to_dict("records"))
 
 
+def saved_steps(out: str | Path) -> Any:
+    """The ``steps`` target recorded in ``<out>/config.toml`` (a number, or a list for a
+    grid), or None: a bare ``--resume`` keeps it."""
+    path = Path(out) / "config.toml"
+    return read_toml(path).get("steps") if path.is_file() else None
+
+
 def clear_run(out: str | Path, ckpt: str = "") -> None:
     """Remove the files of a training run in ``out`` (``--overwrite``); other files stay."""
     out = Path(out)
@@ -202,7 +210,8 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
         raise ConfigError(f"{out} holds the results of a sweep or a grid (summary.csv); give a run's own "
                           "folder or another --out")
     if (out / "config.toml").exists():
-        foreign = sorted(set(read_toml(out / "config.toml")) - {*spec_fields(CharLMRun), "corpus"})
+        known = {*spec_fields(CharLMRun), *(f.name for f in dataclasses.fields(TrainOptions)), "corpus"}
+        foreign = sorted(set(read_toml(out / "config.toml")) - known)
         if foreign:
             raise ConfigError(f"{out} holds the output of another command (its config.toml has {foreign[0]!r}); "
                               "choose another --out")
@@ -230,8 +239,8 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
             raise ConfigError(f"--resume: the checkpoint is already at step {ckpt_data['step']}; "
                               f"ask for more --steps (now {cfg.steps})")
     elif last_path.exists() or log_path.exists() or best_path.exists():
-        where = out if last_path.parent.resolve() == out.resolve() else f"{out} (or {last_path.parent})"
-        raise ConfigError(f"{where} already holds a training run: add --resume to continue it, "
+        holder = out if last_path.parent.resolve() == out.resolve() else f"{out} (or {last_path.parent})"
+        raise ConfigError(f"{holder} already holds a training run: add --resume to continue it, "
                           "or choose another --out")
 
     text, name = corpus_text(cfg.text)
@@ -266,7 +275,9 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
         _truncate_csv(log_path, LOG_COLUMNS, step)
         _truncate_csv(samples_path, SAMPLE_COLUMNS, step)
     out.mkdir(parents=True, exist_ok=True)
-    write_toml(out / "config.toml", {**to_dict(cfg), "corpus": name})
+    # the run's settings and where it ran: seqgraph train --config <out>/config.toml reads it back
+    where = {"out": str(out), "device": device, **({"ckpt": str(ckpt)} if ckpt else {})}
+    write_toml(out / "config.toml", {**to_dict(cfg), **where}, comment=f"seqgraph train on {name}")
     rid = run_id(cfg)
     trainer = Trainer(model, opt, max_norm=cfg.max_norm, scheduler=sched, forward=lambda x: model(x)[0])
     val_batches = corpus.val_batches(cfg.batch_size, cfg.eval_batches)

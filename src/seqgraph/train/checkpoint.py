@@ -26,6 +26,15 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def _first_sentence(e: Exception, limit: int = 160) -> str:
+    """The first sentence of an error message, whole (cut at a word, marked with …, if long)."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    text = text.split(". ")[0].rstrip(".")
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    return text
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint safely; anything that is not a seqgraph checkpoint is a CheckpointError."""
     p = Path(path)
@@ -45,8 +54,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
                                   f"which could run code ({detail[:160]})") from None
         raise CheckpointError(f"cannot read checkpoint {p}: truncated or not a checkpoint") from None
     except Exception as e:  # any failure to parse a foreign file means the same to the user
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"cannot read checkpoint {p}: truncated or not a checkpoint ({first[:160]})") from None
+        why = _first_sentence(e)
+        raise CheckpointError(f"cannot read checkpoint {p}: truncated or not a checkpoint ({why})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{p} is not a seqgraph character-model checkpoint")
     missing = [k for k in REQUIRED if k not in ckpt]

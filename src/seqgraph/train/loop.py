@@ -13,13 +13,20 @@ from seqgraph.errors import ConfigError
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` → cuda when available, else cpu; ``cuda`` without a GPU is an error."""
+    """``auto`` → cuda when available, else cpu; ``cuda`` or ``cuda:N`` (GPU number N) without
+    that GPU is an error."""
+    from seqgraph.config import check_device
+
+    check_device(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA GPU is available on this machine")
-    if name not in ("cpu", "cuda"):
-        raise ConfigError(f"unknown device {name!r} (choose from auto, cpu, cuda)")
+    if name.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not count:
+            raise ConfigError(f"--device {name}: no CUDA GPU is available on this machine")
+        index = int(name.partition(":")[2] or 0)
+        if index >= count:
+            raise ConfigError(f"--device {name}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}")
     return torch.device(name)
 
 

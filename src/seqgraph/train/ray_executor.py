@@ -68,8 +68,8 @@ def device_for(cluster: Cluster, requested: str) -> str:
         return "cpu"
     if cluster.gpus:
         return "cuda"
-    if requested == "cuda":
-        raise ConfigError("--device cuda: the Ray cluster has no GPU")
+    if requested.startswith("cuda"):
+        raise ConfigError(f"--device {requested}: the Ray cluster has no GPU")
     return "cpu"
 
 

@@ -78,11 +78,11 @@ def cpu_count() -> int:
 def auto_slots(exp: Experiment, specs: Sequence[Any], device: str) -> int:
     """Runs per batch when ``--batch-runs`` is not given: on a GPU as many as fit in about 40%
     of its free memory (at most 256); on a CPU 8 (measured: no gain beyond)."""
-    if device != "cuda":
+    if not device.startswith("cuda"):
         return 8
     import torch
 
-    free, _ = torch.cuda.mem_get_info()
+    free, _ = torch.cuda.mem_get_info(torch.device(device)) if ":" in device else torch.cuda.mem_get_info()
     per_run = max(exp.memory(s) for s in specs) if hasattr(exp, "memory") else 1 << 26
     return int(max(1, min(256, 0.4 * free // max(per_run, 1))))
 
@@ -111,10 +111,12 @@ def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan
         return _ray_plan(exp, options)
     from seqgraph.train.loop import resolve_device
 
-    device = resolve_device(options.device).type
+    dev = resolve_device(options.device)
+    device = str(dev) if dev.index is not None else dev.type  # cuda:1 stays cuda:1
+    gpu = dev.type == "cuda"
     name = options.executor
     if name == "auto":
-        if device == "cuda" and getattr(exp, "batchable", True):
+        if gpu and getattr(exp, "batchable", True):
             name = "batched"
         elif cpu_count() > 1 and len(todo) > 1:
             name = "processes"
@@ -133,7 +135,7 @@ def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan
     if name == "processes" and workers > (limit := max_workers()):
         capped = f" (--workers {workers} capped: more would only compete for cores or memory)"
         workers = limit
-    return Plan(name, max(1, slots), workers, mix_lengths=device == "cuda", device=device, note=capped)
+    return Plan(name, max(1, slots), workers, mix_lengths=gpu, device=device, note=capped)
 
 
 WORKER_MEMORY = 600 << 20  # a worker process: torch, the model, its batches (measured ~400 MB)

@@ -1,0 +1,101 @@
+"""The config.toml written beside results can be fed back (--config) and gives the same
+resolved config; a bare --resume keeps the saved run's own step target."""
+
+import dataclasses
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from seqgraph.cli import app
+from seqgraph.config import (
+    CharLMRun,
+    GradsConfig,
+    NodeClassificationConfig,
+    PalindromeOptions,
+    PalindromeRun,
+    TrainOptions,
+    read_toml,
+    resolve,
+    resolve_sweep,
+)
+
+runner = CliRunner()
+TEXT = "Sleeping beauty is asleep. The prince rides in. " * 60
+LM = ["--hidden", 8, "--layers", 1, "--seq-length", 10, "--batch-size", 8, "--eval-every", 10, "--eval-batches", 2,
+      "--sample-every", 0, "--device", "cpu"]
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def same_sweep(a, b):
+    assert a.axes == b.axes
+    assert dataclasses.asdict(a.options) | {"resume": False, "overwrite": False} == \
+        dataclasses.asdict(b.options) | {"resume": False, "overwrite": False}
+
+
+def test_palindrome_config_round_trips(tmp_path):
+    out = tmp_path / "p"
+    flags = dict(model="rnn,gru", lengths="4", seeds="1", steps="5", hidden="4", batch_size="4", eval_every="5",
+                 eval_batch_size="8", lr="1e-3,1e-2", executor="sequential", out=str(out))
+    r = run("palindrome", *[x for k, v in flags.items() for x in (f"--{k.replace('_', '-')}", v)])
+    assert r.exit_code == 0, r.output
+    written = out / "config.toml"
+    same_sweep(resolve_sweep(PalindromeRun, PalindromeOptions, written),
+               resolve_sweep(PalindromeRun, PalindromeOptions, None, **flags))
+    r = run("palindrome", "--config", written, "--resume")  # fed back: nothing left to train
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(out / "summary.csv")) == 4
+
+
+def test_train_config_round_trips_and_bare_resume_keeps_its_target(tmp_path):
+    book = tmp_path / "book.txt"
+    book.write_text(TEXT)
+    out = tmp_path / "lm"
+    r = run("train", book, "--steps", 20, *LM, "--out", out)
+    assert r.exit_code == 0, r.output
+    written = out / "config.toml"
+    assert "corpus" not in read_toml(written)  # the corpus name is a comment now
+    same_sweep(resolve_sweep(CharLMRun, TrainOptions, written),
+               resolve_sweep(CharLMRun, TrainOptions, None, text=str(book), steps="20", hidden="8", layers="1",
+                             seq_length="10", batch_size="8", eval_every="10", eval_batches="2", sample_every="0",
+                             device="cpu", out=str(out)))
+    # a bare --resume of a finished run does not go on to the default 5,000 steps
+    r = run("train", "--config", written, "--resume")
+    assert r.exit_code == 2 and "already at step 20" in r.stderr, r.output
+    r = run("train", "--config", written, "--resume", "--steps", 30)
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(out / "log.csv")["step"].max() == 30
+    assert read_toml(written)["steps"] == 30
+
+
+def test_bare_resume_after_an_interrupted_run_stops_at_its_own_target(tmp_path, monkeypatch):
+    book = tmp_path / "book.txt"
+    book.write_text(TEXT)
+    out = tmp_path / "lm"
+    r = run("train", book, "--steps", 20, *LM, "--out", out)
+    assert r.exit_code == 0, r.output
+    # pretend it was stopped at step 10: the checkpoint of step 10 is what a Ctrl-C leaves
+    from seqgraph.train.checkpoint import load_checkpoint, save_checkpoint
+
+    ck = load_checkpoint(out / "last.pt")
+    assert ck["step"] == 20
+    r10 = run("train", book, "--steps", 10, *LM, "--out", tmp_path / "ten")
+    assert r10.exit_code == 0
+    save_checkpoint(out / "last.pt", load_checkpoint(tmp_path / "ten" / "last.pt"))
+    r = run("train", book, *LM, "--out", out, "--resume")  # no --steps: the saved 20, not 5,000
+    assert r.exit_code == 0, r.output
+    assert load_checkpoint(out / "last.pt")["step"] == 20
+
+
+@pytest.mark.parametrize("cls, section", [(GradsConfig, "grads"), (NodeClassificationConfig, "gcn_train")])
+def test_single_analysis_configs_round_trip(cls, section, tmp_path):
+    from seqgraph.config import to_dict, write_toml
+
+    cfg = resolve(cls, None, out=str(tmp_path / "x"), seed=3) if cls is NodeClassificationConfig \
+        else resolve(cls, None, out=str(tmp_path / "x"), length=20)
+    path = tmp_path / "config.toml"
+    write_toml(path, to_dict(cfg))
+    assert resolve(cls, path) == cfg

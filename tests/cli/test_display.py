@@ -1,0 +1,68 @@
+"""Progress written to a file or a pipe: plain log lines, no live bar, nothing wrapped."""
+
+import io
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from seqgraph.cli import app
+from seqgraph.cli.display import Display, palindrome_line
+from seqgraph.train.progress import Evaluated, RunFinished, RunStarted, Steps, SweepStarted
+
+BAR = "━"
+
+
+def piped(width=60):
+    buf = io.StringIO()
+    return Console(file=buf, width=width, force_terminal=False), buf
+
+
+def test_a_single_run_logs_steps_and_evaluations_as_lines():
+    con, buf = piped()
+    with Display(con, log_every=0.0) as d:
+        assert d.plain
+        d(RunStarted("r", "lstm 2×128", 100))
+        for step in range(1, 101):
+            d(Steps("lstm 2×128", step, 100, 1, metrics={"loss": 2.0 - step / 100}))
+            if step % 50 == 0:
+                d(Evaluated("r", "lstm 2×128", step, {"val_loss": 1.5, "val_bpc": 2.16}))
+    lines = buf.getvalue().splitlines()
+    assert BAR not in buf.getvalue()
+    assert lines[0].startswith("lstm 2×128: step 1/100  loss 1.990")
+    assert any(line.startswith("lstm 2×128: step 100/100  loss 1.000") for line in lines)
+    assert "step 50  val 1.500  (2.16 bpc)" in lines
+    assert all("eta" in line for line in lines if ": step " in line)
+
+
+def test_log_lines_are_throttled_and_never_wrapped(tmp_path):
+    con, buf = piped(width=40)
+    long = f"rnn L=5 seed=1 out={tmp_path / ('x' * 80)}"
+    with Display(con, palindrome_line, log_every=3600) as d:
+        d(SweepStarted(total=1, done=0, run_steps=1000, executor="one run at a time on cpu"))
+        for step in range(1, 1001):
+            d(Steps(long, step, 1000, 1))
+        d(RunFinished("r", long, {"final_accuracy": 1.0, "best_accuracy": 1.0, "solved_step": 50,
+                                  "trained_steps": 1000, "wall_time": 1.0}, 0))
+    lines = buf.getvalue().splitlines()
+    assert sum(line.startswith("runs ") for line in lines) == 1  # the first step only, then one per hour
+    assert any(line.startswith(long) and line.endswith("1000 steps in 1.0s") for line in lines)  # whole
+    assert lines[-1].startswith("sweep: runs 1/1")
+    assert BAR not in buf.getvalue()
+
+
+def test_a_terminal_gets_the_live_display():
+    con = Console(file=io.StringIO(), force_terminal=True)
+    assert not Display(con).plain
+
+
+def test_piped_train_prints_lines_while_it_runs(tmp_path):
+    book = tmp_path / "b.txt"
+    book.write_text("Sleeping beauty is asleep. The prince rides in. " * 60)
+    r = CliRunner().invoke(app, ["train", str(book), "--steps", "20", "--hidden", "8", "--layers", "1",
+                                 "--seq-length", "10", "--batch-size", "8", "--eval-every", "10",
+                                 "--eval-batches", "2", "--sample-every", "0", "--device", "cpu",
+                                 "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    assert BAR not in r.stderr
+    assert "step 10  loss" in r.stderr and "step 20  loss" in r.stderr
+    assert "step 20/20" in r.stderr
