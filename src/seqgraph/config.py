@@ -241,6 +241,8 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 
 SIZE_LIMIT = 2**31 - 1  # sizes and counts beyond this cannot be allocated or counted
+MAX_LAYERS = 10_000  # stacked layers: more only builds modules for minutes
+MAX_POINTS = 1_000_000  # points of a curve seqgraph computes and draws
 MAX_RUNS = 100_000  # runs in one sweep (and values in one range): beyond, planning alone takes minutes
 
 
@@ -260,6 +262,21 @@ def check_device(name: str) -> None:
 
     if name not in DEVICES and not re.fullmatch(r"cuda:\d+", name):
         raise ConfigError(f"unknown device {name!r} (choose from {', '.join(DEVICES)}, cuda:N)")
+
+
+def check_memory(need: int, what: str) -> None:
+    """Refuse up front work that needs more memory than the machine has free (``need`` bytes)."""
+    from seqgraph.perf import available_memory
+
+    free = available_memory()
+    if free is not None and need > free:
+        raise ConfigError(f"{what} needs about {need / 2**30:,.1f} GiB; this machine has {free / 2**30:,.1f} GiB "
+                          "free: use smaller sizes")
+
+
+def _layers(obj: Any) -> None:
+    if getattr(obj, "layers", 0) > MAX_LAYERS:
+        raise ConfigError(f"layers {obj.layers} is too many (at most {MAX_LAYERS:,})")
 
 
 def _choice(value: str, what: str, choices: tuple[str, ...]) -> None:
@@ -536,6 +553,7 @@ class PalindromeRun:
         if not 0 <= self.seed < 2**63:
             raise ConfigError(f"seeds must be in [0, 2^63), got {self.seed}")
         _positive(self, "steps", "batch_size", "hidden", "layers", "eval_every", "eval_batch_size", "solved_evals")
+        _layers(self)
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if self.max_norm < 0:
@@ -606,6 +624,7 @@ class CharLMRun:
         _choice(self.cell, "cell", (*cell_names(), *CHAR_CELLS_EXTRA))
         _positive(self, "layers", "hidden", "seq_length", "batch_size", "steps", "lr_step", "eval_every",
                   "eval_batches", "sample_length")
+        _layers(self)
         if self.sample_every < 0:
             raise ConfigError(f"sample-every must be ≥ 0, got {self.sample_every}")
         if self.lr <= 0 or not 0 < self.lr_decay <= 1:
@@ -688,6 +707,10 @@ class GradsConfig:
         for name in ("batch_size", "hidden"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        _positive(self, "length", "batch_size", "hidden")
+        # float64 states, gates and their gradients at every step, weights and their gradients
+        check_memory(8 * (16 * self.batch_size * self.length * self.hidden + 32 * self.hidden * self.hidden),
+                     f"grads at length {self.length:,}, batch size {self.batch_size:,}, hidden {self.hidden:,}")
         check_device(self.device)
 
 
@@ -713,5 +736,8 @@ class TimeGateConfig:
             raise ConfigError(f"leak must be ≥ 0, got {self.leak}")
         if self.steps <= 0 or self.resolution <= 0:
             raise ConfigError("steps and resolution must be positive")
+        if self.steps * self.resolution > MAX_POINTS:
+            raise ConfigError(f"steps × resolution = {self.steps * self.resolution:,} points; at most {MAX_POINTS:,} "
+                              "in one figure and table")
         if self.t0 not in (0, 1):
             raise ConfigError(f"t0 must be 0 or 1, got {self.t0}")

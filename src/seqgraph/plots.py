@@ -242,8 +242,8 @@ def plot_timegate(df: Any, tau: float | None = None, shift: float | None = None,
     ax.plot(df["t"], df["k"], color="C0", label="k(t)")
     integer = df[np.isclose(df["t"] % 1, 0)]
     ax.plot(integer["t"], integer["k"], "o", color="C0", ms=3, label="k at integer steps")
-    if tau is not None and shift is not None and r_on is not None:
-        t_max = float(df["t"].max())
+    t_max = float(df["t"].max())
+    if tau is not None and shift is not None and r_on is not None and t_max / tau <= 200:  # else the curve says it
         start = shift - tau * np.ceil(shift / tau)
         first = True
         while start <= t_max:

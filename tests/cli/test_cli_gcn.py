@@ -123,7 +123,7 @@ def test_builtin_graph_names_work_for_every_gcn_command():
 
 
 def test_unknown_builtin_name_is_one_error_line(user_error):
-    user_error(run("gcn", "hops", "course-2021", "--source", "C"), "built-in graphs: course-2019, course-2020")
+    user_error(run("gcn", "hops", "course-2021", "--source", "C"), "example graphs: course-2019, course-2020")
 
 
 def test_user_text_is_printed_as_it_is_never_as_markup(tmp_path):

@@ -163,5 +163,5 @@ def test_a_file_of_a_builtin_name_wins(tmp_path, monkeypatch):
 
 
 def test_unknown_name_lists_the_builtin_graphs():
-    with pytest.raises(GraphError, match="built-in graphs: course-2019, course-2020"):
+    with pytest.raises(GraphError, match="example graphs: course-2019, course-2020"):
         load_graph("course-2021")

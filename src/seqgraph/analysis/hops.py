@@ -197,20 +197,25 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
         raise GraphError(f"unknown activation {activation!r} (choose from {', '.join(ACTIVATIONS)})")
     if out_dim <= 0:
         raise GraphError(f"--out-dim must be positive, got {out_dim}")
-    X = load_features(features, g) if features is not None else np.eye(g.num_nodes)
-    W = _read_weights(weights, X.shape[1]) if weights is not None else None
+    n = g.num_nodes
+    X = load_features(features, g) if features is not None else None
+    f_in = X.shape[1] if X is not None else n
+    W = _read_weights(weights, f_in) if weights is not None else None
     torch.manual_seed(seed)
-    x = torch.from_numpy(X)
+    # X = I as a sparse identity: X W is W without an N × N matrix (2M nodes would need 29 TiB)
+    eye = torch.arange(n)
+    x = torch.from_numpy(X) if X is not None else torch.sparse_coo_tensor(
+        torch.stack([eye, eye]), torch.ones(n, dtype=torch.float64), (n, n), is_coalesced=True, check_invariants=True)
     m = gcn_matrices(g)
     with torch.no_grad():
         if not gat:
-            lay = GCNLayer(X.shape[1], W.shape[1] if W is not None else out_dim, bias=False,
+            lay = GCNLayer(f_in, W.shape[1] if W is not None else out_dim, bias=False,
                            activation=activation).double()
             if W is not None:
                 lay.weight.copy_(torch.from_numpy(W))
             H = lay(x, sparse_propagation(m.A_hat, dtype=torch.float64))
             return LayerResult(H.numpy(), lay.weight.numpy().copy(), None)
-        head = GATLayer(X.shape[1], W.shape[1] if W is not None else out_dim, activation="none").double()
+        head = GATLayer(f_in, W.shape[1] if W is not None else out_dim, activation="none").double()
         if W is not None:
             head.weight.copy_(torch.from_numpy(W))
         R = (m.A_tilde.T if g.directed else m.A_tilde).tocoo()  # rows receive

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
+from seqgraph.config import MAX_LAYERS, SIZE_LIMIT
 from seqgraph.errors import ConfigError
 from seqgraph.nn.registry import check_cell
 
@@ -105,6 +106,10 @@ def count_params(model: str, d: int, n: int, c: int = 10, layers: int = 1,
     for name, v in (("d", d), ("n", n), ("c", c), ("layers", layers)):
         if v <= 0:
             raise ConfigError(f"--{name} must be positive, got {v}")
+        if v > SIZE_LIMIT:
+            raise ConfigError(f"--{name} {v} is too large (at most {SIZE_LIMIT})")
+    if layers > MAX_LAYERS:
+        raise ConfigError(f"--layers {layers} is too many (at most {MAX_LAYERS:,})")
     k = layout(model)
     inputs = [d] + [n] * (layers - 1)
     parts = {
@@ -120,9 +125,12 @@ def count_params(model: str, d: int, n: int, c: int = 10, layers: int = 1,
     pc = ParamCount(model, d, n, c, layers, parts, param_formula(model, layers), f"{filled} = {total}",
                     total)
     if check:
+        import torch
+
         from seqgraph.nn.models import SequenceClassifier
 
-        module = SequenceClassifier(model, d, n, c, layers)
+        with torch.device("meta"):  # shapes only: any size is counted without allocating it
+            module = SequenceClassifier(model, d, n, c, layers)
         pc.module_total = sum(p.numel() for p in module.parameters())
         if pc.module_total != total:
             raise ParamMismatchError(

@@ -152,6 +152,9 @@ def _print_grid(df: Any, sweep: Any) -> None:
     con.print(f"results: {Path(sweep.options.out) / 'summary.csv'}; checkpoints and logs in each run's folder")
 
 
+MAX_SAMPLED = 10_000_000
+
+
 def sample(
     ctx: typer.Context,
     ckpt: Annotated[Path, typer.Argument(help="A checkpoint written by seqgraph train.")],
@@ -179,6 +182,8 @@ def sample(
     with user_errors():
         if length <= 0 or num <= 0:
             raise fail("--length and --num must be positive")
+        if num * length > MAX_SAMPLED:  # at thousands of characters per second: hours
+            raise fail(f"--num × --length = {num * length:,} characters; at most {MAX_SAMPLED:,} per call")
         if temp < 0:
             raise fail(f"--temp must be ≥ 0 (0 = greedy), got {temp}")
         knobs = [k for k, on in (("--beta", beta is not None), ("--temp", "temp" in given(ctx)),
@@ -193,6 +198,12 @@ def sample(
             raise fail(f"--num {num} is more than --beam {beam}: beam search returns at most --beam texts")
         dev = resolve_device(device)
         model, vocab, ckpt_data = load_model(ckpt, dev)
+        from seqgraph.config import check_memory
+
+        rows = max(num, beam)  # generated ids (int64), texts, and per row its logits and states
+        cfg = ckpt_data["config"]
+        check_memory(rows * (12 * (length + len(prompt or " ")) + 8 * (len(vocab) + 4 * cfg["hidden"] * cfg["layers"])),
+                     f"{rows:,} samples of {length:,} characters")
         if not prompt:
             prompt = "\n" if "\n" in vocab.stoi else vocab.chars[0]
         prompt_ids = vocab.encode(prompt, "prompt")

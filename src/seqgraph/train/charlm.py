@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from seqgraph.config import CharLMRun, TrainOptions, read_toml, run_id, spec_fields, to_dict, write_toml
+from seqgraph.config import CharLMRun, TrainOptions, check_memory, read_toml, run_id, spec_fields, to_dict, write_toml
 from seqgraph.errors import CheckpointError, ConfigError, DataError
 from seqgraph.io import append_rows, read_csv, write_csv
 from seqgraph.nn.charlm import CharLM, generate
@@ -246,6 +246,12 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
     text, name = corpus_text(cfg.text)
     vocab = Vocab(ckpt_data["vocab"]) if ckpt_data else Vocab.from_text(text)
     corpus = CharCorpus(text, vocab, cfg.val_fraction, cfg.seq_length)
+    # per position: one-hot input, gates, states and their gradients per layer, logits and theirs
+    per_position = len(vocab) + cfg.layers * cfg.hidden * 24 + 3 * len(vocab)
+    weights = cfg.layers * 4 * cfg.hidden * (2 * cfg.hidden + len(vocab)) + cfg.hidden * len(vocab)
+    check_memory(4 * (max(cfg.batch_size, 1) * cfg.seq_length * per_position + 4 * weights),
+                 f"a model of {cfg.layers} × {cfg.hidden:,} at batch size {cfg.batch_size:,}, "
+                 f"sequence length {cfg.seq_length:,}")
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, len(vocab)).to(dev)
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
