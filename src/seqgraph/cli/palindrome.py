@@ -37,7 +37,7 @@ def palindrome(
     model: Annotated[str, typer.Option(help=f"Cells, {one_of(cell_names(), 'all')} (a list sweeps them).", autocompletion=complete_cells, rich_help_panel=SETTINGS)] = _d("model"),
     lengths: Annotated[str, typer.Option(help="Palindrome lengths L: start:stop[:step] (stop inclusive) or a list.", rich_help_panel=SETTINGS)] = _d("length"),
     seeds: Annotated[str, typer.Option(help="Seeds (a list, or a range like 1:10): each draws its own weights and batches.", rich_help_panel=SETTINGS)] = _d("seed"),
-    preset: Annotated[str, typer.Option(help=f"Course preset: {', '.join(preset_names())} — every setting as that course's template sets it (README table); TOML and flags still override it.", rich_help_panel=SETTINGS)] = "",
+    preset: Annotated[str, typer.Option(help=f"Course preset: {', '.join(preset_names())} — every setting as that course's template sets it (README table); TOML and flags still override it. Default: none (seqgraph's own defaults).", rich_help_panel=SETTINGS)] = "",
     task: Annotated[str, typer.Option(help=f"Task, {one_of(TASKS)} (binary: the 2020 variant).", autocompletion=complete(TASKS, lists=True), rich_help_panel=SETTINGS)] = _d("task"),
     encoding: Annotated[str, typer.Option(help="onehot (a symbol is a one-hot vector) or scalar (its value as one float, as the course templates).", rich_help_panel=SETTINGS)] = _d("encoding"),
     classes: Annotated[str, typer.Option(help="Output classes: task (10 decimal, 2 binary), length (L, as the 2020 template) or a number.", rich_help_panel=SETTINGS)] = _d("classes"),

@@ -87,6 +87,12 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", progres
         b = BUDGETS[budget_name]
     else:
         raise ConfigError(f"unknown budget {budget_name!r} (choose from {', '.join(BUDGETS)})")
+    from seqgraph.config import EXECUTORS
+    from seqgraph.train.loop import resolve_device
+
+    resolve_device(device)  # a missing GPU or an unknown executor is refused before any work or write
+    if executor not in EXECUTORS:
+        raise ConfigError(f"unknown executor {executor!r} (choose from {', '.join(EXECUTORS)})")
     root = Path(out)
     if root.exists() and not root.is_dir():
         raise ConfigError(f"--out {root} is a file, not a folder")
