@@ -481,7 +481,8 @@ class PalindromeRun:
     task: str = "decimal"  # decimal | binary | baum-sweet | random-combinations (seqgraph.tasks.palindrome)
     length: int = 10  # palindrome length L (never a template's input length: see seqgraph.presets)
     encoding: str = "onehot"  # onehot: a symbol is a one-hot vector; scalar: its id as one float (input size 1)
-    classes: str = "task"  # output classes: task (10 decimal, 2 binary/baum-sweet, L random-combinations), length (L) or a number
+    # output classes: task (10 decimal, 2 binary/baum-sweet, L random-combinations), length (L) or a number
+    classes: str = "task"
     seed: int = 42  # weights, training batches and held-out batches all derive from it
     steps: int = 2500  # training steps (at most, with early stopping)
     batch_size: int = 128

@@ -221,7 +221,8 @@ def test_baum_sweet_labels_and_integers_are_distributed_as_the_templates_draws()
     assert abs(rate - ref_rate) < 5 * 2**0.5 * sigma  # two samples of n: the difference's sd is √2σ
     # the integers labelled 0 are uniform over [10, 10^L]: their mean is about (10 + 10^L)/2
     x, y = palindrome_batch("baum-sweet", 4000, length, seed=6)
-    ints = [int("".join(str(v - 1) for v in row if v != 0), 2) for row, t in zip(x.tolist(), y.tolist()) if t == 0]
+    ints = [int("".join(str(v - 1) for v in row if v != 0), 2)
+            for row, t in zip(x.tolist(), y.tolist(), strict=True) if t == 0]
     mean, sd = (10 + 10**length) / 2, (10**length - 10) / 12**0.5
     assert abs(sum(ints) / len(ints) - mean) < 5 * sd / len(ints) ** 0.5
 

@@ -144,8 +144,8 @@ def test_lstm_solves_length_5_palindromes():
 def test_2020_tasks_in_a_batch_of_k_equal_the_run_alone(task, lengths):
     """The 2020 course's other tasks (course GRU, too): baum-sweet runs of different lengths share
     a batch; random-combinations runs have L classes, so only runs of one length do."""
-    runs = [PalindromeRun(model=model, task=task, length=L, seed=s, optimizer="adam", lr=1e-2, **SMALL)
-            for s, (L, model) in enumerate(zip(lengths, ("course-gru", "course-gru", "course-gru")), 1)]
+    runs = [PalindromeRun(model="course-gru", task=task, length=L, seed=s, optimizer="adam", lr=1e-2, **SMALL)
+            for s, L in enumerate(lengths, 1)]
     together = {r.run_id: r for r in train_runs(runs, 3, "cpu", dtype=torch.float64)}
     assert len(together) == len(runs)
     for spec in runs:

@@ -298,10 +298,11 @@ def baseline_accuracy(task: str, length: int = 10, samples: int | None = None) -
     """The accuracy of a model that has learned nothing about the input: always predicting
     the most frequent label. Decimal: labels are uniform over 10 digits, 1/10 (however many
     output classes the head has); random-combinations: uniform over 0..L−1, 1/L. Baum–Sweet:
-    the majority label's rate at length L, measured from the generator. Binary: the label is 1 with probability 2/3 (an unflipped
-    string starts with the first digit's leading bit, 1 unless the digit is 0: 8/9; a flipped
-    one with the last digit's parity: 4/9), so the majority rate is 2/3 — measured here from
-    the generator itself on ``samples`` held-out labels."""
+    the majority label's rate at length L, measured from the generator. Binary: the label is 1
+    with probability 2/3 (an unflipped string starts with the first digit's leading bit, 1
+    unless the digit is 0: 8/9; a flipped one with the last digit's parity: 4/9), so the
+    majority rate is 2/3 — measured here from the generator itself on ``samples`` held-out
+    labels."""
     check_length(task, length)
     if task == "decimal":
         return 0.1
