@@ -12,6 +12,7 @@ from seqgraph.config import (
     run_id,
 )
 from seqgraph.errors import ConfigError
+from seqgraph.nn.registry import cell_names
 
 
 @pytest.mark.parametrize("spec, expected", [
@@ -144,7 +145,7 @@ def test_bad_flags(flags, message):
 
 
 def test_model_all():
-    assert sweep(model="all").axes["model"] == ["rnn", "lstm", "peep", "gru", "tglstm"]
+    assert sweep(model="all").axes["model"] == list(cell_names())
 
 
 def test_text_model_sweep_and_single_run():

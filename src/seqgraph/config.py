@@ -35,7 +35,7 @@ S = TypeVar("S")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 EXECUTORS = ("auto", "sequential", "processes", "batched", "ray")
-TASKS = ("decimal", "binary")
+TASKS = ("decimal", "binary", "baum-sweet", "random-combinations")
 ENCODINGS = ("onehot", "scalar")  # how a symbol enters the cell: a one-hot vector, or its id as one float
 INITS = ("default", "kaiming-normal")  # initial weights: torch's U(±1/√n), or N(0, 2/fan_in) with zero biases
 
@@ -521,10 +521,11 @@ class PalindromeRun:
         return dict(get_preset(name).values)
 
     model: str = "lstm"  # recurrent cell (seqgraph.nn.registry)
-    task: str = "decimal"  # decimal | binary
+    task: str = "decimal"  # decimal | binary | baum-sweet | random-combinations (seqgraph.tasks.palindrome)
     length: int = 10  # palindrome length L (never a template's input length: see seqgraph.presets)
     encoding: str = "onehot"  # onehot: a symbol is a one-hot vector; scalar: its id as one float (input size 1)
-    classes: str = "task"  # output classes: task (10 decimal, 2 binary), length (L, as the 2020 template) or a number
+    # output classes: task (10 decimal, 2 binary/baum-sweet, L random-combinations), length (L) or a number
+    classes: str = "task"
     seed: int = 42  # weights, training batches and held-out batches all derive from it
     steps: int = 2500  # training steps (at most, with early stopping)
     batch_size: int = 128
@@ -549,6 +550,9 @@ class PalindromeRun:
         _choice(self.init, "init", INITS)
         if self.length < 2:
             raise ConfigError(f"palindrome length {self.length} is too short: need at least 2 digits")
+        if self.task == "baum-sweet" and self.length > 18:
+            raise ConfigError(f"baum-sweet length {self.length} is too long: at most 18 "
+                              "(integers up to 10^L are drawn in 63 bits)")
         self.num_classes()
         if not 0 <= self.seed < 2**63:
             raise ConfigError(f"seeds must be in [0, 2^63), got {self.seed}")
@@ -564,7 +568,7 @@ class PalindromeRun:
 
     def num_classes(self) -> int:
         """The output layer's size: ``classes`` resolved against the task and length."""
-        need = 10 if self.task == "decimal" else 2
+        need = {"decimal": 10, "random-combinations": self.length}.get(self.task, 2)
         if self.classes == "task":
             return need
         if self.classes == "length":

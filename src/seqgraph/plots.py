@@ -66,7 +66,9 @@ def baseline(task: str) -> float:
 
 
 def baseline_text(task: str, value: float) -> str:
-    return "1/10" if task == "decimal" else f"majority label {value:.3f}"
+    if task == "decimal":
+        return "1/10"
+    return "1/L, at L = 10" if task == "random-combinations" else f"majority label {value:.3f}"
 
 
 def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title: str | None = None) -> Any:

@@ -86,6 +86,38 @@ PRESETS: dict[str, Preset] = {
              "max_norm": f"{T2020}: --max_norm 10.0",
              "classes": f"{T2020}: config.num_classes = config.input_length (L outputs; labels are 0 or 1)"},
         ),
+        Preset(
+            "2020-baum-sweet", "2020 course, Baum–Sweet labels of binary integers (uvadlc_practicals_2020 Part 1, bss)",
+            {"task": "baum-sweet", "encoding": "onehot", "length": 6, "steps": 3000, "early_stop": False,
+             "batch_size": 256, "hidden": 256, "optimizer": "adam", "lr": 1e-3, "max_norm": 10.0,
+             "classes": "task"},
+            {"task": f"{D2020}: BaumSweetSequenceDataset",
+             "encoding": f"{T2020}: config.input_dim = 3 (pad, 0, 1; {D2020} undoes the one-hot with argmax, "
+                         "so the template feeds one float per step: --encoding scalar for that)",
+             "length": f"{T2020}: --input_length 6 = L, integers up to 10^L; the model reads 4·L symbols",
+             "steps": f"{T2020}: --train_steps 3000, no early stop",
+             "early_stop": f"{T2020}: a fixed number of steps",
+             "batch_size": f"{T2020}: --batch_size 256", "hidden": f"{T2020}: --num_hidden 256",
+             "optimizer": f"{T2020}: optim.Adam", "lr": f"{T2020}: --learning_rate 0.001",
+             "max_norm": f"{T2020}: --max_norm 10.0",
+             "classes": f"{T2020}: config.num_classes = 2"},
+        ),
+        Preset(
+            "2020-random-combinations",
+            "2020 course, the missing number of a permutation (uvadlc_practicals_2020 Part 1, randomcomb)",
+            {"task": "random-combinations", "encoding": "scalar", "length": 6, "steps": 3000, "early_stop": False,
+             "batch_size": 256, "hidden": 256, "optimizer": "adam", "lr": 1e-3, "max_norm": 10.0,
+             "classes": "task"},
+            {"task": f"{D2020}: RandomCombinationsDataset",
+             "encoding": f"{T2020}: --input_dim 1; {D2020}: the numbers as floats, one per step",
+             "length": f"{T2020}: --input_length 6 = L, a permutation of 0..L−1; the model reads L − 1 numbers",
+             "steps": f"{T2020}: --train_steps 3000, no early stop",
+             "early_stop": f"{T2020}: a fixed number of steps",
+             "batch_size": f"{T2020}: --batch_size 256", "hidden": f"{T2020}: --num_hidden 256",
+             "optimizer": f"{T2020}: optim.Adam", "lr": f"{T2020}: --learning_rate 0.001",
+             "max_norm": f"{T2020}: --max_norm 10.0",
+             "classes": f"{T2020}: config.num_classes = config.input_length (L; the task's own count)"},
+        ),
     )
 }
 

@@ -21,6 +21,7 @@ BY_HAND = {
     "lstm": lambda x, n: 4 * (x * n + n * n + n),  # i, f, g, o: W_·x, W_·h, b_·
     "peep": lambda x, n: 4 * (x * n + n) + 3 * n * n,  # i, f, o, c: W_·x, b_·; peepholes for i, f, o
     "gru": lambda x, n: 3 * (x * n + n * n + 2 * n),  # r, z, n: W_i·, W_h·, b_i·, b_h·
+    "course-gru": lambda x, n: 3 * (x * n + n * n),  # z, r, h~: W_·x and W_·h / U_h, no biases
     "tglstm": lambda x, n: 4 * (x * n + n * n + n) + 3 * n,  # the LSTM + τ, s, r_on per unit
 }
 
@@ -43,6 +44,12 @@ def test_total_equals_numel_of_the_module(model, d, n, c, layers):
     module = SequenceClassifier(model, d, n, c, layers)
     assert pc.total == sum(p.numel() for p in module.parameters()) == pc.module_total
     assert sum(pc.parts.values()) == pc.total
+
+
+def test_course_gru_formula_has_no_bias_term():
+    pc = count_params("course-gru", 10, 128, 10)
+    assert pc.formula == "3·(d·n + n·n) + n·c + c"
+    assert pc.parts["biases"] == 0 and pc.total == 3 * (10 * 128 + 128 * 128) + 1290
 
 
 def test_breakdown_parts():

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -5,6 +6,7 @@ from seqgraph.errors import ConfigError
 from seqgraph.tasks.palindrome import (
     EVAL,
     TRAIN,
+    TaskSpec,
     binary_sequence_length,
     hash32,
     palindrome_batch,
@@ -64,7 +66,7 @@ def test_batches_depend_on_seed_counter_and_stream_only():
     assert not torch.equal(decimal(12, seed=big)[0], decimal(12, seed=7)[0])
 
 
-@pytest.mark.parametrize("task", ["decimal", "binary"])
+@pytest.mark.parametrize("task", ["decimal", "binary", "baum-sweet", "random-combinations"])
 def test_a_run_gets_the_same_batch_alone_or_among_others(task):
     """K runs of different lengths in one call: each equals the run generated alone, right-padded."""
     lengths, seeds, counters = [9, 4, 14, 4], [1, 2, 3, 2], [0, 5, 2, 6]
@@ -140,3 +142,136 @@ def test_baseline_is_one_tenth_for_decimal_and_the_majority_rate_two_thirds_for_
     # flipped, label = parity of a digit 0–8 (4/9); the mean is 2/3
     for L in (4, 10, 21):
         assert baseline_accuracy("binary", L) == pytest.approx((8 / 9 + 4 / 9) / 2, abs=0.005)
+
+
+# --- the 2020 course's other tasks -------------------------------------------------------------
+# Reference: uvadlc/uvadlc_practicals_2020, assignment_2/2_recurrentnns_gnns/code/Part 1/datasets.py,
+# copied as written (numpy as np, random from the standard library): the independent reference.
+
+def check_even(length):
+    if length % 2 == 0:
+        return True
+    return False
+
+
+def check_baum_sweet(binary_string):
+    zeros_list = binary_string.split('1')
+    lengths = [check_even(len(block)) for block in zeros_list]
+    if False not in lengths:
+        return 1
+    else:
+        return 0
+
+
+def gen_baum_sweet(max_len, random):
+    stop_sampling = False
+    while not stop_sampling:
+        sampled_integer = random.randint(10, 10**max_len)
+        binary_string = bin(sampled_integer).lstrip('0').lstrip('b')
+        baum_sweet_label = check_baum_sweet(binary_string)
+        if baum_sweet_label == 1:
+            break
+        if (random.random() < 0.016724):
+            break
+    return binary_string, baum_sweet_label
+
+
+def encode_X(max_len, binary_string):
+    length_string = len(binary_string)
+    prepend = max_len - length_string
+    datapoint = np.zeros((2, max_len))
+    for x in range(0, length_string):
+        datapoint[int(binary_string[x]), prepend + x] = 1
+    return datapoint, prepend, length_string
+
+
+def bss_symbols(seq_length, binary_string):
+    """BaumSweetSequenceDataset.generate_baum_sweet after the draw: its symbols (1, 4L)."""
+    max_len = 4 * seq_length
+    encoding, prepend, length_string = encode_X(max_len, binary_string)
+    none_values = np.concatenate([np.ones((1, prepend)), np.zeros((1, length_string))], 1)
+    result_mat = np.concatenate([none_values, encoding], 0)
+    result_mat = np.argmax(result_mat, 0)
+    return torch.FloatTensor(np.expand_dims(result_mat, 1)).permute(1, 0)
+
+
+@pytest.mark.parametrize("length", [2, 6, 11, 18])
+def test_baum_sweet_rows_are_the_templates_encoding_of_their_integer(length):
+    x, y = palindrome_batch("baum-sweet", 200, length, seed=3)
+    assert x.shape == (200, 4 * length)
+    assert task_spec("baum-sweet", length) == TaskSpec(num_symbols=3, num_classes=2, input_length=4 * length)
+    for row, label in zip(x.tolist(), y.tolist(), strict=True):
+        binary_string = "".join(str(v - 1) for v in row if v != 0)  # the integer seqgraph drew
+        n = int(binary_string, 2)
+        assert 10 <= n <= 10**length and bin(n)[2:] == binary_string
+        assert row == bss_symbols(length, binary_string)[0].long().tolist()
+        assert label == check_baum_sweet(binary_string)
+
+
+def test_baum_sweet_labels_and_integers_are_distributed_as_the_templates_draws():
+    import random
+
+    length, n = 4, 4000
+    rng = random.Random(0)
+    ref = [gen_baum_sweet(length, rng) for _ in range(n)]
+    ref_rate = sum(label for _, label in ref) / n
+    _, y = palindrome_batch("baum-sweet", n, length, seed=5)
+    rate = float(y.float().mean())
+    sigma = (ref_rate * (1 - ref_rate) / n) ** 0.5
+    assert abs(rate - ref_rate) < 5 * 2**0.5 * sigma  # two samples of n: the difference's sd is √2σ
+    # the integers labelled 0 are uniform over [10, 10^L]: their mean is about (10 + 10^L)/2
+    x, y = palindrome_batch("baum-sweet", 4000, length, seed=6)
+    ints = [int("".join(str(v - 1) for v in row if v != 0), 2)
+            for row, t in zip(x.tolist(), y.tolist(), strict=True) if t == 0]
+    mean, sd = (10 + 10**length) / 2, (10**length - 10) / 12**0.5
+    assert abs(sum(ints) / len(ints) - mean) < 5 * sd / len(ints) ** 0.5
+
+
+def test_baum_sweet_label_of_known_integers():
+    from seqgraph.tasks.palindrome import baum_sweet_label
+
+    # the Baum–Sweet sequence b(1..16) (OEIS A086747, from n = 1): 1 0 1 1 0 0 1 0 1 0 0 1 0 0 1 1
+    n = torch.arange(1, 17)
+    assert baum_sweet_label(n).tolist() == [1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1]
+    assert baum_sweet_label(n).tolist() == [check_baum_sweet(bin(v)[2:]) for v in range(1, 17)]
+
+
+def random_combination(seq_length, rng):
+    """RandomCombinationsDataset.__getitem__ (with a seeded numpy generator)."""
+    seq = rng.permutation(seq_length)
+    return torch.FloatTensor(seq[:-1]), seq[-1]
+
+
+@pytest.mark.parametrize("length", [2, 5, 12])
+def test_random_combinations_rows_are_permutations_missing_their_label(length):
+    x, y = palindrome_batch("random-combinations", 500, length, seed=4)
+    ref_x, _ = random_combination(length, np.random.default_rng(0))
+    assert x.shape == (500, ref_x.shape[0]) == (500, length - 1)
+    assert task_spec("random-combinations", length) == TaskSpec(length, length, length - 1)
+    for row, label in zip(x.tolist(), y.tolist(), strict=True):
+        assert sorted([*row, label]) == list(range(length))  # a permutation of 0..L−1 ...
+        assert label == (set(range(length)) - set(row)).pop()  # ... whose label is the missing number
+
+
+def test_random_combinations_labels_and_positions_are_uniform():
+    length, n = 6, 6000
+    x, y = palindrome_batch("random-combinations", n, length, seed=7)
+    expected = n / length
+    for counts in (torch.bincount(y, minlength=length), torch.bincount(x[:, 0], minlength=length)):
+        chi2 = float(((counts - expected) ** 2 / expected).sum())
+        assert chi2 < 25  # 5 degrees of freedom: p ≈ 1e-4
+
+
+def test_baselines_of_the_2020_tasks():
+    from seqgraph.tasks.palindrome import baseline_accuracy
+
+    assert baseline_accuracy("random-combinations", 8) == pytest.approx(1 / 8)
+    _, y = palindrome_batch("baum-sweet", 20000, 6, seed=8, stream=EVAL)
+    p1 = float(y.float().mean())
+    assert baseline_accuracy("baum-sweet", 6) == pytest.approx(max(p1, 1 - p1), abs=0.02)
+    assert baseline_accuracy("baum-sweet", 12) > 0.95  # long integers rarely have only even zero blocks
+
+
+def test_baum_sweet_length_is_capped():
+    with pytest.raises(ConfigError, match="at most 18"):
+        palindrome_batch("baum-sweet", 4, 19, seed=0)

@@ -138,3 +138,15 @@ def test_a_job_must_share_a_shape():
 def test_lstm_solves_length_5_palindromes():
     (r,) = train_runs([PalindromeRun(model="lstm", length=5, seed=42, steps=1500)], 1, "cpu")
     assert r.summary["final_accuracy"] >= 0.95
+
+
+@pytest.mark.parametrize("task, lengths", [("baum-sweet", (3, 5, 4)), ("random-combinations", (6, 6, 6))])
+def test_2020_tasks_in_a_batch_of_k_equal_the_run_alone(task, lengths):
+    """The 2020 course's other tasks (course GRU, too): baum-sweet runs of different lengths share
+    a batch; random-combinations runs have L classes, so only runs of one length do."""
+    runs = [PalindromeRun(model="course-gru", task=task, length=L, seed=s, optimizer="adam", lr=1e-2, **SMALL)
+            for s, L in enumerate(lengths, 1)]
+    together = {r.run_id: r for r in train_runs(runs, 3, "cpu", dtype=torch.float64)}
+    assert len(together) == len(runs)
+    for spec in runs:
+        assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)

@@ -73,7 +73,7 @@ def _layer_terms(model: str, x: str, n: str) -> str:
         terms = f"{k.gates}·({x}·{n} + {n}) + {k.recurrent}·{n}·{n}" if k.biases == k.gates else \
             f"{times(k.gates, f'{x}·{n}')} + {k.recurrent}·{n}·{n} + {times(k.biases, n)}"
     elif k.recurrent == k.gates and k.biases % k.gates == 0:
-        inner = f"{x}·{n} + {n}·{n} + {times(k.biases // k.gates, n)}"
+        inner = f"{x}·{n} + {n}·{n}" + (f" + {times(k.biases // k.gates, n)}" if k.biases else "")
         terms = inner if k.gates == 1 else f"{k.gates}·({inner})"
     else:
         terms = f"{times(k.gates, f'{x}·{n}')} + {times(k.recurrent, f'{n}·{n}')} + {times(k.biases, n)}"

@@ -49,12 +49,14 @@ def _one_minus_square(x: Tensor, out: Tensor | None = None) -> Tensor:
                          out=out)
 
 
-def _project(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+def _project(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     """``W x_t + b`` for every step at once, ``(T, B, I) -> (T, G, B)``; with K runs
-    (``weight (K, G, I)``) ``(T, K, B, I) -> (T, K, G, B)``.
+    (``weight (K, G, I)``) ``(T, K, B, I) -> (T, K, G, B)``. ``bias`` None: no bias.
 
     Integer input ``(T, [K,] B)`` stands for one-hot vectors.
     """
+    if bias is None:
+        bias = weight.new_zeros(()).expand(weight.shape[:-1])
     if weight.dim() == 3:
         return _project_runs(x, weight, bias)
     if not x.is_floating_point():
@@ -142,6 +144,11 @@ class RecurrentCell(nn.Module):
         stored twice; None when the cell writes ``d_rec`` itself."""
         return d_seqs[0]
 
+    def loop_weights(self) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """The weight of the loop's recurrent matmul, and the step weights (see
+        :func:`seqgraph.nn.scan.scan`): ``weight_hh`` and none, unless a cell says otherwise."""
+        return self.weight_hh, ()
+
     # --- user-facing --------------------------------------------------------------------
     def scan(self, x: Tensor, hx: State | None = None, *, outputs: bool = True, t0: int = 0,
              final_at: Tensor | None = None) -> tuple[Tensor, State]:
@@ -163,8 +170,9 @@ class RecurrentCell(nn.Module):
             state = tuple(z for _ in range(self.state_size))
         else:
             state = tuple(h.transpose(-1, -2).contiguous() for h in hx)
-        out, final = scan(self, self.project(x, t0), self.weight_hh, self.bias_hh, state, outputs=outputs,
-                          final_at=final_at)
+        weight_hh, step_weights = self.loop_weights()
+        out, final = scan(self, self.project(x, t0), weight_hh, self.bias_hh, state, outputs=outputs,
+                          final_at=final_at, step_weights=step_weights)
         out_t = out.transpose(-1, -2) if out is not None else None
         return out_t, tuple(h.transpose(-1, -2) for h in final)  # type: ignore[return-value]
 
@@ -393,6 +401,79 @@ class GRUCell(RecurrentCell):
 
     def rec_grad_view(self, d_seqs: tuple[Tensor, ...]) -> Tensor | None:
         return None
+
+
+class CourseGRUCell(RecurrentCell):
+    r"""The 2020 course's GRU (``uvadlc/uvadlc_practicals_2020``, ``assignment_2.pdf``, eqs. 29–32,
+    as quoted in issue #10): no biases, and the reset gate scales :math:`h_{t-1}` *before* the
+    candidate's matmul.
+
+    .. math::
+        z_t = \sigma(W_z [h_{t-1}, x_t]),\;
+        r_t = \sigma(W_r [h_{t-1}, x_t]),\;
+        \tilde h_t = \tanh(W_{hx} x_t + U_h (r_t \odot h_{t-1})),\;
+        h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t
+
+    It differs from ``torch.nn.GRUCell`` (:class:`GRUCell`) in three ways: torch applies r
+    *after* the matmul (:math:`r \odot (W_{hn} h + b_{hn})`), has biases (two sets), and mixes
+    the other way round, :math:`h_t = (1 - z) \odot \tilde h + z \odot h_{t-1}`.
+
+    Rows are ordered (r, z, n) as torch's: ``weight_ih`` ``(3H, I)`` holds
+    :math:`W_{rx}, W_{zx}, W_{hx}`, ``weight_hh`` ``(3H, H)`` holds :math:`W_{rh}, W_{zh}, U_h`.
+    The loop's recurrent matmul is the first 2H rows; :math:`U_h` is a step weight.
+
+    Shapes:
+        input ``(B, I)``, hidden ``(B, H)``.
+    """
+
+    gates = 3
+    rec_gates = 3
+
+    def __init__(self, input_size: int, hidden_size: int, runs: int | None = None) -> None:
+        super().__init__(input_size, hidden_size, runs)
+        del self.bias  # the course's equations have no biases
+
+    def project(self, x: Tensor, t0: int = 0) -> tuple[Tensor, ...]:
+        return (_project(x, self.weight_ih, None),)
+
+    def loop_weights(self) -> tuple[Tensor, tuple[Tensor, ...]]:
+        H = self.hidden_size
+        return self.weight_hh[..., : 2 * H, :], (self.weight_hh[..., 2 * H :, :],)
+
+    def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
+        H = self.hidden_size
+        xp, u = xs  # u = U_h ([K,] H, H)
+        h_prev = state[0]
+        rz = rec.add_(xp[..., : 2 * H, :]).sigmoid_()
+        r, z = rz.chunk(2, -2)
+        rh = r * h_prev
+        n = _tanh_(torch.matmul(u, rh).add_(xp[..., 2 * H :, :]))
+        h = torch.addcmul(h_prev, z, n - h_prev)
+        return (h,), (rz, n, rh, h_prev, u)
+
+    def step_backward(self, d_state: list[Tensor], cache: tuple[Tensor, ...], d_xs: tuple[Tensor, ...],
+                      d_rec: Tensor) -> list[Tensor | None]:
+        # h = h_prev + z⊙(n − h_prev), n = tanh(a_n), a_n = xp_n + U (r⊙h_prev), [a_r; a_z] = xp_rz + W h_prev:
+        #   dL/da_n = dh⊙z⊙(1 − n²);  dL/da_z = dh⊙(n − h_prev)⊙z(1 − z);
+        #   dL/d(r⊙h_prev) = Uᵀ dL/da_n;  dL/da_r = that⊙h_prev⊙r(1 − r);  dL/dU += dL/da_n (r⊙h_prev)ᵀ;
+        #   dL/dh_prev = dh⊙(1 − z) + r⊙Uᵀ dL/da_n  (+ Wᵀ [dL/da_r; dL/da_z], added by the loop)
+        rz, n, rh, h_prev, u = cache
+        r, z = rz.chunk(2, -2)
+        dh = d_state[0]
+        dxp, du = d_xs
+        dr, dz, dn = dxp.chunk(3, -2)
+        torch.mul(dh, z, out=dn)
+        dn.mul_(_one_minus_square(n))  # dL/da_n
+        d_rh = torch.matmul(u.transpose(-1, -2), dn)
+        du.add_(torch.matmul(dn, rh.transpose(-1, -2)))
+        torch.mul(d_rh, h_prev, out=dr)
+        torch.mul(dh, n - h_prev, out=dz)
+        d_rz = dxp[..., : 2 * self.hidden_size, :]
+        d_rz.mul_(rz - rz * rz)
+        return [torch.addcmul(dh - dh * z, d_rh, r)]
+
+    def rec_grad_view(self, d_seqs: tuple[Tensor, ...]) -> Tensor | None:
+        return d_seqs[0][..., : 2 * self.hidden_size, :]
 
 
 def time_gate(t: Tensor, tau: Tensor, shift: Tensor, r_on: Tensor, leak: float = 0.0) -> Tensor:

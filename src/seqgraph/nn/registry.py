@@ -31,6 +31,8 @@ CELLS: dict[str, CellEntry] = {
         CellEntry("lstm", "LSTM (gates i, f, g, o as torch.nn.LSTMCell)", "seqgraph.nn.cells:LSTMCell"),
         CellEntry("peep", "the course's peephole LSTM: gates read c_{t-1}", "seqgraph.nn.cells:PeepholeLSTMCell"),
         CellEntry("gru", "GRU (gates r, z, n as torch.nn.GRUCell)", "seqgraph.nn.cells:GRUCell"),
+        CellEntry("course-gru", "the 2020 course's GRU: no biases, h~ = tanh(W x + U (r ⊙ h))",
+                  "seqgraph.nn.cells:CourseGRUCell"),
         CellEntry("tglstm", "time-gated LSTM (a Phased-LSTM time gate)", "seqgraph.nn.cells:TimeGatedLSTMCell",
                   options=("learn_gate",)),
     )

@@ -12,6 +12,11 @@ step's hand-derived backward needs, and the backward walks time in reverse, doin
 matmul per step for the state gradient (W_hh^T drec_t) and one large matmul at the end for
 dW_hh. That removes the per-op autograd overhead that dominates small recurrent steps.
 
+A cell whose step needs a recurrent weight of its own besides ``W_hh s_{t-1}`` (the course GRU's
+candidate reads ``U_h (r ⊙ h_{t-1})``, where r is only known inside the step) passes it as a
+*step weight*: every step sees it whole after its per-step inputs, and its gradient is summed
+over time into a buffer the step's backward adds to.
+
 Many independent runs train at once by stacking their weights along a leading *run*
 dimension K: ``W_hh (K, R, H)``, states ``(K, H, B)``; the matmuls become batched (bmm) and
 every pointwise op is shared. Nothing mixes runs, so each run's numbers are those it gets alone.
@@ -35,14 +40,16 @@ class ScanCell(Protocol):
     rec_adds_input: bool  # rec_t = xs_t[0] + W_hh s_{t-1}, in one fused matmul
 
     def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
-        """The pointwise part of a step: new state and what its backward needs."""
+        """The pointwise part of a step: new state and what its backward needs. ``xs`` is the
+        step's slice of every per-step input, then each step weight whole."""
         ...
 
     def step_backward(self, d_state: list[Tensor], cache: tuple[Tensor, ...], d_xs: tuple[Tensor, ...],
                       d_rec: Tensor) -> list[Tensor | None]:
         """Write dL/d(xs_t) into ``d_xs`` (and dL/d(rec_t) into ``d_rec`` unless it aliases
-        ``d_xs``); return the gradient reaching the previous state through every path but
-        the recurrent matmul (None for zero)."""
+        ``d_xs``; after the per-step inputs' slices come the step weights' gradient buffers,
+        which it adds to); return the gradient reaching the previous state through every path
+        but the recurrent matmul (None for zero)."""
         ...
 
     def rec_grad_view(self, d_seqs: tuple[Tensor, ...]) -> Tensor | None:
@@ -68,6 +75,7 @@ def scan(
     *,
     outputs: bool = True,
     final_at: Tensor | None = None,
+    step_weights: tuple[Tensor, ...] = (),
 ) -> tuple[Tensor | None, State]:
     """Run ``cell`` over time.
 
@@ -82,6 +90,8 @@ def scan(
         final_at: ``(K,)`` long, optional: return each run's state after step ``final_at[k]``
             instead of the last (runs of different lengths sharing one batch, right-padded).
             Later steps do not reach the loss, so their gradient is exactly zero.
+        step_weights: tensors every step reads whole, after its slices of ``seqs`` (weights
+            the step multiplies itself, e.g. the course GRU's ``U_h``); gradients summed over time.
 
     Returns:
         output ``(T, [K,] H, B)`` (None when ``outputs`` is False) and the final state.
@@ -89,13 +99,15 @@ def scan(
     if final_at is not None and outputs:
         raise ValueError("final_at reads one step per run; ask for outputs=False")
     needs_grad = torch.is_grad_enabled() and any(
-        t is not None and t.requires_grad for t in (*seqs, weight_hh, bias_hh, *state)
+        t is not None and t.requires_grad for t in (*seqs, weight_hh, bias_hh, *step_weights, *state)
     )
     if not needs_grad:
         with torch.no_grad():
-            output, final, _ = _forward_loop(cell, seqs, weight_hh, bias_hh, state, outputs, final_at, save=False)
+            output, final, _ = _forward_loop(cell, seqs, step_weights, weight_hh, bias_hh, state, outputs, final_at,
+                                             save=False)
         return output, final
-    out = _Scan.apply(cell, len(seqs), outputs, final_at, weight_hh, bias_hh, *seqs, *state)
+    out = _Scan.apply(cell, len(seqs), len(step_weights), outputs, final_at, weight_hh, bias_hh, *seqs,
+                      *step_weights, *state)
     if outputs:
         return out[0], tuple(out[1:])
     return None, tuple(out)
@@ -110,6 +122,7 @@ def _readout_masks(final_at: Tensor, steps: int) -> tuple[Tensor, ...]:
 def _forward_loop(
     cell: ScanCell,
     seqs: tuple[Tensor, ...],
+    step_weights: tuple[Tensor, ...],
     weight_hh: Tensor,
     bias_hh: Tensor | None,
     state: State,
@@ -134,7 +147,7 @@ def _forward_loop(
             rec = _matmul_add(b_hh, weight_hh, s_prev)
         else:
             rec = _matmul(weight_hh, s_prev)
-        new_state, cache = cell.step(xs_t, rec, state)
+        new_state, cache = cell.step((*xs_t, *step_weights), rec, state)
         if save:
             saved.append((s_prev, cache))
         state = new_state
@@ -149,23 +162,26 @@ def _forward_loop(
 
 class _Scan(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, cell: ScanCell, n_seq: int, outputs: bool,
+    def forward(ctx: Any, cell: ScanCell, n_seq: int, n_weights: int, outputs: bool,
                 final_at: Tensor | None, weight_hh: Tensor, bias_hh: Tensor | None, *rest: Tensor
                 ) -> tuple[Tensor, ...]:
-        seqs, state = rest[:n_seq], rest[n_seq:]
-        output, final, saved = _forward_loop(cell, seqs, weight_hh, bias_hh, state, outputs, final_at, save=True)
+        seqs, weights, state = rest[:n_seq], rest[n_seq : n_seq + n_weights], rest[n_seq + n_weights :]
+        output, final, saved = _forward_loop(cell, seqs, weights, weight_hh, bias_hh, state, outputs, final_at,
+                                             save=True)
         ctx.cell, ctx.outputs, ctx.has_bias = cell, outputs, bias_hh is not None
         ctx.seq_meta = [(s.shape, s.stride(), s.dtype, s.device) for s in seqs]
         ctx.cache_len = [len(c) for _, c in saved]
         flat = [t for s_prev, cache in saved for t in (s_prev, *cache)]
-        ctx.save_for_backward(weight_hh, final_at, *flat)
+        ctx.n_weights = n_weights
+        ctx.save_for_backward(weight_hh, final_at, *weights, *flat)
         return (output, *final) if output is not None else final
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, *grads: Tensor | None) -> tuple[Any, ...]:
         cell: ScanCell = ctx.cell
-        weight_hh, final_at, *flat = ctx.saved_tensors
+        weight_hh, final_at, *rest = ctx.saved_tensors
+        weights, flat = rest[: ctx.n_weights], rest[ctx.n_weights :]
         saved: list[tuple[Tensor, tuple[Tensor, ...]]] = []
         i = 0
         for n in ctx.cache_len:
@@ -192,7 +208,8 @@ class _Scan(torch.autograd.Function):
             d_rec_all = ref.new_empty(*ref.shape[:-2], weight_hh.shape[-2], steps, ref.shape[-1]).movedim(-2, 0)
         w_t = weight_hh.transpose(-1, -2)  # ([K,] H, R)
         src = cell.source_index
-        d_xs_steps = list(zip(*(d.unbind(0) for d in d_seqs), strict=True))  # views, made at once
+        d_weights = tuple(torch.zeros_like(w) for w in weights)  # summed over time by the steps
+        d_xs_steps = [(*d, *d_weights) for d in zip(*(d.unbind(0) for d in d_seqs), strict=True)]  # views
         d_rec_steps = d_rec_all.unbind(0)
         for t in range(steps - 1, -1, -1):
             if d_output is not None:
@@ -210,4 +227,4 @@ class _Scan(torch.autograd.Function):
         d_rec_rows = d_rec_all.movedim(0, -2).flatten(-2)  # ([K,] R, T·B)
         d_weight = torch.matmul(d_rec_rows, sources.flatten(-2).transpose(-1, -2))
         d_bias = d_rec_rows.sum(-1) if ctx.has_bias else None
-        return (None, None, None, None, d_weight, d_bias, *d_seqs, *d_state)
+        return (None, None, None, None, None, d_weight, d_bias, *d_seqs, *d_weights, *d_state)

@@ -9,6 +9,15 @@ leading zeros, concatenated (reversed with probability ½), then mirrored; the b
 left-padded to ``8⌈L/2⌉ + 2`` symbols (= 4L + 2 for even L) from {pad, 0, 1}. The model reads
 all but the last symbol and predicts the last bit.
 
+Baum–Sweet (the 2020 course's ``BaumSweetSequenceDataset``): an integer drawn uniformly from
+[10, 10^L], written in binary without leading zeros and left-padded to 4L symbols from {pad, 0,
+1}; the label is 1 when the binary string has no block of zeros of odd length (the Baum–Sweet
+sequence), else 0. As the template, a draw labelled 0 is kept only with probability 0.016724
+(else drawn again), which balances the labels. The model reads all 4L symbols (L ≤ 18).
+
+Random combinations (the 2020 course's ``RandomCombinationsDataset``): a random permutation of
+0..L−1; the model reads the first L − 1 numbers and predicts the missing last one (L classes).
+
 Every random number is a counter-based hash of (run seed, stream, counter, sample, position),
 so a run's batches are a pure function of its own seed and step: the same whether the run
 trains alone or beside 255 others, in any order, on the CPU or a GPU. K runs — of different
@@ -40,11 +49,20 @@ class TaskSpec:
     input_length: int  # steps the model reads
 
 
+BAUM_SWEET_MAX_LENGTH = 18  # 10^L must fit in 63 bits
+BAUM_SWEET_KEEP_ZERO = 16724  # per 10⁶: the template keeps a draw labelled 0 with probability 0.016724
+_ATTEMPTS = 64  # Baum–Sweet draws tried per round (rounds repeat for the samples still drawing)
+
+
 def task_spec(task: str, length: int) -> TaskSpec:
-    """Input/output sizes for ``task`` at palindrome length ``length``."""
+    """Input/output sizes for ``task`` at length ``length``."""
     check_length(task, length)
     if task == "decimal":
         return TaskSpec(num_symbols=10, num_classes=10, input_length=length - 1)
+    if task == "baum-sweet":
+        return TaskSpec(num_symbols=3, num_classes=2, input_length=4 * length)
+    if task == "random-combinations":
+        return TaskSpec(num_symbols=length, num_classes=length, input_length=length - 1)
     return TaskSpec(num_symbols=3, num_classes=2, input_length=binary_sequence_length(length) - 1)
 
 
@@ -52,7 +70,10 @@ def check_length(task: str, length: int) -> None:
     if task not in TASKS:
         raise ConfigError(f"unknown task {task!r} (choose from {', '.join(TASKS)})")
     if length < 2:
-        raise ConfigError(f"palindrome length {length} is too short: need at least 2 digits")
+        raise ConfigError(f"length {length} is too short: need at least 2")
+    if task == "baum-sweet" and length > BAUM_SWEET_MAX_LENGTH:
+        raise ConfigError(f"baum-sweet length {length} is too long: at most {BAUM_SWEET_MAX_LENGTH} "
+                          "(integers up to 10^L are drawn in 63 bits)")
 
 
 def binary_sequence_length(length: int) -> int:
@@ -102,8 +123,13 @@ def uniform_ints(keys: Tensor, positions: Tensor, high: int) -> Tensor:
 # --- batches ------------------------------------------------------------------------------
 
 def input_lengths(task: str, lengths: Tensor) -> Tensor:
-    """Steps the model reads per palindrome length: L − 1 (decimal), 8⌈L/2⌉ + 1 (binary)."""
-    return lengths - 1 if task == "decimal" else 8 * ((lengths + 1) // 2) + 1
+    """Steps the model reads per length L: L − 1 (decimal, random-combinations), 8⌈L/2⌉ + 1
+    (binary), 4L (baum-sweet)."""
+    if task in ("decimal", "random-combinations"):
+        return lengths - 1
+    if task == "baum-sweet":
+        return 4 * lengths
+    return 8 * ((lengths + 1) // 2) + 1
 
 
 def palindrome_batches(task: str, lengths: Tensor, seeds: Tensor, counters: Tensor, batch: int,
@@ -122,8 +148,11 @@ def palindrome_batches(task: str, lengths: Tensor, seeds: Tensor, counters: Tens
     """
     if task not in TASKS:
         raise ConfigError(f"unknown task {task!r} (choose from {', '.join(TASKS)})")
+    if task == "baum-sweet" and int(lengths.max()) > BAUM_SWEET_MAX_LENGTH:
+        check_length(task, int(lengths.max()))
     keys = sample_keys(seeds, counters, batch, stream)
-    make = _decimal if task == "decimal" else _binary
+    make = {"decimal": _decimal, "binary": _binary, "baum-sweet": _baum_sweet,
+            "random-combinations": _random_combinations}[task]
     x, y = make(keys, lengths)
     return x, y, input_lengths(task, lengths) - 1
 
@@ -174,6 +203,82 @@ def _binary(keys: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
     return x, y
 
 
+def baum_sweet_label(n: Tensor, bits: int = 63) -> Tensor:
+    """1 where the binary form of ``n`` (int64 ≥ 1, any shape) has no block of zeros of odd
+    length, else 0: one pass over the bits, most significant first, keeping the parity of the
+    current block of zeros. ``bits``: how many low bits to read."""
+    started = torch.zeros_like(n, dtype=torch.bool)
+    odd = torch.zeros_like(started)  # the current block of zeros has odd length
+    bad = torch.zeros_like(started)
+    for k in range(bits - 1, -1, -1):
+        one = ((n >> k) & 1).bool()
+        bad |= one & odd
+        odd = torch.where(one, torch.zeros_like(odd), odd ^ started)
+        started |= one
+    return (~(bad | odd)).long()
+
+
+def _baum_sweet(keys: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    """Draw j of a sample uses the hash positions 19j + (0..L−1) for the L decimal digits of
+    an integer (uniform over [0, 10^L); a value above 10^L − 10 is a rejected draw, so
+    N = value + 10 is uniform over [10, 10^L]) and 19j + 18 for the keep-a-0 test. A
+    sample takes its first kept draw; rounds of draws repeat until every sample has one."""
+    device = keys.device
+    K, B = keys.shape
+    L_max = int(lengths.max())
+    L = lengths.view(K, 1, 1)
+    T = 4 * L_max
+    width = 4 * L  # (K, 1, 1) symbols per run
+    ten = torch.tensor(10, device=device)
+    chosen = torch.zeros(K, B, dtype=torch.long, device=device)
+    done = torch.zeros(K, B, dtype=torch.bool, device=device)
+    i = torch.arange(L_max, device=device)
+    powers = ten ** i  # (L_max,)
+    k_pos = torch.arange(T, device=device)
+    shift = width - 1 - k_pos  # (K, 1, T): bit k of the run's 4L-symbol frame, most significant first
+    in_frame = shift >= 0
+    start = 0
+    while not bool(done.all()):
+        j = torch.arange(start, start + _ATTEMPTS, device=device)  # (A,)
+        stride = BAUM_SWEET_MAX_LENGTH + 1  # fixed: a run's draws never depend on the batch's longest run
+        slots = torch.cat([i, torch.tensor([stride - 1], device=device)])  # digits 0..L−1; 18: keep-a-0
+        pos = j.unsqueeze(1) * stride + slots  # (A, L_max + 1)
+        u = uniform_ints(keys, pos.flatten(), 10**6).view(K, B, _ATTEMPTS, L_max + 1)
+        digits = u[..., :L_max] % 10  # 10 divides 10⁶: uniform digits
+        digits = torch.where(i < L.unsqueeze(-1), digits, torch.zeros_like(digits))
+        value = (digits * powers).sum(-1)  # (K, B, A) uniform in [0, 10^L)
+        limit = ten ** lengths.view(K, 1, 1) - 10
+        n = value + 10
+        label = baum_sweet_label(n, T)
+        keep_zero = u[..., L_max] < BAUM_SWEET_KEEP_ZERO
+        keep = (value <= limit) & ((label == 1) | keep_zero)
+        first = torch.where(keep, torch.arange(_ATTEMPTS, device=device), _ATTEMPTS).min(-1).values  # (K, B)
+        found = ~done & (first < _ATTEMPTS)
+        chosen = torch.where(found, n.gather(2, first.clamp(max=_ATTEMPTS - 1).unsqueeze(-1)).squeeze(-1), chosen)
+        done |= found
+        start += _ATTEMPTS
+    bits = (chosen.unsqueeze(-1) >> shift.clamp(min=0)) & 1  # (K, B, T)
+    lead = (bits.cumsum(-1) > 0) & in_frame
+    x = torch.where(lead, bits + 1, torch.zeros_like(bits))
+    return x, baum_sweet_label(chosen, T)
+
+
+def _random_combinations(keys: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    """A permutation of 0..L−1 per sample: the numbers sorted by a hash key each (ties, at
+    about L²/2³³, fall back to the smaller number first)."""
+    device = keys.device
+    K, _ = keys.shape
+    L_max = int(lengths.max())
+    p = torch.arange(L_max, device=device)
+    h = _combine(keys.unsqueeze(-1), p)  # (K, B, L_max) in [0, 2³²)
+    h = torch.where(p < lengths.view(K, 1, 1), h, torch.full_like(h, 1 << 32))  # numbers ≥ L sort last
+    perm = torch.sort(h, dim=-1, stable=True).indices  # (K, B, L_max)
+    y = perm.gather(2, (lengths - 1).view(K, 1, 1).expand(-1, keys.shape[1], 1)).squeeze(-1)
+    x = perm[..., : L_max - 1].clone()
+    x.masked_fill_(p[: L_max - 1] >= (lengths - 1).view(K, 1, 1), 0)  # right padding
+    return x, y
+
+
 def palindrome_batch(task: str, batch: int, length: int, seed: int, counter: int = 0, stream: int = TRAIN,
                      device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
     """One run's batch (see :func:`palindrome_batches`): x ``(B, T)``, y ``(B,)``."""
@@ -189,17 +294,24 @@ def palindrome_batch(task: str, batch: int, length: int, seed: int, counter: int
 BASELINE_MARGIN = 0.02  # a final accuracy within this of the not-learned baseline is no result
 
 
-def baseline_accuracy(task: str, length: int = 10, samples: int = 200_000) -> float:
+def baseline_accuracy(task: str, length: int = 10, samples: int | None = None) -> float:
     """The accuracy of a model that has learned nothing about the input: always predicting
     the most frequent label. Decimal: labels are uniform over 10 digits, 1/10 (however many
-    output classes the head has). Binary: the label is 1 with probability 2/3 (an unflipped
-    string starts with the first digit's leading bit, 1 unless the digit is 0: 8/9; a flipped
-    one with the last digit's parity: 4/9), so the majority rate is 2/3 — measured here from
-    the generator itself on ``samples`` held-out labels."""
+    output classes the head has); random-combinations: uniform over 0..L−1, 1/L. Baum–Sweet:
+    the majority label's rate at length L, measured from the generator. Binary: the label is 1
+    with probability 2/3 (an unflipped string starts with the first digit's leading bit, 1
+    unless the digit is 0: 8/9; a flipped one with the last digit's parity: 4/9), so the
+    majority rate is 2/3 — measured here from the generator itself on ``samples`` held-out
+    labels."""
     check_length(task, length)
     if task == "decimal":
         return 0.1
+    if task == "random-combinations":
+        return 1.0 / length  # the missing number is uniform over 0..L−1 (tested on the generator)
+    samples = samples or (200_000 if task == "binary" else 20_000)
     one = torch.tensor([length])
-    _, y, _ = palindrome_batches(task, one, torch.tensor([12345]), torch.tensor([0]), samples, EVAL)
-    p1 = float(y.float().mean())
+    chunk = samples if task == "binary" else 2000  # a Baum–Sweet batch holds 64 draws per sample at once
+    ys = [palindrome_batches(task, one, torch.tensor([12345]), torch.tensor([c]), min(chunk, samples - c * chunk),
+                             EVAL)[1] for c in range(-(-samples // chunk))]
+    p1 = float(torch.cat(ys, 1).float().mean())
     return max(p1, 1.0 - p1)

@@ -286,8 +286,9 @@ class _Palindrome:
 
     def group_key(self, spec: PalindromeRun, mix_lengths: bool) -> Hashable:
         # with classes = length, runs of different lengths have heads of different sizes
+        # random-combinations: the input size (one-hot over 0..L−1) follows the length too
         return (*(getattr(spec, f) for f in SETTINGS if f not in PER_RUN and not (mix_lengths and f == "length")),
-                spec.num_classes())
+                spec.num_classes(), task_spec(spec.task, spec.length).num_symbols)
 
     def cost(self, spec: PalindromeRun) -> float:
         gates = cell_class(spec.model).gates
