@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 import traceback
+import warnings
 
 import pytest
 import torch
@@ -58,6 +59,9 @@ CSVS = {
     "summary.csv": "model,task,length,seed,final_accuracy\nrnn,decimal,5,1,1.0\nrnn,decimal,10,1,0.4\n",
     "strings.csv": "model,task,length,seed,final_accuracy\nrnn,decimal,5,1,abc\nrnn,decimal,10,1,def\n",
     "timegate.csv": "t,k,tau,shift,r_on\n0,1.0,0,0,0.5\n1,0.0,0,0,0.5\n",
+    "full.csv": "model,task,length,seed,final_accuracy,best_accuracy,solved_step,trained_steps,wall_time,status\n"
+                "rnn,decimal,5,1,1.0,1.0,50,100,0.5,ok\nrnn,decimal,10,1,0.4,0.5,,200,1.0,ok\n"
+                "lstm,decimal,5,1,1.0,1.0,50,100,0.5,failed: x\n",
     "empty.csv": "",
     "header.csv": "a,b\n",
 }
@@ -126,7 +130,8 @@ COMMANDS = {
            "--out-dim": INTS, "--activation": ["relu", "none", "x"], "--epochs": INTS, "--per-class": INTS,
            "--lr": FLOATS, "--weight-decay": FLOATS, "--labeled": NODES, "--seed": INTS, "--json": None,
            "--gat": None, "--all-pairs": None, "--directed": None})),
-    "reproduce": st.tuples(st.just(["reproduce"]), options(
+    # a valid reproduce is minutes of training: only its refusals are drawn
+    "reproduce": st.tuples(st.just(["reproduce", "--budget", "x"]), options(
         **{"--budget": ["x", "", "[/x]"], "--device": ["x", "cuda:x"], "--executor": ["x"]})),
     "usage": st.tuples(st.sampled_from([["frob"], ["palindrome", "--nope"], ["gcn"], ["gcn", "frob"],
                                         ["sample"], ["params", "--n"], []]), st.just([])),
@@ -154,7 +159,9 @@ def invoke(args):
     argv = sys.argv
     sys.argv = ["seqgraph", *args]
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # as a user's terminal would show each one
             try:
                 main()
                 code = 0
@@ -165,7 +172,9 @@ def invoke(args):
                 code = None
     finally:
         sys.argv = argv
-    return code, out.getvalue(), err.getvalue()
+    shown = [f"{w.category.__name__}: {w.message}" for w in caught
+             if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
+    return code, out.getvalue(), err.getvalue() + "".join(f"{line}\n" for line in shown)
 
 
 def snapshot(folder):
@@ -173,7 +182,7 @@ def snapshot(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+@settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, print_blob=False,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(command=st.sampled_from(sorted(COMMANDS)), data=st.data())
 def test_any_command_line_exits_0_or_2_with_one_line_and_touches_nothing_else(inputs, command, data):
@@ -187,14 +196,22 @@ def test_any_command_line_exits_0_or_2_with_one_line_and_touches_nothing_else(in
         try:
             args = [str(inputs / a) if (inputs / a).exists() or a.startswith("missing") else a for a in base]
             wants_out = command not in ("params", "sample", "evaluate", "table", "usage")
-            code, out, err = invoke([*args, *extra, *(["--out", "out"] if wants_out else [])])
+            out_args = ["--out", "out.png" if command == "plot" else "out"] if wants_out else []
+            log = os.environ.get("SEQGRAPH_FUZZ_LOG")  # what ran and how it ended, to see the mix
+            if log:
+                with open(log, "a") as f:
+                    f.write(f"start {command} {' '.join(extra)}\n")
+            code, out, err = invoke([*args, *extra, *out_args])
+            if log:
+                with open(log, "a") as f:
+                    f.write(f"{code} {command} {' '.join(extra)}\n")
         finally:
             os.chdir(cwd)
             torch.set_num_threads(threads)
     where = f"seqgraph {' '.join([*base, *extra])}"
     assert code in (0, 2), f"{where}: exit {code}\n{err[-3000:]}"
     assert "Traceback" not in err + out, f"{where}:\n{err[-3000:]}"
-    assert "Warning" not in err, f"{where}: a library warning leaked:\n{err[-2000:]}"
+    assert "Warning" not in err, f"{where}: a warning leaked:\n{err[-2000:]}"
     if code == 2:
         lines = err.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), f"{where}:\n{err}"

@@ -150,6 +150,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"malformed TOML in {p}: {e}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {p} is not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"malformed TOML in {p}: nested too deeply") from None
 
 
 def write_toml(path: str | Path, data: dict[str, Any], comment: str = "") -> None:
@@ -734,6 +736,9 @@ class TimeGateConfig:
     def validate(self) -> None:
         if self.tau <= 0:
             raise ConfigError(f"tau must be positive, got {self.tau}")
+        for name in ("tau", "shift", "leak"):
+            if abs(getattr(self, name)) > 1e6:
+                raise ConfigError(f"{name} {getattr(self, name):g} is out of range (at most 1e6 in size)")
         if not 0 < self.r_on <= 1:
             raise ConfigError(f"r-on must be in (0, 1], got {self.r_on}")
         if self.leak < 0:

@@ -298,7 +298,10 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
         def first(k: str) -> float | None:
             return float(df[k].iloc[0]) if k in df.columns else None
 
-        return plot_timegate(df, first("tau"), first("shift"), first("r_on"))
+        tau, r_on = first("tau"), first("r_on")
+        if (tau is not None and not tau > 0) or (r_on is not None and not 0 < r_on <= 1):
+            raise DataError(f"a time gate needs tau > 0 and r_on in (0, 1]; the CSV has tau = {tau}, r_on = {r_on}")
+        return plot_timegate(df, tau, first("shift"), r_on)
     if kind == "accuracy":
         return plot_accuracy(df, x or "length", by)
     return {"curves": plot_curves, "text": plot_text, "grads": plot_grads, "nodes": plot_nodes}[kind](df)

@@ -57,6 +57,14 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
     if missing:
         raise DataError(f"cannot group by {', '.join(missing)}: no such column "
                         f"(settings: {', '.join(c for c in PALINDROME_SETTINGS if c in summary.columns)})")
+    needed = ["final_accuracy", "best_accuracy", "solved_step", "trained_steps", "wall_time"]
+    absent = [c for c in needed if c not in summary.columns]
+    if absent:
+        raise DataError(f"not a palindrome summary: no column(s) {', '.join(absent)}")
+    for column in needed:
+        values = pd.to_numeric(summary[column], errors="coerce")
+        if (values.isna() & summary[column].notna()).any():
+            raise DataError(f"column {column!r} of the summary holds values that are not numbers")
     df = summary.copy()
     status = df["status"] if "status" in df.columns else pd.Series("ok", index=df.index)
     df["_failed"] = status.astype(str) != "ok"

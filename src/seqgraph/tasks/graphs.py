@@ -114,6 +114,8 @@ def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise GraphError(f"malformed JSON in {p}: {e.msg} at line {e.lineno} column {e.colno}") from None
+        except RecursionError:
+            raise GraphError(f"malformed JSON in {p}: nested too deeply") from None
         g = _from_json(data, p, fmt)
     if directed is not None:
         g.directed = directed
