@@ -374,11 +374,14 @@ def _pool_round(exp: Experiment, jobs: Sequence[Job], batch: list[int], workers:
         pool.shutdown(wait=True)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        stray = set(ctx.active_children()) - before
-        for p in stray:
-            p.terminate()
-        for p in stray:
-            p.join(timeout=10)
+        import time
+
+        deadline = time.monotonic() + 10  # the pool may still be starting a worker: until none is left
+        while (stray := set(ctx.active_children()) - before) and time.monotonic() < deadline:
+            for p in stray:
+                p.terminate()
+            for p in stray:
+                p.join(timeout=1)
         raise
     return [i for i in lost if i in started], [i for i in lost if i not in started]
 
