@@ -133,9 +133,14 @@ def print_summary(table_df: Any, out: str | None = None,
     failed = int(table_df["failed"].sum()) if "failed" in table_df.columns else 0
     if failed:
         t.add_column("failed", justify="right")
-    if bases:
+    def at_baseline(r: dict[str, Any], base: float | None) -> bool:
+        return base is not None and not math.isnan(r["final_mean"]) and r["final_mean"] <= base + BASELINE_MARGIN
+
+    records = table_df.to_dict("records")
+    marks = any(at_baseline(r, b) for r, b in zip(records, row_base, strict=True))  # a column only when used
+    if marks:
         t.add_column("", justify="left")
-    for r, base in zip(table_df.to_dict("records"), row_base, strict=True):
+    for r, base in zip(records, row_base, strict=True):
         cells = [f"{r[c]:g}" if isinstance(r[c], float) else str(r[c]) for c in by]
         cells += [str(r["runs"]), pm(r["final_mean"], r["final_std"]),
                   "—" if math.isnan(r["best_mean"]) else f"{r['best_mean']:.3f}", f"{r['solved']}/{r['runs']}",
@@ -143,9 +148,8 @@ def print_summary(table_df: Any, out: str | None = None,
                   "—" if math.isnan(r["wall_mean"]) else f"{r['wall_mean']:.1f}s"]
         if failed:
             cells.append(str(r["failed"]))
-        if bases:
-            at = base is not None and not math.isnan(r["final_mean"]) and r["final_mean"] <= base + BASELINE_MARGIN
-            cells.append("at baseline: not learned" if at else "")
+        if marks:
+            cells.append("at baseline: not learned" if at_baseline(r, base) else "")
         t.add_row(*cells)
     con = console()
     con.print(t)
