@@ -66,3 +66,15 @@ def test_piped_train_prints_lines_while_it_runs(tmp_path):
     assert BAR not in r.stderr
     assert "step 10  loss" in r.stderr and "step 20  loss" in r.stderr
     assert "step 20/20" in r.stderr
+
+
+def test_a_sweep_guesses_no_time_left_before_one_percent_is_done():
+    con, buf = piped(width=200)
+    with Display(con, palindrome_line, log_every=0.0) as d:
+        d(SweepStarted(total=1, done=0, run_steps=1000, executor="one run at a time on cpu"))
+        last = 0
+        for step in (1, 9, 10, 500):
+            d(Steps("rnn L=5 seed=1", step, 1000, step - last))
+            last = step
+    lines = [line for line in buf.getvalue().splitlines() if line.startswith("runs ")]
+    assert [line.endswith("eta -:--:--") for line in lines] == [True, True, False, False]

@@ -206,7 +206,8 @@ class Display:
             done = min(self._done_steps, self.sweep_total)
             elapsed = now - self._t0
             speed = done / elapsed if elapsed > 0 else 0.0
-            left = (self.sweep_total - done) / speed if speed > 0 else math.nan
+            # until 1% is done the rate is mostly start-up (spawning workers): no guess yet
+            left = (self.sweep_total - done) / speed if speed > 0 and done >= 0.01 * self.sweep_total else math.nan
             self._line(f"runs {self.finished}/{self.total}  run-steps {done:,.0f}/{self.sweep_total:,}  "
                        f"{speed:,.0f} run-steps/s  elapsed {_clock(elapsed)}  eta {_clock(left)}")
             return
