@@ -40,37 +40,28 @@ class Preset:
     sources: dict[str, str] = field(default_factory=dict)  # spec field → where the value comes from
 
 
+def _decimal_course(name: str, summary: str, train: str, dataset: str, optimizer_source: str) -> Preset:
+    """The 2018 and 2019 templates share their decimal-palindrome settings; each cites its own files."""
+    return Preset(
+        name, summary,
+        {"task": "decimal", "encoding": "scalar", "length": 11, "steps": 10000, "early_stop": False,
+         "batch_size": 128, "hidden": 128, "optimizer": "rmsprop", "lr": 1e-3, "max_norm": 10.0, "classes": "task"},
+        {"task": dataset, "encoding": f"{train}: --input_dim 1 (one float digit per step)",
+         "length": f"{train}: --input_length 10 input digits, PalindromeDataset(input_length + 1)",
+         "steps": f"{train}: --train_steps 10000, no early stop", "early_stop": f"{train}: a fixed number of steps",
+         "batch_size": f"{train}: --batch_size 128", "hidden": f"{train}: --num_hidden 128",
+         "optimizer": optimizer_source, "lr": f"{train}: --learning_rate 0.001",
+         "max_norm": f"{train}: --max_norm 10.0", "classes": f"{train}: --num_classes 10"},
+    )
+
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
-        Preset(
-            "2018", "2018 course, decimal palindromes (uvadlc_practicals_2018 part1)",
-            {"task": "decimal", "encoding": "scalar", "length": 11, "steps": 10000, "early_stop": False,
-             "batch_size": 128, "hidden": 128, "optimizer": "rmsprop", "lr": 1e-3, "max_norm": 10.0,
-             "classes": "task"},
-            {"task": D2018, "encoding": f"{T2018}: --input_dim 1 (one float digit per step)",
-             "length": f"{T2018}: --input_length 10 input digits, PalindromeDataset(input_length + 1)",
-             "steps": f"{T2018}: --train_steps 10000, no early stop",
-             "early_stop": f"{T2018}: a fixed number of steps",
-             "batch_size": f"{T2018}: --batch_size 128", "hidden": f"{T2018}: --num_hidden 128",
-             "optimizer": f"not set by {T2018} (optimizer = None  # fixme); RMSprop as {T2019_FILLED}",
-             "lr": f"{T2018}: --learning_rate 0.001", "max_norm": f"{T2018}: --max_norm 10.0",
-             "classes": f"{T2018}: --num_classes 10"},
-        ),
-        Preset(
-            "2019", "2019 course, decimal palindromes (DL_assignments_2019 part1)",
-            {"task": "decimal", "encoding": "scalar", "length": 11, "steps": 10000, "early_stop": False,
-             "batch_size": 128, "hidden": 128, "optimizer": "rmsprop", "lr": 1e-3, "max_norm": 10.0,
-             "classes": "task"},
-            {"task": D2019, "encoding": f"{T2019}: --input_dim 1 (one float digit per step)",
-             "length": f"{T2019}: --input_length 10 input digits, PalindromeDataset(input_length + 1)",
-             "steps": f"{T2019}: --train_steps 10000, no early stop",
-             "early_stop": f"{T2019}: a fixed number of steps",
-             "batch_size": f"{T2019}: --batch_size 128", "hidden": f"{T2019}: --num_hidden 128",
-             "optimizer": f"{T2019_FILLED}: torch.optim.RMSprop (the template leaves it # fixme)",
-             "lr": f"{T2019}: --learning_rate 0.001", "max_norm": f"{T2019}: --max_norm 10.0",
-             "classes": f"{T2019}: --num_classes 10"},
-        ),
+        _decimal_course("2018", "2018 course, decimal palindromes (uvadlc_practicals_2018 part1)", T2018, D2018,
+                        f"not set by {T2018} (optimizer = None  # fixme); RMSprop as {T2019_FILLED}"),
+        _decimal_course("2019", "2019 course, decimal palindromes (DL_assignments_2019 part1)", T2019, D2019,
+                        f"{T2019_FILLED}: torch.optim.RMSprop (the template leaves it # fixme)"),
         Preset(
             "2020-binary", "2020 course, binary palindromes (uvadlc_practicals_2020 Part 1, bipalindrome)",
             {"task": "binary", "encoding": "scalar", "length": 6, "steps": 3000, "early_stop": False,
