@@ -1,12 +1,20 @@
-"""Character model speed: training characters/s (our cells vs nn.LSTM) and sampling
-characters/s with the carried (h, c) state vs re-feeding the whole prefix, in the same run.
+"""Character model speed, against references measured in the same run (issue #12 targets):
 
-    python benchmarks/charlm_speed.py [--hidden 128] [--layers 2] [--chars 1000]
+* training characters/s of ``seqgraph train``'s default cell (``lstm``, kernel auto) on each
+  kernel, against ``--cell torch`` (``nn.LSTM`` itself) — target: default ≥ 1.0× nn.LSTM;
+* sampling characters/s with the carried state at 1, 8 and 64 samples (``generate``, the
+  path of ``seqgraph sample``), and re-feeding the whole prefix (the slow way) — target:
+  ≥ 10,000 characters/s at one sample.
+
+Rounds are interleaved and medians reported (noise on a shared 2-core machine is 10–20%).
+
+    python benchmarks/charlm_speed.py [--hidden 128] [--layers 2] [--rounds 5] [--chars 2000]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -29,12 +37,19 @@ def train_chars_per_s(model: CharLM, vocab: int, steps: int, batch: int = 64, se
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
 
-    for _ in range(3):
+    for _ in range(2):
         step()
     t = time.perf_counter()
     for _ in range(steps):
         step()
     return steps * batch * seq / (time.perf_counter() - t)
+
+
+def sample_chars_per_s(model: CharLM, chars: int, num: int) -> float:
+    t = time.perf_counter()
+    generate(model, torch.zeros(1, dtype=torch.long), chars, num=num, temperature=1.0,
+             generator=torch.Generator().manual_seed(0))
+    return chars * num / (time.perf_counter() - t)
 
 
 @torch.no_grad()
@@ -53,31 +68,45 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--vocab", type=int, default=65)
-    ap.add_argument("--steps", type=int, default=30)
-    ap.add_argument("--chars", type=int, default=1000)
+    ap.add_argument("--steps", type=int, default=15, help="training steps per measurement")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--chars", type=int, default=2000)
     args = ap.parse_args()
     keep_freed_memory()
     V = args.vocab
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.layers}×{args.hidden}, vocab {V}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.layers}×{args.hidden}, vocab {V}; "
+          f"medians of {args.rounds} interleaved rounds")
+    models = {}
+    for name, cell, kernel in (("lstm, kernel auto (the default)", "lstm", "auto"),
+                               ("lstm, kernel seqgraph", "lstm", "seqgraph"),
+                               ("lstm, kernel fused", "lstm", "fused"),
+                               ("torch (nn.LSTM)", "torch", "auto")):
+        torch.manual_seed(0)
+        models[name] = CharLM(V, args.hidden, args.layers, cell=cell, kernel=kernel)
+    rates: dict[str, list[float]] = {k: [] for k in models}
+    for _ in range(args.rounds):
+        for name, m in models.items():
+            rates[name].append(train_chars_per_s(m, V, args.steps))
+    ref = statistics.median(rates["torch (nn.LSTM)"])
     print("training (batch 64, seq 30), characters/s:")
-    rates = {}
-    for cell in ("lstm", "torch", "gru"):
-        torch.manual_seed(0)
-        m = CharLM(V, args.hidden, args.layers, cell=cell)
-        rates[cell] = train_chars_per_s(m, V, args.steps)
-        print(f"  {cell:<6} {rates[cell]:>10,.0f}")
-    print(f"  seqgraph lstm / nn.LSTM: {rates['lstm'] / rates['torch']:.2f}")
-    print(f"sampling {args.chars} characters at batch 1, characters/s:")
-    for cell in ("lstm", "torch"):
-        torch.manual_seed(0)
-        m = CharLM(V, args.hidden, args.layers, cell=cell).eval()
-        t = time.perf_counter()
-        generate(m, torch.zeros(1, dtype=torch.long), args.chars, temperature=1.0,
-                 generator=torch.Generator().manual_seed(0))
-        carried = args.chars / (time.perf_counter() - t)
-        refeed = refeed_chars_per_s(m, min(args.chars, 300))
-        print(f"  {cell:<6} carried state {carried:>9,.0f}   re-feeding the prefix {refeed:>7,.0f}   "
-              f"ratio {carried / refeed:>5.0f}×")
+    for name, r in rates.items():
+        med = statistics.median(r)
+        target = "   target ≥ 1.00×" if "default" in name else ""
+        print(f"  {name:<32} {med:>9,.0f}   {med / ref:5.2f}× nn.LSTM{target}")
+
+    print(f"sampling {args.chars:,} characters per sample (carried state, temperature 1), characters/s:")
+    default = models["lstm, kernel auto (the default)"].eval()
+    torch_lstm = models["torch (nn.LSTM)"].eval()
+    for num in (1, 8, 64):
+        ours = statistics.median(sample_chars_per_s(default, args.chars, num) for _ in range(args.rounds))
+        theirs = statistics.median(sample_chars_per_s(torch_lstm, args.chars, num) for _ in range(args.rounds))
+        target = "   target ≥ 10,000" if num == 1 else ""
+        print(f"  {num:>2} sample{'s' if num > 1 else ' '}  seqgraph lstm {ours:>9,.0f}   "
+              f"nn.LSTM {theirs:>9,.0f}   {ours / theirs:5.2f}×{target}")
+    refeed = refeed_chars_per_s(default, min(args.chars, 300))
+    one = statistics.median(sample_chars_per_s(default, args.chars, 1) for _ in range(args.rounds))
+    print(f"  re-feeding the whole prefix (300 characters): {refeed:,.0f}/s — carrying the state is "
+          f"{one / refeed:,.0f}× faster")
 
 
 if __name__ == "__main__":

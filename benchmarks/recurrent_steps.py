@@ -1,8 +1,11 @@
-"""Training steps/s of seqgraph's cells against torch's fused nn.LSTM / nn.RNN, same run.
+"""Training steps/s of seqgraph's cells against torch's nn.LSTM / nn.RNN / nn.GRU, same run.
 
 The palindrome training step: batch 128, hidden 128, one-hot 10 → 10 classes, loss on the
-last step, forward + backward + clipping + RMSprop. Rounds are interleaved and the median is
-reported, so the ratio is robust to the machine's drift.
+last step, forward + backward + clipping + RMSprop. Each seqgraph model runs on both paths —
+its hand-written loop (``--kernel seqgraph``) and torch's fused kernel on seqgraph's
+parameters (``--kernel fused``) — and ``auto`` is the one :func:`resolve_kernel` picks.
+Rounds are interleaved and the median is reported, so the ratio is robust to the machine's
+drift. Target (issue #12): auto ≥ 1.0× of torch's module at T = 20 and T = 80.
 
     python benchmarks/recurrent_steps.py [--lengths 20,80] [--rounds 5] [--device cpu]
 """
@@ -17,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from seqgraph.nn.fused import resolve_kernel
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.perf import keep_freed_memory
 
@@ -71,19 +75,25 @@ def main() -> None:
     keep_freed_memory()  # as the seqgraph commands do; see seqgraph/perf.py
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
-    print(f"{'model':<6} {'T':>4} {'seqgraph steps/s':>17} {'torch steps/s':>14} {'ratio':>6}")
+    print("steps/s (median of rounds); ratios against torch's module in the same run")
+    print(f"{'model':<6} {'T':>4} {'seqgraph loop':>14} {'fused':>8} {'torch':>8} {'auto':>9} "
+          f"{'auto/torch':>10} {'target':>7}")
     for kind in args.models.split(","):
         for T in (int(t) for t in args.lengths.split(",")):
-            ours = SequenceClassifier(kind, 10, 128, 10).to(args.device)
+            loop = SequenceClassifier(kind, 10, 128, 10).to(args.device)
+            fused = SequenceClassifier(kind, 10, 128, 10, kernel="fused").to(args.device)
             ref = TorchClassifier(kind, 10, 128, 10).to(args.device)
             # calibrate the number of steps to about --seconds each
             n = max(3, int(args.seconds * steps_per_second(ref, T, args.device, 3)))
-            a, b = [], []
+            rates: dict[str, list[float]] = {"seqgraph": [], "fused": [], "torch": []}
             for _ in range(args.rounds):
-                a.append(steps_per_second(ours, T, args.device, n))
-                b.append(steps_per_second(ref, T, args.device, n))
-            sa, sb = statistics.median(a), statistics.median(b)
-            print(f"{kind:<6} {T:>4} {sa:>17.1f} {sb:>14.1f} {sa / sb:>6.2f}")
+                for name, model in (("seqgraph", loop), ("fused", fused), ("torch", ref)):
+                    rates[name].append(steps_per_second(model, T, args.device, n))
+            med = {k: statistics.median(v) for k, v in rates.items()}
+            auto = resolve_kernel("auto", [kind], args.device, batch=128)
+            ratio = med[auto] / med["torch"]
+            print(f"{kind:<6} {T:>4} {med['seqgraph']:>14.1f} {med['fused']:>8.1f} {med['torch']:>8.1f} "
+                  f"{auto:>9} {ratio:>10.2f} {'≥ 1.0' if kind == 'lstm' else '':>7}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ S = TypeVar("S")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 EXECUTORS = ("auto", "sequential", "processes", "batched", "ray")
+KERNELS = ("auto", "seqgraph", "fused")  # seqgraph.nn.fused
 TASKS = ("decimal", "binary", "baum-sweet", "random-combinations")
 ENCODINGS = ("onehot", "scalar")  # how a symbol enters the cell: a one-hot vector, or its id as one float
 INITS = ("default", "kaiming-normal")  # initial weights: torch's U(±1/√n), or N(0, 2/fan_in) with zero biases
@@ -356,6 +357,9 @@ class RunOptions:
     out: str = "results"  # output folder
     device: str = "auto"  # auto | cpu | cuda
     executor: str = "auto"  # auto | sequential | processes | batched | ray
+    # seqgraph: the hand-written loop; fused: torch's kernel (oneDNN/cuDNN) on seqgraph's weights
+    # (rnn, lstm, gru; one run at a time); auto: the faster where measured (seqgraph.nn.fused)
+    kernel: str = "auto"
     batch_runs: int = 0  # runs trained at once as one model by the batched executor (0: auto)
     workers: int = 0  # processes / parallel Ray groups (0: one per core / per cluster GPU or CPU share)
     ray_address: str = ""  # Ray cluster: "" starts a local instance; "auto" or "ray://host:port" joins one
@@ -365,6 +369,7 @@ class RunOptions:
     def validate(self) -> None:
         check_device(self.device)
         _choice(self.executor, "executor", EXECUTORS)
+        _choice(self.kernel, "kernel", KERNELS)
         for name in ("batch_runs", "workers"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be ≥ 0, got {getattr(self, name)}")

@@ -126,6 +126,10 @@ def test_malformed_and_unknown_toml(tmp_path, user_error):
     (["palindrome", "--ray-address", "auto"], "--ray-address is for --executor ray"),
     (["palindrome", "--workers", "3", "--executor", "sequential"], "--workers is for --executor processes or ray"),
     (["palindrome", "--executor", "slurm"], "unknown executor 'slurm'"),
+    (["palindrome", "--kernel", "cudnn"], "unknown kernel 'cudnn'"),
+    (["palindrome", "--model", "rnn,peep", "--kernel", "fused"], "peep has no fused kernel"),
+    (["palindrome", "--model", "lstm", "--kernel", "fused", "--executor", "batched"], "one run at a time"),
+    (["train", "--cell", "tglstm", "--kernel", "fused"], "tglstm has no fused kernel"),
     (["palindrome", "--resume", "--overwrite"], "contradict"),
     (["train", "--lr", "nan"], "expected a finite number"),
 ])

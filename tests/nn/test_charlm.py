@@ -1,6 +1,7 @@
 import itertools
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -8,7 +9,7 @@ from seqgraph.errors import ConfigError
 from seqgraph.nn.charlm import CharLM, beam_search, choose_next, generate
 
 
-@pytest.fixture(params=["lstm", "gru", "tglstm", "torch"])
+@pytest.fixture(params=["lstm", "gru", "tglstm", "torch", "rnn", "peep", "course-gru"])
 def model(request):
     torch.manual_seed(0)
     return CharLM(12, hidden=16, layers=2, cell=request.param).eval()
@@ -114,14 +115,23 @@ def test_logits_shape_and_state_continuation(model):
 
 
 def test_beta_samples_softmax_of_beta_times_logits_as_the_course_writes_it():
-    """The 2019/2020 course: p = softmax(β · logits). Reference: torch.multinomial on that
-    distribution with the same generator state."""
+    """The 2019/2020 course: p = softmax(β · logits). Reference: the inverse of that
+    distribution's CDF (numpy, float64) at the same uniforms the generator gives."""
     logits = torch.tensor([[2.0, 0.5, -1.0, 0.0]]).expand(500, -1)
     for beta in (0.5, 1.0, 2.0):
         ours = choose_next(logits, 1.0, torch.Generator().manual_seed(3), beta=beta)
-        ref = torch.multinomial(torch.softmax(beta * logits, -1), 1,
-                                generator=torch.Generator().manual_seed(3)).squeeze(-1)
-        assert torch.equal(ours, ref)
+        u = torch.rand(500, generator=torch.Generator().manual_seed(3)).double().numpy()
+        z = beta * logits[0].double().numpy()
+        cdf = np.cumsum(np.exp(z - z.max()) / np.exp(z - z.max()).sum())
+        ref = np.searchsorted(cdf, u * cdf[-1], side="right")
+        assert ours.tolist() == ref.tolist()
+        assert len(set(ref.tolist())) >= 3  # not one id: a real draw
+
+
+def test_uniforms_given_are_used_and_zero_probability_ids_never_drawn():
+    logits = torch.tensor([[0.0, -math.inf, 0.0, -math.inf]]).expand(4, -1)
+    u = torch.tensor([0.0, 0.49, 0.51, 0.999999])
+    assert choose_next(logits, 1.0, None, uniform=u).tolist() == [0, 0, 2, 2]
 
 
 def test_beta_is_one_over_the_temperature():
@@ -139,3 +149,17 @@ def test_generate_refuses_a_beta_that_is_not_positive():
     for beta in (0.0, -1.0, float("inf")):
         with pytest.raises(ConfigError, match="beta must be positive"):
             generate(model, torch.tensor([1]), 3, beta=beta)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn", "gru", "peep", "course-gru", "tglstm"])
+def test_one_step_at_a_time_equals_reading_the_whole_sequence(cell):
+    """RecurrentStack.step (sampling's path) against the training forward over a sequence."""
+    torch.manual_seed(0)
+    model = CharLM(12, hidden=16, layers=2, cell=cell, kernel="seqgraph").double().eval()
+    x = torch.randint(0, 12, (3, 9))
+    logits, _ = model(x)
+    stack = model.rnn
+    state = [tuple(torch.zeros(16, 3, dtype=torch.float64) for _ in range(c.state_size)) for c in stack.cells]
+    for t in range(9):
+        h, state = stack.step(x[:, t], state, t)
+        torch.testing.assert_close(model.head(h.t()), logits[:, t], atol=1e-12, rtol=0)

@@ -123,7 +123,7 @@ def test_progress_events_and_rows():
     assert len(rec.of(Evaluated)) == 2 * 6
     r = results[0]
     assert set(r.summary) == {"trained_steps", "final_accuracy", "best_accuracy", "solved_step", "wall_time",
-                              "steps_per_s", "status"}
+                              "steps_per_s", "kernel", "status"}
     assert [c["step"] for c in r.curves] == [5, 10, 15, 20, 25, 30]
 
 
@@ -150,3 +150,27 @@ def test_2020_tasks_in_a_batch_of_k_equal_the_run_alone(task, lengths):
     assert len(together) == len(runs)
     for spec in runs:
         assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
+
+
+def test_fused_kernel_trains_the_run_the_loop_trains():
+    """--kernel fused (torch's kernel on the run's own weights) against the hand-written loop:
+    the same curves, and each row says which kernel ran."""
+    spec = PalindromeRun(model="lstm", length=6, seed=3, lr=1e-2, **SMALL)
+    (loop,) = train_runs([spec], 1, "cpu", dtype=torch.float64, kernel="seqgraph")
+    (fused,) = train_runs([spec], 1, "cpu", dtype=torch.float64, kernel="fused")
+    assert (loop.summary["kernel"], fused.summary["kernel"]) == ("seqgraph", "fused")
+    assert_same_run(loop, fused, rtol=1e-9, atol=1e-9)
+
+
+def test_auto_kernel_never_depends_on_batch_mates():
+    """In a plan that stacks runs, every run takes the loop — also one left alone in its job;
+    a run trained alone takes what auto picks for its cell (the LSTM: fused, on this CPU)."""
+    lstm = PalindromeRun(model="lstm", length=6, seed=1, **SMALL)
+    pair = [lstm, PalindromeRun(model="lstm", length=6, seed=2, **SMALL)]
+    assert {r.summary["kernel"] for r in train_runs(pair, 2, "cpu")} == {"seqgraph"}
+    (lone,) = train_runs([lstm], 1, "cpu", stacked=True)
+    assert lone.summary["kernel"] == "seqgraph"
+    (single,) = train_runs([lstm], 1, "cpu")
+    assert single.summary["kernel"] == "fused"
+    (rnn,) = train_runs([PalindromeRun(model="rnn", length=6, seed=1, **SMALL)], 1, "cpu")
+    assert rnn.summary["kernel"] == "seqgraph"

@@ -19,7 +19,16 @@ from seqgraph.cli.common import (
     report_failures,
     user_errors,
 )
-from seqgraph.config import DEVICES, EXECUTORS, OPTIMIZERS, TASKS, PalindromeOptions, PalindromeRun, default_text
+from seqgraph.config import (
+    DEVICES,
+    EXECUTORS,
+    KERNELS,
+    OPTIMIZERS,
+    TASKS,
+    PalindromeOptions,
+    PalindromeRun,
+    default_text,
+)
 from seqgraph.nn.registry import cell_names, complete_cells
 from seqgraph.presets import preset_names
 
@@ -60,6 +69,7 @@ def palindrome(
     out: Annotated[str, typer.Option(help="Output folder for curves.csv, summary.csv, config.toml.", rich_help_panel=RUN)] = _o("out"),
     device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES), rich_help_panel=RUN)] = _o("device"),
     executor: Annotated[str, typer.Option(help=f"Executor, {one_of(EXECUTORS)}: auto is batched (runs of one shape as one model) on a GPU, on a CPU one process per core.", autocompletion=complete(EXECUTORS), rich_help_panel=RUN)] = _o("executor"),
+    kernel: Annotated[str, typer.Option(help=f"Recurrent kernel, {one_of(KERNELS)}: fused runs rnn, lstm and gru on torch's fused kernel (oneDNN, cuDNN) with seqgraph's weights, one run at a time; auto takes it where measured faster.", autocompletion=complete(KERNELS), rich_help_panel=RUN)] = _o("kernel"),
     batch_runs: Annotated[int, typer.Option(help="Runs trained at once as one model: batched (0: as many as fit on a GPU, 8 on a CPU); processes and ray: runs per job (0: one).", rich_help_panel=RUN)] = int(_o("batch_runs")),
     workers: Annotated[int, typer.Option(help="processes: jobs at once (0: one per core); ray on CPUs: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
     ray_address: Annotated[str, typer.Option(help='Ray cluster to use: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph\\[ray]).', rich_help_panel=RUN)] = _o("ray_address"),

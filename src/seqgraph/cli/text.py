@@ -21,7 +21,7 @@ from seqgraph.cli.common import (
     report_failures,
     user_errors,
 )
-from seqgraph.config import CHAR_CELLS_EXTRA, DEVICES, EXECUTORS, OPTIMIZERS
+from seqgraph.config import CHAR_CELLS_EXTRA, DEVICES, EXECUTORS, KERNELS, OPTIMIZERS
 from seqgraph.nn.registry import cell_names
 
 
@@ -65,6 +65,7 @@ def train(
     ckpt: Annotated[str, typer.Option(help="Path of the last checkpoint of a single run (best.pt beside it). Default: <out>/last.pt.", rich_help_panel=RUN)] = "",
     device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES), rich_help_panel=RUN)] = _o("device"),
     executor: Annotated[str, typer.Option(help=f"For lists: {one_of(e for e in EXECUTORS if e != 'batched')} (auto: on a CPU one process per core).", autocompletion=complete([e for e in EXECUTORS if e != "batched"]), rich_help_panel=RUN)] = _o("executor"),
+    kernel: Annotated[str, typer.Option(help=f"Recurrent kernel, {one_of(KERNELS)}: fused runs rnn, lstm and gru on torch's fused kernel (oneDNN, cuDNN) with seqgraph's weights, one run at a time; auto takes it where measured faster.", autocompletion=complete(KERNELS), rich_help_panel=RUN)] = _o("kernel"),
     workers: Annotated[int, typer.Option(help="processes: runs at once (0: one per core); ray: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
     ray_address: Annotated[str, typer.Option(help='Ray cluster: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph\\[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint (same step, schedule and data stream); with lists, train only what is missing.", rich_help_panel=RUN)] = False,
@@ -120,7 +121,7 @@ def _train_one(spec: Any, options: Any, display: Any) -> Any:  # options: TrainO
     if options.overwrite:
         clear_run(options.out, options.ckpt)
     return train_charlm(spec, options.out, device=options.device, resume=options.resume, ckpt=options.ckpt,
-                        progress=display)
+                        progress=display, kernel=options.kernel)
 
 
 def _grid_line(label: str, s: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ than ``torch.sigmoid`` (see PERF_NOTES); the identity is exact up to rounding.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -60,6 +61,11 @@ def _project(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     if weight.dim() == 3:
         return _project_runs(x, weight, bias)
     if not x.is_floating_point():
+        if not (torch.is_grad_enabled() and (weight.requires_grad or bias.requires_grad)):
+            # W one_hot(ids) is W's columns: gather them (the very same numbers, without the matmul)
+            T, B = x.shape
+            out = weight.index_select(1, x.reshape(-1)).add_(bias.unsqueeze(1))  # (G, T·B)
+            return out.view(-1, T, B).transpose(0, 1)
         x = F.one_hot(x, weight.shape[1]).to(weight.dtype)
     T, B, _ = x.shape
     if x.is_contiguous():
@@ -91,6 +97,7 @@ class RecurrentCell(nn.Module):
     state_size: int = 1  # 1: (h,), 2: (h, c)
     source_index: int = 0  # which state the recurrent matmul reads (0: h, 1: c)
     rec_adds_input: bool = False  # rec_t arrives as xs_t[0] + W_hh s_{t-1} (one fused addmm)
+    fused_mode: str | None = None  # torch's fused kernel that computes exactly this cell (seqgraph.nn.fused)
     bias_hh: Tensor | None
 
     def __init__(self, input_size: int, hidden_size: int, runs: int | None = None) -> None:
@@ -143,6 +150,11 @@ class RecurrentCell(nn.Module):
         """When dL/d(rec) equals (a slice of) dL/d(xp), return that view so it is not
         stored twice; None when the cell writes ``d_rec`` itself."""
         return d_seqs[0]
+
+    def fused_weights(self) -> list[Tensor]:
+        """``[W_ih, W_hh, b_ih, b_hh]`` as torch's fused kernels take them: the cell's single
+        bias as ``b_ih`` and a zero ``b_hh`` (the sum is the same bias)."""
+        return [self.weight_ih, self.weight_hh, self.bias, torch.zeros_like(self.bias)]
 
     def loop_weights(self) -> tuple[Tensor, tuple[Tensor, ...]]:
         """The weight of the loop's recurrent matmul, and the step weights (see
@@ -199,6 +211,7 @@ class RNNCell(RecurrentCell):
     """
 
     rec_adds_input = True
+    fused_mode = "rnn"
 
     def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
         h = _tanh_(rec)
@@ -260,6 +273,7 @@ class LSTMCell(RecurrentCell):
     rec_gates = 4
     state_size = 2
     rec_adds_input = True
+    fused_mode: str | None = "lstm"
 
     def forget_gate_rows(self) -> slice | None:
         return slice(self.hidden_size, 2 * self.hidden_size)
@@ -357,6 +371,7 @@ class GRUCell(RecurrentCell):
 
     gates = 3
     rec_gates = 3
+    fused_mode = "gru"
 
     def __init__(self, input_size: int, hidden_size: int, runs: int | None = None) -> None:
         super().__init__(input_size, hidden_size, runs)
@@ -367,6 +382,9 @@ class GRUCell(RecurrentCell):
 
     def project(self, x: Tensor, t0: int = 0) -> tuple[Tensor, ...]:
         return (_project(x, self.weight_ih, self.bias_ih),)
+
+    def fused_weights(self) -> list[Tensor]:
+        return [self.weight_ih, self.weight_hh, self.bias_ih, cast(Tensor, self.bias_hh)]
 
     def step(self, xs: tuple[Tensor, ...], rec: Tensor, state: State) -> tuple[State, tuple[Tensor, ...]]:
         H = self.hidden_size
@@ -435,6 +453,11 @@ class CourseGRUCell(RecurrentCell):
 
     def project(self, x: Tensor, t0: int = 0) -> tuple[Tensor, ...]:
         return (_project(x, self.weight_ih, None),)
+
+    def fused_weights(self) -> list[Tensor]:
+        """``[W_ih, W_hh, b_ih, b_hh]`` as torch's fused kernels take them: the cell's single
+        bias as ``b_ih`` and a zero ``b_hh`` (the sum is the same bias)."""
+        return [self.weight_ih, self.weight_hh, self.bias, torch.zeros_like(self.bias)]
 
     def loop_weights(self) -> tuple[Tensor, tuple[Tensor, ...]]:
         H = self.hidden_size
@@ -514,6 +537,8 @@ class TimeGatedLSTMCell(LSTMCell):
     Shapes:
         input ``(B, I)``; state (h, c) each ``(B, H)``.
     """
+
+    fused_mode = None  # the time gate has no fused kernel
 
     def __init__(self, input_size: int, hidden_size: int, runs: int | None = None, learn_gate: bool = True,
                  r_on: float = 0.1, leak: float = 0.0) -> None:

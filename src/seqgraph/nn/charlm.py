@@ -12,6 +12,7 @@ from torch.nn import functional as F
 from seqgraph.errors import ConfigError
 from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.models import RecurrentStack
+from seqgraph.nn.registry import cell_class
 
 State = Any  # seqgraph stack: list of per-layer tuples; torch: (h, c)
 
@@ -24,6 +25,10 @@ class CharLM(nn.Module):
             the output layer (0). cell: ``lstm``, ``peep``, ``gru``, ``rnn`` (seqgraph's cells)
             or ``torch`` (``nn.LSTM``), or ``tglstm``. forget_bias: initial forget-gate bias
             of seqgraph's LSTM-type cells (1.0). cell_options: e.g. ``{"learn_gate": False}``.
+        kernel: ``auto``, ``seqgraph`` or ``fused`` for seqgraph's cells
+            (:class:`~seqgraph.nn.models.RecurrentStack`): auto takes torch's fused kernel on
+            these weights where it is faster (training batches), the hand-written loop where
+            it is not (sampling one character at a time).
 
     Shapes:
         tokens ``(B, T)`` → logits ``(B, T, V)`` and the final state.
@@ -31,13 +36,15 @@ class CharLM(nn.Module):
 
     def __init__(self, vocab_size: int, hidden: int = 128, layers: int = 2, dropout: float = 0.0,
                  cell: str = "lstm", forget_bias: float | None = 1.0,
-                 cell_options: dict[str, Any] | None = None) -> None:
+                 cell_options: dict[str, Any] | None = None, kernel: str = "auto") -> None:
         super().__init__()
         self.vocab_size, self.cell = vocab_size, cell
         if cell == "torch":
             self.rnn: nn.Module = nn.LSTM(vocab_size, hidden, layers, dropout=dropout if layers > 1 else 0.0)
         else:
-            stack = RecurrentStack(cell, vocab_size, hidden, layers, dropout, cell_options)
+            if kernel == "auto" and cell_class(cell).fused_mode is None:
+                kernel = "seqgraph"
+            stack = RecurrentStack(cell, vocab_size, hidden, layers, dropout, cell_options, kernel=kernel)
             if forget_bias is not None:
                 for c in stack.cells:
                     cast(RecurrentCell, c).init_forget_bias(forget_bias)
@@ -65,13 +72,18 @@ def reorder_state(state: State, index: Tensor, cell: str) -> State:
 
 
 def choose_next(logits: Tensor, temperature: float, generator: torch.Generator | None,
-                top_k: int = 0, top_p: float = 1.0, beta: float | None = None) -> Tensor:
+                top_k: int = 0, top_p: float = 1.0, beta: float | None = None,
+                uniform: Tensor | None = None) -> Tensor:
     r"""Pick the next ids from ``logits (B, V)``.
 
     ``temperature`` 0 is argmax (greedy); otherwise sample from softmax(logits / T), optionally
     keeping only the ``top_k`` most likely characters and/or the smallest set whose
     probability reaches ``top_p`` (nucleus). ``beta`` (not None) replaces the temperature with
     the inverse temperature as the 2019–2020 course writes it: softmax(β · logits), β > 0.
+
+    A draw is the inverse of the cumulative distribution at a uniform u ∈ [0, 1): the first id
+    whose cumulative probability exceeds u (ids of probability 0 are never drawn).
+    ``uniform (B,)``: the u to use (drawn beforehand); None: drawn from ``generator``.
     """
     if beta is not None:
         z = logits * beta
@@ -88,7 +100,11 @@ def choose_next(logits: Tensor, temperature: float, generator: torch.Generator |
         drop = probs.cumsum(-1) - probs >= top_p  # keep the first that reaches top_p
         sorted_z = sorted_z.masked_fill(drop, -math.inf)
         z = torch.full_like(z, -math.inf).scatter(-1, order, sorted_z)
-    return torch.multinomial(z.softmax(-1), 1, generator=generator).squeeze(-1)
+    if uniform is None:
+        uniform = torch.rand(z.shape[0], generator=generator, device=z.device, dtype=z.dtype)
+    cdf = z.softmax(-1).cumsum_(-1)
+    u = uniform.to(cdf.dtype).unsqueeze(-1) * cdf[:, -1:]  # the total is 1 up to rounding
+    return torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_(max=z.shape[-1] - 1)
 
 
 @torch.no_grad()
@@ -98,8 +114,10 @@ def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, te
     """Continue ``prompt_ids (P,)`` by ``length`` characters, ``num`` samples as one batch.
 
     The prompt is read once; then each new character is one recurrent step from the carried
-    (h, c) — never re-reading the prefix. ``beta``: sample from softmax(β · logits) instead of
-    using ``temperature`` (see :func:`choose_next`).
+    state — never re-reading the prefix. seqgraph's cells step without the training loop's
+    bookkeeping (:meth:`~seqgraph.nn.models.RecurrentStack.step`), in inference mode, with
+    every sample's uniforms drawn at the start. ``beta``: sample from softmax(β · logits)
+    instead of using ``temperature`` (see :func:`choose_next`).
 
     Returns:
         ids ``(num, length)`` of the generated characters only.
@@ -116,13 +134,29 @@ def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, te
     device = model.head.weight.device
     prompt = prompt_ids.to(device).unsqueeze(0).expand(num, -1)
     logits, state = model(prompt)
-    out = torch.empty(num, length, dtype=torch.long, device=device)
-    for t in range(length):
-        nxt = choose_next(logits[:, -1], temperature, generator, top_k, top_p, beta)
-        out[:, t] = nxt
-        if t + 1 < length:
-            logits, state = model(nxt.unsqueeze(1), state, t0=len(prompt_ids) + t)
-    return out
+    greedy = beta is None and temperature == 0
+    uniforms = None if greedy else torch.rand(length, num, generator=generator, device=device)
+    out = torch.empty(length, num, dtype=torch.long, device=device)
+    stack = model.rnn if isinstance(model.rnn, RecurrentStack) else None
+    if stack is not None:  # feature-major from here on: the states are views of (H, B) tensors
+        state = [tuple(s.t() for s in layer) for layer in state]
+    last = logits[:, -1]
+    w_out, b_out = model.head.weight.t(), model.head.bias
+    t0 = len(prompt_ids)
+    with torch.inference_mode():
+        for t in range(length):
+            nxt = choose_next(last, temperature, generator, top_k, top_p, beta,
+                              None if uniforms is None else uniforms[t])
+            out[t] = nxt
+            if t + 1 == length:
+                break
+            if stack is not None:
+                h, state = stack.step(nxt, state, t0 + t)
+                last = torch.addmm(b_out, h.t(), w_out)
+            else:
+                logits, state = model(nxt.unsqueeze(1), state, t0=t0 + t)
+                last = logits[:, -1]
+    return out.t()
 
 
 @torch.no_grad()

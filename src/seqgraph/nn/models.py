@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from seqgraph.nn.cells import RecurrentCell
+from seqgraph.nn.fused import auto_kernel, fused_scan
 from seqgraph.nn.registry import cell_class, cell_options
 from seqgraph.nn.scan import State
 
@@ -65,6 +66,9 @@ class RecurrentStack(nn.Module):
         dropout: dropout on the outputs of every layer but the last (0).
         cell_options: extra arguments for the cells (``learn_gate`` for ``tglstm``).
         runs: K independent stacks trained as one (None: a plain stack).
+        kernel: ``seqgraph`` (the hand-written loop), ``fused`` (torch's fused kernel on
+            these parameters: rnn, lstm, gru; one run) or ``auto`` (per call, by device and
+            batch: :func:`seqgraph.nn.fused.auto_kernel`; K > 1 stacked runs: ``seqgraph``).
 
     Shapes:
         input ``(T, [K,] B, I)`` → output ``(T, [K,] B, H)``; state: one tuple per layer.
@@ -72,13 +76,38 @@ class RecurrentStack(nn.Module):
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  dropout: float = 0.0, cell_options: dict[str, Any] | None = None,
-                 runs: int | None = None) -> None:
+                 runs: int | None = None, kernel: str = "seqgraph") -> None:
         super().__init__()
         self.cells = nn.ModuleList(
             make_cell(cell, input_size if i == 0 else hidden_size, hidden_size, runs, **(cell_options or {}))
             for i in range(num_layers)
         )
         self.dropout = dropout
+        self.hidden_size = hidden_size
+        self.kernel = ""
+        self.set_kernel(kernel)
+
+    def set_kernel(self, kernel: str) -> None:
+        """Run on ``seqgraph``'s loop, the ``fused`` kernel (same parameters, same results up to
+        rounding) or ``auto``."""
+        first = cast(RecurrentCell, self.cells[0])
+        if kernel == "fused":
+            if first.fused_mode is None:
+                raise ValueError(f"{type(first).__name__} has no fused kernel")
+            if first.runs not in (None, 1):
+                raise ValueError("the fused kernel runs one model, not K stacked runs")
+        elif kernel not in ("seqgraph", "auto"):
+            raise ValueError(f"unknown kernel {kernel!r}")
+        self.kernel = kernel
+
+    def path(self, x: Tensor, final_at: Tensor | None = None) -> str:
+        """The kernel a call on input ``x`` runs on: ``seqgraph`` or ``fused``."""
+        if self.kernel != "auto":
+            return self.kernel
+        first = cast(RecurrentCell, self.cells[0])
+        if first.runs not in (None, 1) or final_at is not None:
+            return "seqgraph"
+        return auto_kernel(first.fused_mode, x.device, x.shape[1 if first.runs is None else 2])
 
     def forward(self, x: Tensor, hx: list[State] | None = None, *, last_only: bool = False, t0: int = 0,
                 final_at: Tensor | None = None) -> tuple[Tensor, list[State]]:
@@ -86,6 +115,10 @@ class RecurrentStack(nn.Module):
         only the final states are wanted) and each layer's final state. ``t0``: time of the
         first step (time-gated cells); ``final_at (K,)``: the step each run's final state is
         read at (with ``last_only``; lower layers still run every step)."""
+        if self.path(x, final_at) == "fused":
+            if final_at is not None:
+                raise ValueError("the fused kernel reads every run at its last step (no final_at)")
+            return self._fused(x, hx, last_only)
         states: list[State] = []
         last = len(self.cells) - 1
         for i, module in enumerate(self.cells):
@@ -97,6 +130,65 @@ class RecurrentStack(nn.Module):
                                  final_at=final_at if top else None)
             states.append(state)
         return x, states
+
+    @torch.no_grad()
+    def step(self, x: Tensor, state: list[State], t: int = 0) -> tuple[Tensor, list[State]]:
+        """One time step for inference, feature-major and without the loop's bookkeeping (for
+        sampling one character at a time): symbol ids ``(B,)`` or ``(B, I)`` and each layer's
+        state ``(H, B)`` → the top layer's h ``(H, B)`` and the new states. ``t``: the step's
+        time (time-gated cells). One plain stack (no K runs, no dropout: eval mode)."""
+        inp: Tensor | None = None  # a lower layer's h (H, B)
+        new: list[State] = []
+        for module, layer_state in zip(self.cells, state, strict=True):
+            cell = cast(RecurrentCell, module)
+            if inp is None:
+                seq = x.unsqueeze(0)  # ids (1, B) or (1, B, I)
+            else:
+                seq = inp.t().unsqueeze(0)  # (1, B, H), a view: the projection takes it as it is
+            xs = [s[0] for s in cell.project(seq, t)]
+            weight_hh, step_weights = cell.loop_weights()
+            s_prev = layer_state[cell.source_index]
+            if cell.rec_adds_input:
+                rec = torch.addmm(xs[0], weight_hh, s_prev)
+            elif cell.bias_hh is not None:
+                rec = torch.addmm(cell.bias_hh.unsqueeze(1), weight_hh, s_prev)
+            else:
+                rec = torch.mm(weight_hh, s_prev)
+            out_state, _ = cell.step((*xs, *step_weights), rec, layer_state)
+            new.append(out_state)
+            inp = out_state[0]
+        assert inp is not None
+        return inp, new
+
+    def _fused(self, x: Tensor, hx: list[State] | None, last_only: bool) -> tuple[Tensor, list[State]]:
+        cells = [cast(RecurrentCell, c) for c in self.cells]
+        mode = cast(str, cells[0].fused_mode)
+        stacked = cells[0].runs is not None  # K = 1: the kernel runs on the run's views
+        weights = [[w[0] if stacked else w for w in c.fused_weights()] for c in cells]
+        if stacked:
+            x = x.squeeze(1)
+            hx = None if hx is None else [tuple(s.squeeze(0) for s in layer) for layer in hx]
+        if self.dropout == 0 or not self.training:
+            out, states = fused_scan(mode, x, weights, hx, self.hidden_size)
+        else:  # layer by layer, with the same dropout calls as the loop
+            states = []
+            for i, w in enumerate(weights):
+                if i > 0:
+                    x = F.dropout(_loop_layout(x), self.dropout, self.training)
+                x, layer_state = fused_scan(mode, x, [w], None if hx is None else [hx[i]], self.hidden_size)
+                states += layer_state
+            out = x
+        out = _loop_layout(out)
+        if stacked:
+            out = out.unsqueeze(1)
+            states = [tuple(s.unsqueeze(0) for s in layer) for layer in states]
+        return (None if last_only else out), states  # type: ignore[return-value]
+
+
+def _loop_layout(x: Tensor) -> Tensor:
+    """``(T, B, H)`` stored as the loop stores it, ``(T, H, B)`` in memory: dropout draws its
+    mask in memory order, so both kernels then draw the same masks."""
+    return x.transpose(1, 2).contiguous().transpose(1, 2)
 
 
 class SequenceClassifier(nn.Module):
@@ -114,6 +206,7 @@ class SequenceClassifier(nn.Module):
             applied before ``forget_bias``.
         runs: K independent classifiers trained as one (None: one). Run k's parameters are
             ``p[k]`` of each parameter ``p``; ``state_dict`` entries stack single models'.
+        kernel: ``seqgraph``, ``fused`` or ``auto`` (:class:`RecurrentStack`).
 
     Shapes:
         tokens ``(B, T)`` long → logits ``(B, c)``; with K runs ``(K, B, T)`` → ``(K, B, c)``.
@@ -122,7 +215,7 @@ class SequenceClassifier(nn.Module):
     def __init__(self, cell: str, num_symbols: int, hidden_size: int, num_classes: int,
                  num_layers: int = 1, forget_bias: float | None = None,
                  cell_options: dict[str, Any] | None = None, runs: int | None = None,
-                 encoding: str = "onehot", init: str = "default") -> None:
+                 encoding: str = "onehot", init: str = "default", kernel: str = "seqgraph") -> None:
         super().__init__()
         if encoding not in ("onehot", "scalar"):
             raise ValueError(f"unknown encoding {encoding!r}")
@@ -130,7 +223,7 @@ class SequenceClassifier(nn.Module):
         self.encoding = encoding
         input_size = num_symbols if encoding == "onehot" else 1
         self.rnn = RecurrentStack(cell, input_size, hidden_size, num_layers, cell_options=cell_options,
-                                  runs=runs)
+                                  runs=runs, kernel=kernel)
         self.head: nn.Module = (nn.Linear(hidden_size, num_classes) if runs is None
                                 else RunLinear(hidden_size, num_classes, runs))
         if init == "kaiming-normal":

@@ -25,6 +25,8 @@ from seqgraph.config import CharLMRun, TrainOptions, check_memory, read_toml, ru
 from seqgraph.errors import CheckpointError, ConfigError, DataError
 from seqgraph.io import append_rows, read_csv, write_csv
 from seqgraph.nn.charlm import CharLM, generate
+from seqgraph.nn.fused import resolve_kernel
+from seqgraph.nn.registry import cell_names
 from seqgraph.tasks.text import DEFAULT_CORPUS, CharCorpus, Vocab, default_corpus, load_text
 from seqgraph.train.checkpoint import check_resumable, load_checkpoint, save_checkpoint
 from seqgraph.train.jobs import Job, RunResult, failed_result
@@ -79,10 +81,10 @@ def corpus_text(text: str) -> tuple[str, str]:
     return load_text(text), text
 
 
-def build_model(cfg: dict[str, Any] | CharLMRun, vocab_size: int) -> CharLM:
+def build_model(cfg: dict[str, Any] | CharLMRun, vocab_size: int, kernel: str = "auto") -> CharLM:
     c = cfg if isinstance(cfg, dict) else to_dict(cfg)
     return CharLM(vocab_size, c["hidden"], c["layers"], c["dropout"], c["cell"], c.get("forget_bias", 1.0),
-                  {"learn_gate": c.get("learn_gate", True)})
+                  {"learn_gate": c.get("learn_gate", True)}, kernel=kernel)
 
 
 @torch.no_grad()
@@ -190,14 +192,15 @@ def clear_run(out: str | Path, ckpt: str = "") -> None:
 
 
 def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resume: bool = False, ckpt: str = "",
-                 progress: Progress = no_progress, label: str = "") -> TrainSummary:
+                 progress: Progress = no_progress, label: str = "", kernel: str = "auto") -> TrainSummary:
     """Train (or, with ``resume``, continue) a character model into the folder ``out``.
 
     Writes ``<out>/log.csv`` (a row per evaluation), ``<out>/samples.csv`` (greedy and
     T = 0.5, 1, 2 samples every ``sample_every`` steps), ``<out>/config.toml``, and
     checkpoints ``last`` (``ckpt``, default ``<out>/last.pt``; every evaluation, at the end,
     on Ctrl-C) and ``best`` beside it (lowest validation loss). Ctrl-C stops at the next step
-    boundary and raises :class:`Interrupted`.
+    boundary and raises :class:`Interrupted`. ``kernel``: the recurrent kernel (auto, seqgraph,
+    fused: :mod:`seqgraph.nn.fused`); the weights and checkpoints are the same on each.
     """
     out = Path(out)
     label = label or cfg.label()
@@ -205,6 +208,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
     best_path = last_path.with_name("best.pt")
     log_path, samples_path = out / "log.csv", out / "samples.csv"
     dev = resolve_device(device)
+    resolve_kernel(kernel, [cfg.cell] if cfg.cell in cell_names() else [], dev, cfg.batch_size)  # refuse early
 
     if (out / "summary.csv").exists() or (out / "curves.csv").exists():
         raise ConfigError(f"{out} holds the results of a sweep or a grid (summary.csv); give a run's own "
@@ -253,7 +257,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
                  f"a model of {cfg.layers} × {cfg.hidden:,} at batch size {cfg.batch_size:,}, "
                  f"sequence length {cfg.seq_length:,}")
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg, len(vocab)).to(dev)
+    model = build_model(cfg, len(vocab), kernel).to(dev)
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_decay)
     data_gen = torch.Generator().manual_seed(cfg.seed)
@@ -441,7 +445,7 @@ class _CharLM:
                 s = finished_summary(folder)  # trained to the end, but its row never reached the summary
             else:
                 s = train_charlm(spec, folder, device=device, resume=resume, progress=progress,
-                                 label=job.run_label(spec))
+                                 label=job.run_label(spec), kernel=job.kernel)
             summary = {"trained_steps": s.step, "val_loss": s.val.get("loss"), "val_bpc": s.val.get("bpc"),
                        "val_accuracy": s.val.get("accuracy"), "best_val_loss": s.best_val_loss,
                        "chars_per_s": round(s.chars_per_s, 1), "wall_time": round(s.wall_time, 3),
@@ -450,6 +454,9 @@ class _CharLM:
 
     def failed(self, spec: CharLMRun, why: str) -> RunResult:
         return failed_result(spec, RESULT_COLUMNS, why)
+
+    def kernel_cells(self, spec: CharLMRun) -> list[str]:
+        return [spec.cell] if spec.cell in cell_names() else []  # not "torch" (nn.LSTM itself)
 
 
 EXPERIMENT = _CharLM()

@@ -28,6 +28,8 @@ class Job:
     runs: tuple[Any, ...]  # run specs
     slots: int = 1
     label_fields: tuple[str, ...] = ()  # settings that vary in the sweep: run labels name them
+    kernel: str = "auto"  # recurrent kernel: auto | seqgraph | fused (seqgraph.nn.fused)
+    stacked: bool = False  # the plan stacks runs as one model: every run of it takes the hand-written loop
     context: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # e.g. output folders
 
     def run_label(self, spec: Any) -> str:

@@ -31,6 +31,7 @@ from torch.nn import functional as F
 from seqgraph.config import PalindromeRun, run_id, spec_fields
 from seqgraph.errors import ConfigError
 from seqgraph.nn.cells import RecurrentCell
+from seqgraph.nn.fused import resolve_kernel
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.nn.registry import cell_class
 from seqgraph.tasks.palindrome import EVAL, TRAIN, input_lengths, palindrome_batches, task_spec
@@ -40,7 +41,7 @@ from seqgraph.train.progress import Evaluated, Progress, RunStarted, Steps, no_p
 
 SETTINGS = tuple(spec_fields(PalindromeRun))
 RESULT_COLUMNS = ("trained_steps", "final_accuracy", "best_accuracy", "solved_step", "wall_time", "steps_per_s",
-                  "status")
+                  "kernel", "status")
 CURVE_COLUMNS = ("step", "loss", "train_accuracy", "accuracy", "eval_loss", "elapsed")
 # settings that may differ between runs sharing a batch (everything else shapes the model)
 PER_RUN = frozenset({"seed", "steps", "init", "forget_bias", "lr", "max_norm", "eval_every", "early_stop",
@@ -90,7 +91,8 @@ def _set_tensor(module: nn.Module, name: str, value: Tensor, parameter: bool) ->
 
 class _Trainer:
     def __init__(self, runs: Sequence[PalindromeRun], slots: int, device: torch.device, progress: Progress,
-                 dtype: torch.dtype, label_fields: tuple[str, ...] = ()) -> None:
+                 dtype: torch.dtype, label_fields: tuple[str, ...] = (), kernel: str = "auto",
+                 stacked: bool | None = None) -> None:
         first = runs[0]
         key = EXPERIMENT.group_key(first, mix_lengths=True)
         if any(EXPERIMENT.group_key(r, mix_lengths=True) != key for r in runs):
@@ -101,11 +103,13 @@ class _Trainer:
         self.mixed = len({r.length for r in runs}) > 1
         self.queue = deque(runs)
         K = max(1, min(slots, len(runs)))
+        stacked = slots > 1 if stacked is None else stacked
+        self.kernel = resolve_kernel(kernel, [first.model], device, first.batch_size, alone=not stacked)
         t = task_spec(first.task, first.length)
         with torch.device("meta"):  # shapes only: every slot is filled from its run's own weights below
             model = SequenceClassifier(first.model, t.num_symbols, first.hidden, first.num_classes(), first.layers,
                                        cell_options={"learn_gate": first.learn_gate}, runs=K,
-                                       encoding=first.encoding)
+                                       encoding=first.encoding, kernel=self.kernel)
         self.model = model.to_empty(device=device).to(dtype)
         self.label = first.label(label_fields) if len(runs) == 1 else (
             f"{first.model} L={min(r.length for r in runs)}–{max(r.length for r in runs)} ({len(runs)} runs)"
@@ -233,7 +237,7 @@ class _Trainer:
         steps = int(self.steps[k])
         summary = {"trained_steps": steps, "final_accuracy": run.last_acc, "best_accuracy": run.best,
                    "solved_step": run.first_solved, "wall_time": round(wall, 3),
-                   "steps_per_s": round(steps / max(wall, 1e-9), 2), "status": "ok"}
+                   "steps_per_s": round(steps / max(wall, 1e-9), 2), "kernel": self.kernel, "status": "ok"}
         return RunResult(run.run_id, run.spec, summary, run.curves)
 
     def run(self) -> Iterator[RunResult]:
@@ -265,16 +269,21 @@ class _Trainer:
 
 def train_runs(runs: Sequence[PalindromeRun], slots: int = 1, device: str | torch.device = "cpu",
                progress: Progress = no_progress, dtype: torch.dtype = torch.float32,
-               label_fields: tuple[str, ...] = ()) -> Iterator[RunResult]:
+               label_fields: tuple[str, ...] = (), kernel: str = "auto", stacked: bool | None = None
+               ) -> Iterator[RunResult]:
     """Train ``runs`` (of one shape; see the module docstring), ``slots`` at a time as one
     model on ``device``; yield each run's result the moment it finishes.
+
+    ``kernel``: the recurrent kernel (:func:`seqgraph.nn.fused.resolve_kernel`); ``stacked``
+    (default: ``slots`` > 1) says the plan stacks runs, so every run takes the hand-written
+    loop — also one left alone in its batch.
 
     Results: ``summary`` with :data:`RESULT_COLUMNS`, ``curves`` with :data:`CURVE_COLUMNS`
     (one row per evaluation).
     """
     if not runs:
         return
-    yield from _Trainer(runs, slots, torch.device(device), progress, dtype, label_fields).run()
+    yield from _Trainer(runs, slots, torch.device(device), progress, dtype, label_fields, kernel, stacked).run()
 
 
 class _Palindrome:
@@ -306,7 +315,11 @@ class _Palindrome:
         return 4 * per_step * input_length(spec) * spec.layers + 4 * 4 * weights  # + grads, optimizer
 
     def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
-        yield from train_runs(job.runs, job.slots, device, progress, label_fields=job.label_fields)
+        yield from train_runs(job.runs, job.slots, device, progress, label_fields=job.label_fields,
+                              kernel=job.kernel, stacked=job.stacked or job.slots > 1)
+
+    def kernel_cells(self, spec: PalindromeRun) -> list[str]:
+        return [spec.model]
 
     def failed(self, spec: PalindromeRun, why: str) -> RunResult:
         return failed_result(spec, RESULT_COLUMNS, why)

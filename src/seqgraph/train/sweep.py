@@ -53,6 +53,7 @@ class Plan:
     device: str
     cluster: Any = None  # the Ray cluster (executor ray)
     note: str = ""  # said after the description (e.g. a capped --workers)
+    kernel: str = "auto"  # recurrent kernel (RunOptions.kernel)
 
     def describe(self) -> str:
         if self.executor == "sequential":
@@ -108,7 +109,7 @@ SIZE_FIELDS = ("length", "hidden", "layers", "batch_size")
 
 def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan:
     if options.executor == "ray":
-        return _ray_plan(exp, options)
+        return _ray_plan(exp, options, todo)
     from seqgraph.train.loop import resolve_device
 
     dev = resolve_device(options.device)
@@ -116,7 +117,7 @@ def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan
     gpu = dev.type == "cuda"
     name = options.executor
     if name == "auto":
-        if gpu and getattr(exp, "batchable", True):
+        if gpu and getattr(exp, "batchable", True) and options.kernel != "fused":
             name = "batched"
         elif cpu_count() > 1 and len(todo) > 1:
             name = "processes"
@@ -135,7 +136,19 @@ def make_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan
     if name == "processes" and workers > (limit := max_workers()):
         capped = f" (--workers {workers} capped: more would only compete for cores or memory)"
         workers = limit
-    return Plan(name, max(1, slots), workers, mix_lengths=gpu, device=device, note=capped)
+    check_kernel(exp, options.kernel, todo, device, slots)
+    return Plan(name, max(1, slots), workers, mix_lengths=gpu, device=device, note=capped, kernel=options.kernel)
+
+
+def check_kernel(exp: Experiment, kernel: str, todo: Sequence[Any], device: str, slots: int) -> None:
+    """Refuse ``--kernel fused`` for a cell without a fused twin or with stacked runs, before
+    anything is written."""
+    if kernel != "fused":
+        return
+    from seqgraph.nn.fused import resolve_kernel
+
+    cells = sorted({c for spec in todo for c in getattr(exp, "kernel_cells", lambda s: [])(spec)})
+    resolve_kernel(kernel, cells, device, 0, alone=slots <= 1)
 
 
 WORKER_MEMORY = 600 << 20  # a worker process: torch, the model, its batches (measured ~400 MB)
@@ -151,7 +164,7 @@ def max_workers() -> int:
     return max(1, min(cpu_count(), by_memory))
 
 
-def _ray_plan(exp: Experiment, options: RunOptions) -> Plan:
+def _ray_plan(exp: Experiment, options: RunOptions, todo: Sequence[Any]) -> Plan:
     """On Ray the cluster's resources decide: a batch of runs per GPU task, or one run per
     CPU task (``--batch-runs`` sets the runs per task; 64 on GPUs by default)."""
     from seqgraph.train.ray_executor import connect, device_for
@@ -162,7 +175,11 @@ def _ray_plan(exp: Experiment, options: RunOptions) -> Plan:
     slots = options.batch_runs or (64 if device == "cuda" and batchable else 1)
     if not batchable:
         slots = 1
-    return Plan("ray", slots, options.workers, mix_lengths=device == "cuda", device=device, cluster=cluster)
+    if options.kernel == "fused" and slots > 1 and not options.batch_runs:
+        slots = 1  # fused kernels train one run at a time
+    check_kernel(exp, options.kernel, todo, device, slots)
+    return Plan("ray", slots, options.workers, mix_lengths=device == "cuda", device=device, cluster=cluster,
+                kernel=options.kernel)
 
 
 def plan_jobs(exp: Experiment, specs: Sequence[Any], plan: Plan, label_fields: tuple[str, ...] = ()) -> list[Job]:
@@ -171,7 +188,7 @@ def plan_jobs(exp: Experiment, specs: Sequence[Any], plan: Plan, label_fields: t
     run's slot goes to the next waiting one) in this process. Parallel executors get the
     costliest jobs first, so the last job to start is a short one."""
     if plan.slots <= 1:
-        jobs = [Job(exp.name, (s,), 1, label_fields) for s in specs]
+        jobs = [Job(exp.name, (s,), 1, label_fields, plan.kernel) for s in specs]
     else:
         groups: dict[Any, list[Any]] = {}
         for s in specs:
@@ -180,10 +197,12 @@ def plan_jobs(exp: Experiment, specs: Sequence[Any], plan: Plan, label_fields: t
         for runs in groups.values():
             runs.sort(key=exp.cost, reverse=True)  # long runs first; short ones fill freed slots
             if plan.executor in ("processes", "ray"):
-                jobs += [Job(exp.name, tuple(runs[i : i + plan.slots]), min(plan.slots, len(runs) - i), label_fields)
+                jobs += [Job(exp.name, tuple(runs[i : i + plan.slots]), min(plan.slots, len(runs) - i), label_fields,
+                             plan.kernel, stacked=True)
                          for i in range(0, len(runs), plan.slots)]
             else:
-                jobs.append(Job(exp.name, tuple(runs), min(plan.slots, len(runs)), label_fields))
+                jobs.append(Job(exp.name, tuple(runs), min(plan.slots, len(runs)), label_fields, plan.kernel,
+                                stacked=True))
     if plan.executor in ("processes", "ray"):
         jobs.sort(key=lambda j: sum(exp.cost(s) for s in j.runs) / j.slots, reverse=True)
     return jobs
