@@ -141,13 +141,24 @@ class RecurrentStack(nn.Module):
         new: list[State] = []
         for module, layer_state in zip(self.cells, state, strict=True):
             cell = cast(RecurrentCell, module)
+            s_prev = layer_state[cell.source_index]
+            if cell.rec_adds_input and type(cell).project is RecurrentCell.project:
+                # rnn, lstm: rec = W_ih x + b + W_hh h in place (a one-hot x picks W_ih's columns)
+                if inp is None and not x.is_floating_point():
+                    rec = cell.weight_ih.index_select(1, x).add_(cell.bias.unsqueeze(1))
+                else:
+                    rec = torch.addmm(cell.bias.unsqueeze(1), cell.weight_ih, x.t() if inp is None else inp)
+                rec.addmm_(cell.weight_hh, s_prev)
+                out_state, _ = cell.step((rec,), rec, layer_state)  # their step reads only rec
+                new.append(out_state)
+                inp = out_state[0]
+                continue
             if inp is None:
                 seq = x.unsqueeze(0)  # ids (1, B) or (1, B, I)
             else:
                 seq = inp.t().unsqueeze(0)  # (1, B, H), a view: the projection takes it as it is
             xs = [s[0] for s in cell.project(seq, t)]
             weight_hh, step_weights = cell.loop_weights()
-            s_prev = layer_state[cell.source_index]
             if cell.rec_adds_input:
                 rec = torch.addmm(xs[0], weight_hh, s_prev)
             elif cell.bias_hh is not None:
