@@ -236,6 +236,41 @@ def test_baum_sweet_label_of_known_integers():
     assert baum_sweet_label(n).tolist() == [check_baum_sweet(bin(v)[2:]) for v in range(1, 17)]
 
 
+def test_baum_sweet_label_equals_the_templates_check_on_many_integers():
+    from seqgraph.tasks.palindrome import baum_sweet_label
+
+    rng = np.random.default_rng(0)
+    uniform = rng.integers(1, 2**62, 20000).tolist()  # mostly short zero blocks
+    # and integers built from blocks of zeros of every length 0..9 between ones: odd and even ones
+    blocks = ["".join("1" + "0" * int(k) for k in rng.integers(0, 10, rng.integers(1, 12)))[:62]
+              for _ in range(20000)]
+    values = [*range(1, 4097), *uniform, *(int(b, 2) for b in blocks), 2**62 - 1, 2**62, 2**63 - 1]
+    got = baum_sweet_label(torch.tensor(values)).tolist()
+    assert got == [check_baum_sweet(bin(v)[2:]) for v in values]
+    assert 0.01 < sum(got) / len(got) < 0.99  # both labels are exercised
+
+
+def test_baum_sweet_label_reads_only_the_low_bits_asked_for():
+    from seqgraph.tasks.palindrome import baum_sweet_label
+
+    values = torch.randint(1, 2**62, (2000,), generator=torch.Generator().manual_seed(1))
+    for bits in (4, 17, 40):
+        low = [v & ((1 << bits) - 1) for v in values.tolist()]
+        expected = [check_baum_sweet(bin(v)[2:]) if v else 1 for v in low]  # 0: no block at all
+        assert baum_sweet_label(values, bits).tolist() == expected
+
+
+def test_baum_sweet_batches_do_not_depend_on_how_many_draws_a_round_makes(monkeypatch):
+    import seqgraph.tasks.palindrome as tasks
+
+    lengths, seeds, counters = torch.tensor([3, 9, 18]), torch.tensor([1, 2, 3]), torch.tensor([0, 5, 7])
+    x, y, _ = palindrome_batches("baum-sweet", lengths, seeds, counters, 64)
+    for attempts in (1, 7, 200):
+        monkeypatch.setattr(tasks, "_ATTEMPTS", attempts)
+        x2, y2, _ = palindrome_batches("baum-sweet", lengths, seeds, counters, 64)
+        assert torch.equal(x, x2) and torch.equal(y, y2)
+
+
 def random_combination(seq_length, rng):
     """RandomCombinationsDataset.__getitem__ (with a seeded numpy generator)."""
     seq = rng.permutation(seq_length)
