@@ -175,7 +175,7 @@ def table(
 ) -> None:
     """Held-out accuracy of palindrome runs grouped by any settings, mean ± std over seeds."""
     from seqgraph.cli.palindrome import print_summary
-    from seqgraph.results import aggregate
+    from seqgraph.results import aggregate, baselines
 
     with user_errors():
         df = _read_many(csvs)
@@ -185,4 +185,4 @@ def table(
     if as_json:
         print_json(agg.drop(columns=[c for c in ("_all",) if c in agg.columns]).to_dict("records"))
         return
-    print_summary(agg, tasks=[str(t) for t in dict.fromkeys(df["task"])] if "task" in df.columns else None)
+    print_summary(agg, bases=baselines(df))

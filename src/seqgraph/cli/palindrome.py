@@ -76,9 +76,9 @@ def palindrome(
         sweep = resolve_sweep(PalindromeRun, PalindromeOptions, config, **given(ctx, exclude=("config",)))
         summary = run_palindrome_sweep(sweep)
     report_failures(summary)
-    from seqgraph.results import aggregate
+    from seqgraph.results import aggregate, baselines
 
-    print_summary(aggregate(summary), sweep.options.out, tasks=list(dict.fromkeys(summary["task"])))
+    print_summary(aggregate(summary), sweep.options.out, bases=baselines(summary))
 
 
 def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
@@ -100,20 +100,18 @@ def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
 
 def print_summary(table_df: Any, out: str | None = None,
                   title: str = "Held-out accuracy (mean ± std over the runs of each row)",
-                  tasks: list[str] | None = None) -> None:
+                  bases: list[Any] | None = None) -> None:
     """The aggregated table (see :func:`seqgraph.results.aggregate`), one row per combination,
-    and the not-learned baseline of each task in ``tasks``: rows whose mean final accuracy is
-    within :data:`BASELINE_MARGIN` of it are marked, never read as results."""
+    and the not-learned baselines ``bases`` (:func:`seqgraph.results.baselines`, per task, and
+    per length where it depends on it): rows whose mean final accuracy is within
+    :data:`BASELINE_MARGIN` of their baseline are marked, never read as results."""
     import math
 
-    from seqgraph.plots import baseline, baseline_text
+    from seqgraph.results import baseline_notes, row_baselines
     from seqgraph.tasks.palindrome import BASELINE_MARGIN
 
-    bases = {t: baseline(t) for t in (tasks or [])}
-    if "task" in table_df.columns:
-        row_base = [bases.get(str(t)) for t in table_df["task"]]
-    else:
-        row_base = [next(iter(bases.values())) if len(bases) == 1 else None] * len(table_df)
+    bases = bases or []
+    row_base = row_baselines(table_df, bases)
 
     from rich.table import Table
 
@@ -154,7 +152,6 @@ def print_summary(table_df: Any, out: str | None = None,
     con = console()
     con.print(t)
     if bases:
-        con.print("not learned (baseline): " + "; ".join(f"{task} {v:.3f} ({baseline_text(task, v)})"
-                                                          for task, v in bases.items()))
+        con.print("not learned (baseline): " + "; ".join(baseline_notes(bases)))
     if out is not None:
         con.print(f"results: {Path(out) / 'summary.csv'}, {Path(out) / 'curves.csv'}, {Path(out) / 'config.toml'}")

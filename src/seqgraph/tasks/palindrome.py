@@ -318,24 +318,91 @@ def palindrome_batch(task: str, batch: int, length: int, seed: int, counter: int
 BASELINE_MARGIN = 0.02  # a final accuracy within this of the not-learned baseline is no result
 
 
+BASELINE_BY_LENGTH = frozenset({"baum-sweet", "random-combinations"})  # tasks whose baseline depends on L
+
+
+def baum_sweet_ones(N: int) -> int:
+    r"""How many integers in [1, N] have Baum–Sweet label 1 (no block of zeros of odd length).
+
+    Exact, by counting over the binary digits of N. A label-1 integer is a 1 followed by a
+    string of the blocks ``1`` and ``00``; the strings of r symbols that continue from the end
+    of an even block of zeros (or a 1) are :math:`e_r = e_{r-1} + e_{r-2}` (``1`` then any, or
+    ``00`` then any; :math:`e_0 = e_1 = 1`), and from the middle of an odd block
+    :math:`o_r = e_{r-1}` (a ``0`` must come first). So the label-1 integers of exactly k bits
+    number :math:`e_{k-1}`, and those below N that share N's first bits up to a 1 of N, where they
+    have a 0 instead, number :math:`e_r` or :math:`o_r` after that 0 (r bits left), by the
+    parity of the block of zeros it ends in.
+    """
+    if N < 1:
+        return 0
+    bits = bin(N)[2:]
+    k = len(bits)
+    e = [1, 1]
+    for _ in range(k):
+        e.append(e[-1] + e[-2])
+
+    def rest(odd: bool, r: int) -> int:  # completions of r bits from a state
+        return (e[r - 1] if r else 0) if odd else e[r]
+
+    total = sum(e[j - 1] for j in range(1, k))  # every label-1 integer with fewer bits than N
+    odd = False  # parity of the current block of zeros in N's prefix (after its leading 1)
+    for pos in range(1, k):
+        r = k - 1 - pos  # bits after this one
+        if bits[pos] == "1":
+            total += rest(not odd, r)  # a 0 here instead of N's 1: the block grows by one
+            if odd:
+                return total  # N's own prefix has an odd block closed by this 1: nothing more
+            odd = False
+        else:
+            odd = not odd
+    return total + (0 if odd else 1)  # N itself
+
+
+def baum_sweet_label_rate(length: int) -> float:
+    r"""The rate of label 1 in the Baum–Sweet task at length L, exactly.
+
+    The template (``BaumSweetSequenceDataset``, ``uvadlc/uvadlc_practicals_2020``
+    ``assignment_2/2_recurrentnns_gnns/code/Part 1/datasets.py``) draws n uniformly from
+    [10, 10^L] and keeps a draw labelled 0 with probability k = 0.016724 (else draws again). With
+    p the fraction of label-1 integers in [10, 10^L] (:func:`baum_sweet_ones`), a kept sample is
+    labelled 1 with probability :math:`p / (p + k(1 - p))`.
+    """
+    check_length("baum-sweet", length)
+    total = 10**length - 9
+    ones = baum_sweet_ones(10**length) - baum_sweet_ones(9)
+    p = ones / total
+    k = BAUM_SWEET_KEEP_ZERO / 10**6
+    return p / (p + k * (1 - p))
+
+
 def baseline_accuracy(task: str, length: int = 10, samples: int | None = None) -> float:
     """The accuracy of a model that has learned nothing about the input: always predicting
-    the most frequent label. Decimal: labels are uniform over 10 digits, 1/10 (however many
-    output classes the head has); random-combinations: uniform over 0..L−1, 1/L. Baum–Sweet:
-    the majority label's rate at length L, measured from the generator. Binary: the label is 1
-    with probability 2/3 (an unflipped string starts with the first digit's leading bit, 1
-    unless the digit is 0: 8/9; a flipped one with the last digit's parity: 4/9), so the
-    majority rate is 2/3 — measured here from the generator itself on ``samples`` held-out
-    labels."""
+    the most frequent label.
+
+    * decimal: labels are uniform over 10 digits, 1/10 (however many output classes the head has);
+    * random-combinations: the template's label is ``seq[-1]`` of ``np.random.permutation(L)``
+      (``RandomCombinationsDataset``, 2020 ``Part 1/datasets.py``), uniform over 0..L−1 because
+      every position of a uniform permutation is: 1/L;
+    * baum-sweet: the majority label's rate at length L, exact
+      (:func:`baum_sweet_label_rate`): 0.950 at L = 2 (label 1: the template rejects most
+      draws labelled 0), 0.504 at L = 6, 0.941 at L = 10 (label 0: label-1 integers get rare as
+      they grow), 0.9998 at L = 18;
+    * binary: the label is 1 with probability 2/3 (an unflipped string starts with the first
+      digit's leading bit, 1 unless the digit is 0: 8/9; a flipped one with the last digit's
+      parity: 4/9), so the majority rate is 2/3 — measured here from the generator itself on
+      ``samples`` held-out labels.
+
+    ``length`` matters for :data:`BASELINE_BY_LENGTH` only."""
     check_length(task, length)
     if task == "decimal":
         return 0.1
     if task == "random-combinations":
-        return 1.0 / length  # the missing number is uniform over 0..L−1 (tested on the generator)
-    samples = samples or (200_000 if task == "binary" else 20_000)
+        return 1.0 / length
+    if task == "baum-sweet":
+        p1 = baum_sweet_label_rate(length)
+        return max(p1, 1.0 - p1)
+    samples = samples or 200_000
     one = torch.tensor([length])
-    chunk = samples if task == "binary" else 2000  # a Baum–Sweet batch holds 64 draws per sample at once
-    ys = [palindrome_batches(task, one, torch.tensor([12345]), torch.tensor([c]), min(chunk, samples - c * chunk),
-                             EVAL)[1] for c in range(-(-samples // chunk))]
-    p1 = float(torch.cat(ys, 1).float().mean())
+    ys = palindrome_batches(task, one, torch.tensor([12345]), torch.tensor([0]), samples, EVAL)[1]
+    p1 = float(ys.float().mean())
     return max(p1, 1.0 - p1)
