@@ -107,6 +107,14 @@ def test_run_id_names_every_setting_that_defines_a_run():
     assert run_id(CharLMRun(lr=1e-3)) != run_id(CharLMRun(lr=2e-3))
 
 
+def test_settings_added_later_change_no_earlier_run_id():
+    # the ids these runs had before t0 was a setting (seqgraph at 9edc4cd)
+    assert run_id(PalindromeRun()) == "900172faebe2"
+    assert run_id(PalindromeRun(model="tglstm", length=7, seed=3)) == "29c62cf9b2cf"
+    assert run_id(PalindromeRun(model="tglstm", length=7, seed=3, t0=0)) == "29c62cf9b2cf"
+    assert run_id(PalindromeRun(model="tglstm", length=7, seed=3, t0=1)) != "29c62cf9b2cf"
+
+
 @pytest.mark.parametrize("text, message", [
     ("stepz = 3\n", "unknown key 'stepz'"),
     ("steps = \n", "malformed TOML"),
@@ -136,6 +144,7 @@ def test_missing_toml(tmp_path):
     ({"device": "tpu"}, "unknown device"),
     ({"executor": "slurm"}, "unknown executor 'slurm'"),
     ({"lr": "1e-3,-1"}, "lr must be positive"),
+    ({"t0": "2"}, "t0 must be 0 or 1"),
     ({"seeds": "-1"}, "seeds must be in"),
     ({"resume": True, "overwrite": True}, "contradict"),
 ])

@@ -292,7 +292,10 @@ def run_id(spec: Any) -> str:
     """A run's identity: a short hash of every setting that defines it, so a resumed or
     extended sweep recognises the runs it has already done, whatever else changed."""
     skip = getattr(spec, "continuable", ())
-    ident = {k: v for k, v in dataclasses.asdict(spec).items() if k not in skip}
+    later = getattr(spec, "in_id_unless_default", ())
+    defaults = {f.name: f.default for f in dataclasses.fields(spec)}
+    ident = {k: v for k, v in dataclasses.asdict(spec).items()
+             if k not in skip and not (k in later and v == defaults[k])}
     text = json.dumps({"kind": type(spec).__name__, **ident}, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
@@ -514,6 +517,9 @@ class PalindromeRun:
     plan_order: ClassVar[tuple[str, ...]] = ("task", "length", "model")
     choices: ClassVar[dict[str, Any]] = {"model": cell_names, "task": TASKS, "optimizer": OPTIMIZERS,
                                          "encoding": ENCODINGS, "init": INITS}
+    # settings added after run ids were in use: part of a run's id only when not at their
+    # default, so every run made before they existed keeps its id
+    in_id_unless_default: ClassVar[tuple[str, ...]] = ("t0",)
 
     @staticmethod
     def presets(name: str) -> dict[str, Any]:
@@ -536,6 +542,7 @@ class PalindromeRun:
     init: str = "default"  # default: U(±1/√n) as torch; kaiming-normal: weights N(0, 2/fan_in), biases 0
     forget_bias: float = 1.0  # initial forget-gate bias of LSTM-type cells (after init)
     learn_gate: bool = True  # tglstm: learn the time gate's τ, s, r_on (else fixed)
+    t0: int = 0  # tglstm: the time gate's clock at the first input, 0 (seqgraph) or 1 (the 2018 course's t = 1)
     optimizer: str = "rmsprop"
     lr: float = 1e-3
     max_norm: float = 10.0  # gradient-norm clipping; 0 disables
@@ -550,6 +557,8 @@ class PalindromeRun:
         _choice(self.task, "task", TASKS)
         _choice(self.encoding, "encoding", ENCODINGS)
         _choice(self.init, "init", INITS)
+        if self.t0 not in (0, 1):
+            raise ConfigError(f"t0 must be 0 or 1, got {self.t0}")
         if self.length < 2:
             raise ConfigError(f"palindrome length {self.length} is too short: need at least 2 digits")
         if self.task == "baum-sweet" and self.length > 18:

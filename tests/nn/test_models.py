@@ -66,3 +66,22 @@ def test_kaiming_normal_keeps_the_time_gate_parameters():
     kaiming = SequenceClassifier("tglstm", 10, 6, 10, init="kaiming-normal")
     for name in ("tau", "shift", "r_on"):
         torch.testing.assert_close(getattr(kaiming.rnn.cells[0], name), getattr(plain.rnn.cells[0], name))
+
+
+def test_t0_starts_the_time_gates_clock_later_which_is_shifting_s_back_by_one():
+    """k(t) depends on t − s only: counting the first input as t = 1 (the 2018 course) is the
+    cell counting from 0 with every shift s one less."""
+    torch.manual_seed(4)
+    course = SequenceClassifier("tglstm", 10, 6, 10, t0=1).double()
+    shifted = SequenceClassifier("tglstm", 10, 6, 10).double()
+    shifted.load_state_dict(course.state_dict())
+    with torch.no_grad():
+        shifted.rnn.cells[0].shift.sub_(1)
+    tokens = torch.randint(0, 10, (4, 9))
+    torch.testing.assert_close(course(tokens), shifted(tokens), rtol=1e-12, atol=1e-12)
+    plain = SequenceClassifier("tglstm", 10, 6, 10).double()
+    plain.load_state_dict(course.state_dict())
+    assert not torch.allclose(course(tokens), plain(tokens))  # the clock matters
+    lstm, lstm0 = SequenceClassifier("lstm", 10, 6, 10, t0=1), SequenceClassifier("lstm", 10, 6, 10)
+    lstm0.load_state_dict(lstm.state_dict())
+    torch.testing.assert_close(lstm(tokens), lstm0(tokens), rtol=0, atol=0)  # cells without a clock ignore it

@@ -66,6 +66,16 @@ def test_course_settings_in_a_batch_of_k_equal_the_run_alone(task):
             assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
 
 
+def test_time_gated_runs_counting_from_one_in_a_batch_of_k_equal_the_run_alone():
+    runs = [PalindromeRun(model="tglstm", length=L, seed=L, t0=1, lr=1e-2, **SMALL) for L in (4, 7, 5)]
+    together = {r.run_id: r for r in train_runs(runs, 3, "cpu", dtype=torch.float64)}
+    for spec in runs:
+        assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
+    assert initial_model(runs[0]).t0 == 1
+    zero = alone(PalindromeRun(model="tglstm", length=4, seed=4, lr=1e-2, **SMALL))
+    assert zero.curves[-1]["loss"] != together[run_id(runs[0])].curves[-1]["loss"]
+
+
 def test_init_and_classes_shape_the_initial_model():
     k = initial_model(PalindromeRun(model="rnn", task="binary", length=8, classes="length", init="kaiming-normal",
                                     encoding="scalar"))

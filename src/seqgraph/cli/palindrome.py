@@ -48,6 +48,7 @@ def palindrome(
     init: Annotated[str, typer.Option(help="Initial weights: default (U(±1/√n), as torch) or kaiming-normal (N(0, 2/fan_in), biases 0).", rich_help_panel=SETTINGS)] = _d("init"),
     forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
     learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
+    t0: Annotated[str, typer.Option("--t0", help="tglstm: the time gate's clock at the first input, 0 (seqgraph) or 1 (the 2018 course's equations count from t = 1).", rich_help_panel=SETTINGS)] = _d("t0"),
     optimizer: Annotated[str, typer.Option(help=f"Optimizer, {one_of(OPTIMIZERS)} (a list compares them).", autocompletion=complete(OPTIMIZERS, lists=True), rich_help_panel=SETTINGS)] = _d("optimizer"),
     lr: Annotated[str, typer.Option(help="Learning rate(s), e.g. 1e-3,1e-2.", rich_help_panel=SETTINGS)] = _d("lr"),
     max_norm: Annotated[str, typer.Option(help="Clip each run's gradient norm to this; 0 disables.", rich_help_panel=SETTINGS)] = _d("max_norm"),

@@ -114,6 +114,8 @@ class SequenceClassifier(nn.Module):
             applied before ``forget_bias``.
         runs: K independent classifiers trained as one (None: one). Run k's parameters are
             ``p[k]`` of each parameter ``p``; ``state_dict`` entries stack single models'.
+        t0: the time of the first input step for time-gated cells (0; the 2018 course counts
+            from 1).
 
     Shapes:
         tokens ``(B, T)`` long → logits ``(B, c)``; with K runs ``(K, B, T)`` → ``(K, B, c)``.
@@ -122,8 +124,9 @@ class SequenceClassifier(nn.Module):
     def __init__(self, cell: str, num_symbols: int, hidden_size: int, num_classes: int,
                  num_layers: int = 1, forget_bias: float | None = None,
                  cell_options: dict[str, Any] | None = None, runs: int | None = None,
-                 encoding: str = "onehot", init: str = "default") -> None:
+                 encoding: str = "onehot", init: str = "default", t0: int = 0) -> None:
         super().__init__()
+        self.t0 = t0
         if encoding not in ("onehot", "scalar"):
             raise ValueError(f"unknown encoding {encoding!r}")
         self.num_symbols = num_symbols
@@ -147,5 +150,5 @@ class SequenceClassifier(nn.Module):
         ids = tokens.movedim(-1, 0)  # (T, [K,] B); ids are read as one-hot
         if self.encoding == "scalar":  # the id itself as one feature: (T, [K,] B, 1)
             ids = ids.unsqueeze(-1).to(cast(RecurrentCell, self.rnn.cells[0]).weight_ih.dtype)
-        _, states = self.rnn(ids, last_only=True, final_at=final_at)
+        _, states = self.rnn(ids, last_only=True, final_at=final_at, t0=self.t0)
         return self.head(states[-1][0])  # h_T ([K,] B, n) → ([K,] B, c)

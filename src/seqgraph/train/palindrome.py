@@ -61,7 +61,7 @@ def initial_model(spec: PalindromeRun) -> SequenceClassifier:
         torch.manual_seed(spec.seed)
         return SequenceClassifier(spec.model, t.num_symbols, spec.hidden, spec.num_classes(), spec.layers,
                                   forget_bias=spec.forget_bias, cell_options={"learn_gate": spec.learn_gate},
-                                  encoding=spec.encoding, init=spec.init)
+                                  encoding=spec.encoding, init=spec.init, t0=spec.t0)
 
 
 @dataclass
@@ -105,7 +105,7 @@ class _Trainer:
         with torch.device("meta"):  # shapes only: every slot is filled from its run's own weights below
             model = SequenceClassifier(first.model, t.num_symbols, first.hidden, first.num_classes(), first.layers,
                                        cell_options={"learn_gate": first.learn_gate}, runs=K,
-                                       encoding=first.encoding)
+                                       encoding=first.encoding, t0=first.t0)
         self.model = model.to_empty(device=device).to(dtype)
         self.label = first.label(label_fields) if len(runs) == 1 else (
             f"{first.model} L={min(r.length for r in runs)}–{max(r.length for r in runs)} ({len(runs)} runs)"
