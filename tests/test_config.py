@@ -241,3 +241,20 @@ def test_new_settings_are_axes_and_define_the_run():
     assert len(runs) == 2 * 2 * 3
     assert len({run_id(r) for r in runs}) == len(runs)
     assert {r.num_classes() for r in runs} == {10, 12}
+
+
+def test_grads_all_means_every_cell_that_reads_forward():
+    from seqgraph.config import GradsConfig, resolve
+    from seqgraph.nn.registry import unidirectional_cells
+
+    cfg = resolve(GradsConfig, None, model="all", length=5, device="cpu")
+    assert cfg.model == list(unidirectional_cells()) and "bilstm" not in cfg.model
+
+
+def test_train_cell_all_means_every_cell_a_character_model_takes():
+    from seqgraph.config import char_cells
+
+    s = resolve_sweep(CharLMRun, TrainOptions, None, cell="all")
+    assert s.axes["cell"] == list(char_cells()) and "bilstm" not in s.axes["cell"] and "torch" in s.axes["cell"]
+    with pytest.raises(ConfigError, match="cell 'bilstm' reads each sequence both ways"):
+        resolve_sweep(CharLMRun, TrainOptions, None, cell="gru,bilstm")

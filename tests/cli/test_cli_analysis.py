@@ -96,6 +96,7 @@ def test_table_json_is_valid_json_and_kinds_do_not_mix(tmp_path, user_error):
     (["plot", "missing.csv"], "CSV file not found"),
     (["grads", "--length", "2"], "length must be at least 3"),
     (["grads", "--model", "lsmt"], "unknown model 'lsmt'"),
+    (["grads", "--model", "rnn,bilstm"], "model 'bilstm' reads each sequence both ways, but grads follows"),
     (["table", "missing.csv"], "CSV file not found"),
 ])
 def test_bad_input(args, fragment, user_error):

@@ -139,3 +139,8 @@ def test_generate_refuses_a_beta_that_is_not_positive():
     for beta in (0.0, -1.0, float("inf")):
         with pytest.raises(ConfigError, match="beta must be positive"):
             generate(model, torch.tensor([1]), 3, beta=beta)
+
+
+def test_the_character_model_refuses_a_bidirectional_cell():
+    with pytest.raises(ConfigError, match="reads each sequence both ways"):
+        CharLM(10, 8, 1, cell="bilstm")
