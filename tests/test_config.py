@@ -107,6 +107,14 @@ def test_run_id_names_every_setting_that_defines_a_run():
     assert run_id(CharLMRun(lr=1e-3)) != run_id(CharLMRun(lr=2e-3))
 
 
+def test_settings_added_later_change_no_earlier_run_id():
+    # the ids these runs had before t0 was a setting (seqgraph at 9edc4cd)
+    assert run_id(PalindromeRun()) == "900172faebe2"
+    assert run_id(PalindromeRun(model="tglstm", length=7, seed=3)) == "29c62cf9b2cf"
+    assert run_id(PalindromeRun(model="tglstm", length=7, seed=3, t0=0)) == "29c62cf9b2cf"
+    assert run_id(PalindromeRun(model="tglstm", length=7, seed=3, t0=1)) != "29c62cf9b2cf"
+
+
 @pytest.mark.parametrize("text, message", [
     ("stepz = 3\n", "unknown key 'stepz'"),
     ("steps = \n", "malformed TOML"),
@@ -136,6 +144,7 @@ def test_missing_toml(tmp_path):
     ({"device": "tpu"}, "unknown device"),
     ({"executor": "slurm"}, "unknown executor 'slurm'"),
     ({"lr": "1e-3,-1"}, "lr must be positive"),
+    ({"t0": "2"}, "t0 must be 0 or 1"),
     ({"seeds": "-1"}, "seeds must be in"),
     ({"resume": True, "overwrite": True}, "contradict"),
 ])
@@ -232,3 +241,20 @@ def test_new_settings_are_axes_and_define_the_run():
     assert len(runs) == 2 * 2 * 3
     assert len({run_id(r) for r in runs}) == len(runs)
     assert {r.num_classes() for r in runs} == {10, 12}
+
+
+def test_grads_all_means_every_cell_that_reads_forward():
+    from seqgraph.config import GradsConfig, resolve
+    from seqgraph.nn.registry import unidirectional_cells
+
+    cfg = resolve(GradsConfig, None, model="all", length=5, device="cpu")
+    assert cfg.model == list(unidirectional_cells()) and "bilstm" not in cfg.model
+
+
+def test_train_cell_all_means_every_cell_a_character_model_takes():
+    from seqgraph.config import char_cells
+
+    s = resolve_sweep(CharLMRun, TrainOptions, None, cell="all")
+    assert s.axes["cell"] == list(char_cells()) and "bilstm" not in s.axes["cell"] and "torch" in s.axes["cell"]
+    with pytest.raises(ConfigError, match="cell 'bilstm' reads each sequence both ways"):
+        resolve_sweep(CharLMRun, TrainOptions, None, cell="gru,bilstm")

@@ -97,6 +97,23 @@ def test_accuracy_figure_draws_the_not_learned_baseline_of_each_task():
     assert ys[0] == pytest.approx(0.1) and ys[1] == pytest.approx(2 / 3, abs=0.005)
 
 
+def test_accuracy_figure_draws_a_baseline_per_length_where_it_depends_on_the_length():
+    from seqgraph.tasks.palindrome import baseline_accuracy
+
+    df = summary().assign(task="baum-sweet")  # lengths 5, 10, 15 → clipped to what the task allows
+    df["length"] = df["length"].map({5: 2, 10: 6, 15: 10})
+    ax = figure_for(df, "accuracy").axes[0]
+    (line,) = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert line.get_label() == "not learned, baum-sweet: majority label at each L"
+    assert list(line.get_xdata()) == [2, 6, 10]
+    assert list(line.get_ydata()) == [baseline_accuracy("baum-sweet", L) for L in (2, 6, 10)]
+    one = summary().assign(task="random-combinations", length=8, lr=1e-3)
+    one.loc[one["seed"] == 2, "lr"] = 1e-2
+    ax = figure_for(one, "accuracy", x="lr").axes[0]
+    (line,) = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert line.get_label() == "not learned, random-combinations L=8: 1/L" and line.get_ydata()[0] == 1 / 8
+
+
 # --- what the figures show (structure, not pixels) ---------------------------------------------
 
 def test_every_accuracy_line_is_visible_when_lines_coincide():

@@ -22,12 +22,13 @@ import itertools
 import json
 import math
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, get_type_hints
 
 from seqgraph.errors import ConfigError
 from seqgraph.io import atomic_write_bytes
-from seqgraph.nn.registry import cell_names, check_cell
+from seqgraph.nn.registry import cell_names, check_cell, check_unidirectional, unidirectional_cells
 
 C = TypeVar("C")
 S = TypeVar("S")
@@ -121,8 +122,9 @@ def parse_bool_list(spec: Any, what: str) -> list[bool]:
 
 
 def parse_name_list(spec: str | list[Any], what: str, choices: tuple[str, ...] | list[str],
-                    all_word: str | None = "all") -> list[str]:
-    """``"rnn,lstm"`` or ``["rnn", "lstm"]`` → names, each checked against ``choices``."""
+                    all_word: str | None = "all", why_not: Callable[[str], None] | None = None) -> list[str]:
+    """``"rnn,lstm"`` or ``["rnn", "lstm"]`` → names, each checked against ``choices``;
+    ``why_not(name)`` may raise a more telling ConfigError for a name that is not a choice."""
     items = spec if isinstance(spec, list) else str(spec).split(",")
     names = [str(s).strip().lower() for s in items if str(s).strip()]
     if not names:
@@ -131,6 +133,8 @@ def parse_name_list(spec: str | list[Any], what: str, choices: tuple[str, ...] |
         return list(choices)
     for n in names:
         if n not in choices:
+            if why_not is not None:
+                why_not(n)
             raise ConfigError(f"unknown {what} {n!r} (choose from {', '.join(choices)})")
     return names
 
@@ -293,7 +297,10 @@ def run_id(spec: Any) -> str:
     """A run's identity: a short hash of every setting that defines it, so a resumed or
     extended sweep recognises the runs it has already done, whatever else changed."""
     skip = getattr(spec, "continuable", ())
-    ident = {k: v for k, v in dataclasses.asdict(spec).items() if k not in skip}
+    later = getattr(spec, "in_id_unless_default", ())
+    defaults = {f.name: f.default for f in dataclasses.fields(spec)}
+    ident = {k: v for k, v in dataclasses.asdict(spec).items()
+             if k not in skip and not (k in later and v == defaults[k])}
     text = json.dumps({"kind": type(spec).__name__, **ident}, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
@@ -335,7 +342,8 @@ def parse_axis(spec_cls: type, field: str, raw: Any) -> list[Any]:
         values = parse_bool_list(raw, what)
     elif choices is not None:
         what = "model" if field == "model" else what
-        values = parse_name_list(raw, what, tuple(choices() if callable(choices) else choices))
+        values = parse_name_list(raw, what, tuple(choices() if callable(choices) else choices),
+                                 why_not=getattr(spec_cls, "why_not", {}).get(field))
     else:
         paths = field in getattr(spec_cls, "paths", ())
         items = raw if isinstance(raw, list) else [raw] if paths or not isinstance(raw, str) else raw.split(",")
@@ -519,6 +527,9 @@ class PalindromeRun:
     plan_order: ClassVar[tuple[str, ...]] = ("task", "length", "model")
     choices: ClassVar[dict[str, Any]] = {"model": cell_names, "task": TASKS, "optimizer": OPTIMIZERS,
                                          "encoding": ENCODINGS, "init": INITS}
+    # settings added after run ids were in use: part of a run's id only when not at their
+    # default, so every run made before they existed keeps its id
+    in_id_unless_default: ClassVar[tuple[str, ...]] = ("t0",)
 
     @staticmethod
     def presets(name: str) -> dict[str, Any]:
@@ -541,6 +552,7 @@ class PalindromeRun:
     init: str = "default"  # default: U(±1/√n) as torch; kaiming-normal: weights N(0, 2/fan_in), biases 0
     forget_bias: float = 1.0  # initial forget-gate bias of LSTM-type cells (after init)
     learn_gate: bool = True  # tglstm: learn the time gate's τ, s, r_on (else fixed)
+    t0: int = 0  # tglstm: the time gate's clock at the first input, 0 (seqgraph) or 1 (the 2018 course's t = 1)
     optimizer: str = "rmsprop"
     lr: float = 1e-3
     max_norm: float = 10.0  # gradient-norm clipping; 0 disables
@@ -555,6 +567,8 @@ class PalindromeRun:
         _choice(self.task, "task", TASKS)
         _choice(self.encoding, "encoding", ENCODINGS)
         _choice(self.init, "init", INITS)
+        if self.t0 not in (0, 1):
+            raise ConfigError(f"t0 must be 0 or 1, got {self.t0}")
         if self.length < 2:
             raise ConfigError(f"palindrome length {self.length} is too short: need at least 2 digits")
         if self.task == "baum-sweet" and self.length > 18:
@@ -596,6 +610,13 @@ class PalindromeRun:
 
 
 CHAR_CELLS_EXTRA = ("torch",)  # nn.LSTM, beside seqgraph's cells
+CHAR_MODEL_IS_CAUSAL = "a character model predicts each character from the ones before it"
+GRADS_ARE_FORWARD = "grads follows the loss back through states that run forward in time"
+
+
+def char_cells() -> tuple[str, ...]:
+    """The cells a character model can use: seqgraph's forward-only cells and ``torch``."""
+    return (*unidirectional_cells(), *CHAR_CELLS_EXTRA)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -604,7 +625,9 @@ class CharLMRun:
     batch 64): every setting that defines the trained model."""
 
     toml_section: ClassVar[str] = "train"
-    choices: ClassVar[dict[str, Any]] = {"cell": lambda: (*cell_names(), *CHAR_CELLS_EXTRA), "optimizer": OPTIMIZERS}
+    choices: ClassVar[dict[str, Any]] = {"cell": char_cells, "optimizer": OPTIMIZERS}
+    why_not: ClassVar[dict[str, Any]] = {  # a name that is no choice, with the reason
+        "cell": lambda name: check_unidirectional(name, "cell", CHAR_MODEL_IS_CAUSAL, CHAR_CELLS_EXTRA)}
     paths: ClassVar[tuple[str, ...]] = ("text",)  # stored absolute
     # a run continued with more steps (or other logging) is the same run: --resume goes on
     continuable: ClassVar[tuple[str, ...]] = ("steps", "eval_every", "eval_batches", "sample_every", "sample_length")
@@ -632,7 +655,8 @@ class CharLMRun:
     seed: int = 0
 
     def validate(self) -> None:
-        _choice(self.cell, "cell", (*cell_names(), *CHAR_CELLS_EXTRA))
+        check_unidirectional(self.cell, "cell", CHAR_MODEL_IS_CAUSAL, CHAR_CELLS_EXTRA)
+        _choice(self.cell, "cell", char_cells())
         _positive(self, "layers", "hidden", "seq_length", "batch_size", "steps", "lr_step", "eval_every",
                   "eval_batches", "sample_length")
         _layers(self)
@@ -709,7 +733,8 @@ class GradsConfig:
     out: str = "results/grads"
 
     def validate(self) -> None:
-        self.model = parse_name_list(self.model, "model", cell_names())
+        self.model = parse_name_list(self.model, "model", unidirectional_cells(),
+                                     why_not=lambda name: check_unidirectional(name, "model", GRADS_ARE_FORWARD))
         self.seeds = parse_int_list(self.seeds, "seeds")
         if self.length < 3:
             raise ConfigError(f"length must be at least 3, got {self.length}")

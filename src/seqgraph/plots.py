@@ -58,17 +58,35 @@ def _line_label(keys: tuple[Any, ...], by: list[str]) -> str:
     return ", ".join(f"{c}={v:g}" if isinstance(v, float) else f"{c}={v}" for c, v in zip(by, keys, strict=True))
 
 
-def baseline(task: str) -> float:
-    """The not-learned accuracy of ``task`` (see :func:`seqgraph.tasks.palindrome.baseline_accuracy`)."""
+def baseline(task: str, length: int = 10) -> float:
+    """The not-learned accuracy of ``task`` at ``length`` (see
+    :func:`seqgraph.tasks.palindrome.baseline_accuracy`)."""
     from seqgraph.tasks.palindrome import baseline_accuracy
 
-    return baseline_accuracy(task)
+    return baseline_accuracy(task, length)
 
 
-def baseline_text(task: str, value: float) -> str:
-    if task == "decimal":
-        return "1/10"
-    return "1/L, at L = 10" if task == "random-combinations" else f"majority label {value:.3f}"
+def _draw_baselines(ax: Any, df: Any, x: str) -> None:
+    """A dotted grey line per task at its not-learned accuracy; where that depends on the
+    length, a dotted curve through each length's value (x = length) or a line per length."""
+    from seqgraph.results import Baseline, baselines
+
+    bases = baselines(df) if "task" in df.columns else [Baseline("decimal", None, baseline("decimal"))]
+    for task in dict.fromkeys(b.task for b in bases):
+        mine = [b for b in bases if b.task == task]
+        style = {"color": "grey", "lw": 0.8, "ls": ":"}
+        if mine[0].length is None:
+            ax.axhline(mine[0].value, **style, label=f"not learned, {task}: {_why(mine[0])}")
+        elif x == "length" and len(mine) > 1:
+            ax.plot([b.length for b in mine], [b.value for b in mine], **style,
+                    label=f"not learned, {task}: {mine[0].why} at each L")
+        else:
+            for b in mine:
+                ax.axhline(b.value, **style, label=f"not learned, {task} L={b.length}: {_why(b)}")
+
+
+def _why(b: Any) -> str:
+    return b.why if b.why != "majority label" else f"majority label {b.value:.3f}"
 
 
 def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title: str | None = None) -> Any:
@@ -99,9 +117,7 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
         if (s["count"] > 1).any():  # a band only where there is a spread to show; accuracy lies in [0, 1]
             ax.fill_between(s[x], (s["mean"] - s["std"]).clip(0, 1), (s["mean"] + s["std"]).clip(0, 1),
                             color=f"C{i % 10}", alpha=0.15)
-    for task in (dict.fromkeys(df["task"]) if "task" in df.columns else ["decimal"]):
-        base = baseline(str(task))
-        ax.axhline(base, color="grey", lw=0.8, ls=":", label=f"not learned, {task}: {baseline_text(str(task), base)}")
+    _draw_baselines(ax, df, x)
     values = df[x].dropna()
     if x != "length" and values.dtype.kind in "if" and (values > 0).all() and values.max() >= 10 * values.min():
         ax.set_xscale("log")

@@ -10,6 +10,11 @@ Length: seqgraph's axis is always the palindrome length L. The 2018/2019 templat
 default ``--input_length 10`` is L = 11. The 2020 template's ``BinaryPalindromeDataset(input_length)``
 takes the number of decimal digits L itself (the model reads ``4·L + 2 − 1`` symbols).
 
+Not set by any preset: ``t0``, the time gate's clock at the first input. The 2018 equations
+count from t = 1 (issue #10), but no template file has a time-gated cell (the 2018
+``part1/lstm.py`` and ``vanilla_rnn.py`` are stubs), so the preset keeps seqgraph's 0; add
+``--t0 1`` for the PDF's count.
+
 No torch here: config validation reads this module.
 """
 

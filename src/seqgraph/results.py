@@ -7,6 +7,7 @@ concatenated and grouped by whichever axes differ.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,67 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
     if numeric:
         out = out.sort_values(numeric, kind="stable")
     return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The accuracy a model that learned nothing scores (see
+    :func:`seqgraph.tasks.palindrome.baseline_accuracy`)."""
+
+    task: str
+    length: int | None  # None: the same at every length
+    value: float
+
+    @property
+    def why(self) -> str:
+        """How the value comes about, in a few words."""
+        return {"decimal": "1/10", "random-combinations": "1/L"}.get(self.task, "majority label")
+
+
+def baselines(summary: Any) -> list[Baseline]:
+    """The not-learned baseline of every task in ``summary`` (rows of runs): one per task, or
+    one per length present where it depends on the length (Baum–Sweet, random combinations).
+    Tasks or lengths seqgraph does not know (a foreign CSV) get none."""
+    from seqgraph.errors import ConfigError
+    from seqgraph.tasks.palindrome import BASELINE_BY_LENGTH, baseline_accuracy
+
+    if "task" not in summary.columns:
+        return []
+    out: list[Baseline] = []
+    for task in dict.fromkeys(summary["task"].astype(str)):
+        try:
+            if task not in BASELINE_BY_LENGTH:
+                out.append(Baseline(task, None, baseline_accuracy(task)))
+            elif "length" in summary.columns:
+                lengths = summary.loc[summary["task"].astype(str) == task, "length"]
+                for length in sorted({int(v) for v in lengths}):
+                    out.append(Baseline(task, length, baseline_accuracy(task, length)))
+        except (ConfigError, ValueError, TypeError):
+            continue
+    return out
+
+
+def row_baselines(table: Any, bases: Sequence[Baseline]) -> list[float | None]:
+    """The baseline each row of an aggregated ``table`` sits against: the one baseline that
+    matches the row's task and length (columns of the row where they vary, else the only
+    ones there are); None where no single one does (a row mixing lengths of a task whose
+    baseline depends on the length)."""
+    out: list[float | None] = []
+    for row in table.to_dict("records"):
+        match = [b for b in bases
+                 if ("task" not in row or str(row["task"]) == b.task)
+                 and (b.length is None or "length" not in row or row["length"] == b.length)]
+        out.append(match[0].value if len(match) == 1 else None)
+    return out
+
+
+def baseline_notes(bases: Sequence[Baseline]) -> list[str]:
+    """One phrase per task: ``decimal 0.100 (1/10)``, ``baum-sweet (majority label) L=6 0.504, L=10 0.941``."""
+    notes = []
+    for task in dict.fromkeys(b.task for b in bases):
+        mine = [b for b in bases if b.task == task]
+        if mine[0].length is None:
+            notes.append(f"{task} {mine[0].value:.3f} ({mine[0].why})")
+        else:
+            notes.append(f"{task} ({mine[0].why}) " + ", ".join(f"L={b.length} {b.value:.3f}" for b in mine))
+    return notes

@@ -23,7 +23,10 @@ BY_HAND = {
     "gru": lambda x, n: 3 * (x * n + n * n + 2 * n),  # r, z, n: W_i·, W_h·, b_i·, b_h·
     "course-gru": lambda x, n: 3 * (x * n + n * n),  # z, r, h~: W_·x and W_·h / U_h, no biases
     "tglstm": lambda x, n: 4 * (x * n + n * n + n) + 3 * n,  # the LSTM + τ, s, r_on per unit
+    "bilstm": lambda x, n: 2 * 4 * (x * n + n * n + n),  # an LSTM each way
 }
+# how many n-vectors a layer hands on (to the next layer and the head): both directions' h
+WIDTH = {"bilstm": 2}
 
 
 def test_every_registered_cell_has_a_hand_written_count():
@@ -33,7 +36,8 @@ def test_every_registered_cell_has_a_hand_written_count():
 @pytest.mark.parametrize("model", cell_names())
 @pytest.mark.parametrize("d, n, c, layers", [(10, 128, 10, 1), (3, 7, 2, 1), (5, 16, 4, 3)])
 def test_total_equals_the_count_by_hand(model, d, n, c, layers):
-    expected = BY_HAND[model](d, n) + (layers - 1) * BY_HAND[model](n, n) + n * c + c
+    w = WIDTH.get(model, 1)
+    expected = BY_HAND[model](d, n) + (layers - 1) * BY_HAND[model](w * n, n) + w * n * c + c
     assert count_params(model, d, n, c, layers).total == expected
 
 
@@ -73,3 +77,15 @@ def test_time_gated_lstm_adds_three_parameters_per_unit():
     pc = count_params("tglstm", 10, 8, 3)
     assert pc.total == count_params("lstm", 10, 8, 3).total + 3 * 8
     assert pc.formula == "4·(d·n + n·n + n) + 3·n + n·c + c"
+
+
+@pytest.mark.parametrize("d, n, c, layers", [(10, 128, 10, 1), (3, 7, 2, 1), (5, 16, 4, 3)])
+def test_bilstm_count_equals_torch_bidirectional_lstm_less_its_second_biases(d, n, c, layers):
+    from torch import nn
+
+    ref = nn.LSTM(d, n, num_layers=layers, bidirectional=True)  # bias_ih and bias_hh per gate; we hold one
+    expected = sum(p.numel() for p in ref.parameters()) - 2 * layers * 4 * n + 2 * n * c + c
+    pc = count_params("bilstm", d, n, c, layers)
+    assert pc.total == expected == pc.module_total
+    assert pc.formula == ("2·4·(d·n + n·n + n) + 2·n·c + c" if layers == 1 else
+                          "2·4·(d·n + n·n + n) + (L−1)·[2·4·(2·n·n + n·n + n)] + 2·n·c + c")

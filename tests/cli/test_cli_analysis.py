@@ -96,6 +96,7 @@ def test_table_json_is_valid_json_and_kinds_do_not_mix(tmp_path, user_error):
     (["plot", "missing.csv"], "CSV file not found"),
     (["grads", "--length", "2"], "length must be at least 3"),
     (["grads", "--model", "lsmt"], "unknown model 'lsmt'"),
+    (["grads", "--model", "rnn,bilstm"], "model 'bilstm' reads each sequence both ways, but grads follows"),
     (["table", "missing.csv"], "CSV file not found"),
 ])
 def test_bad_input(args, fragment, user_error):
@@ -136,3 +137,17 @@ def test_timegate_t0_counts_time_from_one_as_the_2018_course(tmp_path):
     import pandas as pd
 
     assert pd.read_csv(tmp_path / "b" / "timegate.csv").t.min() == pytest.approx(1.0)
+
+
+def test_table_marks_rows_at_their_own_lengths_baseline(tmp_path):
+    import pandas as pd
+
+    rows = [{"model": "lstm", "task": "baum-sweet", "length": L, "seed": s, "final_accuracy": acc,
+             "best_accuracy": acc, "solved_step": None, "trained_steps": 10, "wall_time": 1.0, "status": "ok"}
+            for L, acc in ((2, 0.95), (6, 0.80)) for s in (1, 2)]  # at L = 2 the baseline is 0.950
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    r = run("table", tmp_path / "summary.csv")
+    assert r.exit_code == 0, r.output
+    assert "not learned (baseline): baum-sweet (majority label) L=2 0.950, L=6 0.504" in r.stdout
+    lines = [line for line in r.stdout.splitlines() if "│" in line]
+    assert "at baseline: not learned" in lines[0] and "at baseline" not in lines[1]

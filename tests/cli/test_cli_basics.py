@@ -42,7 +42,7 @@ def test_params_table():
 def test_params_json_all():
     r = run("params", "--d", "3", "--n", "5", "--c", "2", "--model", "all", "--json")
     data = json.loads(r.stdout)
-    assert [d["model"] for d in data] == ["rnn", "lstm", "peep", "gru", "course-gru", "tglstm"]
+    assert [d["model"] for d in data] == ["rnn", "lstm", "peep", "gru", "course-gru", "tglstm", "bilstm"]
     assert all(d["total"] == d["module_total"] for d in data)
     assert data[0]["total"] == 3 * 5 + 5 * 5 + 5 + 5 * 2 + 2
 

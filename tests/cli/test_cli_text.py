@@ -130,6 +130,14 @@ def test_a_grid_checks_its_texts_before_it_starts(tmp_path, user_error):
     user_error(run("train", book, "--seq-length", "16,1000", "--steps", 5, "--out", out), "too short")
 
 
+def test_train_refuses_a_bidirectional_cell_with_the_reason(tmp_path, user_error):
+    out = tmp_path / "t"
+    for cells in ("bilstm", "lstm,bilstm"):
+        user_error(run("train", "--cell", cells, "--steps", 5, "--out", out),
+                   "cell 'bilstm' reads each sequence both ways, but a character model predicts each character")
+    assert not out.exists()
+
+
 def test_train_refuses_folders_of_other_commands(tmp_path, trained, user_error):
     sweep = tmp_path / "sweep"
     r = run("palindrome", "--model", "rnn", "--lengths", 4, "--seeds", 1, "--steps", 5, "--hidden", 4,

@@ -21,7 +21,7 @@ from seqgraph.config import (
     NodeClassificationConfig,
     PalindromeRun,
 )
-from seqgraph.nn.registry import cell_names
+from seqgraph.nn.registry import cell_names, unidirectional_cells
 from seqgraph.plots import KINDS
 from seqgraph.tasks.graphs import FORMATS
 
@@ -80,11 +80,11 @@ NAMES = {
     # command: {option: the names help must list}
     ("palindrome",): {"model": cell_names(), "task": TASKS, "optimizer": OPTIMIZERS, "device": DEVICES,
                       "executor": EXECUTORS},
-    ("train",): {"cell": (*cell_names(), *CHAR_CELLS_EXTRA), "optimizer": OPTIMIZERS, "device": DEVICES},
+    ("train",): {"cell": (*unidirectional_cells(), *CHAR_CELLS_EXTRA), "optimizer": OPTIMIZERS, "device": DEVICES},
     ("sample",): {"device": DEVICES},
     ("evaluate",): {"device": DEVICES},
     ("params",): {"model": cell_names()},
-    ("grads",): {"model": cell_names(), "device": DEVICES},
+    ("grads",): {"model": unidirectional_cells(), "device": DEVICES},
     ("reproduce",): {"device": DEVICES, "executor": EXECUTORS},
     ("plot",): {"kind": tuple(KINDS)},
     ("gcn", "adjacency"): {"variant": VARIANTS, "fmt": FORMATS},

@@ -163,3 +163,8 @@ def test_one_step_at_a_time_equals_reading_the_whole_sequence(cell):
     for t in range(9):
         h, state = stack.step(x[:, t], state, t)
         torch.testing.assert_close(model.head(h.t()), logits[:, t], atol=1e-12, rtol=0)
+
+
+def test_the_character_model_refuses_a_bidirectional_cell():
+    with pytest.raises(ConfigError, match="reads each sequence both ways"):
+        CharLM(10, 8, 1, cell="bilstm")

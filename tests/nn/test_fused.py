@@ -100,6 +100,9 @@ def test_resolve_kernel_rules():
     assert resolve_kernel("auto", [], "cpu", 128) == "seqgraph"
     assert resolve_kernel("seqgraph", ["lstm"], "cuda", 128) == "seqgraph"
     assert resolve_kernel("fused", ["rnn", "gru"], "cpu", 1) == "fused"
+    assert resolve_kernel("auto", ["bilstm"], "cuda", 128) == "seqgraph"
+    with pytest.raises(ConfigError, match="bilstm has no fused kernel"):
+        resolve_kernel("fused", ["bilstm"], "cpu", 128)
     with pytest.raises(ConfigError, match="peep has no fused kernel"):
         resolve_kernel("fused", ["lstm", "peep"], "cpu", 128)
     with pytest.raises(ConfigError, match="one run at a time"):

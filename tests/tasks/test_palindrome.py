@@ -236,6 +236,41 @@ def test_baum_sweet_label_of_known_integers():
     assert baum_sweet_label(n).tolist() == [check_baum_sweet(bin(v)[2:]) for v in range(1, 17)]
 
 
+def test_baum_sweet_label_equals_the_templates_check_on_many_integers():
+    from seqgraph.tasks.palindrome import baum_sweet_label
+
+    rng = np.random.default_rng(0)
+    uniform = rng.integers(1, 2**62, 20000).tolist()  # mostly short zero blocks
+    # and integers built from blocks of zeros of every length 0..9 between ones: odd and even ones
+    blocks = ["".join("1" + "0" * int(k) for k in rng.integers(0, 10, rng.integers(1, 12)))[:62]
+              for _ in range(20000)]
+    values = [*range(1, 4097), *uniform, *(int(b, 2) for b in blocks), 2**62 - 1, 2**62, 2**63 - 1]
+    got = baum_sweet_label(torch.tensor(values)).tolist()
+    assert got == [check_baum_sweet(bin(v)[2:]) for v in values]
+    assert 0.01 < sum(got) / len(got) < 0.99  # both labels are exercised
+
+
+def test_baum_sweet_label_reads_only_the_low_bits_asked_for():
+    from seqgraph.tasks.palindrome import baum_sweet_label
+
+    values = torch.randint(1, 2**62, (2000,), generator=torch.Generator().manual_seed(1))
+    for bits in (4, 17, 40):
+        low = [v & ((1 << bits) - 1) for v in values.tolist()]
+        expected = [check_baum_sweet(bin(v)[2:]) if v else 1 for v in low]  # 0: no block at all
+        assert baum_sweet_label(values, bits).tolist() == expected
+
+
+def test_baum_sweet_batches_do_not_depend_on_how_many_draws_a_round_makes(monkeypatch):
+    import seqgraph.tasks.palindrome as tasks
+
+    lengths, seeds, counters = torch.tensor([3, 9, 18]), torch.tensor([1, 2, 3]), torch.tensor([0, 5, 7])
+    x, y, _ = palindrome_batches("baum-sweet", lengths, seeds, counters, 64)
+    for attempts in (3, 7, 200):
+        monkeypatch.setattr(tasks, "_ATTEMPTS", attempts)
+        x2, y2, _ = palindrome_batches("baum-sweet", lengths, seeds, counters, 64)
+        assert torch.equal(x, x2) and torch.equal(y, y2)
+
+
 def random_combination(seq_length, rng):
     """RandomCombinationsDataset.__getitem__ (with a seeded numpy generator)."""
     seq = rng.permutation(seq_length)
@@ -266,10 +301,60 @@ def test_baselines_of_the_2020_tasks():
     from seqgraph.tasks.palindrome import baseline_accuracy
 
     assert baseline_accuracy("random-combinations", 8) == pytest.approx(1 / 8)
-    _, y = palindrome_batch("baum-sweet", 20000, 6, seed=8, stream=EVAL)
-    p1 = float(y.float().mean())
-    assert baseline_accuracy("baum-sweet", 6) == pytest.approx(max(p1, 1 - p1), abs=0.02)
     assert baseline_accuracy("baum-sweet", 12) > 0.95  # long integers rarely have only even zero blocks
+
+
+def test_baum_sweet_ones_counts_as_the_templates_check_by_enumeration():
+    from seqgraph.tasks.palindrome import baum_sweet_ones
+
+    running = 0
+    for n in range(1, 2**13 + 1):
+        running += check_baum_sweet(bin(n)[2:])
+        assert baum_sweet_ones(n) == running, n
+    assert baum_sweet_ones(0) == 0
+    # larger N: enumerate a window above a known count
+    for N in (10**5, 10**6 - 10, 2**20 + 12345):
+        start = N - 3000
+        assert baum_sweet_ones(N) - baum_sweet_ones(start) == sum(
+            check_baum_sweet(bin(v)[2:]) for v in range(start + 1, N + 1))
+
+
+@pytest.mark.parametrize("length", [2, 3, 4, 5])
+def test_baum_sweet_baseline_is_exact_by_enumerating_the_templates_range(length):
+    from seqgraph.tasks.palindrome import baseline_accuracy, baum_sweet_label_rate
+
+    # random.randint(10, 10**max_len) is uniform on [10, 10^L] inclusive; a label-0 draw is
+    # kept with probability 0.016724: P(label 1) = p / (p + 0.016724 (1 − p))
+    labels = [check_baum_sweet(bin(v)[2:]) for v in range(10, 10**length + 1)]
+    p = sum(labels) / len(labels)
+    rate = p / (p + 0.016724 * (1 - p))
+    assert baum_sweet_label_rate(length) == pytest.approx(rate, rel=1e-12)
+    assert baseline_accuracy("baum-sweet", length) == pytest.approx(max(rate, 1 - rate), rel=1e-12)
+
+
+def test_baum_sweet_baseline_matches_the_templates_draws_and_seqgraphs_generator():
+    import random
+
+    from seqgraph.tasks.palindrome import baum_sweet_label_rate
+
+    rng = random.Random(1)
+    n = 4000
+    template = sum(gen_baum_sweet(3, rng)[1] for _ in range(n)) / n
+    p = baum_sweet_label_rate(3)
+    assert abs(template - p) < 5 * (p * (1 - p) / n) ** 0.5
+    for length in (2, 6, 9):
+        _, y = palindrome_batch("baum-sweet", 4000, length, seed=8, stream=EVAL)
+        p = baum_sweet_label_rate(length)
+        assert abs(float(y.float().mean()) - p) < 5 * (p * (1 - p) / 4000) ** 0.5
+
+
+def test_baselines_that_depend_on_the_length():
+    from seqgraph.tasks.palindrome import BASELINE_BY_LENGTH, baseline_accuracy
+
+    assert BASELINE_BY_LENGTH == {"baum-sweet", "random-combinations"}
+    assert [baseline_accuracy("random-combinations", L) for L in (2, 5)] == [0.5, 0.2]
+    bs = [baseline_accuracy("baum-sweet", L) for L in range(2, 19)]
+    assert min(bs) == pytest.approx(0.504, abs=0.001) and bs[0] > 0.95 and bs[-1] > 0.999
 
 
 def test_baum_sweet_length_is_capped():

@@ -50,6 +50,16 @@ def test_runs_of_different_lengths_share_a_batch(task, optimizer):
         assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("encoding, layers", [("onehot", 1), ("scalar", 2)])
+def test_bidirectional_runs_of_different_lengths_share_a_batch(encoding, layers):
+    """The backward LSTM of each run starts at that run's own last step, not at the padding."""
+    runs = [PalindromeRun(model="bilstm", length=L, seed=L, encoding=encoding, layers=layers, optimizer="adam",
+                          lr=1e-2, **SMALL) for L in (3, 7, 5, 4)]
+    together = {r.run_id: r for r in train_runs(runs, 4, "cpu", dtype=torch.float64)}
+    for spec in runs:
+        assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("task", ["decimal", "binary"])
 def test_course_settings_in_a_batch_of_k_equal_the_run_alone(task):
     """The preset settings: scalar input, Kaiming-normal beside default init in one batch,
@@ -64,6 +74,16 @@ def test_course_settings_in_a_batch_of_k_equal_the_run_alone(task):
         assert len(together) == len(runs)
         for spec in runs:
             assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
+
+
+def test_time_gated_runs_counting_from_one_in_a_batch_of_k_equal_the_run_alone():
+    runs = [PalindromeRun(model="tglstm", length=L, seed=L, t0=1, lr=1e-2, **SMALL) for L in (4, 7, 5)]
+    together = {r.run_id: r for r in train_runs(runs, 3, "cpu", dtype=torch.float64)}
+    for spec in runs:
+        assert_same_run(together[run_id(spec)], alone(spec), rtol=1e-12, atol=1e-12)
+    assert initial_model(runs[0]).t0 == 1
+    zero = alone(PalindromeRun(model="tglstm", length=4, seed=4, lr=1e-2, **SMALL))
+    assert zero.curves[-1]["loss"] != together[run_id(runs[0])].curves[-1]["loss"]
 
 
 def test_init_and_classes_shape_the_initial_model():

@@ -122,6 +122,22 @@ def test_resume_drops_rows_of_unfinished_and_failed_runs(tmp_path):
     assert aggregate(df).solved.tolist() == [int(df.solved_step.notna().sum())]
 
 
+def test_resume_continues_a_folder_written_before_a_setting_was_added(tmp_path):
+    """t0 came later (in run ids only when not 0): a folder without its column resumes, its
+    runs keep their ids and rows, and the rewritten CSVs gain the column at its default."""
+    run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1"))
+    out = tmp_path / "out"
+    for name in ("summary.csv", "curves.csv"):
+        pd.read_csv(out / name).drop(columns="t0").to_csv(out / name, index=False)
+    rec = Recorder()
+    df = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2", resume=True), rec)
+    assert len(rec.of(RunStarted)) == 1 and len(df) == 2
+    for name in ("summary.csv", "curves.csv"):
+        again = pd.read_csv(out / name)
+        assert "t0" in again.columns and set(again["t0"]) == {0}
+    assert len(pd.read_csv(out / "curves.csv")) == 4
+
+
 def test_resume_refuses_results_of_another_kind(tmp_path):
     out = tmp_path / "out"
     out.mkdir()

@@ -9,7 +9,7 @@ from functools import cache
 
 from seqgraph.config import MAX_LAYERS, SIZE_LIMIT
 from seqgraph.errors import ConfigError
-from seqgraph.nn.registry import check_cell
+from seqgraph.nn.registry import check_cell, directions
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,17 @@ def _layer_terms(model: str, x: str, n: str) -> str:
 
 def param_formula(model: str, layers: int, d: str = "d", n: str = "n", c: str = "c",
                   L: str | None = None) -> str:
-    """The closed formula, e.g. LSTM: ``4·(d·n + n·n + n) + n·c + c``."""
-    first = _layer_terms(model, d, n)
+    """The closed formula, e.g. LSTM: ``4·(d·n + n·n + n) + n·c + c``; a bidirectional model has
+    two of each layer, later layers read both directions (2·n) and so does the head:
+    ``2·4·(d·n + n·n + n) + 2·n·c + c``."""
+    ways = directions(model)
+    two = f"{ways}·" if ways > 1 else ""
+    first = two + _layer_terms(model, d, n)
     if layers > 1:
-        more = _layer_terms(model, n, n)
+        more = two + _layer_terms(model, f"{two}{n}", n)
         mult = L if L is not None else "(L−1)"
         first = f"{first} + {mult}·[{more}]"
-    return f"{first} + {n}·{c} + {c}"
+    return f"{first} + {two}{n}·{c} + {c}"
 
 
 def count_params(model: str, d: int, n: int, c: int = 10, layers: int = 1,
@@ -111,14 +115,16 @@ def count_params(model: str, d: int, n: int, c: int = 10, layers: int = 1,
     if layers > MAX_LAYERS:
         raise ConfigError(f"--layers {layers} is too many (at most {MAX_LAYERS:,})")
     k = layout(model)
-    inputs = [d] + [n] * (layers - 1)
+    ways = directions(model)  # cells per layer; later layers and the head read ways·n
+    inputs = [d] + [ways * n] * (layers - 1)
+    cells = ways * layers
     parts = {
-        "input weights": sum(k.gates * x * n for x in inputs),
-        "recurrent weights": 0 if k.peephole else layers * k.recurrent * n * n,
-        "peepholes": layers * k.recurrent * n * n if k.peephole else 0,
-        "biases": layers * k.biases * n,
-        "time gate (τ, s, r_on)": layers * k.extra * n,
-        "output layer": n * c + c,
+        "input weights": sum(ways * k.gates * x * n for x in inputs),
+        "recurrent weights": 0 if k.peephole else cells * k.recurrent * n * n,
+        "peepholes": cells * k.recurrent * n * n if k.peephole else 0,
+        "biases": cells * k.biases * n,
+        "time gate (τ, s, r_on)": cells * k.extra * n,
+        "output layer": ways * n * c + c,
     }
     total = sum(parts.values())
     filled = param_formula(model, layers, str(d), str(n), str(c), L=str(layers - 1))

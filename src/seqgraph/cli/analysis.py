@@ -9,7 +9,7 @@ import typer
 
 from seqgraph.cli.common import complete, console, fail, given, one_of, option_default, print_json, user_errors
 from seqgraph.config import DEVICES
-from seqgraph.nn.registry import cell_names, complete_cells
+from seqgraph.nn.registry import unidirectional_cells
 from seqgraph.plots import FORMATS as FIGURE_FORMATS
 from seqgraph.plots import KINDS as PLOT_KINDS
 
@@ -29,7 +29,7 @@ def _t(field: str) -> Any:
 
 def grads(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option(help=f"Cells, {one_of(cell_names(), 'all')} (a comma list).", autocompletion=complete_cells)] = _g("model"),
+    model: Annotated[str, typer.Option(help=f"Cells, {one_of(unidirectional_cells(), 'all')} (a comma list; cells that read forward in time).", autocompletion=complete(lambda: (*unidirectional_cells(), "all"), lists=True))] = _g("model"),
     length: Annotated[int, typer.Option(help="Palindrome length (the model reads L − 1 steps), at least 3.")] = _g("length"),
     seeds: Annotated[str, typer.Option(help="Seeds to average over.")] = _g("seeds"),
     train_steps: Annotated[int, typer.Option(help="Also measure after this many training steps at that length.")] = _g("train_steps"),
@@ -175,7 +175,7 @@ def table(
 ) -> None:
     """Held-out accuracy of palindrome runs grouped by any settings, mean ± std over seeds."""
     from seqgraph.cli.palindrome import print_summary
-    from seqgraph.results import aggregate
+    from seqgraph.results import aggregate, baselines
 
     with user_errors():
         df = _read_many(csvs)
@@ -185,4 +185,4 @@ def table(
     if as_json:
         print_json(agg.drop(columns=[c for c in ("_all",) if c in agg.columns]).to_dict("records"))
         return
-    print_summary(agg, tasks=[str(t) for t in dict.fromkeys(df["task"])] if "task" in df.columns else None)
+    print_summary(agg, bases=baselines(df))

@@ -57,6 +57,7 @@ def palindrome(
     init: Annotated[str, typer.Option(help="Initial weights: default (U(±1/√n), as torch) or kaiming-normal (N(0, 2/fan_in), biases 0).", rich_help_panel=SETTINGS)] = _d("init"),
     forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
     learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
+    t0: Annotated[str, typer.Option("--t0", help="tglstm: the time gate's clock at the first input, 0 (seqgraph) or 1 (the 2018 course's equations count from t = 1).", rich_help_panel=SETTINGS)] = _d("t0"),
     optimizer: Annotated[str, typer.Option(help=f"Optimizer, {one_of(OPTIMIZERS)} (a list compares them).", autocompletion=complete(OPTIMIZERS, lists=True), rich_help_panel=SETTINGS)] = _d("optimizer"),
     lr: Annotated[str, typer.Option(help="Learning rate(s), e.g. 1e-3,1e-2.", rich_help_panel=SETTINGS)] = _d("lr"),
     max_norm: Annotated[str, typer.Option(help="Clip each run's gradient norm to this; 0 disables.", rich_help_panel=SETTINGS)] = _d("max_norm"),
@@ -86,9 +87,9 @@ def palindrome(
         sweep = resolve_sweep(PalindromeRun, PalindromeOptions, config, **given(ctx, exclude=("config",)))
         summary = run_palindrome_sweep(sweep)
     report_failures(summary)
-    from seqgraph.results import aggregate
+    from seqgraph.results import aggregate, baselines
 
-    print_summary(aggregate(summary), sweep.options.out, tasks=list(dict.fromkeys(summary["task"])))
+    print_summary(aggregate(summary), sweep.options.out, bases=baselines(summary))
 
 
 def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
@@ -110,20 +111,18 @@ def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
 
 def print_summary(table_df: Any, out: str | None = None,
                   title: str = "Held-out accuracy (mean ± std over the runs of each row)",
-                  tasks: list[str] | None = None) -> None:
+                  bases: list[Any] | None = None) -> None:
     """The aggregated table (see :func:`seqgraph.results.aggregate`), one row per combination,
-    and the not-learned baseline of each task in ``tasks``: rows whose mean final accuracy is
-    within :data:`BASELINE_MARGIN` of it are marked, never read as results."""
+    and the not-learned baselines ``bases`` (:func:`seqgraph.results.baselines`, per task, and
+    per length where it depends on it): rows whose mean final accuracy is within
+    :data:`BASELINE_MARGIN` of their baseline are marked, never read as results."""
     import math
 
-    from seqgraph.plots import baseline, baseline_text
+    from seqgraph.results import baseline_notes, row_baselines
     from seqgraph.tasks.palindrome import BASELINE_MARGIN
 
-    bases = {t: baseline(t) for t in (tasks or [])}
-    if "task" in table_df.columns:
-        row_base = [bases.get(str(t)) for t in table_df["task"]]
-    else:
-        row_base = [next(iter(bases.values())) if len(bases) == 1 else None] * len(table_df)
+    bases = bases or []
+    row_base = row_baselines(table_df, bases)
 
     from rich.table import Table
 
@@ -164,7 +163,6 @@ def print_summary(table_df: Any, out: str | None = None,
     con = console()
     con.print(t)
     if bases:
-        con.print("not learned (baseline): " + "; ".join(f"{task} {v:.3f} ({baseline_text(task, v)})"
-                                                          for task, v in bases.items()))
+        con.print("not learned (baseline): " + "; ".join(baseline_notes(bases)))
     if out is not None:
         con.print(f"results: {Path(out) / 'summary.csv'}, {Path(out) / 'curves.csv'}, {Path(out) / 'config.toml'}")

@@ -21,8 +21,7 @@ from seqgraph.cli.common import (
     report_failures,
     user_errors,
 )
-from seqgraph.config import CHAR_CELLS_EXTRA, DEVICES, EXECUTORS, KERNELS, OPTIMIZERS
-from seqgraph.nn.registry import cell_names
+from seqgraph.config import DEVICES, EXECUTORS, KERNELS, OPTIMIZERS, char_cells
 
 
 def _d(field: str) -> str:
@@ -40,7 +39,7 @@ def _o(field: str) -> str:
 def train(
     ctx: typer.Context,
     text: Annotated[Path | None, typer.Argument(help="UTF-8 text file. Default: the built-in King James Bible.", show_default=False)] = None,
-    cell: Annotated[str, typer.Option(help=f"Cell, {one_of((*cell_names(), *CHAR_CELLS_EXTRA))} (torch: nn.LSTM; the others are seqgraph's cells).", autocompletion=complete(lambda: (*cell_names(), *CHAR_CELLS_EXTRA), lists=True), rich_help_panel=SETTINGS)] = _d("cell"),
+    cell: Annotated[str, typer.Option(help=f"Cell, {one_of(char_cells())} (torch: nn.LSTM; the others are seqgraph's cells).", autocompletion=complete(char_cells, lists=True), rich_help_panel=SETTINGS)] = _d("cell"),
     layers: Annotated[str, typer.Option(help="Recurrent layers.", rich_help_panel=SETTINGS)] = _d("layers"),
     hidden: Annotated[str, typer.Option(help="Hidden units per layer.", rich_help_panel=SETTINGS)] = _d("hidden"),
     seq_length: Annotated[str, typer.Option(help="Characters per training sequence.", rich_help_panel=SETTINGS)] = _d("seq_length"),

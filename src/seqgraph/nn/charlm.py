@@ -38,6 +38,10 @@ class CharLM(nn.Module):
                  cell: str = "lstm", forget_bias: float | None = 1.0,
                  cell_options: dict[str, Any] | None = None, kernel: str = "auto") -> None:
         super().__init__()
+        from seqgraph.config import CHAR_CELLS_EXTRA, CHAR_MODEL_IS_CAUSAL
+        from seqgraph.nn.registry import check_unidirectional
+
+        check_unidirectional(cell, "cell", CHAR_MODEL_IS_CAUSAL, CHAR_CELLS_EXTRA)
         self.vocab_size, self.cell = vocab_size, cell
         if cell == "torch":
             self.rnn: nn.Module = nn.LSTM(vocab_size, hidden, layers, dropout=dropout if layers > 1 else 0.0)

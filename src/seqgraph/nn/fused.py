@@ -25,7 +25,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from seqgraph.errors import ConfigError
-from seqgraph.nn.registry import cell_class
+from seqgraph.nn.registry import cell_class, directions
 from seqgraph.nn.scan import State
 
 KERNELS = ("auto", "seqgraph", "fused")
@@ -63,7 +63,8 @@ def resolve_kernel(kernel: str, cells: Sequence[str], device: str | torch.device
     ConfigError naming why.
     """
     check_kernel(kernel)
-    modes = {name: cell_class(name).fused_mode for name in cells}
+    # a bidirectional entry runs two stacks on the loop (no fused path yet)
+    modes = {name: cell_class(name).fused_mode if directions(name) == 1 else None for name in cells}
     missing = sorted(name for name, mode in modes.items() if mode is None)
     if kernel == "fused":
         if missing:

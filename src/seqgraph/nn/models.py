@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.fused import auto_kernel, fused_scan
-from seqgraph.nn.registry import cell_class, cell_options
+from seqgraph.nn.registry import cell_class, cell_options, directions
 from seqgraph.nn.scan import State
 
 
@@ -202,9 +202,76 @@ def _loop_layout(x: Tensor) -> Tensor:
     return x.transpose(1, 2).contiguous().transpose(1, 2)
 
 
+def reverse_runs(x: Tensor, final_at: Tensor | None) -> Tensor:
+    r"""Time reversed per run: run k's steps ``0..final_at[k]`` in reverse order, its steps
+    after them (right padding) where they are; the whole time axis when ``final_at`` is None.
+    Its own inverse, so it also puts reversed outputs back in order.
+
+    Shapes:
+        x ``(T, [K,] B, ...)``; final_at ``(K,)`` long or None → like x.
+    """
+    if final_at is None:
+        return x.flip(0)
+    t = torch.arange(x.shape[0], device=x.device).view(-1, *([1] * final_at.dim()))
+    idx = torch.where(t <= final_at, final_at - t, t)  # (T, K): which step lands at t
+    return x.gather(0, idx.view(*idx.shape, *([1] * (x.dim() - idx.dim()))).expand_as(x))
+
+
+class BidirectionalStack(nn.Module):
+    r"""``num_layers`` layers of a forward and a backward cell, as ``torch.nn.LSTM(bidirectional=True)``
+    (Schuster & Paliwal 1997): the forward cell reads :math:`x_1 \ldots x_T`, the backward one
+    :math:`x_T \ldots x_1`; a layer's output at step t is :math:`[\overrightarrow{h}_t; \overleftarrow{h}_t]`
+    (2H), the next layer's input. Runs right-padded to a common T (``final_at``) are reversed
+    within their own length (:func:`reverse_runs`), so each backward cell starts at its run's
+    last real step.
+
+    ``cells`` holds them interleaved — forward 0, backward 0, forward 1, … — so parameters are
+    named as in :class:`RecurrentStack`, with twice the cells.
+
+    Args:
+        as :class:`RecurrentStack`.
+
+    Shapes:
+        input ``(T, [K,] B, I)`` → output ``(T, [K,] B, 2H)``; state: per layer a tuple (h, c),
+        each ``([K,] B, 2H)`` = [forward final; backward final] (after :math:`x_T` and after
+        :math:`x_1`).
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 dropout: float = 0.0, cell_options: dict[str, Any] | None = None,
+                 runs: int | None = None) -> None:
+        super().__init__()
+        self.cells = nn.ModuleList(
+            make_cell(cell, input_size if i < 2 else 2 * hidden_size, hidden_size, runs, **(cell_options or {}))
+            for i in range(2 * num_layers)
+        )
+        self.dropout = dropout
+
+    def forward(self, x: Tensor, hx: list[State] | None = None, *, last_only: bool = False, t0: int = 0,
+                final_at: Tensor | None = None) -> tuple[Tensor | None, list[State]]:
+        """As :meth:`RecurrentStack.forward`; ``final_at (K,)`` also bounds each run's reversal."""
+        states: list[State] = []
+        layers = len(self.cells) // 2
+        out: Tensor | None = x
+        for i in range(layers):
+            fwd, bwd = (cast(RecurrentCell, self.cells[2 * i + j]) for j in (0, 1))
+            assert out is not None
+            if i > 0 and self.dropout > 0:
+                out = F.dropout(out, self.dropout, self.training)
+            top = last_only and i == layers - 1
+            at = final_at if top else None
+            h0 = [None, None] if hx is None else [tuple(s.chunk(2, -1)[j] for s in hx[i]) for j in (0, 1)]
+            out_f, st_f = fwd.scan(out, h0[0], outputs=not top, t0=t0, final_at=at)
+            out_b, st_b = bwd.scan(reverse_runs(out, final_at), h0[1], outputs=not top, t0=t0, final_at=at)
+            states.append(tuple(torch.cat([f, b], -1) for f, b in zip(st_f, st_b, strict=True)))
+            out = None if top else torch.cat([out_f, reverse_runs(out_b, final_at)], -1)
+        return out, states
+
+
 class SequenceClassifier(nn.Module):
     r"""Read a sequence of symbols, classify from the last hidden state:
-    :math:`p = W_{ph} h_T + b_p`.
+    :math:`p = W_{ph} h_T + b_p`; a bidirectional cell (``bilstm``, :class:`BidirectionalStack`)
+    from both directions' final states, :math:`p = W_{ph} [\overrightarrow{h}_T; \overleftarrow{h}_1] + b_p`.
 
     Args:
         cell: cell name. num_symbols: d (the symbols 0..d−1). hidden_size: n.
@@ -217,7 +284,10 @@ class SequenceClassifier(nn.Module):
             applied before ``forget_bias``.
         runs: K independent classifiers trained as one (None: one). Run k's parameters are
             ``p[k]`` of each parameter ``p``; ``state_dict`` entries stack single models'.
-        kernel: ``seqgraph``, ``fused`` or ``auto`` (:class:`RecurrentStack`).
+        t0: the time of the first input step for time-gated cells (0; the 2018 course counts
+            from 1).
+        kernel: ``seqgraph``, ``fused`` or ``auto`` (:class:`RecurrentStack`; a bidirectional
+            stack runs the loop).
 
     Shapes:
         tokens ``(B, T)`` long → logits ``(B, c)``; with K runs ``(K, B, T)`` → ``(K, B, c)``.
@@ -226,17 +296,22 @@ class SequenceClassifier(nn.Module):
     def __init__(self, cell: str, num_symbols: int, hidden_size: int, num_classes: int,
                  num_layers: int = 1, forget_bias: float | None = None,
                  cell_options: dict[str, Any] | None = None, runs: int | None = None,
-                 encoding: str = "onehot", init: str = "default", kernel: str = "seqgraph") -> None:
+                 encoding: str = "onehot", init: str = "default", t0: int = 0, kernel: str = "seqgraph") -> None:
         super().__init__()
+        self.t0 = t0
         if encoding not in ("onehot", "scalar"):
             raise ValueError(f"unknown encoding {encoding!r}")
         self.num_symbols = num_symbols
         self.encoding = encoding
         input_size = num_symbols if encoding == "onehot" else 1
-        self.rnn = RecurrentStack(cell, input_size, hidden_size, num_layers, cell_options=cell_options,
-                                  runs=runs, kernel=kernel)
-        self.head: nn.Module = (nn.Linear(hidden_size, num_classes) if runs is None
-                                else RunLinear(hidden_size, num_classes, runs))
+        ways = directions(cell)
+        self.rnn: RecurrentStack | BidirectionalStack = (
+            BidirectionalStack(cell, input_size, hidden_size, num_layers, cell_options=cell_options, runs=runs)
+            if ways == 2 else
+            RecurrentStack(cell, input_size, hidden_size, num_layers, cell_options=cell_options, runs=runs,
+                           kernel=kernel))
+        self.head: nn.Module = (nn.Linear(ways * hidden_size, num_classes) if runs is None
+                                else RunLinear(ways * hidden_size, num_classes, runs))
         if init == "kaiming-normal":
             kaiming_normal_init(self)
         elif init != "default":
@@ -251,5 +326,5 @@ class SequenceClassifier(nn.Module):
         ids = tokens.movedim(-1, 0)  # (T, [K,] B); ids are read as one-hot
         if self.encoding == "scalar":  # the id itself as one feature: (T, [K,] B, 1)
             ids = ids.unsqueeze(-1).to(cast(RecurrentCell, self.rnn.cells[0]).weight_ih.dtype)
-        _, states = self.rnn(ids, last_only=True, final_at=final_at)
-        return self.head(states[-1][0])  # h_T ([K,] B, n) → ([K,] B, c)
+        _, states = self.rnn(ids, last_only=True, final_at=final_at, t0=self.t0)
+        return self.head(states[-1][0])  # h_T ([K,] B, n) (bidirectional: 2n) → ([K,] B, c)

@@ -22,6 +22,9 @@ class CellEntry:
     summary: str  # one line for help and tables
     cls: str  # "module:Class", imported on first use
     options: tuple[str, ...] = ()  # extra constructor arguments the cell takes
+    # a forward and a backward stack of ``cls``, the head reading both (seqgraph.nn.models.BidirectionalStack):
+    # a sequence classifier only; models that step forward in time (the character model, grads) refuse it
+    bidirectional: bool = False
 
 
 CELLS: dict[str, CellEntry] = {
@@ -35,6 +38,8 @@ CELLS: dict[str, CellEntry] = {
                   "seqgraph.nn.cells:CourseGRUCell"),
         CellEntry("tglstm", "time-gated LSTM (a Phased-LSTM time gate)", "seqgraph.nn.cells:TimeGatedLSTMCell",
                   options=("learn_gate",)),
+        CellEntry("bilstm", "the 2020 course's biLSTM: an LSTM each way, the head reads both final states",
+                  "seqgraph.nn.cells:LSTMCell", bidirectional=True),
     )
 }
 
@@ -42,6 +47,25 @@ CELLS: dict[str, CellEntry] = {
 def cell_names() -> tuple[str, ...]:
     """Every cell's name, in the registry's order."""
     return tuple(CELLS)
+
+
+def unidirectional_cells() -> tuple[str, ...]:
+    """The cells that read a sequence forward only: what a model stepping forward in time
+    (the character model, gradient flow) can use."""
+    return tuple(n for n, e in CELLS.items() if not e.bidirectional)
+
+
+def directions(name: str) -> int:
+    """2 for a bidirectional entry (two stacks of its cell), else 1."""
+    return 2 if check_cell(name).bidirectional else 1
+
+
+def check_unidirectional(name: str, what: str, why: str, extra: tuple[str, ...] = ()) -> None:
+    """A ConfigError for a bidirectional ``name`` (``why``: what needs the forward-only
+    reading; ``extra``: more choices to list beside the cells)."""
+    if name in CELLS and CELLS[name].bidirectional:
+        raise ConfigError(f"{what} {name!r} reads each sequence both ways, but {why} "
+                          f"(choose from {', '.join((*unidirectional_cells(), *extra))})")
 
 
 def check_cell(name: str, what: str = "model") -> CellEntry:

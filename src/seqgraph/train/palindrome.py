@@ -33,7 +33,7 @@ from seqgraph.errors import ConfigError
 from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.fused import resolve_kernel
 from seqgraph.nn.models import SequenceClassifier
-from seqgraph.nn.registry import cell_class
+from seqgraph.nn.registry import cell_class, directions
 from seqgraph.tasks.palindrome import EVAL, TRAIN, input_lengths, palindrome_batches, task_spec
 from seqgraph.train.jobs import Job, RunResult, failed_result
 from seqgraph.train.optim import RunOptimizer, clip_grad_norm_per_run_
@@ -62,7 +62,7 @@ def initial_model(spec: PalindromeRun) -> SequenceClassifier:
         torch.manual_seed(spec.seed)
         return SequenceClassifier(spec.model, t.num_symbols, spec.hidden, spec.num_classes(), spec.layers,
                                   forget_bias=spec.forget_bias, cell_options={"learn_gate": spec.learn_gate},
-                                  encoding=spec.encoding, init=spec.init)
+                                  encoding=spec.encoding, init=spec.init, t0=spec.t0)
 
 
 @dataclass
@@ -109,7 +109,7 @@ class _Trainer:
         with torch.device("meta"):  # shapes only: every slot is filled from its run's own weights below
             model = SequenceClassifier(first.model, t.num_symbols, first.hidden, first.num_classes(), first.layers,
                                        cell_options={"learn_gate": first.learn_gate}, runs=K,
-                                       encoding=first.encoding, kernel=self.kernel)
+                                       encoding=first.encoding, t0=first.t0, kernel=self.kernel)
         self.model = model.to_empty(device=device).to(dtype)
         self.label = first.label(label_fields) if len(runs) == 1 else (
             f"{first.model} L={min(r.length for r in runs)}–{max(r.length for r in runs)} ({len(runs)} runs)"
@@ -192,7 +192,7 @@ class _Trainer:
         spec = self.first
         K = len(self.slots)
         T = int(input_lengths(spec.task, self.lengths[due].max()))
-        gates = cast(RecurrentCell, self.model.rnn.cells[0]).gates
+        gates = cast(RecurrentCell, self.model.rnn.cells[0]).gates * directions(spec.model)
         per_run = T * spec.eval_batch_size * spec.hidden * 4 * gates
         chunk = max(1, EVAL_MEMORY // max(1, per_run * torch.finfo(self.dtype).bits // 8))
         eval_loss, eval_acc = [], []
@@ -300,7 +300,7 @@ class _Palindrome:
                 spec.num_classes(), task_spec(spec.task, spec.length).num_symbols)
 
     def cost(self, spec: PalindromeRun) -> float:
-        gates = cell_class(spec.model).gates
+        gates = cell_class(spec.model).gates * directions(spec.model)
         return float(spec.steps * input_length(spec) * spec.layers * gates * spec.hidden * spec.batch_size)
 
     def steps(self, spec: PalindromeRun) -> int:
@@ -308,10 +308,11 @@ class _Palindrome:
 
     def memory(self, spec: PalindromeRun) -> int:
         """Bytes a run takes in a batch, about (float32): per step its input projection and
-        gradient (2·G·H·B), what the hand-written backward keeps (~4·H·B) and the states."""
+        gradient (2·G·H·B), what the hand-written backward keeps (~4·H·B) and the states; twice
+        that for a bidirectional model (a stack each way)."""
         gates = cell_class(spec.model).gates
-        per_step = (2 * gates + 6) * spec.hidden * spec.batch_size
-        weights = gates * spec.hidden * (2 * spec.hidden + 1) * spec.layers  # about, per layer
+        per_step = (2 * gates + 6) * spec.hidden * spec.batch_size * directions(spec.model)
+        weights = gates * spec.hidden * (2 * spec.hidden + 1) * spec.layers * directions(spec.model)  # about
         return 4 * per_step * input_length(spec) * spec.layers + 4 * 4 * weights  # + grads, optimizer
 
     def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:

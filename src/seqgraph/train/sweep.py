@@ -268,17 +268,35 @@ def read_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str, d
                 path.unlink()
         if out.summary.exists():
             df = read_csv(out.summary)
-            if list(df.columns) != out.summary_columns:
+            if not _columns_fit(list(df.columns), out.summary_columns, exp.spec):
                 raise ConfigError(f"--resume: {out.summary} has other columns than this seqgraph writes "
                                   "(another experiment or an older version); use another --out")
             ok = df[df["status"] == "ok"].drop_duplicates("run_id", keep="last")
             done = {str(r["run_id"]): r for r in ok.to_dict("records")}
-        if out.curves.exists() and out.curve_columns and list(read_csv(out.curves).columns) != out.curve_columns:
+        if out.curves.exists() and out.curve_columns and not _columns_fit(list(read_csv(out.curves).columns),
+                                                                          out.curve_columns, exp.spec):
             raise ConfigError(f"--resume: {out.curves} has other columns than this seqgraph writes; "
                               "use another --out")
         if out.config.exists():
             read_toml(out.config)  # a corrupt config beside the results is worth an error, not a crash later
     return out, done
+
+
+def _columns_fit(found: list[str], wanted: list[str], spec: type) -> bool:
+    """``found`` is ``wanted``, or ``wanted`` less settings added later
+    (``in_id_unless_default``): a folder of an older version, whose runs kept their ids."""
+    later = getattr(spec, "in_id_unless_default", ())
+    return found == [c for c in wanted if c in found or c not in later]
+
+
+def _with_later_settings(df: Any, columns: list[str], spec: type) -> Any:
+    """Rows of an older version with the settings added since, at their defaults (the values
+    those runs had)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(spec)}
+    for c in columns:
+        if c not in df.columns:
+            df[c] = defaults[c]
+    return df[columns]
 
 
 def prepare_output(out: Output, sweep: Sweep[Any], keep: set[str]) -> None:
@@ -291,10 +309,13 @@ def prepare_output(out: Output, sweep: Sweep[Any], keep: set[str]) -> None:
     for path, columns in ((out.summary, out.summary_columns), (out.curves, out.curve_columns)):
         if columns and path.exists():
             df = read_csv(path)
+            old_version = list(df.columns) != columns
+            if old_version:
+                df = _with_later_settings(df, columns, sweep.spec)
             kept = df[df["run_id"].astype(str).isin(keep)]
             if path == out.summary:
                 kept = kept[kept["status"] == "ok"].drop_duplicates("run_id", keep="last")
-            if len(kept) != len(df):
+            if len(kept) != len(df) or old_version:
                 write_csv(path, columns, kept.to_dict("records"))
     out.folder.mkdir(parents=True, exist_ok=True)
     data = sweep.to_dict()

@@ -1,0 +1,45 @@
+"""Not-learned baselines of summary rows: per task, and per length where they depend on it."""
+
+import pandas as pd
+import pytest
+
+from seqgraph.results import Baseline, aggregate, baseline_notes, baselines, row_baselines
+from seqgraph.tasks.palindrome import baseline_accuracy
+
+
+def rows(task, lengths, models=("lstm",), seeds=(1, 2)):
+    return [{"model": m, "task": task, "length": L, "seed": s, "final_accuracy": 0.5, "best_accuracy": 0.5,
+             "solved_step": None, "trained_steps": 10, "wall_time": 1.0, "status": "ok"}
+            for m in models for L in lengths for s in seeds]
+
+
+def test_a_baseline_per_length_where_it_depends_on_the_length():
+    df = pd.DataFrame(rows("decimal", (5, 10)) + rows("baum-sweet", (2, 6)) + rows("random-combinations", (4,)))
+    bases = baselines(df)
+    assert bases == [Baseline("decimal", None, 0.1),
+                     Baseline("baum-sweet", 2, baseline_accuracy("baum-sweet", 2)),
+                     Baseline("baum-sweet", 6, baseline_accuracy("baum-sweet", 6)),
+                     Baseline("random-combinations", 4, 0.25)]
+    assert baseline_notes(bases) == ["decimal 0.100 (1/10)", "baum-sweet (majority label) L=2 0.950, L=6 0.504",
+                                     "random-combinations (1/L) L=4 0.250"]
+    table = aggregate(df)  # grouped by task and length
+    assert row_baselines(table, bases) == [
+        {"decimal": 0.1, "random-combinations": 0.25}.get(t) or baseline_accuracy(t, L)
+        for t, L in zip(table["task"], table["length"], strict=True)]
+
+
+def test_a_row_takes_the_only_length_there_is_and_none_when_it_mixes_lengths():
+    one = pd.DataFrame(rows("random-combinations", (5,), models=("rnn", "lstm")))
+    table = aggregate(one)  # only the model varies: no task or length column
+    assert list(table.columns[:1]) == ["model"] and "length" not in table.columns
+    assert row_baselines(table, baselines(one)) == [pytest.approx(0.2)] * 2
+    mixed = pd.DataFrame(rows("random-combinations", (4, 5), models=("rnn", "lstm")))
+    assert row_baselines(aggregate(mixed, ["model"]), baselines(mixed)) == [None, None]
+    decimal = pd.DataFrame(rows("decimal", (4, 5), models=("rnn", "lstm")))
+    assert row_baselines(aggregate(decimal, ["model"]), baselines(decimal)) == [0.1, 0.1]
+
+
+def test_unknown_tasks_and_lengths_get_no_baseline():
+    df = pd.DataFrame(rows("nonsense", (5,)) + rows("baum-sweet", (40,)))
+    assert baselines(df) == []
+    assert baselines(pd.DataFrame(rows("decimal", (5,))).drop(columns="task")) == []
