@@ -67,7 +67,7 @@ def read_utf8(path: str | Path, what: str = "text file", error: type[Exception] 
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise error(f"{what} {p} is not UTF-8 (invalid byte 0x{raw[e.start]:02x} at offset {e.start})") from None
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(): that copies the whole text
         raise error(f"{what} {p} is empty")
     return text
 

@@ -24,6 +24,8 @@ edges collapse to one (the last weight wins), as in networkx.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,9 +106,9 @@ def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None
         known = ", ".join(e.name for e in examples("graph"))
         raise GraphError(f"graph file not found: {p} (example graphs: {known})")
     text = read_utf8(p, "graph file", GraphError)
-    stripped = text.lstrip()
     if fmt == "auto":
-        fmt = "json" if stripped[:1] in "{[" else "edgelist"
+        first = re.search(r"\S", text)  # not text.lstrip(): that copies the whole file
+        fmt = "json" if first is None or first.group() in "{[" else "edgelist"
     if fmt == "edgelist":
         g = _from_edgelist(text, p)
     else:
@@ -210,76 +212,197 @@ def _from_adjacency(data: dict[str, Any], p: Path) -> Graph:
     return Graph(nodes, np.asarray(src, np.int64), np.asarray(dst, np.int64), np.asarray(wts, np.float64))
 
 
+_EDGE_COLUMNS = ["u", "v", "w", "extra"]  # "extra" only catches a fourth field
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")  # a weight as pandas reads it
+_NOT_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # pandas' line ends
+_BOM = b"\xef\xbb\xbf"
+_EXPECTED = "expected 'u v [weight]' per line"
+
+
 def _from_edgelist(text: str, p: Path) -> Graph:
+    """An edge list through pandas' C parser, checked in bulk.
+
+    Integer ids take a fast path (int64 columns, factorised as numbers) when every id reads back
+    as the text it was written as; otherwise the ids are read as text, so that "01" and "1" stay
+    two nodes. A bad file is walked line by line only to name its first bad line
+    (``_first_bad_line``): a good file never meets a Python loop over its lines.
+    """
+    data = text.encode()
+    if data.startswith(_BOM):  # pandas skips it; the integer checks must not count it
+        data = data[len(_BOM):]
+    df, w, weighted = _read_edge_table(data, text, p, ids_as_text=False)
+    if df["u"].dtype == np.int64 and df["v"].dtype == np.int64:
+        codes, nodes = _first_appearance(df, np.int64)
+        if _rendered_exactly(data, nodes, codes, weighted) or _ints_read_back(data):
+            return Graph(nodes, codes[0::2].copy(), codes[1::2].copy(), w)
+    if not (_all_text(df["u"]) and _all_text(df["v"])):
+        # numbers in a column of text ("1.0", "True", "01"), or types mixed between pandas' chunks
+        df, w, _ = _read_edge_table(data, text, p, ids_as_text=True)
+    codes, nodes = _first_appearance(df, object)
+    return Graph(nodes, codes[0::2].copy(), codes[1::2].copy(), w)
+
+
+def _first_appearance(df: Any, dtype: Any) -> tuple[np.ndarray, list[str]]:
+    """One factorisation of both ends: codes ``(2E,)`` as u1, v1, u2, v2, … and the node ids,
+    numbered by first appearance in reading order (the file's node order)."""
+    import pandas as pd
+
+    ends = np.empty(2 * len(df), dtype)
+    ends[0::2], ends[1::2] = df["u"].to_numpy(), df["v"].to_numpy()
+    codes, uniques = pd.factorize(ends)
+    return codes.astype(np.int64, copy=False), list(map(str, uniques.tolist()))
+
+
+def _rendered_exactly(data: bytes, nodes: list[str], codes: np.ndarray, weighted: bool) -> bool:
+    """Whether the file is exactly ``f"{u} {v}\\n"`` per edge, each id as ``str(int)`` writes it.
+
+    Every other spelling of an integer that pandas reads ("+1", "01", "-0", quoted) is longer
+    than ``str(int)``, and every other separator, blank line or comment adds bytes; so the file's
+    length equals the sum for the canonical text only when it is that text. Cheap: a count."""
+    if weighted:
+        return False
+    lengths = np.fromiter(map(len, nodes), np.int64, len(nodes))  # ASCII: characters = bytes
+    canonical = int(np.bincount(codes, minlength=len(nodes)) @ lengths) + len(codes)  # + a space and a newline per edge
+    return len(data) == canonical - (0 if data.endswith(b"\n") else 1)
+
+
+def _read_edge_table(data: bytes, text: str, p: Path, ids_as_text: bool) -> tuple[Any, np.ndarray, bool]:
+    """Columns u, v (ids: int64 where pandas infers them so, else text), the weights (1.0 where
+    none is given) and whether any line gives one; every line checked: two nodes, at most one
+    weight, finite weights."""
     import io
     import warnings
 
     import pandas as pd
 
     try:
-        # a fourth column only to catch lines with too many fields (pandas would otherwise move
-        # the extra leading fields into the index); "nan" stays text, so it is refused as a weight
         with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)  # fields beyond the fourth
-            df = pd.read_csv(io.StringIO(text), sep=r"\s+", header=None, comment="#", dtype=str,
-                             engine="c", names=["u", "v", "w", "extra"], index_col=False,
-                             on_bad_lines="error", keep_default_na=False, na_values=[])
-    except pd.errors.ParserWarning:
-        raise GraphError(f"malformed edge list {p}: a line has more than 3 fields; expected 'u v [weight]' "
-                         "per line") from None
-    except pd.errors.ParserError as e:
-        raise GraphError(f"malformed edge list {p}: {str(e).splitlines()[0]}; expected 'u v [weight]' "
-                         "per line") from None
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # a line of 5+ fields
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # types mixed between chunks: read as text
+            # only an empty field is missing: "nan" or "NA" stays text, so it is refused as a weight
+            df = pd.read_csv(io.BytesIO(data), sep=r"\s+", header=None, comment="#", engine="c",
+                             names=_EDGE_COLUMNS, index_col=False, keep_default_na=False, na_values=[""],
+                             dtype={"u": str, "v": str} if ids_as_text else None)
     except pd.errors.EmptyDataError:
         raise GraphError(f"graph file {p} has no edges") from None
-    for column, problem in (("extra", "more than 3 fields"), ("v", "one node")):
-        bad = (df[column] != "").to_numpy() if column == "extra" else (df[column] == "").to_numpy()
-        if bad.any():
-            raise GraphError(f"malformed edge list {p}: edge {int(np.argmax(bad)) + 1} has {problem}; "
-                             "expected 'u v [weight]' per line")
-    codes, uniques = pd.factorize(pd.concat([df["u"], df["v"]], ignore_index=True), sort=False)
-    n_e = len(df)
-    try:
-        given = (df["w"] != "").to_numpy()
-        w = np.ones(n_e)
-        if given.any():
-            w[given] = pd.to_numeric(df["w"][given]).to_numpy(np.float64)
-    except ValueError:
-        raise GraphError(f"malformed edge list {p}: a weight is not a number") from None
-    if not np.isfinite(w).all():
-        raise GraphError(f"malformed edge list {p}: weights must be finite")
-    # factorize order is first appearance over all u then all v; re-rank by first appearance
-    # in reading order (u1, v1, u2, v2, ...)
-    interleaved = np.empty(2 * n_e, np.int64)
-    interleaved[0::2], interleaved[1::2] = codes[:n_e], codes[n_e:]
-    first = np.full(len(uniques), 2 * n_e, np.int64)
-    np.minimum.at(first, interleaved, np.arange(2 * n_e))
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    nodes = [str(x) for x in np.asarray(uniques, dtype=object)[order]]
-    return Graph(nodes, rank[codes[:n_e]], rank[codes[n_e:]], w)
+    except (pd.errors.ParserWarning, pd.errors.ParserError) as e:
+        raise _bad_line(text, p, str(e).splitlines()[0]) from None
+    u_missing, v_missing = df["u"].isna().to_numpy(), df["v"].isna().to_numpy()
+    blank = u_missing & v_missing  # spaces only, or spaces before a comment: pandas gives an empty row
+    if blank.any():
+        df, u_missing, v_missing = df[~blank], u_missing[~blank], v_missing[~blank]
+    if df.empty:
+        raise GraphError(f"graph file {p} has no edges")
+    if v_missing.any() or u_missing.any():
+        raise _bad_line(text, p, "a line has one node")
+    if df["extra"].notna().any():
+        raise _bad_line(text, p, "a line has more than 3 fields")
+    if df["w"].dtype.kind not in "fiu":
+        raise _bad_line(text, p, "a weight is not a number")
+    w = df["w"].to_numpy(np.float64)  # NaN: no weight on that line (a written "nan" stays text)
+    given = ~np.isnan(w)
+    if not np.isfinite(w[given]).all():
+        raise _bad_line(text, p, "weights must be finite")
+    return df, np.where(given, w, 1.0), bool(given.any())
+
+
+def _ints_read_back(data: bytes) -> bool:
+    """Whether every field that pandas may read as an integer is written as ``str(int)`` writes
+    it: no ``+1``, ``01``, ``00``, ``-01`` or ``-0``, and no quotes. Conservative (a weight
+    ``+2`` or a comment ``# 007`` also says no): the ids are then read as text, only slower."""
+    if b'"' in data:
+        return False
+    b = np.frombuffer(data, np.uint8)
+    space = np.zeros(256, bool)
+    space[[9, 10, 13, 32]] = True  # what pandas splits fields and lines on
+    digit = np.zeros(256, bool)
+    digit[48:58] = True
+
+    def starts_field(pos: np.ndarray) -> np.ndarray:
+        return (pos == 0) | space[b[np.maximum(pos - 1, 0)]]
+
+    if b"+" in data and starts_field(np.flatnonzero(b == ord("+"))).any():
+        return False
+    zero = np.flatnonzero(b == ord("0"))
+    nxt = b[np.minimum(zero + 1, len(b) - 1)].copy()
+    nxt[zero + 1 >= len(b)] = ord(" ")  # the last byte: the field ends there
+    after_minus = (zero > 0) & (b[np.maximum(zero - 1, 0)] == ord("-"))
+    signed = after_minus & starts_field(np.maximum(zero - 1, 0))  # "-0…" starting a field
+    leading_zero = (starts_field(zero) | signed) & digit[nxt]  # 01, 00, -01
+    minus_zero = signed & (space[nxt] | (nxt == ord("#")))  # -0
+    return not (leading_zero | minus_zero).any()
+
+
+def _all_text(column: Any) -> bool:
+    """Whether a column pandas inferred holds the file's text as written (every chunk was text)."""
+    import pandas as pd
+
+    return bool(pd.api.types.infer_dtype(column, skipna=True) == "string")
+
+
+def _bad_line(text: str, p: Path, problem: str) -> GraphError:
+    """The error for the first bad line (found line by line), or for ``problem`` if none is."""
+    return GraphError(_first_bad_line(text, p) or f"malformed edge list {p}: {problem}; {_EXPECTED}")
+
+
+def _first_bad_line(text: str, p: Path) -> str | None:
+    """The message for the first line that is not ``u v [weight]`` with a finite weight, as
+    pandas splits lines (on spaces and tabs, ``#`` to the end of the line a comment)."""
+    edge = 0
+    for lineno, line in enumerate(_LINE_BREAK.split(text.removeprefix("\ufeff")), 1):
+        fields = [f for f in line.split("#", 1)[0].replace("\t", " ").split(" ") if f]
+        if not fields:
+            continue
+        edge += 1
+        at = f"malformed edge list {p}: line {lineno}: edge {edge}"
+        if len(fields) == 1:
+            return f"{at} has one node ({fields[0]!r}); {_EXPECTED}"
+        if len(fields) > 3:
+            return f"{at} has more than 3 fields ({len(fields)}); {_EXPECTED}"
+        if len(fields) == 3:
+            w = fields[2]
+            if _NOT_FINITE.fullmatch(w) or (_NUMBER.fullmatch(w) and not math.isfinite(float(w))):
+                return f"{at}'s weight must be finite, got {w!r}"
+            if not _NUMBER.fullmatch(w):
+                return f"{at}'s weight is not a number: {w!r}; {_EXPECTED}"
+    return None
+
+
+_PACK_BITS = 63  # an int64 holds an edge key and its position when they fit in this many bits
 
 
 def _dedupe(g: Graph) -> Graph:
-    """Collapse repeated edges (undirected: u–v and v–u are the same); the last weight wins."""
-    if g.num_edges == 0:
+    """Collapse repeated edges (undirected: u–v and v–u are the same); the last weight wins, the
+    edge keeps the place and direction of its first occurrence."""
+    e = g.num_edges
+    if e < 2:
         return g
     if g.directed:
         a, b = g.src, g.dst
     else:
         a, b = np.minimum(g.src, g.dst), np.maximum(g.src, g.dst)
-    key = a * g.num_nodes + b
-    # index of the last occurrence of each key, kept in order of first occurrence
-    _rev_unique, rev_idx = np.unique(key[::-1], return_index=True)
-    last = len(key) - 1 - rev_idx
-    if len(last) == len(key):
+    key = a * g.num_nodes + b  # (E,) one number per distinct edge
+    # sort by (key, position): repeats of an edge side by side, in file order
+    bits = int(e - 1).bit_length()
+    if int(key.max()).bit_length() + bits <= _PACK_BITS:  # as one int64: a plain sort (SIMD), ~6× an argsort
+        packed = np.sort((key << bits) | np.arange(e))
+        ks, pos = packed >> bits, packed & ((1 << bits) - 1)
+    else:
+        pos = np.argsort(key, kind="stable")
+        ks = key[pos]
+    new = ks[1:] != ks[:-1]
+    if new.all():
         return g
-    _, first_idx = np.unique(key, return_index=True)
-    keep_order = np.argsort(first_idx, kind="stable")
-    first_pos, last_pos = first_idx[keep_order], last[keep_order]
-    g.src, g.dst = g.src[first_pos], g.dst[first_pos]
-    g.weight = g.weight[last_pos]
+    starts = np.flatnonzero(np.concatenate(([True], new)))  # (K,) each edge's first occurrence …
+    ends = np.concatenate((starts[1:], [e])) - 1  # … and its last
+    first, last = pos[starts], pos[ends]
+    keep = np.zeros(e, bool)
+    keep[first] = True
+    last_of = np.empty(e, np.int64)
+    last_of[first] = last
+    kept = np.flatnonzero(keep)  # first occurrences, in file order
+    g.src, g.dst, g.weight = g.src[kept], g.dst[kept], g.weight[last_of[kept]]
     return g
 
 
