@@ -250,6 +250,16 @@ def test_integer_fast_path_and_text_path_give_the_same_graph(tmp_path, monkeypat
         assert as_lists(fast) == as_lists(slow) == reference_edge_list(text)
 
 
+@pytest.mark.parametrize("scale, shift", [(1, 0), (1, -1_500), (10**12, 3), (-(10**15), 0)])
+def test_dense_and_sparse_integer_ids(tmp_path, scale, shift):
+    """Ids 0 … N−1 (a lookup table) and ids spread far apart or negative (a hash table)."""
+    rng = np.random.default_rng(5)
+    u, v = rng.integers(0, 2_000, 6_000) * scale + shift, rng.integers(0, 2_000, 6_000) * scale + shift
+    text = "".join(f"{a} {b}\n" for a, b in zip(u.tolist(), v.tolist(), strict=True))
+    g = load_graph(write(tmp_path, "g.txt", text))
+    assert as_lists(g) == reference_edge_list(text)
+
+
 @pytest.mark.parametrize("text, nodes", [
     ("01 1\n1 001\n", ["01", "1", "001"]),
     ("1 2\n+1 2\n", ["1", "2", "+1"]),

@@ -250,6 +250,17 @@ def _first_appearance(df: Any, dtype: Any) -> tuple[np.ndarray, list[str]]:
 
     ends = np.empty(2 * len(df), dtype)
     ends[0::2], ends[1::2] = df["u"].to_numpy(), df["v"].to_numpy()
+    if dtype is np.int64:
+        lo, hi = int(ends.min()), int(ends.max())
+        if hi - lo < 2 * len(ends):  # dense ids (0 … N−1 and the like): a table, no hashing; ~2× pd.factorize
+            ends -= lo
+            first = np.full(hi - lo + 1, len(ends), np.int64)  # first position of each id
+            np.minimum.at(first, ends, np.arange(len(ends)))
+            present = np.flatnonzero(first < len(ends))
+            ids = present[np.argsort(first[present])]  # (N,) by first appearance
+            number = np.empty(hi - lo + 1, np.int64)
+            number[ids] = np.arange(len(ids))
+            return number[ends], list(map(str, (ids + lo).tolist()))
     codes, uniques = pd.factorize(ends)
     return codes.astype(np.int64, copy=False), list(map(str, uniques.tolist()))
 
@@ -276,18 +287,29 @@ def _read_edge_table(data: bytes, text: str, p: Path, ids_as_text: bool) -> tupl
 
     import pandas as pd
 
+    def read(names: list[str] | None) -> Any:
+        # only an empty field is missing: "nan" or "NA" stays text, so it is refused as a weight
+        return pd.read_csv(io.BytesIO(data), sep=r"\s+", header=None, comment="#", engine="c", names=names,
+                           index_col=False if names else None, keep_default_na=False, na_values=[""],
+                           dtype=dict.fromkeys(names[:2] if names else (0, 1), str) if ids_as_text else None)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # a line of 5+ fields
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # types mixed between chunks: read as text
-            # only an empty field is missing: "nan" or "NA" stays text, so it is refused as a weight
-            df = pd.read_csv(io.BytesIO(data), sep=r"\s+", header=None, comment="#", engine="c",
-                             names=_EDGE_COLUMNS, index_col=False, keep_default_na=False, na_values=[""],
-                             dtype={"u": str, "v": str} if ids_as_text else None)
+            try:  # as many columns as the first line has fields: no padding when every line is alike
+                df = read(None)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError):
+                df = read(_EDGE_COLUMNS)  # lines of different lengths, or a first line of only a comment
     except pd.errors.EmptyDataError:
         raise GraphError(f"graph file {p} has no edges") from None
     except (pd.errors.ParserWarning, pd.errors.ParserError) as e:
         raise _bad_line(text, p, str(e).splitlines()[0]) from None
+    df.columns = _EDGE_COLUMNS[:df.shape[1]] + [f"extra{i}" for i in range(4, df.shape[1])]
+    if "v" not in df:
+        raise _bad_line(text, p, "a line has one node")
+    if "extra" in df and df["extra"].notna().any():
+        raise _bad_line(text, p, "a line has more than 3 fields")
     u_missing, v_missing = df["u"].isna().to_numpy(), df["v"].isna().to_numpy()
     blank = u_missing & v_missing  # spaces only, or spaces before a comment: pandas gives an empty row
     if blank.any():
@@ -296,8 +318,8 @@ def _read_edge_table(data: bytes, text: str, p: Path, ids_as_text: bool) -> tupl
         raise GraphError(f"graph file {p} has no edges")
     if v_missing.any() or u_missing.any():
         raise _bad_line(text, p, "a line has one node")
-    if df["extra"].notna().any():
-        raise _bad_line(text, p, "a line has more than 3 fields")
+    if "w" not in df:
+        return df, np.ones(len(df)), False
     if df["w"].dtype.kind not in "fiu":
         raise _bad_line(text, p, "a weight is not a number")
     w = df["w"].to_numpy(np.float64)  # NaN: no weight on that line (a written "nan" stays text)
@@ -378,16 +400,19 @@ def _dedupe(g: Graph) -> Graph:
     e = g.num_edges
     if e < 2:
         return g
-    if g.directed:
-        a, b = g.src, g.dst
-    else:
-        a, b = np.minimum(g.src, g.dst), np.maximum(g.src, g.dst)
-    key = a * g.num_nodes + b  # (E,) one number per distinct edge
+    # key (E,): one number per distinct edge, low end first when undirected (in place: 1M-edge arrays)
+    key = g.src.copy() if g.directed else np.minimum(g.src, g.dst)
+    key *= g.num_nodes
+    key += g.dst if g.directed else np.maximum(g.src, g.dst)
     # sort by (key, position): repeats of an edge side by side, in file order
     bits = int(e - 1).bit_length()
     if int(key.max()).bit_length() + bits <= _PACK_BITS:  # as one int64: a plain sort (SIMD), ~6× an argsort
-        packed = np.sort((key << bits) | np.arange(e))
-        ks, pos = packed >> bits, packed & ((1 << bits) - 1)
+        key <<= bits
+        key |= np.arange(e)
+        key.sort()
+        pos = key & ((1 << bits) - 1)
+        key >>= bits
+        ks = key
     else:
         pos = np.argsort(key, kind="stable")
         ks = key[pos]
