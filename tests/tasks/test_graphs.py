@@ -204,6 +204,9 @@ WEIGHTS = ["", "", "", " 2", " 0.5", " -1", " +3", " 05", " 1e-3", " 7"]
 
 @st.composite
 def edge_lists(draw):
+    if draw(st.integers(0, 3)) == 0:  # plain 'u v' lines of non-negative integers: numpy's reader
+        pairs = draw(st.lists(st.tuples(st.sampled_from(IDS[:6]), st.sampled_from(IDS[:6])), min_size=1, max_size=12))
+        return "".join(f"{a} {b}\n" for a, b in pairs)
     ids = draw(st.sampled_from([IDS[:6], IDS[:7], IDS]))  # integers only, some negative, any id
     lines = []
     for _ in range(draw(st.integers(1, 12))):
@@ -232,22 +235,44 @@ def test_edge_lists_equal_a_plain_reader(tmp_path_factory, text, directed):
     assert as_lists(load_graph(p, "edgelist", directed=directed)) == (nodes, edges)
 
 
-def test_integer_fast_path_and_text_path_give_the_same_graph(tmp_path, monkeypatch):
+def test_integer_fast_paths_and_text_path_give_the_same_graph(tmp_path, monkeypatch):
+    """numpy's reader of plain 'u v' lines, pandas with int64 ids, and pandas with ids as text."""
     rng = np.random.default_rng(1)
-    u, v = rng.integers(-50, 3_000, 5_000), rng.integers(0, 3_000, 5_000)
+    u, v = rng.integers(0, 3_000, 5_000), rng.integers(0, 3_000, 5_000)
     w = rng.normal(size=5_000).round(3)
-    files = {"exact": "".join(f"{a} {b}\n" for a, b in zip(u, v, strict=True)),  # the length check suffices
+    files = {"plain": "".join(f"{a} {b}\n" for a, b in zip(u, v, strict=True)),
+             "negative": "".join(f"{a - 1_000} {b}\n" for a, b in zip(u, v, strict=True)),
              "weighted": "# header\n" + "".join(f"{a}\t{b} {c}\n" for a, b, c in zip(u, v, w, strict=True))}
     for name, text in files.items():
         p = tmp_path / f"{name}.txt"
         p.write_text(text)
-        fast = load_graph(p)
-        assert fast.src.dtype == fast.dst.dtype == np.int64
-        with monkeypatch.context() as m:  # force ids read as text
-            m.setattr(graphs, "_rendered_exactly", lambda *a: False)
-            m.setattr(graphs, "_ints_read_back", lambda *a: False)
-            slow = load_graph(p)
-        assert as_lists(fast) == as_lists(slow) == reference_edge_list(text)
+        graphs_read = []
+        with monkeypatch.context() as m:
+            graphs_read.append(load_graph(p))
+            m.setattr(graphs, "_plain_int_lines", lambda raw: None)  # pandas, int64 ids
+            graphs_read.append(load_graph(p))
+            m.setattr(graphs, "_ints_read_back", lambda data: False)  # pandas, ids as text
+            graphs_read.append(load_graph(p))
+        assert all(as_lists(g) == reference_edge_list(text) for g in graphs_read), name
+
+
+def test_plain_int_lines_takes_only_its_layout():
+    read = graphs._plain_int_lines
+    u, v = read(b"0 1\n12 3\n1234567890123 7\n")
+    assert u.tolist() == [0, 12, 1234567890123] and v.tolist() == [1, 3, 7]
+    for other in [b"1 2", b"01 2\n", b"1 02\n", b"-1 2\n", b"+1 2\n", b"1\t2\n", b"1  2\n", b"1 2\r\n",
+                  b"1 2\n\n", b"1 2 3\n", b"1\n", b"1 2\n3\n", b" 1 2\n", b"1 2 \n", b"# c\n1 2\n", b"1.0 2\n",
+                  b"a b\n", b"1 2\n9999999999999999999 1\n", b"\xef\xbb\xbf1 2\n", b""]:
+        assert read(other) is None, other
+
+
+@pytest.mark.parametrize("text, single", [
+    (b"a b\nc d 2\r\n", True), (b"a  b\n", False), (b"a\tb\n", False), (b" a b\n", False), (b"a b \n", False),
+    (b"a b\n c d\n", False), (b"a b # c\n", False), (b"a b\r\n c d\n", False), (b"a b ", False), (b"", False),
+])
+def test_single_spaced_layout(text, single):
+    """Files that pandas may split on single spaces (else on runs of spaces and tabs)."""
+    assert graphs._single_spaced(text) is single
 
 
 @pytest.mark.parametrize("scale, shift", [(1, 0), (1, -1_500), (10**12, 3), (-(10**15), 0)])
