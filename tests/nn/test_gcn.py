@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from seqgraph.nn.gcn import GCN, GCNLayer, sparse_propagation
+from seqgraph.nn.gcn import GCN, GCNLayer, propagate, sparse_propagation
 
 
 def random_hat(n=40, density=0.15, seed=0):
@@ -56,10 +56,26 @@ def test_gradients_through_csr_equal_the_chain_rule_by_hand():
     np.testing.assert_allclose(x.grad.numpy(), Ad.T @ G @ W.T, rtol=1e-10, atol=1e-12)
 
 
+def test_backward_keeps_the_transpose_and_matches_torchs_own():
+    """propagate's backward multiplies by a CSR Âᵀ built once; torch's @ (which re-sorts Âᵀ every
+    time) gives the same gradient, every time."""
+    A = sparse_propagation(random_hat(seed=6), dtype=torch.float64)
+    G = torch.from_numpy(np.random.default_rng(7).normal(size=(40, 3)))
+    grads = []
+    for product in (propagate, propagate, lambda A, h: A @ h):
+        h = torch.ones(40, 3, dtype=torch.float64, requires_grad=True)
+        (product(A, h) * G).sum().backward()
+        grads.append(h.grad)
+    assert A._seqgraph_transposed.layout == torch.sparse_csr
+    np.testing.assert_array_equal(A._seqgraph_transposed.to_dense().numpy(), random_hat(seed=6).toarray().T)
+    np.testing.assert_allclose(grads[0].numpy(), random_hat(seed=6).toarray().T @ G.numpy(), rtol=1e-12)
+    assert torch.equal(grads[0], grads[1]) and torch.allclose(grads[0], grads[2], rtol=1e-12)
+
+
 def test_gradcheck_and_a_training_step():
     A = sparse_propagation(random_hat(n=12, density=0.3, seed=5), dtype=torch.float64)
     h = torch.randn(12, 3, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda h: A @ h, (h,))
+    assert torch.autograd.gradcheck(lambda h: propagate(A, h), (h,))
     torch.manual_seed(0)
     model = GCN(12, 8, 2, dropout=0.0).double()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
