@@ -54,21 +54,30 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def read_utf8(path: str | Path, what: str = "text file", error: type[Exception] = DataError) -> str:
     """A file's text; a missing, unreadable, non-UTF-8 or empty file raises ``error`` naming it."""
+    return utf8_text(read_bytes(path, what, error), path, what, error)
+
+
+def read_bytes(path: str | Path, what: str = "file", error: type[Exception] = DataError) -> bytes:
+    """A file's bytes; a missing or unreadable file (or a folder) raises ``error`` naming it."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        return p.read_bytes()
     except FileNotFoundError:
         raise error(f"{what} not found: {p}") from None
     except IsADirectoryError:
         raise error(f"{what} {p} is a directory") from None
     except OSError as e:
         raise error(f"cannot read {what} {p}: {e.strerror}") from None
+
+
+def utf8_text(raw: bytes, path: str | Path, what: str = "text file", error: type[Exception] = DataError) -> str:
+    """``raw`` (the bytes of file ``path``) as text; not UTF-8, or empty, raises ``error`` naming it."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise error(f"{what} {p} is not UTF-8 (invalid byte 0x{raw[e.start]:02x} at offset {e.start})") from None
-    if not text.strip():
-        raise error(f"{what} {p} is empty")
+        raise error(f"{what} {path} is not UTF-8 (invalid byte 0x{raw[e.start]:02x} at offset {e.start})") from None
+    if not text or text.isspace():  # not text.strip(): that copies the whole text
+        raise error(f"{what} {path} is empty")
     return text
 
 

@@ -213,3 +213,29 @@ def test_layer_errors(tmp_path):
     with pytest.raises(GraphError, match="has 2 rows"):
         gcn_layer_forward(g, weights=wf)
     json.dumps({})
+
+
+def test_hops_on_long_paths_and_random_graphs_equal_networkx():
+    """Deep BFS trees (many pointer-jumping passes) and wide ones, against networkx."""
+    import networkx as nx
+
+    n = 3_000
+    path = graph(n, [(i, i + 1) for i in range(n - 1)])
+    assert hops_from(path, "0").tolist() == list(range(n))
+    assert hops_from(path, "1000").tolist() == [abs(i - 1000) for i in range(n)]
+    one_way = graph(n, [(i + 1, i) for i in range(n - 1)], directed=True)  # edges point back to 0
+    assert hops_from(one_way, str(n - 1)).tolist() == list(range(n - 1, -1, -1))
+    assert (hops_from(one_way, "5")[6:] == -1).all()
+    rng = np.random.default_rng(3)
+    for directed in (False, True):
+        edges = [tuple(e) for e in rng.integers(0, 500, (1_200, 2)).tolist()]
+        g = graph(500, edges, directed)
+        G = (nx.DiGraph if directed else nx.Graph)(edges)
+        for s in rng.choice(500, 5, replace=False).tolist():
+            want = np.full(500, -1)
+            if s in G:
+                for t, d in nx.single_source_shortest_path_length(G, s).items():
+                    want[t] = d
+            else:
+                want[s] = 0
+            assert hops_from(g, str(s)).tolist() == want.tolist()

@@ -2,9 +2,12 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seqgraph.errors import GraphError
-from seqgraph.tasks.graphs import karate_club, load_features, load_graph, node_labels
+from seqgraph.tasks import graphs
+from seqgraph.tasks.graphs import Graph, karate_club, load_features, load_graph, node_labels
 
 COURSE = "course-2020"  # the shipped example graph, by name
 
@@ -80,7 +83,7 @@ def test_karate_club_has_labels():
     ("a b 1 2\nc d 1 2\n", "auto", "edge 1 has more than 3 fields"),  # was misread as nodes b, 1, d
     ("a b 1 2\nc d\n", "auto", "more than 3 fields"),
     ("a b\nc d 1 2\n", "auto", "more than 3 fields"),
-    ("a b 1 2 3\n", "auto", "a line has more than 3 fields"),
+    ("a b 1 2 3\n", "auto", r"line 1: edge 1 has more than 3 fields \(5\)"),
     ("a b nan\nc d\n", "auto", "weight"),  # as in JSON, where a NaN weight is refused too
     ("a b inf\n", "auto", "finite"),
     ('{"A": {"B": "heavy"}}', "auto", "weight must be a number"),
@@ -165,3 +168,203 @@ def test_a_file_of_a_builtin_name_wins(tmp_path, monkeypatch):
 def test_unknown_name_lists_the_builtin_graphs():
     with pytest.raises(GraphError, match="example graphs: course-2019, course-2020"):
         load_graph("course-2021")
+
+
+# ---- edge lists: the vectorised reader against a plain line-by-line one ----
+
+def reference_edge_list(text, directed=False):
+    """The edge-list format read the plain way, line by line: ids as written, nodes in order of
+    first appearance, a repeated edge keeps its first place and direction and its last weight."""
+    nodes, index, edges = [], {}, {}
+    for line in text.splitlines():
+        fields = line.split("#")[0].split()
+        if not fields:
+            continue
+        u, v = fields[0], fields[1]
+        for x in (u, v):
+            if x not in index:
+                index[x] = len(nodes)
+                nodes.append(x)
+        key = (u, v) if directed else frozenset((u, v))
+        w = float(fields[2]) if len(fields) == 3 else 1.0
+        if key in edges:
+            edges[key][2] = w
+        else:
+            edges[key] = [u, v, w]
+    return nodes, [(index[u], index[v], w) for u, v, w in edges.values()]
+
+
+def as_lists(g):
+    return g.nodes, list(zip(g.src.tolist(), g.dst.tolist(), g.weight.tolist(), strict=True))
+
+
+IDS = ["0", "1", "2", "7", "10", "123", "-5", "01", "001", "00", "+1", "-0", "-01", "1.0", "1e3", "a", "B", "True"]
+WEIGHTS = ["", "", "", " 2", " 0.5", " -1", " +3", " 05", " 1e-3", " 7"]
+
+
+@st.composite
+def edge_lists(draw):
+    if draw(st.integers(0, 3)) == 0:  # plain 'u v' lines of non-negative integers: numpy's reader
+        pairs = draw(st.lists(st.tuples(st.sampled_from(IDS[:6]), st.sampled_from(IDS[:6])), min_size=1, max_size=12))
+        return "".join(f"{a} {b}\n" for a, b in pairs)
+    ids = draw(st.sampled_from([IDS[:6], IDS[:7], IDS]))  # integers only, some negative, any id
+    lines = []
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["edge"] * 6 + ["comment", "blank", "spaces", "indented comment"]))
+        if kind == "edge":
+            sep = draw(st.sampled_from([" ", " ", "\t", "  ", " \t "]))
+            tail = draw(st.sampled_from(["", "", " # note 01", "\t#x"]))
+            lines.append(f"{draw(st.sampled_from(ids))}{sep}{draw(st.sampled_from(ids))}"
+                         f"{draw(st.sampled_from(WEIGHTS))}{tail}")
+        else:
+            lines.append({"comment": "# c +1 007", "blank": "", "spaces": "  \t ", "indented comment": "  # c"}[kind])
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    return ending.join(lines) + draw(st.sampled_from(["", ending]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(edge_lists(), st.booleans())
+def test_edge_lists_equal_a_plain_reader(tmp_path_factory, text, directed):
+    """Whatever path the reader takes (integer ids rendered exactly, integers checked byte by
+    byte, ids as text), the graph is the one a line-by-line reader builds."""
+    nodes, edges = reference_edge_list(text, directed)
+    if not edges:
+        return
+    p = tmp_path_factory.mktemp("e") / "g.txt"
+    p.write_bytes(text.encode())
+    assert as_lists(load_graph(p, "edgelist", directed=directed)) == (nodes, edges)
+
+
+def test_integer_fast_paths_and_text_path_give_the_same_graph(tmp_path, monkeypatch):
+    """numpy's reader of plain 'u v' lines, pandas with int64 ids, and pandas with ids as text."""
+    rng = np.random.default_rng(1)
+    u, v = rng.integers(0, 3_000, 5_000), rng.integers(0, 3_000, 5_000)
+    w = rng.normal(size=5_000).round(3)
+    files = {"plain": "".join(f"{a} {b}\n" for a, b in zip(u, v, strict=True)),
+             "negative": "".join(f"{a - 1_000} {b}\n" for a, b in zip(u, v, strict=True)),
+             "weighted": "# header\n" + "".join(f"{a}\t{b} {c}\n" for a, b, c in zip(u, v, w, strict=True))}
+    for name, text in files.items():
+        p = tmp_path / f"{name}.txt"
+        p.write_text(text)
+        graphs_read = []
+        with monkeypatch.context() as m:
+            graphs_read.append(load_graph(p))
+            m.setattr(graphs, "_plain_int_lines", lambda raw: None)  # pandas, int64 ids
+            graphs_read.append(load_graph(p))
+            m.setattr(graphs, "_ints_read_back", lambda data: False)  # pandas, ids as text
+            graphs_read.append(load_graph(p))
+        assert all(as_lists(g) == reference_edge_list(text) for g in graphs_read), name
+
+
+def test_plain_int_lines_takes_only_its_layout():
+    read = graphs._plain_int_lines
+    u, v = read(b"0 1\n12 3\n1234567890123 7\n")
+    assert u.tolist() == [0, 12, 1234567890123] and v.tolist() == [1, 3, 7]
+    for other in [b"1 2", b"01 2\n", b"1 02\n", b"-1 2\n", b"+1 2\n", b"1\t2\n", b"1  2\n", b"1 2\r\n",
+                  b"1 2\n\n", b"1 2 3\n", b"1\n", b"1 2\n3\n", b" 1 2\n", b"1 2 \n", b"# c\n1 2\n", b"1.0 2\n",
+                  b"a b\n", b"1 2\n9999999999999999999 1\n", b"\xef\xbb\xbf1 2\n", b""]:
+        assert read(other) is None, other
+
+
+@pytest.mark.parametrize("text, single", [
+    (b"a b\nc d 2\r\n", True), (b"a  b\n", False), (b"a\tb\n", False), (b" a b\n", False), (b"a b \n", False),
+    (b"a b\n c d\n", False), (b"a b # c\n", False), (b"a b\r\n c d\n", False), (b"a b ", False), (b"", False),
+])
+def test_single_spaced_layout(text, single):
+    """Files that pandas may split on single spaces (else on runs of spaces and tabs)."""
+    assert graphs._single_spaced(text) is single
+
+
+@pytest.mark.parametrize("scale, shift", [(1, 0), (1, -1_500), (10**12, 3), (-(10**15), 0)])
+def test_dense_and_sparse_integer_ids(tmp_path, scale, shift):
+    """Ids 0 … N−1 (a lookup table) and ids spread far apart or negative (a hash table)."""
+    rng = np.random.default_rng(5)
+    u, v = rng.integers(0, 2_000, 6_000) * scale + shift, rng.integers(0, 2_000, 6_000) * scale + shift
+    text = "".join(f"{a} {b}\n" for a, b in zip(u.tolist(), v.tolist(), strict=True))
+    g = load_graph(write(tmp_path, "g.txt", text))
+    assert as_lists(g) == reference_edge_list(text)
+
+
+@pytest.mark.parametrize("text, nodes", [
+    ("01 1\n1 001\n", ["01", "1", "001"]),
+    ("1 2\n+1 2\n", ["1", "2", "+1"]),
+    ("0 -0\n-0 0\n", ["0", "-0"]),
+    ("\ufeff01 2\n", ["01", "2"]),  # a byte-order mark is not part of the first id
+    ('"01" 2\n1 2\n', ["01", "2", "1"]),  # pandas' quotes
+    ("1 2\n2 3 # 007\n", ["1", "2", "3"]),
+    ("10 2\n3 10 0.5\n", ["10", "2", "3"]),
+])
+def test_ids_are_kept_as_written(tmp_path, text, nodes):
+    assert load_graph(write(tmp_path, "g.txt", text)).nodes == nodes
+
+
+def test_ids_as_text_across_pandas_chunks(tmp_path):
+    """pandas infers types per chunk of ~260k rows: integers in the first chunks, text in the
+    last must still give '01' ≠ '1' (and no warning)."""
+    import warnings
+
+    n = 300_000
+    ids = np.arange(n)
+    body = "\n".join(np.char.add(np.char.add(ids.astype(str), " "), (ids + 1).astype(str)).tolist())
+    p = write(tmp_path, "g.txt", body + "\n01 x\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = load_graph(p)
+    assert g.num_nodes == n + 3 and g.nodes[-2:] == ["01", "x"] and g.nodes[1] == "1"
+
+
+def test_weights_and_last_weight_wins_on_integer_ids(tmp_path):
+    p = write(tmp_path, "g.txt", "1 2 0.5\n2 3\n2 1 4\n3 2 -2\n1 3 7\n")
+    g = load_graph(p)
+    assert as_lists(g) == (["1", "2", "3"], [(0, 1, 4.0), (1, 2, -2.0), (0, 2, 7.0)])
+    gd = load_graph(p, directed=True)  # directed: 1 → 2 and 2 → 1 are two edges
+    assert as_lists(gd) == (["1", "2", "3"], [(0, 1, 0.5), (1, 2, 1.0), (1, 0, 4.0), (2, 1, -2.0), (0, 2, 7.0)])
+
+
+def test_comment_and_space_only_lines_are_skipped(tmp_path):
+    g = load_graph(write(tmp_path, "g.txt", "a b\n   # indented comment\n \t \n\nb c  # trailing\n"))
+    assert as_lists(g) == (["a", "b", "c"], [(0, 1, 1.0), (1, 2, 1.0)])
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_dedupe_packed_sort_equals_stable_argsort(monkeypatch, directed):
+    rng = np.random.default_rng(2)
+    n, e = 300, 5_000  # many repeats, both directions
+    src, dst, w = rng.integers(0, n, e), rng.integers(0, n, e), rng.normal(size=e)
+
+    def deduped():
+        return as_lists(graphs._dedupe(Graph([str(i) for i in range(n)], src.copy(), dst.copy(), w.copy(), directed)))
+
+    packed = deduped()
+    monkeypatch.setattr(graphs, "_PACK_BITS", 0)  # keys never fit: the argsort path
+    assert deduped() == packed
+    text = "".join(f"{a} {b} {c!r}\n" for a, b, c in zip(src.tolist(), dst.tolist(), w.tolist(), strict=True))
+    nodes, edges = reference_edge_list(text, directed)
+    order = [int(x) for x in nodes]  # the reference numbers nodes by first appearance
+    assert packed[1] == [(order[a], order[b], c) for a, b, c in edges]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("# header\n\na b\nc\n", "line 4: edge 2 has one node ('c')"),
+    ("a b\n\n\nc d 1 2\n", "line 4: edge 2 has more than 3 fields (4)"),
+    ("1 2\n3 4 x\n", "line 2: edge 2's weight is not a number: 'x'"),
+    ("1 2 1\n  # c\n3 4 inf\n", "line 3: edge 2's weight must be finite, got 'inf'"),
+    ("1 2\n3 4 1e400\n", "line 2: edge 2's weight must be finite, got '1e400'"),
+    ("1 2\n3 4 NaN\n", "line 2: edge 2's weight must be finite, got 'NaN'"),
+    ("1 2\n3 4 NA\n", "line 2: edge 2's weight is not a number: 'NA'"),
+    ("1 2\n3 4 True\n", "line 2: edge 2's weight is not a number: 'True'"),
+    ("1 2\r\n3 4 1 2 3\r\n", "line 2: edge 2 has more than 3 fields (5)"),
+    ("# only a comment\n", "has no edges"),
+])
+def test_edge_list_errors_name_the_line(tmp_path, text, message):
+    with pytest.raises(GraphError) as e:
+        load_graph(write(tmp_path, "g.txt", text), "edgelist")
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_error_line_found_in_a_large_file(tmp_path):
+    lines = [f"{i} {i + 1}" for i in range(200_000)]
+    lines[150_000] = "150000"
+    p = write(tmp_path, "g.txt", "\n".join(lines) + "\n")
+    with pytest.raises(GraphError, match="line 150001: edge 150001 has one node"):
+        load_graph(p)
