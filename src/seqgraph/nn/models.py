@@ -189,7 +189,8 @@ class RecurrentStack(nn.Module):
                 x, layer_state = fused_scan(mode, x, [w], None if hx is None else [hx[i]], self.hidden_size)
                 states += layer_state
             out = x
-        out = _loop_layout(out)
+        if self.dropout > 0 and self.training:  # a caller's dropout on the output draws the loop's masks too
+            out = _loop_layout(out)
         if stacked:
             out = out.unsqueeze(1)
             states = [tuple(s.unsqueeze(0) for s in layer) for layer in states]
