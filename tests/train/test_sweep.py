@@ -123,18 +123,20 @@ def test_resume_drops_rows_of_unfinished_and_failed_runs(tmp_path):
 
 
 def test_resume_continues_a_folder_written_before_a_setting_was_added(tmp_path):
-    """t0 came later (in run ids only when not 0): a folder without its column resumes, its
-    runs keep their ids and rows, and the rewritten CSVs gain the column at its default."""
+    """t0 and the kernel column came later (t0 in run ids only when not 0): a folder without
+    them resumes, its runs keep their ids and rows, and the rewritten CSVs gain the columns at
+    the values those runs had (t0 0; kernel seqgraph: the loop was all there was)."""
     run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1"))
     out = tmp_path / "out"
-    for name in ("summary.csv", "curves.csv"):
-        pd.read_csv(out / name).drop(columns="t0").to_csv(out / name, index=False)
+    pd.read_csv(out / "summary.csv").drop(columns=["t0", "kernel"]).to_csv(out / "summary.csv", index=False)
+    pd.read_csv(out / "curves.csv").drop(columns="t0").to_csv(out / "curves.csv", index=False)
     rec = Recorder()
     df = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2", resume=True), rec)
     assert len(rec.of(RunStarted)) == 1 and len(df) == 2
     for name in ("summary.csv", "curves.csv"):
         again = pd.read_csv(out / name)
         assert "t0" in again.columns and set(again["t0"]) == {0}
+    assert set(pd.read_csv(out / "summary.csv")["kernel"]) == {"seqgraph"}
     assert len(pd.read_csv(out / "curves.csv")) == 4
 
 

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import torch
@@ -292,6 +292,8 @@ class _Palindrome:
     batchable = True
     result_columns = RESULT_COLUMNS
     curve_columns = CURVE_COLUMNS
+    # result columns added since a release: what the rows written before them had (the loop ran)
+    added_results: ClassVar[dict[str, Any]] = {"kernel": "seqgraph"}
 
     def group_key(self, spec: PalindromeRun, mix_lengths: bool) -> Hashable:
         # with classes = length, runs of different lengths have heads of different sizes

@@ -268,13 +268,13 @@ def read_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str, d
                 path.unlink()
         if out.summary.exists():
             df = read_csv(out.summary)
-            if not _columns_fit(list(df.columns), out.summary_columns, exp.spec):
+            if not _columns_fit(list(df.columns), out.summary_columns, exp):
                 raise ConfigError(f"--resume: {out.summary} has other columns than this seqgraph writes "
                                   "(another experiment or an older version); use another --out")
             ok = df[df["status"] == "ok"].drop_duplicates("run_id", keep="last")
             done = {str(r["run_id"]): r for r in ok.to_dict("records")}
         if out.curves.exists() and out.curve_columns and not _columns_fit(list(read_csv(out.curves).columns),
-                                                                          out.curve_columns, exp.spec):
+                                                                          out.curve_columns, exp):
             raise ConfigError(f"--resume: {out.curves} has other columns than this seqgraph writes; "
                               "use another --out")
         if out.config.exists():
@@ -282,24 +282,25 @@ def read_output(exp: Experiment, sweep: Sweep[Any]) -> tuple[Output, dict[str, d
     return out, done
 
 
-def _columns_fit(found: list[str], wanted: list[str], spec: type) -> bool:
+def _columns_fit(found: list[str], wanted: list[str], exp: Experiment) -> bool:
     """``found`` is ``wanted``, or ``wanted`` less settings added later
-    (``in_id_unless_default``): a folder of an older version, whose runs kept their ids."""
-    later = getattr(spec, "in_id_unless_default", ())
+    (``in_id_unless_default``) and result columns added later (``added_results``): a folder of
+    an older version, whose runs kept their ids."""
+    later = (*getattr(exp.spec, "in_id_unless_default", ()), *getattr(exp, "added_results", {}))
     return found == [c for c in wanted if c in found or c not in later]
 
 
-def _with_later_settings(df: Any, columns: list[str], spec: type) -> Any:
-    """Rows of an older version with the settings added since, at their defaults (the values
-    those runs had)."""
-    defaults = {f.name: f.default for f in dataclasses.fields(spec)}
+def _with_later_settings(df: Any, columns: list[str], exp: Experiment) -> Any:
+    """Rows of an older version with the settings and result columns added since, at the values
+    those runs had (a setting's default; ``added_results``)."""
+    known = {f.name: f.default for f in dataclasses.fields(exp.spec)} | getattr(exp, "added_results", {})
     for c in columns:
         if c not in df.columns:
-            df[c] = defaults[c]
+            df[c] = known[c]
     return df[columns]
 
 
-def prepare_output(out: Output, sweep: Sweep[Any], keep: set[str]) -> None:
+def prepare_output(exp: Experiment, out: Output, sweep: Sweep[Any], keep: set[str]) -> None:
     """Make the output folder ready: with --overwrite start empty; else keep only the rows of
     runs ``keep`` (runs that failed, never reached the summary, or will be continued are
     trained again without duplicating rows); write the resolved config."""
@@ -311,7 +312,7 @@ def prepare_output(out: Output, sweep: Sweep[Any], keep: set[str]) -> None:
             df = read_csv(path)
             old_version = list(df.columns) != columns
             if old_version:
-                df = _with_later_settings(df, columns, sweep.spec)
+                df = _with_later_settings(df, columns, exp)
             kept = df[df["run_id"].astype(str).isin(keep)]
             if path == out.summary:
                 kept = kept[kept["status"] == "ok"].drop_duplicates("run_id", keep="last")
@@ -493,7 +494,7 @@ def _run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress, context: di
     check_fits(exp, todo)
     plan = make_plan(exp, sweep.options, todo) if todo else None  # may start Ray, or refuse: before any write
     keep = set(done) - {run_id(r) for r in todo}  # runs continued with more steps get new rows
-    prepare_output(out, sweep, keep)
+    prepare_output(exp, out, sweep, keep)
     label_fields = tuple(sweep.varying())
     jobs = plan_jobs(exp, todo, plan, label_fields) if plan else []
     if context:
