@@ -136,8 +136,8 @@ def test_more_bad_settings(args, fragment, user_error):
 def test_paths_inside_files_are_one_line(tmp_path, user_error):
     f = tmp_path / "f.txt"
     f.write_text("x")
-    user_error(run("palindrome", "--lengths", "4", "--out", str(f / "sub")), "Not a directory")
-    user_error(run("timegate", "--out", str(f)), "File exists")
+    user_error(run("palindrome", "--lengths", "4", "--out", str(f / "sub")), f"{f} is a file, not a folder")
+    user_error(run("timegate", "--out", str(f)), f"{f} is a file, not a folder")
 
 
 def test_toml_tables_of_several_commands(tmp_path, user_error):
@@ -180,3 +180,26 @@ def test_failed_runs_are_reported(tmp_path, monkeypatch):
     assert r.exit_code == 0 and r.stderr.splitlines()[-1].startswith("warning: 1 of 2 runs failed")
     r = run(*common, "--seeds", "2", "--out", str(tmp_path / "all"))
     assert r.exit_code == 1 and r.stderr.splitlines()[-1] == "error: all 1 runs failed, e.g. RuntimeError: boom"
+
+
+def test_a_full_disk_mid_sweep_is_one_line_and_resume_completes(tmp_path, monkeypatch, full_disk_after):
+    import pandas as pd
+
+    args = ["palindrome", "--model", "rnn", "--lengths", "4", "--seeds", "1:3", "--steps", "6", "--hidden", "4",
+            "--batch-size", "8", "--eval-every", "3", "--eval-batch-size", "16", "--executor", "sequential"]
+    out = tmp_path / "o"
+    full_disk_after(4)  # config.toml, the first run's curves and summary rows, the second's curves; then full
+    r = run(*args, "--out", str(out))
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert r.stderr.splitlines()[-1] == f"error: cannot write {out / 'summary.csv'}: No space left on device"
+    assert [line for line in r.stderr.splitlines() if line.startswith("error:")] == [r.stderr.splitlines()[-1]]
+    monkeypatch.undo()
+    assert len(pd.read_csv(out / "summary.csv")) == 1 + 1  # the first run's row, and the torn one
+    r = run(*args, "--out", str(out), "--resume")
+    assert r.exit_code == 0, r.output
+    assert run(*args, "--out", str(tmp_path / "ref")).exit_code == 0
+    key = ["seed", "final_accuracy", "trained_steps", "status"]
+    done, ref = (pd.read_csv(d / "summary.csv").sort_values("seed")[key].reset_index(drop=True)
+                 for d in (out, tmp_path / "ref"))
+    pd.testing.assert_frame_equal(done, ref)
+    assert len(pd.read_csv(out / "curves.csv")) == 3 * 2

@@ -23,7 +23,7 @@ from torch.nn import functional as F
 
 from seqgraph.config import CharLMRun, TrainOptions, check_memory, read_toml, run_id, spec_fields, to_dict, write_toml
 from seqgraph.errors import CheckpointError, ConfigError, DataError
-from seqgraph.io import append_rows, read_csv, write_csv
+from seqgraph.io import append_rows, drop_torn_row, make_folder, read_csv, write_csv
 from seqgraph.nn.charlm import CharLM, generate
 from seqgraph.tasks.text import DEFAULT_CORPUS, CharCorpus, Vocab, default_corpus, load_text
 from seqgraph.train.checkpoint import check_resumable, load_checkpoint, save_checkpoint
@@ -219,7 +219,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
             (last_path.parent / f).exists() for f in ("log.csv", "config.toml", "summary.csv")):
         raise ConfigError(f"--ckpt {last_path} is in the folder of another run ({last_path.parent}); "
                           "keep checkpoints in this run's --out or a folder of their own")
-    last_path.parent.mkdir(parents=True, exist_ok=True)  # an unwritable --ckpt fails now, not after training
+    make_folder(last_path.parent)  # an unwritable --ckpt fails now, not after training
     if not last_path.exists() and not best_path.exists() and log_path.exists() and \
             len(log_path.read_bytes().splitlines()) <= 2:
         # killed between its first log row and its first checkpoint: nothing to continue, start over
@@ -278,9 +278,11 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise CheckpointError(f"checkpoint {last_path} cannot be resumed: its state does not match its "
                                   f"model ({first[:160]})") from None
+        for path in (log_path, samples_path):  # a row torn by a full disk or a kill mid-write
+            drop_torn_row(path)
         _truncate_csv(log_path, LOG_COLUMNS, step)
         _truncate_csv(samples_path, SAMPLE_COLUMNS, step)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     # the run's settings and where it ran: seqgraph train --config <out>/config.toml reads it back
     where = {"out": str(out), "device": device, **({"ckpt": str(ckpt)} if ckpt else {})}
     write_toml(out / "config.toml", {**to_dict(cfg), **where}, comment=f"seqgraph train on {name}")

@@ -27,7 +27,7 @@ from typing import Any
 
 from seqgraph.config import RunOptions, Sweep, axis_name, read_toml, run_id, spec_fields, write_toml
 from seqgraph.errors import ConfigError, SeqgraphError
-from seqgraph.io import append_rows, drop_torn_row, folder_lock, read_csv, write_csv
+from seqgraph.io import append_rows, drop_torn_row, folder_lock, make_folder, read_csv, write_csv
 from seqgraph.train.jobs import (
     Experiment,
     Job,
@@ -277,7 +277,7 @@ def prepare_output(out: Output, sweep: Sweep[Any], keep: set[str]) -> None:
                 kept = kept[kept["status"] == "ok"].drop_duplicates("run_id", keep="last")
             if len(kept) != len(df):
                 write_csv(path, columns, kept.to_dict("records"))
-    out.folder.mkdir(parents=True, exist_ok=True)
+    make_folder(out.folder)
     data = sweep.to_dict()
     if sweep.options.resume and out.config.exists():  # describe every run in the folder: merge the axes
         saved = read_toml(out.config)
