@@ -203,3 +203,64 @@ def test_a_full_disk_mid_sweep_is_one_line_and_resume_completes(tmp_path, monkey
                  for d in (out, tmp_path / "ref"))
     pd.testing.assert_frame_equal(done, ref)
     assert len(pd.read_csv(out / "curves.csv")) == 3 * 2
+
+
+SWEEP = ["palindrome", "--model", "rnn", "--lengths", "4", "--seeds", "1:6", "--steps", "40", "--hidden", "4",
+         "--batch-size", "8", "--eval-every", "20", "--eval-batch-size", "16", "--no-early-stop"]
+
+
+def whole_rows(summary):
+    return summary.read_bytes().count(b"\n") - 1 if summary.exists() else 0
+
+
+def said_finished(stderr):
+    import re
+
+    line = stderr.splitlines()[-1]
+    assert line.startswith("error: interrupted"), stderr
+    m = re.search(r"interrupted: (\d+) finished run", line)
+    return int(m.group(1)) if m else 0
+
+
+def test_ctrl_c_between_a_row_and_its_announcement_counts_the_rows(tmp_path, monkeypatch):
+    """Ctrl-C after a run's summary row is written but before the display has counted it: the
+    message counts the rows in summary.csv (it used to say one fewer)."""
+    from seqgraph.cli.display import Display
+    from seqgraph.train.progress import RunFinished
+
+    seen = {"n": 0}
+    draw = Display.__call__
+
+    def ctrl_c_at_second_finish(self, event):
+        if isinstance(event, RunFinished):
+            seen["n"] += 1
+            if seen["n"] == 2:
+                raise KeyboardInterrupt
+        draw(self, event)
+
+    monkeypatch.setattr(Display, "__call__", ctrl_c_at_second_finish)
+    out = tmp_path / "o"
+    r = run(*SWEEP, "--executor", "sequential", "--out", str(out))
+    assert r.exit_code == 130 and "Traceback" not in r.output, r.output
+    assert said_finished(r.stderr) == whole_rows(out / "summary.csv") == 2
+    assert "sweep: runs 2/6" in r.stderr  # the display's own last line agrees
+
+
+def test_ctrl_c_with_two_workers_says_how_many_rows_summary_csv_holds(tmp_path):
+    """A real Ctrl-C (SIGINT to the process group, as a terminal sends it) while two worker
+    processes train: the count in the message equals the rows in summary.csv."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "o"
+    p = subprocess.Popen([sys.executable, "-m", "seqgraph", *SWEEP, "--executor", "processes", "--workers", "2",
+                          "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    deadline = time.monotonic() + 120
+    while whole_rows(out / "summary.csv") < 1 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and "Traceback" not in err, err
+    assert said_finished(err) == whole_rows(out / "summary.csv") >= 1

@@ -94,7 +94,11 @@ def train(
         display = Display(console(stderr=True), _grid_line if grid else None)
         try:
             with display:
-                summary = train_grid(sweep, display) if grid else _train_one(sweep.single(), options, display)
+                try:
+                    summary = train_grid(sweep, display) if grid else _train_one(sweep.single(), options, display)
+                except KeyboardInterrupt as e:
+                    display.finished = getattr(e, "saved", display.finished)  # the rows in summary.csv decide
+                    raise
         except Interrupted as e:
             raise fail(f"{e}; continue with the same command and --resume", code=130) from None
         except KeyboardInterrupt:
