@@ -264,3 +264,47 @@ def test_ctrl_c_with_two_workers_says_how_many_rows_summary_csv_holds(tmp_path):
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130 and "Traceback" not in err, err
     assert said_finished(err) == whole_rows(out / "summary.csv") >= 1
+
+
+@pytest.mark.parametrize("command", [["palindrome"], ["train"]])
+def test_ctrl_c_before_training_starts_is_one_line_and_exit_130(command, monkeypatch, capsys):
+    """Ctrl-C while the settings are resolved (the start-up, before the first progress line):
+    Typer turned it into a silent exit 130."""
+    from seqgraph import config
+    from seqgraph.cli import main
+
+    def ctrl_c(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(config, "resolve_sweep", ctrl_c)
+    monkeypatch.setattr(sys, "argv", ["seqgraph", *command, "--out", "never-written"])
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert e.value.code == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
+
+
+def test_ctrl_c_while_the_executable_loads_is_one_line_and_exit_130():
+    """Ctrl-C lands while the command line is imported (typer, numpy: most of a second)."""
+    code = """if True:
+        import runpy, sys
+
+        class CtrlC:  # Ctrl-C arrives while typer is being imported
+            def find_spec(self, name, path=None, target=None):
+                if name == "typer":
+                    raise KeyboardInterrupt
+
+        sys.meta_path.insert(0, CtrlC())
+        sys.argv = ["seqgraph", "--help"]
+        runpy.run_module("seqgraph", run_name="__main__")
+    """
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (r.returncode, r.stderr) == (130, "error: interrupted\n")
+
+
+def test_the_executable_enters_through_the_guarded_loader():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["seqgraph"] == "seqgraph.__main__:run"

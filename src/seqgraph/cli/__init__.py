@@ -59,9 +59,13 @@ app.command()(reproduce)
 
 
 def main() -> None:
-    """The ``seqgraph`` executable: usage errors too are one line on stderr and exit code 2."""
+    """The ``seqgraph`` executable: usage errors too are one line on stderr and exit code 2;
+    Ctrl-C is one line and exit code 130 wherever it lands."""
     import sys
 
+    from seqgraph.cli.common import failures
+
+    before = failures()
     try:
         code = app(standalone_mode=False, prog_name="seqgraph")
     except KeyboardInterrupt:
@@ -75,4 +79,6 @@ def main() -> None:
         message = " ".join(str(e.format_message()).split())
         sys.stderr.write(f"error: {message} (see '{where} --help')\n")
         sys.exit(e.exit_code)
+    if code == 130 and failures() == before:  # Typer turns a Ctrl-C no command caught into a silent exit 130
+        sys.stderr.write("error: interrupted\n")
     sys.exit(code if isinstance(code, int) else 0)

@@ -12,12 +12,20 @@ import typer
 
 from seqgraph.errors import SeqgraphError
 
+_failures = [0]  # error lines printed by fail() in this process
+
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` as one line on stderr; return the Exit to raise."""
     sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
     sys.stderr.flush()
+    _failures[0] += 1
     return typer.Exit(code)
+
+
+def failures() -> int:
+    """How many error lines :func:`fail` has printed in this process."""
+    return _failures[0]
 
 
 @contextmanager
