@@ -134,6 +134,22 @@ def parse_name_list(spec: str | list[Any], what: str, choices: tuple[str, ...] |
     return names
 
 
+def check_utf8(what: str, value: str) -> str:
+    """A text setting must be valid Unicode: config.toml (UTF-8) records it. A file name that is
+    not UTF-8 (its bytes kept as surrogates by Python) is a ConfigError showing it as ``\\xfe``."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = value.encode("utf-8", "surrogateescape" if _escaped_bytes_only(value) else "backslashreplace")
+        raise ConfigError(f"{what} '{shown.decode('utf-8', 'backslashreplace')}' is not UTF-8 text; seqgraph "
+                          "records its settings in config.toml, which is UTF-8: rename it") from None
+    return value
+
+
+def _escaped_bytes_only(value: str) -> bool:
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in value)
+
+
 # --- TOML -----------------------------------------------------------------------------------
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -234,6 +250,7 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
     elif hint is str:
         if not isinstance(value, str):
             raise bad
+        check_utf8(name, value)
     return value
 
 
@@ -341,7 +358,7 @@ def parse_axis(spec_cls: type, field: str, raw: Any) -> list[Any]:
         items = [str(v) if isinstance(v, int) and not isinstance(v, bool) and not paths else v for v in items]
         if not all(isinstance(v, str) for v in items):
             raise ConfigError(f"bad {what} {raw!r}: expected text")
-        values = [v.strip() for v in items] if not paths else list(items)
+        values = [check_utf8(what, v.strip() if not paths else v) for v in items]
     if field in getattr(spec_cls, "paths", ()):  # the same file is the same run, however it is named
         values = [str(Path(v).expanduser().resolve()) if v else v for v in values]
     return list(dict.fromkeys(values))

@@ -39,9 +39,11 @@ def _main(
     ] = False,
 ) -> None:
     """seqgraph: memory in recurrent networks, message passing in graph networks."""
+    from seqgraph.cli.common import readable_streams
     from seqgraph.perf import keep_freed_memory
 
     keep_freed_memory()  # process-wide, so set here at the entry (worker processes set it too)
+    readable_streams()  # a name that is not UTF-8 prints escaped, never as a UnicodeEncodeError
 
 
 app.command(no_args_is_help=False)(palindrome)
@@ -63,8 +65,9 @@ def main() -> None:
     Ctrl-C is one line and exit code 130 wherever it lands."""
     import sys
 
-    from seqgraph.cli.common import failures
+    from seqgraph.cli.common import failures, readable_streams
 
+    readable_streams()
     before = failures()
     try:
         code = app(standalone_mode=False, prog_name="seqgraph")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +17,12 @@ _failures = [0]  # error lines printed by fail() in this process
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``error: message`` as one line on stderr; return the Exit to raise."""
-    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
+    """Print ``error: message`` as one line on stderr; return the Exit to raise. A byte of a name
+    that was not UTF-8 reads ``\\xfe`` (as the shell writes it), also where a message quotes
+    the name with repr(), which writes ``\\udcfe``."""
+    line = " ".join(str(message).split())
+    line = re.sub(r"\\udc([89a-f][0-9a-f])", r"\\x\1", line)
+    sys.stderr.write(f"error: {line}\n")
     sys.stderr.flush()
     _failures[0] += 1
     return typer.Exit(code)
@@ -26,6 +31,34 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def failures() -> int:
     """How many error lines :func:`fail` has printed in this process."""
     return _failures[0]
+
+
+def _escape(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a character the stream cannot encode as its escape. A byte of a
+    name that was not UTF-8 (Python keeps it as a surrogate, U+DC80–U+DCFF) reads as ``\\xfe``,
+    as the shell writes it; anything else as ``\\uXXXX``."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    text = "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else f"\\u{ord(c):04x}"
+                   if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}" for c in bad)
+    return text, error.end
+
+
+def readable_streams() -> None:
+    """stdout and stderr print any name: a file name that is not UTF-8, or a label holding a lone
+    surrogate, is escaped (``\\xfe``) instead of a UnicodeEncodeError. Process-wide: called at
+    the CLI entry."""
+    import codecs
+    import io
+
+    try:
+        codecs.lookup_error("seqgraph-escape")
+    except LookupError:
+        codecs.register_error("seqgraph-escape", _escape)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="seqgraph-escape")
 
 
 @contextmanager
@@ -39,6 +72,9 @@ def user_errors() -> Iterator[None]:
     except OSError as e:
         where = f": {e.filename}" if e.filename else ""
         raise fail(f"{e.strerror or type(e).__name__}{where}") from None
+    except UnicodeEncodeError as e:  # text that is not Unicode (a lone surrogate) on its way to a file
+        bad = e.object[e.start : e.end]
+        raise fail(f"cannot write {bad!r}: it is not Unicode text (a name or label that is not UTF-8?)") from None
 
 
 def print_json(data: Any) -> None:
