@@ -230,3 +230,26 @@ def test_a_full_disk_during_train_is_one_line_and_resume_finishes_as_a_straight_
     log, ref = (pd.read_csv(tmp_path / d / "log.csv") for d in ("run", "ref"))
     assert log.step.tolist() == [10, 20, 30]
     pd.testing.assert_frame_equal(log[["step", "val_loss"]], ref[["step", "val_loss"]])
+
+
+def strict_json(text):
+    """JSON as the standard has it: NaN and Infinity are not numbers there."""
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_evaluate_json_of_a_model_whose_loss_overflows_is_valid_json(trained, tmp_path):
+    """Finite but enormous output weights: a loss of thousands of nats, exp(loss) beyond float64
+    (it was an OverflowError traceback)."""
+    from seqgraph.train.checkpoint import load_checkpoint, save_checkpoint
+
+    ck = load_checkpoint(trained / "run" / "last.pt")
+    ck["model"] = {k: v * 1e30 if k == "head.weight" else v for k, v in ck["model"].items()}
+    save_checkpoint(tmp_path / "loud.pt", {k: v for k, v in ck.items() if k not in ("format", "version")})
+    r = run("evaluate", tmp_path / "loud.pt", "--json", "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    data = strict_json(r.stdout)
+    assert data["loss"] > 709 and data["perplexity"] is None  # infinite: null
+    assert run("evaluate", tmp_path / "loud.pt", "--device", "cpu").exit_code == 0

@@ -78,7 +78,7 @@ def user_errors() -> Iterator[None]:
 
 
 def print_json(data: Any) -> None:
-    """JSON on stdout; NaN and infinities (not JSON) become null."""
+    """JSON on stdout; NaN and infinities (not JSON) become null, also inside arrays."""
     sys.stdout.write(json.dumps(_finite(data), indent=2, default=_jsonable, allow_nan=False) + "\n")
 
 
@@ -88,12 +88,25 @@ def _finite(v: Any) -> Any:
     if isinstance(v, float):
         return v if math.isfinite(v) else None
     if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
+        return {_key(k): _finite(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_finite(x) for x in v]
+    if hasattr(v, "tolist") and getattr(v, "ndim", 0) > 0:  # numpy arrays, torch tensors
+        return _finite(v.tolist())
     if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:  # numpy / torch scalars
         return _finite(v.item())
     return v
+
+
+def _key(k: Any) -> Any:
+    """A dict key JSON takes (str, int, float, bool, None); numpy scalars become Python's."""
+    import math
+
+    if hasattr(k, "item") and getattr(k, "ndim", 1) == 0:
+        k = k.item()
+    if isinstance(k, float) and not math.isfinite(k):
+        return str(k)
+    return k if k is None or isinstance(k, (str, int, float, bool)) else str(k)
 
 
 def _jsonable(v: Any) -> Any:

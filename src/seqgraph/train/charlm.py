@@ -85,6 +85,11 @@ def build_model(cfg: dict[str, Any] | CharLMRun, vocab_size: int) -> CharLM:
                   {"learn_gate": c.get("learn_gate", True)})
 
 
+def perplexity(loss: float) -> float:
+    """exp(loss), infinite past float64's range (a loss above ~709.8 nats: exp would raise)."""
+    return math.inf if loss > 709.0 else math.exp(loss)
+
+
 @torch.no_grad()
 def evaluate_batches(model: CharLM, batches: list[tuple[Tensor, Tensor]], device: torch.device) -> EvalResult:
     """Loss, bpc, perplexity and accuracy over fixed (x, y) windows, each from a zero state."""
@@ -99,7 +104,7 @@ def evaluate_batches(model: CharLM, batches: list[tuple[Tensor, Tensor]], device
         n += y.numel()
     model.train(was)
     loss = total / n
-    return EvalResult(loss, loss / LN2, math.exp(loss), correct / n, n)
+    return EvalResult(loss, loss / LN2, perplexity(loss), correct / n, n)
 
 
 @torch.no_grad()
@@ -130,7 +135,7 @@ def evaluate_stream(model: CharLM, ids: Tensor, device: torch.device, streams: i
         correct += int((logits.argmax(-1) == y).sum())
         n += y.numel()
     loss = total / n
-    return EvalResult(loss, loss / LN2, math.exp(loss), correct / n, n)
+    return EvalResult(loss, loss / LN2, perplexity(loss), correct / n, n)
 
 
 def load_model(path: str | Path, device: torch.device | None = None) -> tuple[CharLM, Vocab, dict[str, Any]]:
