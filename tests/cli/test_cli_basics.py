@@ -119,6 +119,35 @@ def test_malformed_and_unknown_toml(tmp_path, user_error):
     user_error(run("palindrome", "--config", str(unk)), "unknown key 'colour'")
 
 
+# --- TOML values of the wrong type: one line naming the key, the file and the type expected ---
+
+PAL = ["palindrome", "--model", "rnn", "--lengths", "4", "--seeds", "1", "--steps", "2", "--hidden", "4",
+       "--batch-size", "4", "--eval-batch-size", "8", "--executor", "sequential"]  # cheap, should a bad file pass
+GRADS = ["grads", "--model", "rnn", "--length", "4", "--hidden", "4", "--batch-size", "4"]
+WRONG_TYPES = [  # (command, TOML line, what the error line says)
+    (["gcn", "train", "--epochs", "2"], "labeled = 5", "bad value for labeled in {c}: 5 (expected a list of names"),
+    (["gcn", "train", "--epochs", "2"], 'lr = "abc"', "bad value for lr in {c}: 'abc' (expected a finite number)"),
+    (["gcn", "train", "--epochs", "2"], "hidden = [4, 8]", "bad value for hidden in {c}: [4, 8] (expected a whole"),
+    (GRADS, "out = 3", "bad value for out in {c}: 3 (expected text)"),
+    (GRADS, "seeds = [true]", "bad value for seeds in {c}: [True] (expected a list of whole"),
+    (PAL, 'out = ["a"]', "bad value for out in {c}: ['a'] (expected text)"),
+    (PAL, "lengths = true", "bad lengths True: expected integers (in {c})"),
+    (PAL, 'lr = "abc"', "bad lr 'abc': expected a number or a comma list (e.g. 1e-3,1e-2) (in {c})"),
+    (["train", "--steps", "2"], 'workers = "2"', "bad value for workers in {c}: '2' (expected a whole number)"),
+    # a flag overrides the key, but a wrong file is still an error (the next run without the flag would fail)
+    (["gcn", "train", "--epochs", "2"], 'epochs = "3"', "bad value for epochs in {c}: '3' (expected a whole number)"),
+    ([*PAL, "--lr", "0.1"], 'lr = "abc"', "bad lr 'abc'"),
+]
+
+
+@pytest.mark.parametrize("command, line, message", WRONG_TYPES)
+def test_toml_values_of_the_wrong_type(command, line, message, tmp_path, user_error):
+    c = tmp_path / "c.toml"
+    c.write_text(line + "\n")
+    user_error(run(*command, "--config", str(c), "--out", str(tmp_path / "o")), message.format(c=c))
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["palindrome", "--lr", "nan"], "expected a finite number"),
     (["palindrome", "--lr", "1e-3,inf"], "expected a finite number"),
