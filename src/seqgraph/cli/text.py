@@ -84,7 +84,7 @@ def train(
             flags["text"] = str(text)
         sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags)
         if sweep.options.resume and "steps" not in flags and "steps" not in toml_keys(CharLMRun, config):
-            target = saved_steps(sweep.options.out)  # a bare --resume goes on to the run's own target
+            target = saved_steps(sweep.options.out, getattr(sweep.options, "ckpt", ""))  # the run's own target
             if target is not None:
                 sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags, steps=target)
         options = cast(TrainOptions, sweep.options)

@@ -179,11 +179,19 @@ def _truncate_csv(path: Path, columns: list[str], max_step: int) -> None:
             write_csv(path, columns, df[df["step"] <= max_step].to_dict("records"))
 
 
-def saved_steps(out: str | Path) -> Any:
-    """The ``steps`` target recorded in ``<out>/config.toml`` (a number, or a list for a
-    grid), or None: a bare ``--resume`` keeps it."""
-    path = Path(out) / "config.toml"
-    return read_toml(path).get("steps") if path.is_file() else None
+def saved_steps(out: str | Path, ckpt: str = "") -> Any:
+    """The ``steps`` target of the training in ``out``, which a bare ``--resume`` keeps: the one
+    ``<out>/config.toml`` records (a number, or a list for a grid); with that file deleted, the
+    one the last checkpoint records (a single run; ``ckpt`` if given) or the run folders'
+    config.toml (a grid); None if nothing records one."""
+    out = Path(out)
+    if (out / "config.toml").is_file():
+        return read_toml(out / "config.toml").get("steps")
+    last = Path(ckpt) if ckpt else out / "last.pt"
+    if last.is_file():
+        return load_checkpoint(last)["config"].get("steps")
+    found = sorted({v for c in out.glob("*/config.toml") if (v := read_toml(c).get("steps")) is not None}, key=str)
+    return None if not found else found[0] if len(found) == 1 else found
 
 
 def clear_run(out: str | Path, ckpt: str = "") -> None:
