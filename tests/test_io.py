@@ -105,7 +105,8 @@ def test_a_file_where_a_folder_goes_is_named_and_left_alone(tmp_path):
 
     f = tmp_path / "file.txt"
     f.write_text("mine")
-    for write in (lambda: atomic_write_bytes(f / "x.csv", b"x"), lambda: append_rows(f / "a" / "b.csv", ["a"], [{"a": 1}])):
+    for write in (lambda: atomic_write_bytes(f / "x.csv", b"x"),
+                  lambda: append_rows(f / "a" / "b.csv", ["a"], [{"a": 1}])):
         with pytest.raises(OutputError, match=f"cannot write {f}/.*: {f} is a file, not a folder"):
             write()
     with pytest.raises(OutputError, match=f"cannot create folder {f}/sub: {f} is a file, not a folder"):
@@ -147,7 +148,7 @@ def test_a_full_disk_keeps_the_old_file_whole_and_leaves_no_temporary_file(tmp_p
     monkeypatch.setattr(io.os, "fsync", full)
     with pytest.raises(OutputError, match=f"cannot write {p}: No space left on device"):
         atomic_write_bytes(p, b"new checkpoint")
-    with pytest.raises(OutputError, match="log.csv: No space left on device"):
+    with pytest.raises(OutputError, match=r"log\.csv: No space left on device"):
         append_rows(tmp_path / "log.csv", ["step"], [{"step": 2}])
     monkeypatch.setattr(io.os, "fsync", real)
     assert p.read_bytes() == b"old checkpoint"
