@@ -310,14 +310,21 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
         rng = {"data": data_gen.get_state(), "torch": torch.get_rng_state()}
         if dev.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(dev)
+        # the training loss and accuracy summed since the last log row: a Ctrl-C checkpoint between two
+        # evaluations keeps them, so the next log row after --resume averages the same steps as a straight run
+        running = {"loss": float(sums[0]), "accuracy": float(sums[1]), "steps": int(sums[2])}
         save_checkpoint(path, {"config": to_dict(cfg), "vocab": vocab.chars, "corpus": name,
                                "model": model.state_dict(), "optimizer": opt.state_dict(),
-                               "scheduler": sched.state_dict(), "step": at, "best_val_loss": best, "rng": rng})
+                               "scheduler": sched.state_dict(), "step": at, "best_val_loss": best, "rng": rng,
+                               "running": running})
 
     stop = threading.Event()
     t0 = time.perf_counter()
     start_step = step
-    sums = [0.0, 0.0, 0]
+    sums: list[float] = [0.0, 0.0, 0]  # loss, accuracy and steps since the last log row
+    if ckpt_data and isinstance(ckpt_data.get("running"), dict):
+        running = ckpt_data["running"]
+        sums[:] = [running["loss"], running["accuracy"], running["steps"]]
     summary = TrainSummary(name, step, best_val_loss=best, last=str(last_path), best=str(best_path))
 
     def next_batch(_: int) -> tuple[Tensor, Tensor]:
