@@ -235,15 +235,20 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
 
 
 def _read_weights(path: Any, f_in: int) -> np.ndarray:
+    import warnings
     from pathlib import Path
 
     p = Path(path)
     if not p.is_file():
         raise GraphError(f"weights file not found: {p}")
     try:
-        W = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
+        with warnings.catch_warnings():  # numpy warns on an empty file; the error below says it
+            warnings.simplefilter("ignore")
+            W = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
     except ValueError as e:
         raise GraphError(f"malformed weights CSV {p}: {str(e).splitlines()[0]}") from None
+    if W.size == 0:
+        raise GraphError(f"weights CSV {p} is empty")
     if W.shape[0] != f_in:
         raise GraphError(f"weights CSV {p} has {W.shape[0]} rows, but the features have {f_in} columns")
     if not np.isfinite(W).all():
