@@ -38,3 +38,30 @@ def drawn(path):
 @pytest.fixture
 def is_drawn():
     return drawn
+
+
+@pytest.fixture
+def full_disk_after(monkeypatch):
+    """Fill the disk after ``writes`` more fsyncs (every seqgraph write ends with one): the
+    next write reaches its file only in part — of its last line one byte stays, so an appended
+    row is torn inside its first field — and fails with ENOSPC. ``monkeypatch.undo()`` frees it."""
+    import errno
+    import os
+    from pathlib import Path
+
+    from seqgraph import io
+
+    def fill(writes):
+        left, real = {"n": writes}, os.fsync
+
+        def fsync(fd):
+            if left["n"] <= 0:
+                data = Path(os.readlink(f"/proc/self/fd/{fd}")).read_bytes()  # Linux: the file behind fd
+                os.ftruncate(fd, data.rstrip(b"\n").rfind(b"\n") + 2)
+                raise OSError(errno.ENOSPC, "No space left on device")
+            left["n"] -= 1
+            real(fd)
+
+        monkeypatch.setattr(io.os, "fsync", fsync)
+
+    return fill

@@ -64,9 +64,92 @@ def test_drop_torn_row_cuts_only_a_partial_last_line(tmp_path):
     assert not drop_torn_row(tmp_path / "missing.csv")
 
 
+def test_drop_torn_row_knows_newlines_inside_quoted_text(tmp_path):
+    """samples.csv holds sampled text, newlines included: a row torn inside its quotes may end
+    with a newline, and a newline inside quotes never ends a row."""
+    from seqgraph.io import drop_torn_row
+
+    f = tmp_path / "samples.csv"
+    whole = b'step,text\n10,"a\nb ""quoted"" c"\n'
+    for torn in (b'20,"x\n', b'20,"x\ny', b'20,"x""\n'):
+        f.write_bytes(whole + torn)
+        assert drop_torn_row(f) and f.read_bytes() == whole, torn
+    assert not drop_torn_row(f)
+
+
 def test_appended_and_rewritten_csvs_share_one_line_ending(tmp_path):
     from seqgraph.io import append_rows, write_csv
 
     append_rows(tmp_path / "a.csv", ["x", "y"], [{"x": 1, "y": "b"}])
     write_csv(tmp_path / "w.csv", ["x", "y"], [{"x": 1, "y": "b"}])
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "w.csv").read_bytes() == b"x,y\n1,b\n"
+
+
+# --- writes that fail: one line naming the user's path, nothing already there lost ----------
+
+def test_a_folder_where_a_file_goes_is_named_and_left_alone(tmp_path):
+    from seqgraph.errors import OutputError
+
+    d = tmp_path / "out.csv"
+    d.mkdir()
+    (d / "keep.txt").write_text("mine")
+    with pytest.raises(OutputError) as e:
+        write_csv(d, ["a"], [{"a": 1}])
+    assert str(e.value) == f"cannot write {d}: it is a folder"  # the user's path, never a temp file's
+    assert (d / "keep.txt").read_text() == "mine" and sorted(q.name for q in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_a_file_where_a_folder_goes_is_named_and_left_alone(tmp_path):
+    from seqgraph.errors import OutputError
+    from seqgraph.io import make_folder
+
+    f = tmp_path / "file.txt"
+    f.write_text("mine")
+    for write in (lambda: atomic_write_bytes(f / "x.csv", b"x"),
+                  lambda: append_rows(f / "a" / "b.csv", ["a"], [{"a": 1}])):
+        with pytest.raises(OutputError, match=f"cannot write {f}/.*: {f} is a file, not a folder"):
+            write()
+    with pytest.raises(OutputError, match=f"cannot create folder {f}/sub: {f} is a file, not a folder"):
+        make_folder(f / "sub")
+    assert f.read_text() == "mine"
+
+
+def test_no_permission_names_the_path_not_the_temporary_file(tmp_path, monkeypatch):
+    """A read-only folder (simulated: tests may run as root, which ignores permissions)."""
+    import errno
+    import tempfile
+
+    from seqgraph.errors import OutputError
+
+    def refuse(*args, dir=None, **kw):
+        raise PermissionError(errno.EACCES, "Permission denied", str(dir) + "/.x.tmp")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(OutputError) as e:
+        atomic_write_bytes(tmp_path / "x.csv", b"x")
+    assert str(e.value) == f"cannot write {tmp_path / 'x.csv'}: Permission denied"
+
+
+def test_a_full_disk_keeps_the_old_file_whole_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from seqgraph import io
+    from seqgraph.errors import OutputError
+
+    p = tmp_path / "last.pt"
+    atomic_write_bytes(p, b"old checkpoint")
+    append_rows(tmp_path / "log.csv", ["step"], [{"step": 1}])
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    real = os.fsync
+    monkeypatch.setattr(io.os, "fsync", full)
+    with pytest.raises(OutputError, match=f"cannot write {p}: No space left on device"):
+        atomic_write_bytes(p, b"new checkpoint")
+    with pytest.raises(OutputError, match=r"log\.csv: No space left on device"):
+        append_rows(tmp_path / "log.csv", ["step"], [{"step": 2}])
+    monkeypatch.setattr(io.os, "fsync", real)
+    assert p.read_bytes() == b"old checkpoint"
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["last.pt", "log.csv"]

@@ -24,7 +24,7 @@ import math
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar, get_type_hints
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from seqgraph.errors import ConfigError
 from seqgraph.io import atomic_write_bytes
@@ -139,6 +139,22 @@ def parse_name_list(spec: str | list[Any], what: str, choices: tuple[str, ...] |
     return names
 
 
+def check_utf8(what: str, value: str) -> str:
+    """A text setting must be valid Unicode: config.toml (UTF-8) records it. A file name that is
+    not UTF-8 (its bytes kept as surrogates by Python) is a ConfigError showing it as ``\\xfe``."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = value.encode("utf-8", "surrogateescape" if _escaped_bytes_only(value) else "backslashreplace")
+        raise ConfigError(f"{what} '{shown.decode('utf-8', 'backslashreplace')}' is not UTF-8 text; seqgraph "
+                          "records its settings in config.toml, which is UTF-8: rename it") from None
+    return value
+
+
+def _escaped_bytes_only(value: str) -> bool:
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in value)
+
+
 # --- TOML -----------------------------------------------------------------------------------
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -198,24 +214,23 @@ def toml_keys(cls: type, toml_path: str | Path | None) -> set[str]:
 
 def resolve(cls: type[C], toml_path: str | Path | None = None, **flags: Any) -> C:
     """Build ``cls`` from its defaults, then the TOML file's keys, then the flags that were
-    given (None means not given). Values are type-checked loosely; ``validate()`` runs last."""
+    given (None means not given). Every value is type-checked (a file's too, where a flag
+    overrides it: a wrong file is an error, not a trap for the next run); ``validate()`` runs last."""
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     hidden = getattr(cls, "not_in_toml", ())
+    hints = get_type_hints(cls)
     values: dict[str, Any] = {}
     for key, value in _toml_data(cls, toml_path).items():
         name = key.replace("-", "_")
         if name not in fields or name in hidden:
             known = ", ".join(k for k in fields if k not in hidden)
             raise ConfigError(f"unknown key {key!r} in {toml_path} (known: {known})")
-        values[name] = value
+        values[name] = _coerce(name, value, hints[name], f" in {toml_path}")
     for name, value in flags.items():
         if name not in fields:
             raise TypeError(f"{cls.__name__} has no field {name}")
         if value is not None:
-            values[name] = value
-    hints = get_type_hints(cls)
-    for name, value in values.items():
-        values[name] = _coerce(name, value, hints[name])
+            values[name] = _coerce(name, value, hints[name])
     cfg = cls(**values)
     validate = getattr(cfg, "validate", None)
     if validate is not None:
@@ -223,22 +238,36 @@ def resolve(cls: type[C], toml_path: str | Path | None = None, **flags: Any) -> 
     return cfg
 
 
-def _coerce(name: str, value: Any, hint: Any) -> Any:
-    """Check scalar TOML values against the field's type (int, float, bool, str)."""
-    bad = ConfigError(f"bad value for {name}: {value!r}")
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise bad
-    elif hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad
-    elif hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise bad
-        value = float(value)
-    elif hint is str:
-        if not isinstance(value, str):
-            raise bad
+EXPECTED = {bool: "true or false", int: "a whole number", float: "a finite number", str: "text"}
+
+
+def _coerce(name: str, value: Any, hint: Any, where: str = "") -> Any:
+    """Check a value against the field's type (int, float, bool, str, or a list of str or int,
+    which also takes the comma list the command line takes); the error names the key, the
+    expected type and where the value came from (``where``: e.g. " in sweep.toml")."""
+    item = get_args(hint)[0] if get_origin(hint) is list else None
+    if item is not None:
+        expected = f"a list of {'names' if item is str else 'whole numbers'} or a comma list"
+        scalars = (str, int) if item is str else (int,)
+        ok = (isinstance(value, list) and all(isinstance(v, scalars) and not isinstance(v, bool) for v in value)) \
+            or isinstance(value, str) or (item is int and isinstance(value, int) and not isinstance(value, bool))
+    else:
+        expected = EXPECTED.get(hint, getattr(hint, "__name__", str(hint)))
+        if hint is bool:
+            ok = isinstance(value, bool)
+        elif hint is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif hint is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            value = float(value) if ok else value
+        elif hint is str:
+            ok = isinstance(value, str)
+        else:
+            ok = True
+    if not ok:
+        raise ConfigError(f"bad value for {name}{where}: {value!r} (expected {expected})")
+    if isinstance(value, str):
+        check_utf8(name, value)
     return value
 
 
@@ -350,7 +379,7 @@ def parse_axis(spec_cls: type, field: str, raw: Any) -> list[Any]:
         items = [str(v) if isinstance(v, int) and not isinstance(v, bool) and not paths else v for v in items]
         if not all(isinstance(v, str) for v in items):
             raise ConfigError(f"bad {what} {raw!r}: expected text")
-        values = [v.strip() for v in items] if not paths else list(items)
+        values = [check_utf8(what, v.strip() if not paths else v) for v in items]
     if field in getattr(spec_cls, "paths", ()):  # the same file is the same run, however it is named
         values = [str(Path(v).expanduser().resolve()) if v else v for v in values]
     return list(dict.fromkeys(values))
@@ -465,11 +494,20 @@ def resolve_sweep(spec_cls: type[S], options_cls: type[RunOptions] = RunOptions,
     raw_axes: dict[str, Any] = {}
     raw_opts: dict[str, Any] = {}
 
+    opt_hints = get_type_hints(options_cls)
+
     def take(key: str, value: Any, where: str) -> None:
         name = key.replace("-", "_")
         if name in names:
+            if where != "flag":  # a file's value is checked even where a flag overrides it
+                try:
+                    parse_axis(spec_cls, names[name], value)
+                except ConfigError as e:
+                    raise ConfigError(f"{e} (in {where})") from None
             raw_axes[names[name]] = value
         elif name in opt_fields and (where == "flag" or name not in options_cls.not_in_toml):
+            if where != "flag":
+                _coerce(name, value, opt_hints[name], f" in {where}")
             raw_opts[name] = value
         else:
             known = [axis_name(spec_cls, f) for f in fields] + [o for o in opt_fields

@@ -19,3 +19,8 @@ class CheckpointError(SeqgraphError):
 
 class GraphError(SeqgraphError):
     """A malformed graph, an unknown node, an impossible request on a graph."""
+
+
+class OutputError(SeqgraphError):
+    """A result that cannot be written: a folder where a file goes, a file where a folder
+    goes, no permission, a read-only or full disk. The message names the user's path."""

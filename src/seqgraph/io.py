@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from seqgraph.errors import ConfigError, DataError
+from seqgraph.errors import ConfigError, DataError, OutputError
 
 
 def default_mode() -> int:
@@ -27,18 +27,54 @@ def default_mode() -> int:
     return 0o666 & ~umask
 
 
+def write_error(path: str | Path, e: OSError, what: str = "write") -> OutputError:
+    """An OSError met while writing ``path``, as one line that names ``path`` (never a temporary
+    file beside it) and says what is in the way."""
+    p = Path(path)
+    blocker = next((a for a in (p, *p.parents) if a.exists()), None)  # the nearest thing that exists
+    if what == "write" and p.is_dir():
+        why = "it is a folder"
+    elif blocker == p and what == "create folder" and not p.is_dir():
+        why = "it is a file"
+    elif blocker is not None and blocker != p and not blocker.is_dir():
+        why = f"{blocker} is a file, not a folder"
+    else:
+        why = e.strerror or type(e).__name__
+    return OutputError(f"cannot {what} {p}: {why}")
+
+
+def make_folder(path: str | Path) -> Path:
+    """``mkdir -p``; a path in the way (a file, no permission, a read-only disk) is an
+    OutputError naming it."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        if p.is_dir():
+            return p
+        raise write_error(p, e, "create folder") from None
+    return p
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; once the block ends without error it replaces
-    ``path`` in one rename. On error the temporary file is removed and ``path`` is untouched."""
+    ``path`` in one rename. On error the temporary file is removed and ``path`` is untouched;
+    an OSError (a full disk, no permission, ``path`` a folder) is an OutputError naming ``path``."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=p.suffix or ".tmp", dir=p.parent)
-    os.close(fd)
-    os.chmod(tmp, default_mode())  # mkstemp makes 0600; give the usual permissions
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=p.suffix or ".tmp", dir=p.parent)
+        os.close(fd)
+        os.chmod(tmp, default_mode())  # mkstemp makes 0600; give the usual permissions
+    except OSError as e:
+        raise write_error(p, e) from None
     try:
         yield Path(tmp)
         os.replace(tmp, p)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_error(p, e) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -96,45 +132,69 @@ def append_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[st
     if not rows:
         return
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise write_error(p, e) from None
     new = not p.exists() or p.stat().st_size == 0
-    with p.open("a", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(columns), lineterminator="\n", extrasaction="raise")
-        if new:
-            w.writeheader()
-        for row in rows:
-            w.writerow({k: _fmt(v) for k, v in row.items()})
-        f.flush()
-        os.fsync(f.fileno())
+    buf = io.StringIO()  # the rows as text first: a value that cannot be written fails before the file is touched
+    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n", extrasaction="raise")
+    if new:
+        w.writeheader()
+    for row in rows:
+        w.writerow({k: _fmt(v) for k, v in row.items()})
+    data = _encode(buf.getvalue(), p)
+    try:
+        with p.open("ab") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:  # e.g. a full disk: a torn last row is dropped on resume (drop_torn_row)
+        raise write_error(p, e) from None
+
+
+def _encode(text: str, path: Path) -> bytes:
+    """Text as UTF-8; a lone surrogate (a name that was not UTF-8, or a JSON escape such as
+    \\ud800) cannot be written, and is a DataError naming it."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        bad = e.object[e.start : e.end].encode("utf-8", "backslashreplace").decode()
+        raise DataError(f"cannot write {path}: the data holds {bad}, which is not Unicode text "
+                        "(a name or label that is not UTF-8?)") from None
 
 
 def drop_torn_row(path: str | Path) -> bool:
-    """Cut a partial last line off an appended CSV (a row torn by a full disk or a kill
-    mid-write never ends with a newline); whole rows stay. Truncates in place, so it needs no
+    """Cut a partial last row off an appended CSV (a row torn by a full disk or a kill
+    mid-write); whole rows stay. A row ends at a newline outside quotes, so a torn row whose
+    quoted text holds newlines (sampled text) is found too. Truncates in place, so it needs no
     free space. Returns whether anything was cut."""
     p = Path(path)
-    if not p.is_file():
+    if not p.is_file() or p.stat().st_size == 0:
         return False
-    size = p.stat().st_size
-    if size == 0:
-        return False
+    keep = pos = 0
+    quoted = False  # inside a quoted field; "" (an escaped quote) flips twice
     with p.open("rb") as f:
-        f.seek(size - 1)
-        if f.read(1) == b"\n":
-            return False
-        keep, chunk = 0, 1 << 16  # find the last newline, reading backwards
-        pos = size
-        while pos > 0:
-            start = max(0, pos - chunk)
-            f.seek(start)
-            block = f.read(pos - start)
-            i = block.rfind(b"\n")
-            if i >= 0:
-                keep = start + i + 1
-                break
-            pos = start
+        for line in f:
+            pos += len(line)
+            quoted ^= bool(line.count(b'"') & 1)
+            if not quoted and line.endswith(b"\n"):
+                keep = pos
+    if keep == pos:
+        return False
     os.truncate(p, keep)
     return True
+
+
+def whole_rows(path: str | Path) -> list[dict[str, str]]:
+    """The whole rows of an appended CSV, as text (a torn last line, without its newline, is
+    not a row; a missing file has none)."""
+    p = Path(path)
+    if not p.is_file():
+        return []
+    data = p.read_bytes()
+    text = data[: data.rfind(b"\n") + 1].decode("utf-8", "replace")
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 @contextmanager
@@ -145,14 +205,17 @@ def folder_lock(folder: str | Path, what: str = "run") -> Iterator[None]:
     it for the error message."""
     p = Path(folder)
     created = not p.exists()
-    p.mkdir(parents=True, exist_ok=True)
+    make_folder(p)
     try:
         import fcntl
     except ImportError:  # not POSIX: no lock
         yield
         return
     path = p / ".seqgraph.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, default_mode())
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, default_mode())
+    except OSError as e:
+        raise write_error(p, e, "write in") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -177,7 +240,7 @@ def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str,
     w.writeheader()
     for row in rows:
         w.writerow({k: _fmt(v) for k, v in row.items()})
-    atomic_write_bytes(path, buf.getvalue().encode())
+    atomic_write_bytes(path, _encode(buf.getvalue(), Path(path)))
 
 
 TEXT_COLUMNS = {"run_id": str}  # hex ids like 864e17513104 would otherwise be read as numbers

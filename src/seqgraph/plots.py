@@ -232,7 +232,14 @@ def plot_nodes(df: Any, title: str = "GCN node classification") -> Any:
 
 def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
     """‖∂L/∂s_t‖ against step t on a log scale, a colour per model (mean over seeds, band =
-    std); dashed after training."""
+    std); dashed after training. Gradients that are all zero (vanished to the last bit) are
+    drawn on a linear scale: a log scale has nothing to show (matplotlib would warn)."""
+    norms = df["grad_norm"]
+    if norms.isna().all():
+        raise DataError("the CSV has no gradient values (grad_norm is empty)")
+    if (norms < 0).any():
+        raise DataError("grad_norm holds negative values, but a norm is never negative")
+    log = bool((norms > 0).any())
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for i, (model, part) in enumerate(df.groupby("model", sort=False)):
@@ -243,9 +250,11 @@ def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
             ax.plot(s["t"], s["mean"], color=f"C{i}", ls=ls, label=label)
             lo = np.clip(s["mean"] - s["std"], s["mean"] * 1e-3, None)
             ax.fill_between(s["t"], lo, s["mean"] + s["std"], color=f"C{i}", alpha=0.12)
-    ax.set_yscale("log")
+    if log:
+        ax.set_yscale("log")
     ax.set(xlabel="time step $t$ (the loss is at the last step)",
-           ylabel=r"$\Vert\partial L/\partial s_t\Vert$ (batch mean)", title=title)
+           ylabel=r"$\Vert\partial L/\partial s_t\Vert$ (batch mean)",
+           title=title if log else f"{title} (all zero)")
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()

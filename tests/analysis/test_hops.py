@@ -239,3 +239,48 @@ def test_hops_on_long_paths_and_random_graphs_equal_networkx():
             else:
                 want[s] = 0
             assert hops_from(g, str(s)).tolist() == want.tolist()
+
+
+# --- an edge of weight 0: an edge that carries no message ------------------------------------
+
+def path_with_a_zero_edge(tmp_path, directed=False):
+    """A – B – C – D, the middle edge of weight 0 (an edge list as a user writes it)."""
+    f = tmp_path / "g.txt"
+    f.write_text("A B 1\nB C 0\nC D 1\n")
+    return load_graph(f, directed=directed)
+
+
+def test_an_edge_of_weight_0_is_one_hop(tmp_path):
+    """Hops count listed edges, never weights (by hand: a path of three edges)."""
+    g = path_with_a_zero_edge(tmp_path)
+    assert hops_between(g, "A", "D") == 3 and hops_between(g, "C", "B") == 1
+    ap = all_pairs(g)
+    np.testing.assert_array_equal(ap.hops, [[0, 1, 2, 3], [1, 0, 1, 2], [2, 1, 0, 1], [3, 2, 1, 0]])
+    assert ap.diameter == 3 and ap.unreachable_pairs == 0
+    np.testing.assert_array_equal(ap.receptive_field[1], [2, 3, 3, 2])  # B hears A, B and C after one layer
+    d = path_with_a_zero_edge(tmp_path, directed=True)  # A → B → C → D
+    np.testing.assert_array_equal(hops_from(d, "A"), [0, 1, 2, 3])
+    np.testing.assert_array_equal(hops_from(d, "D"), [-1, -1, -1, 0])
+
+
+def test_an_edge_of_weight_0_carries_no_message_in_a_hat(tmp_path):
+    """Â as if the edge were absent (weight 0 adds to no degree), by hand: two pairs, 1/2 each."""
+    m = gcn_matrices(path_with_a_zero_edge(tmp_path))
+    half = np.full((2, 2), 0.5)
+    np.testing.assert_allclose(m.A_hat.toarray(), np.block([[half, np.zeros((2, 2))], [np.zeros((2, 2)), half]]))
+    np.testing.assert_array_equal(m.degree, [2, 2, 2, 2])
+
+
+def test_gat_neighbourhoods_hold_edges_of_weight_0(tmp_path):
+    """GAT reads no weights: B attends to A, itself and C (the weight-0 edge was dropped with Ã's
+    zeros, so B and C never attended to each other)."""
+    g = path_with_a_zero_edge(tmp_path)
+    res = gcn_layer_forward(g, out_dim=2, seed=3, gat=True, activation="none")
+    pairs = {(a["i"], a["j"]) for a in res.attention}
+    assert pairs == {("A", "A"), ("A", "B"), ("B", "A"), ("B", "B"), ("B", "C"), ("C", "B"), ("C", "C"),
+                     ("C", "D"), ("D", "C"), ("D", "D")}
+    for node in g.nodes:
+        assert sum(a["alpha"] for a in res.attention if a["i"] == node) == pytest.approx(1.0)
+    d = path_with_a_zero_edge(tmp_path, directed=True)  # rows receive: B hears A and itself, C hears B
+    pairs = {(a["i"], a["j"]) for a in gcn_layer_forward(d, out_dim=2, gat=True).attention}
+    assert ("C", "B") in pairs and ("B", "C") not in pairs

@@ -151,3 +151,40 @@ def test_table_marks_rows_at_their_own_lengths_baseline(tmp_path):
     assert "not learned (baseline): baum-sweet (majority label) L=2 0.950, L=6 0.504" in r.stdout
     lines = [line for line in r.stdout.splitlines() if "│" in line]
     assert "at baseline: not learned" in lines[0] and "at baseline" not in lines[1]
+
+
+@pytest.mark.filterwarnings("error")  # a warning reaching the user's terminal fails the test
+def test_gradients_that_are_all_zero_plot_without_a_warning(tmp_path, user_error, is_drawn):
+    """Gradients that vanished to 0 have nothing to show on a log scale: a linear one, no
+    'Data has no positive values' warning; missing or negative norms are one error line."""
+    import pandas as pd
+
+    r = run("grads", "--model", "rnn", "--length", 4, "--seeds", 1, "--batch-size", 4, "--hidden", 4,
+            "--device", "cpu", "--out", tmp_path / "g")
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(tmp_path / "g" / "grads.csv")
+    for name, value in (("zero", 0.0), ("empty", None), ("negative", -1.0)):
+        df.assign(grad_norm=value).to_csv(tmp_path / f"{name}.csv", index=False)
+    r = run("plot", tmp_path / "zero.csv", "--out", tmp_path / "zero.png")
+    assert r.exit_code == 0 and r.stderr == "", r.output
+    assert is_drawn(tmp_path / "zero.png")
+    user_error(run("plot", tmp_path / "empty.csv", "--out", tmp_path / "e.png"), "no gradient values")
+    user_error(run("plot", tmp_path / "negative.csv", "--out", tmp_path / "n.png"), "a norm is never negative")
+
+
+@pytest.mark.filterwarnings("error")
+def test_sampling_a_one_character_model_warns_nothing(tmp_path):
+    """A checkpoint whose vocabulary is a single character (the smallest a checkpoint may hold;
+    an empty one is refused on load, tests/train/test_checkpoint.py)."""
+    from seqgraph.train.charlm import build_model
+    from seqgraph.train.checkpoint import save_checkpoint
+
+    cfg = {"text": "", "cell": "lstm", "layers": 1, "hidden": 4, "seq_length": 8, "batch_size": 2, "steps": 1,
+           "optimizer": "adam", "lr": 0.002, "lr_decay": 0.96, "lr_step": 5000, "max_norm": 5.0, "dropout": 0.0,
+           "forget_bias": 1.0, "learn_gate": True, "val_fraction": 0.05, "eval_every": 1, "eval_batches": 1,
+           "sample_every": 0, "sample_length": 8, "seed": 0}
+    save_checkpoint(tmp_path / "one.pt", {"config": cfg, "vocab": ["a"], "step": 1,
+                                          "model": build_model(cfg, 1).state_dict()})
+    for extra in ([], ["--top-k", 1], ["--top-p", 0.5], ["--beam", 1], ["--greedy"]):
+        r = run("sample", tmp_path / "one.pt", "--length", 5, "--device", "cpu", *extra)
+        assert r.exit_code == 0 and r.stdout == "aaaaaa\n" and r.stderr == "", (extra, r.output)

@@ -119,6 +119,35 @@ def test_malformed_and_unknown_toml(tmp_path, user_error):
     user_error(run("palindrome", "--config", str(unk)), "unknown key 'colour'")
 
 
+# --- TOML values of the wrong type: one line naming the key, the file and the type expected ---
+
+PAL = ["palindrome", "--model", "rnn", "--lengths", "4", "--seeds", "1", "--steps", "2", "--hidden", "4",
+       "--batch-size", "4", "--eval-batch-size", "8", "--executor", "sequential"]  # cheap, should a bad file pass
+GRADS = ["grads", "--model", "rnn", "--length", "4", "--hidden", "4", "--batch-size", "4"]
+WRONG_TYPES = [  # (command, TOML line, what the error line says)
+    (["gcn", "train", "--epochs", "2"], "labeled = 5", "bad value for labeled in {c}: 5 (expected a list of names"),
+    (["gcn", "train", "--epochs", "2"], 'lr = "abc"', "bad value for lr in {c}: 'abc' (expected a finite number)"),
+    (["gcn", "train", "--epochs", "2"], "hidden = [4, 8]", "bad value for hidden in {c}: [4, 8] (expected a whole"),
+    (GRADS, "out = 3", "bad value for out in {c}: 3 (expected text)"),
+    (GRADS, "seeds = [true]", "bad value for seeds in {c}: [True] (expected a list of whole"),
+    (PAL, 'out = ["a"]', "bad value for out in {c}: ['a'] (expected text)"),
+    (PAL, "lengths = true", "bad lengths True: expected integers (in {c})"),
+    (PAL, 'lr = "abc"', "bad lr 'abc': expected a number or a comma list (e.g. 1e-3,1e-2) (in {c})"),
+    (["train", "--steps", "2"], 'workers = "2"', "bad value for workers in {c}: '2' (expected a whole number)"),
+    # a flag overrides the key, but a wrong file is still an error (the next run without the flag would fail)
+    (["gcn", "train", "--epochs", "2"], 'epochs = "3"', "bad value for epochs in {c}: '3' (expected a whole number)"),
+    ([*PAL, "--lr", "0.1"], 'lr = "abc"', "bad lr 'abc'"),
+]
+
+
+@pytest.mark.parametrize("command, line, message", WRONG_TYPES)
+def test_toml_values_of_the_wrong_type(command, line, message, tmp_path, user_error):
+    c = tmp_path / "c.toml"
+    c.write_text(line + "\n")
+    user_error(run(*command, "--config", str(c), "--out", str(tmp_path / "o")), message.format(c=c))
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["palindrome", "--lr", "nan"], "expected a finite number"),
     (["palindrome", "--lr", "1e-3,inf"], "expected a finite number"),
@@ -140,8 +169,8 @@ def test_more_bad_settings(args, fragment, user_error):
 def test_paths_inside_files_are_one_line(tmp_path, user_error):
     f = tmp_path / "f.txt"
     f.write_text("x")
-    user_error(run("palindrome", "--lengths", "4", "--out", str(f / "sub")), "Not a directory")
-    user_error(run("timegate", "--out", str(f)), "File exists")
+    user_error(run("palindrome", "--lengths", "4", "--out", str(f / "sub")), f"{f} is a file, not a folder")
+    user_error(run("timegate", "--out", str(f)), f"{f} is a file, not a folder")
 
 
 def test_toml_tables_of_several_commands(tmp_path, user_error):
@@ -184,3 +213,131 @@ def test_failed_runs_are_reported(tmp_path, monkeypatch):
     assert r.exit_code == 0 and r.stderr.splitlines()[-1].startswith("warning: 1 of 2 runs failed")
     r = run(*common, "--seeds", "2", "--out", str(tmp_path / "all"))
     assert r.exit_code == 1 and r.stderr.splitlines()[-1] == "error: all 1 runs failed, e.g. RuntimeError: boom"
+
+
+def test_a_full_disk_mid_sweep_is_one_line_and_resume_completes(tmp_path, monkeypatch, full_disk_after):
+    import pandas as pd
+
+    args = ["palindrome", "--model", "rnn", "--lengths", "4", "--seeds", "1:3", "--steps", "6", "--hidden", "4",
+            "--batch-size", "8", "--eval-every", "3", "--eval-batch-size", "16", "--executor", "sequential"]
+    out = tmp_path / "o"
+    full_disk_after(4)  # config.toml, the first run's curves and summary rows, the second's curves; then full
+    r = run(*args, "--out", str(out))
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert r.stderr.splitlines()[-1] == f"error: cannot write {out / 'summary.csv'}: No space left on device"
+    assert [line for line in r.stderr.splitlines() if line.startswith("error:")] == [r.stderr.splitlines()[-1]]
+    monkeypatch.undo()
+    assert len(pd.read_csv(out / "summary.csv")) == 1 + 1  # the first run's row, and the torn one
+    r = run(*args, "--out", str(out), "--resume")
+    assert r.exit_code == 0, r.output
+    assert run(*args, "--out", str(tmp_path / "ref")).exit_code == 0
+    key = ["seed", "final_accuracy", "trained_steps", "status"]
+    done, ref = (pd.read_csv(d / "summary.csv").sort_values("seed")[key].reset_index(drop=True)
+                 for d in (out, tmp_path / "ref"))
+    pd.testing.assert_frame_equal(done, ref)
+    assert len(pd.read_csv(out / "curves.csv")) == 3 * 2
+
+
+SWEEP = ["palindrome", "--model", "rnn", "--lengths", "4", "--seeds", "1:6", "--steps", "40", "--hidden", "4",
+         "--batch-size", "8", "--eval-every", "20", "--eval-batch-size", "16", "--no-early-stop"]
+
+
+def whole_rows(summary):
+    return summary.read_bytes().count(b"\n") - 1 if summary.exists() else 0
+
+
+def said_finished(stderr):
+    import re
+
+    line = stderr.splitlines()[-1]
+    assert line.startswith("error: interrupted"), stderr
+    m = re.search(r"interrupted: (\d+) finished run", line)
+    return int(m.group(1)) if m else 0
+
+
+def test_ctrl_c_between_a_row_and_its_announcement_counts_the_rows(tmp_path, monkeypatch):
+    """Ctrl-C after a run's summary row is written but before the display has counted it: the
+    message counts the rows in summary.csv (it used to say one fewer)."""
+    from seqgraph.cli.display import Display
+    from seqgraph.train.progress import RunFinished
+
+    seen = {"n": 0}
+    draw = Display.__call__
+
+    def ctrl_c_at_second_finish(self, event):
+        if isinstance(event, RunFinished):
+            seen["n"] += 1
+            if seen["n"] == 2:
+                raise KeyboardInterrupt
+        draw(self, event)
+
+    monkeypatch.setattr(Display, "__call__", ctrl_c_at_second_finish)
+    out = tmp_path / "o"
+    r = run(*SWEEP, "--executor", "sequential", "--out", str(out))
+    assert r.exit_code == 130 and "Traceback" not in r.output, r.output
+    assert said_finished(r.stderr) == whole_rows(out / "summary.csv") == 2
+    assert "sweep: runs 2/6" in r.stderr  # the display's own last line agrees
+
+
+def test_ctrl_c_with_two_workers_says_how_many_rows_summary_csv_holds(tmp_path):
+    """A real Ctrl-C (SIGINT to the process group, as a terminal sends it) while two worker
+    processes train: the count in the message equals the rows in summary.csv."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "o"
+    p = subprocess.Popen([sys.executable, "-m", "seqgraph", *SWEEP, "--executor", "processes", "--workers", "2",
+                          "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    deadline = time.monotonic() + 120
+    while whole_rows(out / "summary.csv") < 1 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and "Traceback" not in err, err
+    assert said_finished(err) == whole_rows(out / "summary.csv") >= 1
+
+
+@pytest.mark.parametrize("command", [["palindrome"], ["train"]])
+def test_ctrl_c_before_training_starts_is_one_line_and_exit_130(command, monkeypatch, capsys):
+    """Ctrl-C while the settings are resolved (the start-up, before the first progress line):
+    Typer turned it into a silent exit 130."""
+    from seqgraph import config
+    from seqgraph.cli import main
+
+    def ctrl_c(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(config, "resolve_sweep", ctrl_c)
+    monkeypatch.setattr(sys, "argv", ["seqgraph", *command, "--out", "never-written"])
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert e.value.code == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
+
+
+def test_ctrl_c_while_the_executable_loads_is_one_line_and_exit_130():
+    """Ctrl-C lands while the command line is imported (typer, numpy: most of a second)."""
+    code = """if True:
+        import runpy, sys
+
+        class CtrlC:  # Ctrl-C arrives while typer is being imported
+            def find_spec(self, name, path=None, target=None):
+                if name == "typer":
+                    raise KeyboardInterrupt
+
+        sys.meta_path.insert(0, CtrlC())
+        sys.argv = ["seqgraph", "--help"]
+        runpy.run_module("seqgraph", run_name="__main__")
+    """
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (r.returncode, r.stderr) == (130, "error: interrupted\n")
+
+
+def test_the_executable_enters_through_the_guarded_loader():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["seqgraph"] == "seqgraph.__main__:run"

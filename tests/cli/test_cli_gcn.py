@@ -139,3 +139,11 @@ def test_user_text_is_printed_as_it_is_never_as_markup(tmp_path):
     r = run("gcn", "adjacency", str(p))
     assert r.exit_code == 0, r.output
     assert "a[/x]" in r.stdout and "[red]c" in r.stdout
+
+
+@pytest.mark.filterwarnings("error")  # a warning reaching the user's terminal fails the test
+@pytest.mark.parametrize("content", ["", "\n\n", "# only a comment\n"])
+def test_an_empty_weights_file_is_one_line_and_no_warning(content, tmp_path, user_error):
+    w = tmp_path / "w.csv"
+    w.write_text(content)
+    user_error(run("gcn", "layer", COURSE, "--weights", str(w)), f"weights CSV {w} is empty")

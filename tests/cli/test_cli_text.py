@@ -208,3 +208,56 @@ def test_params_titles_do_not_wrap(monkeypatch):
     r = run("params", "--model", "all")
     assert r.exit_code == 0
     assert "tglstm: d=10, n=128, c=10, layers=1" in r.stdout.splitlines()
+
+
+def test_a_full_disk_during_train_is_one_line_and_resume_finishes_as_a_straight_run(tmp_path, monkeypatch,
+                                                                                      full_disk_after):
+    import pandas as pd
+    import torch
+
+    from seqgraph.train.checkpoint import load_checkpoint
+
+    book = tmp_path / "book.txt"
+    book.write_text(TEXT)
+    args = ["train", book, "--steps", 30, "--hidden", 16, "--seq-length", 10, "--batch-size", 8,
+            "--eval-every", 10, "--sample-every", 0, "--device", "cpu"]
+    full_disk_after(4)  # config.toml, then at step 10 log.csv, best.pt, last.pt; full at step 20
+    r = run(*args, "--out", tmp_path / "run")
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]  # after the progress lines
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert errors == [f"error: cannot write {tmp_path / 'run' / 'log.csv'}: No space left on device"]
+    assert r.stderr.splitlines()[-1] == errors[0]
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["step"] == 10  # the previous checkpoint, whole
+    assert not (tmp_path / "run" / "log.csv").read_bytes().endswith(b"\n")  # the row of step 20 is torn
+    r = run(*args, "--out", tmp_path / "run", "--resume")
+    assert r.exit_code == 0, r.output
+    assert run(*args, "--out", tmp_path / "ref").exit_code == 0
+    a, b = (load_checkpoint(tmp_path / d / "last.pt")["model"] for d in ("run", "ref"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    log, ref = (pd.read_csv(tmp_path / d / "log.csv") for d in ("run", "ref"))
+    assert log.step.tolist() == [10, 20, 30]
+    pd.testing.assert_frame_equal(log[["step", "val_loss"]], ref[["step", "val_loss"]])
+
+
+def strict_json(text):
+    """JSON as the standard has it: NaN and Infinity are not numbers there."""
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_evaluate_json_of_a_model_whose_loss_overflows_is_valid_json(trained, tmp_path):
+    """Finite but enormous output weights: a loss of thousands of nats, exp(loss) beyond float64
+    (it was an OverflowError traceback)."""
+    from seqgraph.train.checkpoint import load_checkpoint, save_checkpoint
+
+    ck = load_checkpoint(trained / "run" / "last.pt")
+    ck["model"] = {k: v * 1e30 if k == "head.weight" else v for k, v in ck["model"].items()}
+    save_checkpoint(tmp_path / "loud.pt", {k: v for k, v in ck.items() if k not in ("format", "version")})
+    r = run("evaluate", tmp_path / "loud.pt", "--json", "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    data = strict_json(r.stdout)
+    assert data["loss"] > 709 and data["perplexity"] is None  # infinite: null
+    assert run("evaluate", tmp_path / "loud.pt", "--device", "cpu").exit_code == 0

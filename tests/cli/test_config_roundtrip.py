@@ -99,3 +99,51 @@ def test_single_analysis_configs_round_trip(cls, section, tmp_path):
     path = tmp_path / "config.toml"
     write_toml(path, to_dict(cfg))
     assert resolve(cls, path) == cfg
+
+
+def test_bare_resume_keeps_its_target_after_config_toml_was_deleted(tmp_path, monkeypatch):
+    """config.toml gone: the checkpoint still knows the run's target (it went on to the default
+    5,000 steps); a changed model setting is refused against the checkpoint."""
+    import os
+    import signal
+
+    from seqgraph.cli.display import Display
+    from seqgraph.train.checkpoint import load_checkpoint
+    from seqgraph.train.progress import Steps
+
+    book = tmp_path / "book.txt"
+    book.write_text(TEXT)
+    out = tmp_path / "lm"
+    draw = Display.__call__
+
+    def ctrl_c_at_step_12(self, event):
+        draw(self, event)
+        if isinstance(event, Steps) and event.step == 12:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(Display, "__call__", ctrl_c_at_step_12)
+    r = run("train", book, "--steps", 30, *LM, "--out", out)
+    assert r.exit_code == 130 and "checkpoint saved" in r.stderr, r.output
+    monkeypatch.undo()
+    (out / "config.toml").unlink()
+    r = run("train", book, *LM[:1], 16, *LM[2:], "--out", out, "--resume")  # --hidden 16: another model
+    assert r.exit_code == 2 and "hidden is 16 but the checkpoint" in r.stderr, r.output
+    r = run("train", book, *LM, "--out", out, "--resume")  # no --steps
+    assert r.exit_code == 0, r.output
+    assert load_checkpoint(out / "last.pt")["step"] == 30 and read_toml(out / "config.toml")["steps"] == 30
+
+
+def test_bare_resume_of_a_grid_keeps_its_target_after_config_toml_was_deleted(tmp_path):
+    book = tmp_path / "book.txt"
+    book.write_text(TEXT)
+    out = tmp_path / "grid"
+    grid = ["train", book, "--steps", 20, *LM[:1], "8,9", *LM[2:], "--executor", "sequential", "--out", out]
+    assert run(*grid).exit_code == 0
+    (out / "config.toml").unlink()
+    r = run(*grid[:2], *grid[4:], "--resume")  # the same grid without --steps
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(out / "summary.csv")["trained_steps"].tolist() == [20, 20]
+    # a changed setting that defines the model is a new run beside the others, never a continued one
+    r = run(*grid[:2], *grid[4:5], "8,9,10", *grid[6:], "--resume")
+    assert r.exit_code == 0, r.output
+    assert sorted(pd.read_csv(out / "summary.csv")["hidden"]) == [8, 9, 10]

@@ -80,6 +80,30 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(tmp_path, tex
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_ctrl_c_between_evaluations_then_resume_logs_the_running_averages_of_a_straight_run(tmp_path, text_file):
+    """The training loss and accuracy of a log row average the steps since the previous row; a
+    Ctrl-C checkpoint keeps their sums, so the row after --resume is the straight run's (it
+    averaged only the steps after the resume)."""
+    with pytest.raises(Interrupted):
+        train(tmp_path, text_file, CtrlCAt(13), steps=40)
+    train(tmp_path, text_file, steps=40, resume=True)
+    train(tmp_path / "ref", text_file, steps=40)
+    columns = ["step", "loss", "accuracy", "val_loss", "val_bpc", "val_accuracy", "lr"]
+    log = pd.read_csv(tmp_path / "run" / "log.csv")[columns]
+    pd.testing.assert_frame_equal(log, pd.read_csv(tmp_path / "ref" / "run" / "log.csv")[columns])
+
+
+def test_malformed_running_averages_are_one_error(tmp_path, text_file):
+    from seqgraph.train.checkpoint import save_checkpoint
+
+    train(tmp_path, text_file, steps=10)
+    ck = load_checkpoint(tmp_path / "run" / "last.pt")
+    save_checkpoint(tmp_path / "run" / "last.pt", {k: v for k, v in ck.items() if k not in ("format", "version")}
+                    | {"running": {"loss": "x", "accuracy": 0.0, "steps": 1}})
+    with pytest.raises(CheckpointError, match="running averages are malformed"):
+        train(tmp_path, text_file, steps=20, resume=True)
+
+
 def test_refuses_to_overwrite_and_resume_checks_settings(tmp_path, text_file):
     train(tmp_path, text_file, steps=10)
     with pytest.raises(ConfigError, match="already holds a training run"):

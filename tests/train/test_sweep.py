@@ -236,6 +236,16 @@ def test_ctrl_c_with_worker_processes_keeps_finished_runs(tmp_path):
     assert len(df) == 4 and len(rec.of(RunFinished)) == 4 - done
 
 
+def test_an_interrupted_sweep_counts_its_saved_runs_from_the_summary(tmp_path):
+    """Ctrl-C lands after a run's row is written but before its RunFinished event is counted:
+    the interruption still reports every run whose row is in summary.csv."""
+    from seqgraph.train.sweep import SweepInterrupted
+
+    with pytest.raises(SweepInterrupted) as e:
+        run_sweep("palindrome", small(tmp_path), StopAfter(3))  # raises on receiving the third
+    assert e.value.saved == 3 == len(pd.read_csv(tmp_path / "out" / "summary.csv"))
+
+
 def test_on_a_gpu_auto_batches_as_many_runs_as_fit(monkeypatch):
     """The planning of a CUDA machine, on the CPU: batched, lengths mixed, slots from memory."""
     import torch

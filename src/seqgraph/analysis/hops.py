@@ -215,8 +215,10 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
     Args:
         features: CSV path of node features (None: X = I). out_dim: F_out for a seeded W.
         weights: CSV path of W (F_in × F_out, no header) instead of a seeded Glorot W.
-        activation: relu, tanh or none. gat: a GAT head instead, reporting α per edge.
+        activation: relu, tanh or none. gat: a GAT head instead, reporting α per edge (every
+            listed edge, one of weight 0 too: GAT reads no weights).
     """
+    import scipy.sparse as sp
     import torch
 
     from seqgraph.nn.gcn import GATLayer, GCNLayer, sparse_propagation
@@ -247,7 +249,12 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
         head = GATLayer(f_in, W.shape[1] if W is not None else out_dim, activation="none").double()
         if W is not None:
             head.weight.copy_(torch.from_numpy(W))
-        R = (m.A_tilde.T if g.directed else m.A_tilde).tocoo()  # rows receive
+        # the neighbourhood is every listed edge, whatever its weight (GAT reads no weights): Ã's
+        # non-zeros would drop an edge of weight 0; self-loops as in Ã
+        A = g.adjacency()
+        S = sp.csr_array((np.ones_like(A.data), A.indices, A.indptr), shape=A.shape)
+        S = (S + sp.eye_array(n, format="csr")).tocsr()
+        R = (S.T if g.directed else S).tocoo()  # rows receive
         edges = torch.from_numpy(np.stack([R.row, R.col]).astype(np.int64))
         H, alpha = head(x, edges)
         H = torch.relu(H) if activation == "relu" else torch.tanh(H) if activation == "tanh" else H
@@ -257,15 +264,20 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
 
 
 def _read_weights(path: Any, f_in: int) -> np.ndarray:
+    import warnings
     from pathlib import Path
 
     p = Path(path)
     if not p.is_file():
         raise GraphError(f"weights file not found: {p}")
     try:
-        W = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
+        with warnings.catch_warnings():  # numpy warns on an empty file; the error below says it
+            warnings.simplefilter("ignore")
+            W = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
     except ValueError as e:
         raise GraphError(f"malformed weights CSV {p}: {str(e).splitlines()[0]}") from None
+    if W.size == 0:
+        raise GraphError(f"weights CSV {p} is empty")
     if W.shape[0] != f_in:
         raise GraphError(f"weights CSV {p} has {W.shape[0]} rows, but the features have {f_in} columns")
     if not np.isfinite(W).all():

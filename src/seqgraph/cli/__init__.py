@@ -39,9 +39,11 @@ def _main(
     ] = False,
 ) -> None:
     """seqgraph: memory in recurrent networks, message passing in graph networks."""
+    from seqgraph.cli.common import readable_streams
     from seqgraph.perf import keep_freed_memory
 
     keep_freed_memory()  # process-wide, so set here at the entry (worker processes set it too)
+    readable_streams()  # a name that is not UTF-8 prints escaped, never as a UnicodeEncodeError
 
 
 app.command(no_args_is_help=False)(palindrome)
@@ -59,9 +61,14 @@ app.command()(reproduce)
 
 
 def main() -> None:
-    """The ``seqgraph`` executable: usage errors too are one line on stderr and exit code 2."""
+    """The ``seqgraph`` executable: usage errors too are one line on stderr and exit code 2;
+    Ctrl-C is one line and exit code 130 wherever it lands."""
     import sys
 
+    from seqgraph.cli.common import failures, readable_streams
+
+    readable_streams()
+    before = failures()
     try:
         code = app(standalone_mode=False, prog_name="seqgraph")
     except KeyboardInterrupt:
@@ -75,4 +82,6 @@ def main() -> None:
         message = " ".join(str(e.format_message()).split())
         sys.stderr.write(f"error: {message} (see '{where} --help')\n")
         sys.exit(e.exit_code)
+    if code == 130 and failures() == before:  # Typer turns a Ctrl-C no command caught into a silent exit 130
+        sys.stderr.write("error: interrupted\n")
     sys.exit(code if isinstance(code, int) else 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,12 +13,52 @@ import typer
 
 from seqgraph.errors import SeqgraphError
 
+_failures = [0]  # error lines printed by fail() in this process
+
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``error: message`` as one line on stderr; return the Exit to raise."""
-    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
+    """Print ``error: message`` as one line on stderr; return the Exit to raise. A byte of a name
+    that was not UTF-8 reads ``\\xfe`` (as the shell writes it), also where a message quotes
+    the name with repr(), which writes ``\\udcfe``."""
+    line = " ".join(str(message).split())
+    line = re.sub(r"\\udc([89a-f][0-9a-f])", r"\\x\1", line)
+    sys.stderr.write(f"error: {line}\n")
     sys.stderr.flush()
+    _failures[0] += 1
     return typer.Exit(code)
+
+
+def failures() -> int:
+    """How many error lines :func:`fail` has printed in this process."""
+    return _failures[0]
+
+
+def _escape(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a character the stream cannot encode as its escape. A byte of a
+    name that was not UTF-8 (Python keeps it as a surrogate, U+DC80–U+DCFF) reads as ``\\xfe``,
+    as the shell writes it; anything else as ``\\uXXXX``."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    text = "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else f"\\u{ord(c):04x}"
+                   if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}" for c in bad)
+    return text, error.end
+
+
+def readable_streams() -> None:
+    """stdout and stderr print any name: a file name that is not UTF-8, or a label holding a lone
+    surrogate, is escaped (``\\xfe``) instead of a UnicodeEncodeError. Process-wide: called at
+    the CLI entry."""
+    import codecs
+    import io
+
+    try:
+        codecs.lookup_error("seqgraph-escape")
+    except LookupError:
+        codecs.register_error("seqgraph-escape", _escape)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="seqgraph-escape")
 
 
 @contextmanager
@@ -31,10 +72,13 @@ def user_errors() -> Iterator[None]:
     except OSError as e:
         where = f": {e.filename}" if e.filename else ""
         raise fail(f"{e.strerror or type(e).__name__}{where}") from None
+    except UnicodeEncodeError as e:  # text that is not Unicode (a lone surrogate) on its way to a file
+        bad = e.object[e.start : e.end]
+        raise fail(f"cannot write {bad!r}: it is not Unicode text (a name or label that is not UTF-8?)") from None
 
 
 def print_json(data: Any) -> None:
-    """JSON on stdout; NaN and infinities (not JSON) become null."""
+    """JSON on stdout; NaN and infinities (not JSON) become null, also inside arrays."""
     sys.stdout.write(json.dumps(_finite(data), indent=2, default=_jsonable, allow_nan=False) + "\n")
 
 
@@ -44,12 +88,25 @@ def _finite(v: Any) -> Any:
     if isinstance(v, float):
         return v if math.isfinite(v) else None
     if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
+        return {_key(k): _finite(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_finite(x) for x in v]
+    if hasattr(v, "tolist") and getattr(v, "ndim", 0) > 0:  # numpy arrays, torch tensors
+        return _finite(v.tolist())
     if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:  # numpy / torch scalars
         return _finite(v.item())
     return v
+
+
+def _key(k: Any) -> Any:
+    """A dict key JSON takes (str, int, float, bool, None); numpy scalars become Python's."""
+    import math
+
+    if hasattr(k, "item") and getattr(k, "ndim", 1) == 0:
+        k = k.item()
+    if isinstance(k, float) and not math.isfinite(k):
+        return str(k)
+    return k if k is None or isinstance(k, (str, int, float, bool)) else str(k)
 
 
 def _jsonable(v: Any) -> Any:

@@ -23,7 +23,7 @@ def _example_graphs(incomplete: str) -> list[str]:
     return [e.name for e in examples("graph") if e.name.startswith(incomplete)]
 
 
-GraphArg = Annotated[Path, typer.Argument(help="Graph file (node-link JSON, adjacency-map JSON, or 'u v [w]' edge list), or the name of a shipped example graph such as course-2019, course-2020, karate (seqgraph examples lists them).", autocompletion=_example_graphs)]
+GraphArg = Annotated[Path, typer.Argument(help="Graph file (node-link JSON, adjacency-map JSON, or 'u v \\[w]' edge list), or the name of a shipped example graph such as course-2019, course-2020, karate (seqgraph examples lists them).", autocompletion=_example_graphs)]
 FormatOpt = Annotated[str, typer.Option("--format", help=f"Graph file format, {one_of(FORMATS)}.", autocompletion=complete(FORMATS))]
 DirectedOpt = Annotated[bool | None, typer.Option("--directed/--undirected", help="Override what the file says (default: undirected unless the file says directed).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON answer on stdout.")]
@@ -62,7 +62,10 @@ def adjacency(
     directed: DirectedOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A, Ã = A + I and Â = D̃^-1/2 Ã D̃^-1/2 of a graph (rows of Â receive messages)."""
+    """A, Ã = A + I and Â = D̃^-1/2 Ã D̃^-1/2 of a graph (rows of Â receive messages).
+
+    An edge's weight is its entry in A: the weight of the message it carries. An edge of weight 0 carries none and adds nothing to the degrees (Â as if it were absent), yet it is still an edge for gcn hops and GAT neighbourhoods.
+    """
     from seqgraph.analysis.hops import DENSE_LIMIT, gcn_matrices, save_matrices
 
     with user_errors():
@@ -111,7 +114,10 @@ def hops(
     directed: DirectedOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """How many GCN layers (message-passing updates) information needs to travel between nodes."""
+    """How many GCN layers (message-passing updates) information needs to travel between nodes.
+
+    Hops count edges, never weights: every edge the file lists is one hop, an edge of weight 0 too (in Â it carries no message; see gcn adjacency).
+    """
     import numpy as np
 
     from seqgraph.analysis.hops import all_pairs, hops_from
@@ -207,7 +213,10 @@ def layer(
     directed: DirectedOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """One GCN layer H' = σ(Â H W) on a graph (or a GAT layer with its attention coefficients)."""
+    """One GCN layer H' = σ(Â H W) on a graph (or a GAT layer with its attention coefficients).
+
+    Edge weights enter Â (an edge of weight 0 carries no message); a GAT layer reads no weights: its neighbourhoods are every listed edge and the node itself.
+    """
     from seqgraph.analysis.hops import gcn_layer_forward
 
     with user_errors():

@@ -101,7 +101,8 @@ def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
     display = display or Display(console(stderr=True), palindrome_line)
     try:
         return run_sweep("palindrome", sweep, display)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        display.finished = getattr(e, "saved", display.finished)  # the rows in summary.csv decide
         display.stop()
         raise interrupted(display.finished, sweep.options.out) from None
     finally:

@@ -84,7 +84,7 @@ def train(
             flags["text"] = str(text)
         sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags)
         if sweep.options.resume and "steps" not in flags and "steps" not in toml_keys(CharLMRun, config):
-            target = saved_steps(sweep.options.out)  # a bare --resume goes on to the run's own target
+            target = saved_steps(sweep.options.out, getattr(sweep.options, "ckpt", ""))  # the run's own target
             if target is not None:
                 sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags, steps=target)
         options = cast(TrainOptions, sweep.options)
@@ -94,7 +94,11 @@ def train(
         display = Display(console(stderr=True), _grid_line if grid else None)
         try:
             with display:
-                summary = train_grid(sweep, display) if grid else _train_one(sweep.single(), options, display)
+                try:
+                    summary = train_grid(sweep, display) if grid else _train_one(sweep.single(), options, display)
+                except KeyboardInterrupt as e:
+                    display.finished = getattr(e, "saved", display.finished)  # the rows in summary.csv decide
+                    raise
         except Interrupted as e:
             raise fail(f"{e}; continue with the same command and --resume", code=130) from None
         except KeyboardInterrupt:

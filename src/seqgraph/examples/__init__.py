@@ -97,16 +97,22 @@ def copy(name: str, dest: str | Path | None = None) -> Path:
         raise ConfigError(f"{target} exists: not replaced (give another destination or remove it)")
     import tempfile
 
-    from seqgraph.io import default_mode
+    from seqgraph.io import default_mode, make_folder, write_error
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    make_folder(target.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(e.path.read_bytes())
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, default_mode())
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    except OSError as err:
+        raise write_error(target, err) from None
+    try:
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(e.path.read_bytes())
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, default_mode())
+        except OSError as err:  # e.g. a full disk
+            raise write_error(target, err) from None
         try:
             os.link(tmp, target)  # atomic, and fails if the file appeared meanwhile: never replaces it
         except FileExistsError:

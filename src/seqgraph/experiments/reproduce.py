@@ -27,7 +27,7 @@ from seqgraph.config import (
     write_toml,
 )
 from seqgraph.errors import ConfigError
-from seqgraph.io import atomic_write_bytes
+from seqgraph.io import atomic_write_bytes, make_folder
 from seqgraph.train.progress import Message, Progress, no_progress
 
 COURSE_GRAPH = "course-2020"  # the shipped example graph (seqgraph.examples)
@@ -100,7 +100,7 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", progres
     if marker.exists() and read_toml(marker).get("budget") != budget_name:
         raise ConfigError(f"{root} holds a '{read_toml(marker).get('budget')}' reproduction; "
                           f"use another --out for --budget {budget_name}")
-    root.mkdir(parents=True, exist_ok=True)
+    make_folder(root)
     write_toml(marker, {"budget": budget_name, **dataclasses.asdict(b)})
     sections = [
         memory_section(b, root, device, executor, progress),

@@ -59,12 +59,14 @@ class Vocab:
 
         Vectorised: the characters are sorted, so a character's id is the position of its
         code point among the vocabulary's (a few ms for a whole book)."""
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # lone surrogates too
         vocab = np.array([ord(c) for c in self.chars], dtype=np.uint32)
         ids = np.minimum(np.searchsorted(vocab, codes), len(vocab) - 1)
         bad = np.flatnonzero(vocab[ids] != codes) if len(vocab) else np.arange(len(codes))
         if len(bad):
             ch = text[int(bad[0])]
+            if 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that was not UTF-8 (e.g. from the command line)
+                raise DataError(f"the {what} has the byte 0x{ord(ch) - 0xDC00:02x}, which is not UTF-8 text")
             raise DataError(f"the {what} has character {ch!r} (U+{ord(ch):04X}), which is not in the model's "
                             f"vocabulary of {len(self)} characters")
         return torch.from_numpy(ids.astype(np.int64))

@@ -23,7 +23,7 @@ from torch.nn import functional as F
 
 from seqgraph.config import CharLMRun, TrainOptions, check_memory, read_toml, run_id, spec_fields, to_dict, write_toml
 from seqgraph.errors import CheckpointError, ConfigError, DataError
-from seqgraph.io import append_rows, read_csv, write_csv
+from seqgraph.io import append_rows, drop_torn_row, make_folder, read_csv, write_csv
 from seqgraph.nn.charlm import CharLM, generate
 from seqgraph.nn.fused import resolve_kernel
 from seqgraph.nn.registry import cell_names
@@ -87,6 +87,11 @@ def build_model(cfg: dict[str, Any] | CharLMRun, vocab_size: int, kernel: str = 
                   {"learn_gate": c.get("learn_gate", True)}, kernel=kernel)
 
 
+def perplexity(loss: float) -> float:
+    """exp(loss), infinite past float64's range (a loss above ~709.8 nats: exp would raise)."""
+    return math.inf if loss > 709.0 else math.exp(loss)
+
+
 @torch.no_grad()
 def evaluate_batches(model: CharLM, batches: list[tuple[Tensor, Tensor]], device: torch.device) -> EvalResult:
     """Loss, bpc, perplexity and accuracy over fixed (x, y) windows, each from a zero state."""
@@ -101,7 +106,7 @@ def evaluate_batches(model: CharLM, batches: list[tuple[Tensor, Tensor]], device
         n += y.numel()
     model.train(was)
     loss = total / n
-    return EvalResult(loss, loss / LN2, math.exp(loss), correct / n, n)
+    return EvalResult(loss, loss / LN2, perplexity(loss), correct / n, n)
 
 
 @torch.no_grad()
@@ -132,7 +137,7 @@ def evaluate_stream(model: CharLM, ids: Tensor, device: torch.device, streams: i
         correct += int((logits.argmax(-1) == y).sum())
         n += y.numel()
     loss = total / n
-    return EvalResult(loss, loss / LN2, math.exp(loss), correct / n, n)
+    return EvalResult(loss, loss / LN2, perplexity(loss), correct / n, n)
 
 
 def load_model(path: str | Path, device: torch.device | None = None) -> tuple[CharLM, Vocab, dict[str, Any]]:
@@ -176,11 +181,19 @@ def _truncate_csv(path: Path, columns: list[str], max_step: int) -> None:
             write_csv(path, columns, df[df["step"] <= max_step].to_dict("records"))
 
 
-def saved_steps(out: str | Path) -> Any:
-    """The ``steps`` target recorded in ``<out>/config.toml`` (a number, or a list for a
-    grid), or None: a bare ``--resume`` keeps it."""
-    path = Path(out) / "config.toml"
-    return read_toml(path).get("steps") if path.is_file() else None
+def saved_steps(out: str | Path, ckpt: str = "") -> Any:
+    """The ``steps`` target of the training in ``out``, which a bare ``--resume`` keeps: the one
+    ``<out>/config.toml`` records (a number, or a list for a grid); with that file deleted, the
+    one the last checkpoint records (a single run; ``ckpt`` if given) or the run folders'
+    config.toml (a grid); None if nothing records one."""
+    out = Path(out)
+    if (out / "config.toml").is_file():
+        return read_toml(out / "config.toml").get("steps")
+    last = Path(ckpt) if ckpt else out / "last.pt"
+    if last.is_file():
+        return load_checkpoint(last)["config"].get("steps")
+    found = sorted({v for c in out.glob("*/config.toml") if (v := read_toml(c).get("steps")) is not None}, key=str)
+    return None if not found else found[0] if len(found) == 1 else found
 
 
 def clear_run(out: str | Path, ckpt: str = "") -> None:
@@ -223,7 +236,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
             (last_path.parent / f).exists() for f in ("log.csv", "config.toml", "summary.csv")):
         raise ConfigError(f"--ckpt {last_path} is in the folder of another run ({last_path.parent}); "
                           "keep checkpoints in this run's --out or a folder of their own")
-    last_path.parent.mkdir(parents=True, exist_ok=True)  # an unwritable --ckpt fails now, not after training
+    make_folder(last_path.parent)  # an unwritable --ckpt fails now, not after training
     if not last_path.exists() and not best_path.exists() and log_path.exists() and \
             len(log_path.read_bytes().splitlines()) <= 2:
         # killed between its first log row and its first checkpoint: nothing to continue, start over
@@ -282,9 +295,11 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise CheckpointError(f"checkpoint {last_path} cannot be resumed: its state does not match its "
                                   f"model ({first[:160]})") from None
+        for path in (log_path, samples_path):  # a row torn by a full disk or a kill mid-write
+            drop_torn_row(path)
         _truncate_csv(log_path, LOG_COLUMNS, step)
         _truncate_csv(samples_path, SAMPLE_COLUMNS, step)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     # the run's settings and where it ran: seqgraph train --config <out>/config.toml reads it back
     where = {"out": str(out), "device": device, **({"ckpt": str(ckpt)} if ckpt else {})}
     write_toml(out / "config.toml", {**to_dict(cfg), **where}, comment=f"seqgraph train on {name}")
@@ -299,14 +314,21 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
         rng = {"data": data_gen.get_state(), "torch": torch.get_rng_state()}
         if dev.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(dev)
+        # the training loss and accuracy summed since the last log row: a Ctrl-C checkpoint between two
+        # evaluations keeps them, so the next log row after --resume averages the same steps as a straight run
+        running = {"loss": float(sums[0]), "accuracy": float(sums[1]), "steps": int(sums[2])}
         save_checkpoint(path, {"config": to_dict(cfg), "vocab": vocab.chars, "corpus": name,
                                "model": model.state_dict(), "optimizer": opt.state_dict(),
-                               "scheduler": sched.state_dict(), "step": at, "best_val_loss": best, "rng": rng})
+                               "scheduler": sched.state_dict(), "step": at, "best_val_loss": best, "rng": rng,
+                               "running": running})
 
     stop = threading.Event()
     t0 = time.perf_counter()
     start_step = step
-    sums = [0.0, 0.0, 0]
+    sums: list[float] = [0.0, 0.0, 0]  # loss, accuracy and steps since the last log row
+    if ckpt_data and isinstance(ckpt_data.get("running"), dict):
+        running = ckpt_data["running"]
+        sums[:] = [running["loss"], running["accuracy"], running["steps"]]
     summary = TrainSummary(name, step, best_val_loss=best, last=str(last_path), best=str(best_path))
 
     def next_batch(_: int) -> tuple[Tensor, Tensor]:

@@ -4,6 +4,7 @@ loaded with ``torch.load(weights_only=True)``."""
 from __future__ import annotations
 
 import io
+import math
 import pickle
 import warnings
 from pathlib import Path
@@ -115,3 +116,10 @@ def check_resumable(ckpt: dict[str, Any], p: Path) -> None:
     for k in ("data", "torch"):
         if not isinstance(rng.get(k), torch.Tensor) or rng[k].dtype != torch.uint8:
             raise CheckpointError(f"checkpoint {p} cannot be resumed: its generator state {k!r} is malformed")
+    running = ckpt.get("running")  # absent in older checkpoints: the averages then start afresh
+    if running is not None:
+        ok = (isinstance(running, dict) and all(isinstance(running.get(k), float) for k in ("loss", "accuracy"))
+              and isinstance(running.get("steps"), int) and not isinstance(running["steps"], bool)
+              and running["steps"] >= 0 and all(map(math.isfinite, (running["loss"], running["accuracy"]))))
+        if not ok:
+            raise CheckpointError(f"checkpoint {p} cannot be resumed: its running averages are malformed")

@@ -73,6 +73,8 @@ def train_node_classifier(cfg: NodeClassificationConfig,
     A_hat = sparse_propagation(gcn_matrices(g).A_hat, device=device)
     X = torch.tensor(x, dtype=torch.float32, device=device)
     Y = torch.tensor(y, device=device)
+    out = Path(cfg.out)
+    write_toml(out / "config.toml", to_dict(cfg))  # first: an --out that cannot be written fails before training
     tr = torch.tensor(train_idx, device=device)
     te = torch.tensor(np.flatnonzero(test_mask), device=device)
     model = GCN(X.shape[1], cfg.hidden, len(classes), cfg.dropout).to(device)
@@ -99,10 +101,8 @@ def train_node_classifier(cfg: NodeClassificationConfig,
     predictions = [{"node": g.nodes[i], "true": classes[y[i]] if y[i] >= 0 else "",
                     "predicted": classes[pred_np[i]], "labeled": i in labeled_set}
                    for i in range(g.num_nodes)]
-    out = Path(cfg.out)
     write_csv(out / "log.csv", LOG_COLUMNS, log)
     write_csv(out / "predictions.csv", ["node", "true", "predicted", "labeled"], predictions)
-    write_toml(out / "config.toml", to_dict(cfg))
     return NodeClassificationResult(cfg.graph or "karate club (networkx)", classes,
                                     [g.nodes[i] for i in train_idx], log[-1]["test_accuracy"],
                                     predictions, log)

@@ -27,7 +27,7 @@ from typing import Any
 
 from seqgraph.config import RunOptions, Sweep, axis_name, read_toml, run_id, spec_fields, write_toml
 from seqgraph.errors import ConfigError, SeqgraphError
-from seqgraph.io import append_rows, drop_torn_row, folder_lock, read_csv, write_csv
+from seqgraph.io import append_rows, drop_torn_row, folder_lock, make_folder, read_csv, whole_rows, write_csv
 from seqgraph.train.jobs import (
     Experiment,
     Job,
@@ -318,7 +318,7 @@ def prepare_output(exp: Experiment, out: Output, sweep: Sweep[Any], keep: set[st
                 kept = kept[kept["status"] == "ok"].drop_duplicates("run_id", keep="last")
             if len(kept) != len(df) or old_version:
                 write_csv(path, columns, kept.to_dict("records"))
-    out.folder.mkdir(parents=True, exist_ok=True)
+    make_folder(out.folder)
     data = sweep.to_dict()
     if sweep.options.resume and out.config.exists():  # describe every run in the folder: merge the axes
         saved = read_toml(out.config)
@@ -414,6 +414,7 @@ def _pool_round(exp: Experiment, jobs: Sequence[Job], batch: list[int], workers:
         _drain(events, progress, started)
         pool.shutdown(wait=True)
     except BaseException:
+        manager = getattr(pool, "_executor_manager_thread", None)  # shutdown(wait=False) forgets it
         pool.shutdown(wait=False, cancel_futures=True)
         import time
 
@@ -423,6 +424,8 @@ def _pool_round(exp: Experiment, jobs: Sequence[Job], batch: list[int], workers:
                 p.terminate()
             for p in stray:
                 p.join(timeout=1)
+        if manager is not None:  # let the pool's thread close its pipes before the interpreter exits: on
+            manager.join(timeout=10)  # CPython 3.11 its close races the exit's wakeup ("Exception ignored")
         raise
     return [i for i in lost if i in started], [i for i in lost if i not in started]
 
@@ -467,6 +470,22 @@ def execute(exp: Experiment, jobs: Sequence[Job], plan: Plan, options: RunOption
 
 # --- the sweep ----------------------------------------------------------------------------
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep. ``saved``: the sweep's runs whose rows are whole in summary.csv,
+    counted from the file itself (a Ctrl-C between writing a row and announcing its run must
+    not make the two disagree)."""
+
+    def __init__(self, saved: int, summary: Path) -> None:
+        super().__init__(f"interrupted: {saved} finished run(s) in {summary}")
+        self.saved, self.summary = saved, summary
+
+
+def saved_runs(summary: Path, ids: set[str]) -> int:
+    """How many of the runs ``ids`` have a whole row in ``summary`` (failed runs included:
+    their rows are there too, and --resume trains them again)."""
+    return len({r.get("run_id") for r in whole_rows(summary)} & ids)
+
+
 def run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress = no_progress,
               context: dict[str, Any] | None = None) -> Any:
     """Train every run of ``sweep`` not already done in its output folder.
@@ -489,6 +508,16 @@ def _run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress, context: di
     runs = sweep.runs()
     ids = [run_id(r) for r in runs]
     out, done = read_output(exp, sweep)
+    try:
+        return _train_and_record(exp, sweep, progress, context, runs, ids, out, done)
+    except KeyboardInterrupt as e:
+        if isinstance(e, SweepInterrupted):
+            raise
+        raise SweepInterrupted(saved_runs(out.summary, set(ids)), out.summary) from None
+
+
+def _train_and_record(exp: Experiment, sweep: Sweep[Any], progress: Progress, context: dict[str, Any] | None,
+                      runs: list[Any], ids: list[str], out: Output, done: dict[str, dict[str, Any]]) -> Any:
     complete = getattr(exp, "complete", lambda row, spec: True)
     todo = [r for r, i in zip(runs, ids, strict=True) if i not in done or not complete(done[i], r)]
     check_fits(exp, todo)
