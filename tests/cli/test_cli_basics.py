@@ -287,7 +287,9 @@ def test_ctrl_c_with_two_workers_says_how_many_rows_summary_csv_holds(tmp_path):
     import time
 
     out = tmp_path / "o"
-    p = subprocess.Popen([sys.executable, "-m", "seqgraph", *SWEEP, "--executor", "processes", "--workers", "2",
+    # runs long enough (~1 s each, 12 of them) that the Ctrl-C lands mid-sweep on a fast machine too
+    longer = [{"1:6": "1:12", "40": "400"}.get(a, a) for a in SWEEP]
+    p = subprocess.Popen([sys.executable, "-m", "seqgraph", *longer, "--executor", "processes", "--workers", "2",
                           "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
     deadline = time.monotonic() + 120
