@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -292,17 +294,25 @@ def train(
 
         from seqgraph.train.node_classification import train_node_classifier
 
+        err = console(stderr=True)
         progress = Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}", markup=False),
-                            console=console(stderr=True), transient=as_json)
+                            console=err, transient=as_json)
         tasks: list[Any] = []  # the display starts at the first epoch: errors before it print alone
+        logged = [-math.inf]  # a file or a pipe: a plain line every 10 s and at the last epoch, no bar
 
         def on_epoch(row: dict[str, Any]) -> None:
+            info = (f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
+                    f"unlabelled {row['test_accuracy']:.3f}")
+            if not err.is_terminal:
+                now = time.monotonic()
+                if now - logged[0] >= 10 or row["epoch"] >= cfg.epochs:
+                    logged[0] = now
+                    err.print(f"epoch {row['epoch']}/{cfg.epochs}  {info}", soft_wrap=True)
+                return
             if not tasks:
                 progress.start()
                 tasks.append(progress.add_task("", total=cfg.epochs, info=""))
-            progress.update(tasks[0], completed=row["epoch"],
-                            info=f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
-                                 f"unlabelled {row['test_accuracy']:.3f}")
+            progress.update(tasks[0], completed=row["epoch"], info=info)
 
         try:
             res = train_node_classifier(cfg, on_epoch)
