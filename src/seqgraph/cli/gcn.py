@@ -10,7 +10,16 @@ from typing import Annotated, Any
 import typer
 
 from seqgraph.analysis.hops import ACTIVATIONS, VARIANTS
-from seqgraph.cli.common import complete, console, given, one_of, option_default, print_json, user_errors
+from seqgraph.cli.common import (
+    complete,
+    complete_examples,
+    console,
+    given,
+    one_of,
+    option_default,
+    print_json,
+    user_errors,
+)
 from seqgraph.config import DEVICES, NodeClassificationConfig
 from seqgraph.tasks.graphs import FORMATS
 
@@ -19,13 +28,7 @@ app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node clas
 
 SHOW_LIMIT = 15  # nodes: print full matrices as tables up to this size
 
-def _example_graphs(incomplete: str) -> list[str]:
-    from seqgraph.examples import examples
-
-    return [e.name for e in examples("graph") if e.name.startswith(incomplete)]
-
-
-GraphArg = Annotated[Path, typer.Argument(help="Graph file (node-link JSON, adjacency-map JSON, or 'u v [w]' edge list), or the name of a shipped example graph such as course-2019, course-2020, karate (seqgraph examples lists them).", autocompletion=_example_graphs)]
+GraphArg = Annotated[Path, typer.Argument(help="Graph file (node-link JSON, adjacency-map JSON, or 'u v [w]' edge list), or the name of a shipped example graph such as course-2019, course-2020, karate (seqgraph examples lists them).", autocompletion=complete_examples("graph"))]
 FormatOpt = Annotated[str, typer.Option("--format", help=f"Graph file format, {one_of(FORMATS)}.", autocompletion=complete(FORMATS))]
 DirectedOpt = Annotated[bool | None, typer.Option("--directed/--undirected", help="Override what the file says (default: undirected unless the file says directed).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON answer on stdout.")]
