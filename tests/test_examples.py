@@ -65,6 +65,12 @@ def test_list_and_copy(tmp_path, user_error):
     user_error(runner.invoke(app, ["examples", "copy", "nope"]), "no example called 'nope'")
 
 
+def test_copy_into_a_new_folder_named_with_a_slash(tmp_path):
+    r = runner.invoke(app, ["examples", "copy", "karate", str(tmp_path / "graphs") + "/"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "graphs" / "karate.json").read_bytes() == ex.example("karate").path.read_bytes()
+
+
 def test_show_prints_the_file():
     r = runner.invoke(app, ["examples", "show", "palindrome-sweep"])
     assert r.exit_code == 0 and r.stdout == ex.example("palindrome-sweep").path.read_text(encoding="utf-8")

@@ -131,6 +131,7 @@ def test_accuracy_ticks_band_and_title():
     ax = fig.axes[0]
     ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     assert ticks and all(float(t).is_integer() for t in ticks)
+    assert ticks == [5, 10, 15]  # few values: a tick at each
     for band in ax.collections:
         for path in band.get_paths():
             y = path.vertices[:, 1]
@@ -139,6 +140,16 @@ def test_accuracy_ticks_band_and_title():
     one = figure_for(summary()[lambda d: d.seed == 1], "accuracy")
     assert "±" not in one.axes[0].get_title() and "one run per point" in one.axes[0].get_title()
     assert not one.axes[0].collections  # no band from a single run
+
+
+@pytest.mark.parametrize("x", ["length", "lr"])
+def test_accuracy_title_fits_in_the_figure(x):
+    df = summary().assign(lr=lambda d: (d.model == "rnn") * 9e-3 + 1e-3)  # two seeds per point
+    fig = figure_for(df, "accuracy", x=x)
+    fig.canvas.draw()
+    assert "± std of 2 runs" in fig.axes[0].get_title()
+    box = fig.axes[0].title.get_window_extent(fig.canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
 
 
 def test_band_is_clipped_to_accuracy_range():
@@ -166,6 +177,21 @@ def test_curves_have_one_legend_and_no_pale_yellow():
         for ln in ax.get_lines():
             r, g, b = mc.to_rgb(ln.get_color())
             assert not (r > 0.8 and g > 0.8 and b < 0.4), ln.get_color()  # viridis' end vanishes on white
+
+
+def test_curves_legend_with_long_labels_fits_beside_the_panels():
+    df = pd.concat([curves().assign(lr=lr) for lr in (1e-3, 1e-2)])  # labels like "length=10, lr=0.001"
+    fig = figure_for(df, "curves")
+    fig.canvas.draw()
+    box = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+    assert "lr=0.001" in " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width  # not cut at the figure's edge
+    assert all(box.x0 >= ax.get_window_extent().x1 for ax in fig.axes)  # and on no panel
+
+
+def test_curves_of_a_single_evaluation_draw_points():
+    fig = figure_for(curves()[lambda d: d.step == 10], "curves")
+    assert all(ln.get_marker() == "o" for ax in fig.axes for ln in ax.get_lines())
 
 
 def test_gcn_log_is_plotted_and_samples_are_refused(tmp_path, is_drawn):

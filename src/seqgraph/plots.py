@@ -126,9 +126,12 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # lengths 5, 10, … never 7.5
+        if values.nunique() <= 12:  # a tick at each value drawn (5, 10, …, 30), not at 6, 9, 12
+            ax.set_xticks(sorted(values.unique()))
     stat = f"mean ± std of {per_point} runs per point" if per_point > 1 else "one run per point"
+    # the statistic on a line of its own: on one line the title ran past the figure's edge
     ax.set(xlabel=xlabel, ylabel="final held-out accuracy", ylim=(0, 1.05),
-           title=f"{title or f'Held-out accuracy against {xlabel}'} ({stat})")
+           title=f"{title or f'Held-out accuracy against {xlabel}'}\n({stat})")
     ax.legend(title=", ".join(by) if len(by) == 1 else None, fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -163,7 +166,8 @@ def plot_curves(df: Any, title: str = "Learning curves") -> Any:
             for col, name in enumerate(("loss", "accuracy")):
                 s = _mean_std(sub, ["step"], name)
                 ax = axes[row][col]
-                ax.plot(s["step"], s["mean"], color=cmap(i), label=label if row == 0 and col == 0 else None)
+                ax.plot(s["step"], s["mean"], color=cmap(i), label=label if row == 0 and col == 0 else None,
+                        marker="o" if len(s) == 1 else None)  # one evaluation is a point, not an empty panel
                 ax.fill_between(s["step"], s["mean"] - s["std"], s["mean"] + s["std"], color=cmap(i), alpha=0.15)
         axes[row][0].set(ylabel=f"{model}: training loss", xlabel="step")
         axes[row][1].set(ylabel=f"{model}: held-out accuracy", xlabel="step", ylim=(0, 1.05))
@@ -177,9 +181,15 @@ def plot_curves(df: Any, title: str = "Learning curves") -> Any:
                 seen.setdefault(lab, h)
         handles, labels = list(seen.values()), list(seen)
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0, 0.86, 1))
-    fig.legend(handles, labels, fontsize="small", loc="upper left", bbox_to_anchor=(0.865, 0.95),
-               ncol=1 if len(combos) <= 12 else 2)  # one legend for every panel
+    # one legend for every panel, right of them; the figure widens by the legend's own width,
+    # so long labels (length=10, lr=0.001) are never cut at the edge
+    legend = fig.legend(handles, labels, fontsize="small", loc="upper right", bbox_to_anchor=(1.0, 0.95),
+                        ncol=1 if len(combos) <= 12 else 2)
+    fig.canvas.draw()
+    panels = fig.get_figwidth()
+    width = legend.get_window_extent().width / fig.dpi + 0.1  # inches
+    fig.set_figwidth(panels + width)
+    fig.tight_layout(rect=(0, 0, panels / (panels + width), 1))
     return fig
 
 

@@ -34,6 +34,7 @@ def test_grads_writes_csv_and_figure(tmp_path):
             "--device", "cpu", "--out", tmp_path)
     assert r.exit_code == 0, r.output
     assert "first / last" in r.stdout
+    assert r.stderr.splitlines() == ["measuring gradients over 11 steps…"]  # piped: a line, not a silent spinner
     assert (tmp_path / "grads.csv").read_text().startswith("model,seed,trained_steps,t,grad_norm")
     assert png_size(tmp_path / "grads.png")[0] > 600
 
@@ -95,6 +96,7 @@ def test_table_json_is_valid_json_and_kinds_do_not_mix(tmp_path, user_error):
     (["timegate", "--r-on", "0"], "r-on must be in (0, 1]"),
     (["plot", "missing.csv"], "CSV file not found"),
     (["grads", "--length", "2"], "length must be at least 3"),
+    (["grads", "--device", "cuda:99"], "--device cuda:99:"),
     (["grads", "--model", "lsmt"], "unknown model 'lsmt'"),
     (["grads", "--model", "rnn,bilstm"], "model 'bilstm' reads each sequence both ways, but grads follows"),
     (["table", "missing.csv"], "CSV file not found"),
@@ -117,6 +119,13 @@ def test_plot_bad_csvs(tmp_path, user_error):
 
 def test_reproduce_unknown_budget(tmp_path, user_error):
     user_error(run("reproduce", "--budget", "huge", "--out", tmp_path / "r"), "unknown budget 'huge'")
+
+
+def test_timegate_caption_is_one_line(tmp_path):
+    r = run("timegate", "--tau", 6, "--shift", 3, "--r-on", 0.2, "--steps", 4, "--t0", 1, "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "k(t) with τ = 6, s = 3, r_on = 0.2 (t = 1: the first input, as the 2018 course counts)" in \
+        r.stdout.splitlines()
 
 
 def test_timegate_t0_counts_time_from_one_as_the_2018_course(tmp_path):

@@ -72,6 +72,14 @@ def test_train_karate(tmp_path):
     assert (tmp_path / "t" / "log.csv").exists()
 
 
+def test_piped_train_logs_plain_lines_not_a_bar(tmp_path):
+    r = run("gcn", "train", "--epochs", "30", "--out", str(tmp_path / "t"))
+    assert r.exit_code == 0, r.output
+    assert "━" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith("epoch 1/30  loss ") and lines[-1].startswith("epoch 30/30  loss ")
+
+
 def test_train_on_a_labelled_graph_file(tmp_path):
     import networkx as nx
 

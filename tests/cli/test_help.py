@@ -110,6 +110,9 @@ def test_name_options_list_their_choices(path, monkeypatch):
     ("seqgraph gcn adjacency x --variant r", ["rw"]),
     ("seqgraph gcn hops kar", ["karate"]),
     ("seqgraph examples copy lr", ["lr-sweep"]),
+    ("seqgraph palindrome --config palindrome-s", ["palindrome-sweep"]),
+    ("seqgraph train --config charlm", ["charlm-grid"]),
+    ("seqgraph palindrome --config results/", []),  # no name matches: the shell completes the path
 ])
 def test_shell_completion_of_names(words, expected):
     env = {"_SEQGRAPH_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}

@@ -106,7 +106,7 @@ def test_malformed_running_averages_are_one_error(tmp_path, text_file):
 
 def test_refuses_to_overwrite_and_resume_checks_settings(tmp_path, text_file):
     train(tmp_path, text_file, steps=10)
-    with pytest.raises(ConfigError, match="already holds a training run"):
+    with pytest.raises(ConfigError, match=r"already holds a training run: add --resume .*, --overwrite to replace it"):
         train(tmp_path, text_file, steps=10)
     with pytest.raises(ConfigError, match="hidden is 32"):
         train(tmp_path, text_file, steps=20, hidden=32, resume=True)

@@ -41,9 +41,23 @@ def same_rows(a, b):
 
 @pytest.fixture
 def local_ray():
-    ray.init(num_cpus=2, **RAY_QUIET)
+    ray.init(address="local", num_cpus=2, **RAY_QUIET)  # never another session's cluster on this machine
     yield
     ray.shutdown()
+
+
+def test_without_an_address_a_local_instance_starts_even_where_a_cluster_runs(monkeypatch):
+    """Ray's default (address None) joins a cluster that `ray start` left on this machine;
+    README promises a local instance without --ray-address ("auto" joins that cluster)."""
+    from seqgraph.train import ray_executor
+
+    calls = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: calls.append(kw["address"]))
+    monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 2.0})
+    assert ray_executor.connect("").started_here
+    assert not ray_executor.connect("auto").started_here
+    assert calls == ["local", "auto"]
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,8 +50,13 @@ def grads(
         from seqgraph.config import to_dict, write_toml
         from seqgraph.io import write_csv
         from seqgraph.plots import plot_grads, save_figure
+        from seqgraph.train.loop import resolve_device
 
-        with console(stderr=True).status(f"measuring gradients over {cfg.length - 1} steps…"):
+        resolve_device(cfg.device)  # a missing GPU is refused alone, before the line below
+        err, what = console(stderr=True), f"measuring gradients over {cfg.length - 1} steps…"
+        if not err.is_terminal:  # a file or a pipe: a line (a spinner would show nothing there)
+            err.print(what, soft_wrap=True)
+        with err.status(what) if err.is_terminal else nullcontext():
             rows = gradient_flow(cfg)
         outdir = Path(cfg.out)
         write_csv(outdir / "grads.csv", GRAD_COLUMNS, rows)
@@ -110,14 +116,17 @@ def timegate(
         return
     from rich.table import Table
 
-    t = Table(title=f"k(t) with τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"
-              + (" (t = 1: the first input, as the 2018 course counts)" if cfg.t0 == 1 else ""), title_justify="left")
+    # the caption is a line of its own: as the table's title it wrapped to the narrow table's width
+    caption = (f"k(t) with τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"
+               + (" (t = 1: the first input, as the 2018 course counts)" if cfg.t0 == 1 else ""))
+    t = Table()
     for c in ("t", "phase φ", "k(t)", ""):
         t.add_column(c, justify="right" if c else "left")
     for r in integer:
         state = "open, rising" if r["phase"] < cfg.r_on / 2 else "open, falling" if r["phase"] < cfg.r_on else "closed"
         t.add_row(str(int(r["t"])), f"{r['phase']:.3f}", f"{r['k']:.3f}", state)
     con = console()
+    con.print(caption)
     con.print(t)
     con.print(f"results: {Path(cfg.out) / 'timegate.csv'}, figure: {fig}")
 

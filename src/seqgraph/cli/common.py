@@ -190,6 +190,18 @@ def complete(choices: Any, lists: bool = False) -> Any:
     return names
 
 
+def complete_examples(kind: str) -> Any:
+    """Shell completion of the shipped examples of ``kind`` (config or graph) by name; where no
+    name matches, the shell completes a file path as usual."""
+
+    def names(incomplete: str) -> list[str]:
+        from seqgraph.examples import examples
+
+        return [e.name for e in examples(kind) if e.name.startswith(incomplete)]
+
+    return names
+
+
 def given(ctx: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The options the user gave (on the command line or in the environment), by name.
 

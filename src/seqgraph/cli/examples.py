@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -70,7 +69,7 @@ def show(name: NameArg) -> None:
 @app.command("copy")
 def copy_example(
     name: NameArg,
-    dest: Annotated[Path | None, typer.Argument(help="File or folder to write to. Default: the current folder.", show_default=False)] = None,
+    dest: Annotated[str | None, typer.Argument(help="File or folder to write to (a path ending in / is a folder, made if missing). Default: the current folder.", show_default=False)] = None,
 ) -> None:
     """Copy an example out to edit it (written atomically; an existing file is never replaced)."""
     from seqgraph.examples import copy

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from seqgraph.analysis.hops import ACTIVATIONS, VARIANTS
-from seqgraph.cli.common import complete, console, given, one_of, option_default, print_json, user_errors
+from seqgraph.cli.common import (
+    complete,
+    complete_examples,
+    console,
+    given,
+    one_of,
+    option_default,
+    print_json,
+    user_errors,
+)
 from seqgraph.config import DEVICES, NodeClassificationConfig
 from seqgraph.tasks.graphs import FORMATS
 
@@ -17,13 +28,7 @@ app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node clas
 
 SHOW_LIMIT = 15  # nodes: print full matrices as tables up to this size
 
-def _example_graphs(incomplete: str) -> list[str]:
-    from seqgraph.examples import examples
-
-    return [e.name for e in examples("graph") if e.name.startswith(incomplete)]
-
-
-GraphArg = Annotated[Path, typer.Argument(help="Graph file (node-link JSON, adjacency-map JSON, or 'u v \\[w]' edge list), or the name of a shipped example graph such as course-2019, course-2020, karate (seqgraph examples lists them).", autocompletion=_example_graphs)]
+GraphArg = Annotated[Path, typer.Argument(help="Graph file (node-link JSON, adjacency-map JSON, or 'u v \\[w]' edge list), or the name of a shipped example graph such as course-2019, course-2020, karate (seqgraph examples lists them).", autocompletion=complete_examples("graph"))]
 FormatOpt = Annotated[str, typer.Option("--format", help=f"Graph file format, {one_of(FORMATS)}.", autocompletion=complete(FORMATS))]
 DirectedOpt = Annotated[bool | None, typer.Option("--directed/--undirected", help="Override what the file says (default: undirected unless the file says directed).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON answer on stdout.")]
@@ -301,17 +306,25 @@ def train(
 
         from seqgraph.train.node_classification import train_node_classifier
 
+        err = console(stderr=True)
         progress = Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}", markup=False),
-                            console=console(stderr=True), transient=as_json)
+                            console=err, transient=as_json)
         tasks: list[Any] = []  # the display starts at the first epoch: errors before it print alone
+        logged = [-math.inf]  # a file or a pipe: a plain line every 10 s and at the last epoch, no bar
 
         def on_epoch(row: dict[str, Any]) -> None:
+            info = (f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
+                    f"unlabelled {row['test_accuracy']:.3f}")
+            if not err.is_terminal:
+                now = time.monotonic()
+                if now - logged[0] >= 10 or row["epoch"] >= cfg.epochs:
+                    logged[0] = now
+                    err.print(f"epoch {row['epoch']}/{cfg.epochs}  {info}", soft_wrap=True)
+                return
             if not tasks:
                 progress.start()
                 tasks.append(progress.add_task("", total=cfg.epochs, info=""))
-            progress.update(tasks[0], completed=row["epoch"],
-                            info=f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
-                                 f"unlabelled {row['test_accuracy']:.3f}")
+            progress.update(tasks[0], completed=row["epoch"], info=info)
 
         try:
             res = train_node_classifier(cfg, on_epoch)

@@ -87,11 +87,13 @@ def resolve_path(path: str | Path, kind: str) -> Path:
 
 
 def copy(name: str, dest: str | Path | None = None) -> Path:
-    """Copy example ``name`` to ``dest`` (a file, or a folder to put it in; default: the
-    current folder), atomically; an existing file is never replaced."""
+    """Copy example ``name`` to ``dest`` (a file, or a folder to put it in — an existing one or
+    a path ending in a slash, made if missing; default: the current folder), atomically; an
+    existing file is never replaced."""
     e = example(name)
     target = Path(dest) if dest is not None else Path.cwd()
-    if target.is_dir():
+    # Path() drops a trailing slash: "graphs/" names a folder, so read it from the text
+    if target.is_dir() or str(dest).endswith(tuple(filter(None, (os.sep, os.altsep)))):
         target = target / e.path.name
     if target.exists():
         raise ConfigError(f"{target} exists: not replaced (give another destination or remove it)")

@@ -258,7 +258,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
     elif last_path.exists() or log_path.exists() or best_path.exists():
         holder = out if last_path.parent.resolve() == out.resolve() else f"{out} (or {last_path.parent})"
         raise ConfigError(f"{holder} already holds a training run: add --resume to continue it, "
-                          "or choose another --out")
+                          "--overwrite to replace it, or choose another --out")
 
     text, name = corpus_text(cfg.text)
     vocab = Vocab(ckpt_data["vocab"]) if ckpt_data else Vocab.from_text(text)

@@ -45,14 +45,15 @@ class Cluster:
 
 def connect(address: str) -> Cluster:
     """Join the Ray cluster at ``address`` ("auto", "ray://host:port") or, with "", use the
-    instance this process already has, else start a local one."""
+    instance this process already has, else start a local one — "local", never a cluster that
+    ``ray start`` left running on this machine (Ray's own default would join that one)."""
     ray = require_ray()
     started = False
     if not ray.is_initialized():
         try:
             with warnings.catch_warnings():  # Ray Client warns on stderr; the error says it all
                 warnings.simplefilter("ignore")
-                ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
+                ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
                          logging_level="ERROR")
         except (ConnectionError, ValueError, RuntimeError, TimeoutError) as e:  # unreachable or malformed
             first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
