@@ -291,7 +291,9 @@ def test_ctrl_c_with_two_workers_says_how_many_rows_summary_csv_holds(tmp_path):
     longer = [{"1:6": "1:12", "40": "400"}.get(a, a) for a in SWEEP]
     p = subprocess.Popen([sys.executable, "-m", "seqgraph", *longer, "--executor", "processes", "--workers", "2",
                           "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         start_new_session=True,
+                         # a terminal's Ctrl-C: also when this test runs in a background job, which ignores it
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while whole_rows(out / "summary.csv") < 1 and p.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -48,11 +48,12 @@ def grads(
         cfg = resolve(GradsConfig, config, **given(ctx, exclude=("config",)))
         from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
         from seqgraph.config import to_dict, write_toml
-        from seqgraph.io import write_csv
+        from seqgraph.io import make_folder, write_csv
         from seqgraph.plots import plot_grads, save_figure
         from seqgraph.train.loop import resolve_device
 
         resolve_device(cfg.device)  # a missing GPU is refused alone, before the line below
+        make_folder(cfg.out)  # so is an --out that cannot be a folder: minutes before the CSV is written
         err, what = console(stderr=True), f"measuring gradients over {cfg.length - 1} steps…"
         if not err.is_terminal:  # a file or a pipe: a line (a spinner would show nothing there)
             err.print(what, soft_wrap=True)
