@@ -385,3 +385,18 @@ def test_hand_written_backward_with_runs_passes_gradcheck(name):
         return (out, *final, *read)
 
     assert torch.autograd.gradcheck(f, (x, *h0))
+
+
+@pytest.mark.parametrize("cls", [RNNCell, LSTMCell])
+def test_step_inference_equals_the_training_step(cls):
+    """The sampling step (batch-major, torch.tanh, no cache) against the loop's step
+    (feature-major, 2σ(2x) − 1) on the same pre-activations and state."""
+    torch.manual_seed(0)
+    cell = cls(4, 6).double()
+    B = 3
+    rec = torch.randn(B, cell.gates * 6, dtype=torch.float64)
+    state = tuple(torch.randn(B, 6, dtype=torch.float64) for _ in range(cell.state_size))
+    ref, _ = cell.step((rec.t().clone(),), rec.t().clone(), tuple(s.t() for s in state))
+    ours = cell.step_inference(rec.clone(), state)
+    for a, b in zip(ours, ref, strict=True):
+        torch.testing.assert_close(a, b.t(), atol=1e-14, rtol=0)

@@ -128,6 +128,29 @@ def test_beta_samples_softmax_of_beta_times_logits_as_the_course_writes_it():
         assert len(set(ref.tolist())) >= 3  # not one id: a real draw
 
 
+@pytest.mark.parametrize(("temperature", "beta"), [(0.7, None), (1.0, None), (2.0, None), (1.0, 3.0)])
+def test_sampling_equals_refeeding_the_prefix_and_drawing_by_numpy(model, temperature, beta):
+    """generate (carried state, the head scaled once, ids written in place) against an
+    independent loop: re-read the whole prefix, softmax(logits / T) or softmax(β · logits) in
+    float64 numpy, and the inverse CDF at the uniforms drawn up front, (length, num)."""
+    model = model.double()
+    prompt, length, num = torch.tensor([3, 1]), 12, 3
+    ids = generate(model, prompt, length, num=num, temperature=temperature, beta=beta,
+                   generator=torch.Generator().manual_seed(5))
+    u = torch.rand(length, num, generator=torch.Generator().manual_seed(5)).double().numpy()
+    seqs = prompt.unsqueeze(0).repeat(num, 1)
+    with torch.no_grad():
+        for t in range(length):
+            logits = model(seqs)[0][:, -1].numpy()
+            z = logits * beta if beta is not None else logits / temperature
+            p = np.exp(z - z.max(-1, keepdims=True))
+            cdf = np.cumsum(p / p.sum(-1, keepdims=True), -1)
+            nxt = [int(np.searchsorted(cdf[b], u[t, b] * cdf[b, -1], side="right")) for b in range(num)]
+            seqs = torch.cat([seqs, torch.tensor(nxt).unsqueeze(1)], 1)
+    assert ids.tolist() == seqs[:, len(prompt):].tolist()
+    assert len(set(ids.flatten().tolist())) >= 3  # a real draw, not one id
+
+
 def test_uniforms_given_are_used_and_zero_probability_ids_never_drawn():
     logits = torch.tensor([[0.0, -math.inf, 0.0, -math.inf]]).expand(4, -1)
     u = torch.tensor([0.0, 0.49, 0.51, 0.999999])
@@ -159,10 +182,29 @@ def test_one_step_at_a_time_equals_reading_the_whole_sequence(cell):
     x = torch.randint(0, 12, (3, 9))
     logits, _ = model(x)
     stack = model.rnn
-    state = [tuple(torch.zeros(16, 3, dtype=torch.float64) for _ in range(c.state_size)) for c in stack.cells]
+    step = stack.stepper()
+    state = [tuple(torch.zeros(3, 16, dtype=torch.float64) for _ in range(c.state_size)) for c in stack.cells]
     for t in range(9):
-        h, state = stack.step(x[:, t], state, t)
-        torch.testing.assert_close(model.head(h.t()), logits[:, t], atol=1e-12, rtol=0)
+        h, state = step(x[:, t], state, t)
+        torch.testing.assert_close(model.head(h), logits[:, t], atol=1e-12, rtol=0)
+
+
+def test_the_stepper_takes_float_inputs_and_works_with_gradients_enabled():
+    """A stack reading vectors (B, I), not ids; called outside no_grad, it neither fails on
+    its in-place gates nor records a graph."""
+    from seqgraph.nn.models import RecurrentStack
+
+    torch.manual_seed(0)
+    for cell in ("lstm", "rnn", "gru"):
+        stack = RecurrentStack(cell, 5, 8, 2).double()
+        x = torch.randn(6, 2, 5, dtype=torch.float64)
+        out, _ = stack(x)
+        step = stack.stepper()
+        state = [tuple(torch.zeros(2, 8, dtype=torch.float64) for _ in range(c.state_size)) for c in stack.cells]
+        for t in range(6):
+            h, state = step(x[t], state, t)
+            assert not h.requires_grad
+            torch.testing.assert_close(h, out[t], atol=1e-12, rtol=0)
 
 
 def test_the_character_model_refuses_a_bidirectional_cell():

@@ -77,7 +77,7 @@ def reorder_state(state: State, index: Tensor, cell: str) -> State:
 
 def choose_next(logits: Tensor, temperature: float, generator: torch.Generator | None,
                 top_k: int = 0, top_p: float = 1.0, beta: float | None = None,
-                uniform: Tensor | None = None) -> Tensor:
+                uniform: Tensor | None = None, out: Tensor | None = None) -> Tensor:
     r"""Pick the next ids from ``logits (B, V)``.
 
     ``temperature`` 0 is argmax (greedy); otherwise sample from softmax(logits / T), optionally
@@ -87,14 +87,15 @@ def choose_next(logits: Tensor, temperature: float, generator: torch.Generator |
 
     A draw is the inverse of the cumulative distribution at a uniform u ∈ [0, 1): the first id
     whose cumulative probability exceeds u (ids of probability 0 are never drawn).
-    ``uniform (B,)``: the u to use (drawn beforehand); None: drawn from ``generator``.
+    ``uniform (B,)`` or ``(B, 1)``: the u to use (drawn beforehand); None: drawn from
+    ``generator``. ``out (B,)``: where to write the ids (returned).
     """
     if beta is not None:
         z = logits * beta
     elif temperature == 0:
-        return logits.argmax(-1)
+        return torch.argmax(logits, -1, out=out)
     else:
-        z = logits / temperature
+        z = logits if temperature == 1 else logits / temperature
     if top_k > 0 and top_k < z.shape[-1]:
         kth = z.topk(top_k, dim=-1).values[..., -1:]
         z = z.masked_fill(z < kth, -math.inf)
@@ -105,10 +106,15 @@ def choose_next(logits: Tensor, temperature: float, generator: torch.Generator |
         sorted_z = sorted_z.masked_fill(drop, -math.inf)
         z = torch.full_like(z, -math.inf).scatter(-1, order, sorted_z)
     if uniform is None:
-        uniform = torch.rand(z.shape[0], generator=generator, device=z.device, dtype=z.dtype)
+        uniform = torch.rand(z.shape[0], 1, generator=generator, device=z.device, dtype=z.dtype)
+    elif uniform.dim() == 1:
+        uniform = uniform.unsqueeze(-1)
     cdf = z.softmax(-1).cumsum_(-1)
-    u = uniform.to(cdf.dtype).unsqueeze(-1) * cdf[:, -1:]  # the total is 1 up to rounding
-    return torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_(max=z.shape[-1] - 1)
+    u = uniform.to(cdf.dtype) * cdf[:, -1:]  # the total is 1 up to rounding
+    if out is None:
+        out = torch.empty(z.shape[0], dtype=torch.long, device=z.device)
+    torch.searchsorted(cdf, u, right=True, out=out.unsqueeze(-1))
+    return out.clamp_(max=z.shape[-1] - 1)
 
 
 @torch.no_grad()
@@ -119,7 +125,7 @@ def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, te
 
     The prompt is read once; then each new character is one recurrent step from the carried
     state — never re-reading the prefix. seqgraph's cells step without the training loop's
-    bookkeeping (:meth:`~seqgraph.nn.models.RecurrentStack.step`), in inference mode, with
+    bookkeeping (:meth:`~seqgraph.nn.models.RecurrentStack.stepper`), in inference mode, with
     every sample's uniforms drawn at the start. ``beta``: sample from softmax(β · logits)
     instead of using ``temperature`` (see :func:`choose_next`).
 
@@ -139,27 +145,27 @@ def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, te
     prompt = prompt_ids.to(device).unsqueeze(0).expand(num, -1)
     logits, state = model(prompt)
     greedy = beta is None and temperature == 0
-    uniforms = None if greedy else torch.rand(length, num, generator=generator, device=device)
+    uniforms = None if greedy else torch.rand(length, num, 1, generator=generator, device=device)
     out = torch.empty(length, num, dtype=torch.long, device=device)
-    stack = model.rnn if isinstance(model.rnn, RecurrentStack) else None
-    if stack is not None:  # feature-major from here on: the states are views of (H, B) tensors
-        state = [tuple(s.t() for s in layer) for layer in state]
-    last = logits[:, -1]
-    w_out, b_out = model.head.weight.t(), model.head.bias
+    rows = out.unbind(0)  # each step writes its ids into its row
+    step = model.rnn.stepper() if isinstance(model.rnn, RecurrentStack) else None
+    # the head scaled once (its logits are already β·logits or logits/T), transposed for (B, H) @ (H, V)
+    scale = beta if beta is not None else 1.0 if greedy else 1.0 / temperature
+    w_out, b_out = (model.head.weight.t() * scale).contiguous(), model.head.bias * scale
+    last = logits[:, -1] * scale
     t0 = len(prompt_ids)
     with torch.inference_mode():
         for t in range(length):
-            nxt = choose_next(last, temperature, generator, top_k, top_p, beta,
-                              None if uniforms is None else uniforms[t])
-            out[t] = nxt
+            nxt = choose_next(last, 0.0 if greedy else 1.0, generator, top_k, top_p, None,
+                              None if uniforms is None else uniforms[t], out=rows[t])
             if t + 1 == length:
                 break
-            if stack is not None:
-                h, state = stack.step(nxt, state, t0 + t)
-                last = torch.addmm(b_out, h.t(), w_out)
+            if step is not None:
+                h, state = step(nxt, state, t0 + t)
+                last = torch.addmm(b_out, h, w_out)
             else:
                 logits, state = model(nxt.unsqueeze(1), state, t0=t0 + t)
-                last = logits[:, -1]
+                last = logits[:, -1] * scale
     return out.t()
 
 

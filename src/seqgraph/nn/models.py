@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from seqgraph.nn.cells import RecurrentCell
+from seqgraph.nn.cells import LSTMCell, RecurrentCell, RNNCell
 from seqgraph.nn.fused import auto_kernel, fused_scan
 from seqgraph.nn.registry import cell_class, cell_options, directions
 from seqgraph.nn.scan import State
@@ -132,44 +133,30 @@ class RecurrentStack(nn.Module):
         return x, states
 
     @torch.no_grad()
-    def step(self, x: Tensor, state: list[State], t: int = 0) -> tuple[Tensor, list[State]]:
-        """One time step for inference, feature-major and without the loop's bookkeeping (for
-        sampling one character at a time): symbol ids ``(B,)`` or ``(B, I)`` and each layer's
-        state ``(H, B)`` → the top layer's h ``(H, B)`` and the new states. ``t``: the step's
-        time (time-gated cells). One plain stack (no K runs, no dropout: eval mode)."""
-        inp: Tensor | None = None  # a lower layer's h (H, B)
-        new: list[State] = []
-        for module, layer_state in zip(self.cells, state, strict=True):
-            cell = cast(RecurrentCell, module)
-            s_prev = layer_state[cell.source_index]
-            if cell.rec_adds_input and type(cell).project is RecurrentCell.project:
-                # rnn, lstm: rec = W_ih x + b + W_hh h in place (a one-hot x picks W_ih's columns)
-                if inp is None and not x.is_floating_point():
-                    rec = cell.weight_ih.index_select(1, x).add_(cell.bias.unsqueeze(1))
-                else:
-                    rec = torch.addmm(cell.bias.unsqueeze(1), cell.weight_ih, x.t() if inp is None else inp)
-                rec.addmm_(cell.weight_hh, s_prev)
-                out_state, _ = cell.step((rec,), rec, layer_state)  # their step reads only rec
-                new.append(out_state)
-                inp = out_state[0]
-                continue
-            if inp is None:
-                seq = x.unsqueeze(0)  # ids (1, B) or (1, B, I)
-            else:
-                seq = inp.t().unsqueeze(0)  # (1, B, H), a view: the projection takes it as it is
-            xs = [s[0] for s in cell.project(seq, t)]
-            weight_hh, step_weights = cell.loop_weights()
-            if cell.rec_adds_input:
-                rec = torch.addmm(xs[0], weight_hh, s_prev)
-            elif cell.bias_hh is not None:
-                rec = torch.addmm(cell.bias_hh.unsqueeze(1), weight_hh, s_prev)
-            else:
-                rec = torch.mm(weight_hh, s_prev)
-            out_state, _ = cell.step((*xs, *step_weights), rec, layer_state)
-            new.append(out_state)
-            inp = out_state[0]
-        assert inp is not None
-        return inp, new
+    def stepper(self) -> Callable[[Tensor, list[State], int], tuple[Tensor, list[State]]]:
+        """One time step at a time, for inference (sampling one character after another).
+
+        Returns ``step(x, state, t)``: symbol ids ``(B,)`` or inputs ``(B, I)`` and each layer's
+        state (each ``(B, H)``, as :meth:`forward` returns them) → the top layer's h ``(B, H)``
+        and the new states; ``t`` is the step's time (time-gated cells). No loop bookkeeping:
+        the weights are laid out for it once, here, so call ``stepper`` again after they
+        change. One plain stack (no K runs; no dropout: eval mode)."""
+        if cast(RecurrentCell, self.cells[0]).runs is not None:
+            raise ValueError("stepper runs one plain stack, not K runs")
+        layers = [_layer_stepper(cast(RecurrentCell, c)) for c in self.cells]
+
+        def step(x: Tensor, state: list[State], t: int = 0) -> tuple[Tensor, list[State]]:
+            if torch.is_grad_enabled():  # (a decorator would cost every step ~10% in sampling)
+                with torch.no_grad():
+                    return step(x, state, t)
+            new = []
+            for layer, layer_state in zip(layers, state, strict=True):
+                layer_state = layer(x, layer_state, t)
+                new.append(layer_state)
+                x = layer_state[0]
+            return x, new
+
+        return step
 
     def _fused(self, x: Tensor, hx: list[State] | None, last_only: bool) -> tuple[Tensor, list[State]]:
         cells = [cast(RecurrentCell, c) for c in self.cells]
@@ -195,6 +182,51 @@ class RecurrentStack(nn.Module):
             out = out.unsqueeze(1)
             states = [tuple(s.unsqueeze(0) for s in layer) for layer in states]
         return (None if last_only else out), states  # type: ignore[return-value]
+
+
+def _layer_stepper(cell: RecurrentCell) -> Callable[[Tensor, State, int], State]:
+    """One layer's step for :meth:`RecurrentStack.stepper`, batch-major: ids ``(B,)`` or
+    inputs ``(B, I)`` and the state (each ``(B, H)``) → the new state."""
+    if isinstance(cell, RNNCell | LSTMCell) and type(cell).project is RecurrentCell.project:
+        # rec = x W_ihᵀ + b + h W_hhᵀ (B, G·H), written into a buffer kept per batch size with
+        # its gate views (a chunk per step costs ~10%). (B, H) @ (H, G·H) with the weight
+        # transposed once is the fastest small matmul here; a one-hot x picks a row of the
+        # table W_ihᵀ + b (the very numbers the matmul would give).
+        table = cell.weight_ih.t() + cell.bias
+        w_ih_t, w_hh_t = cell.weight_ih.t().contiguous(), cell.weight_hh.t().contiguous()
+        step_inference = cell.step_inference
+        buffers: dict[int, tuple[Tensor, tuple[Tensor, ...]]] = {}
+
+        def fast(x: Tensor, state: State, t: int) -> State:
+            B = x.shape[0]
+            if B not in buffers:
+                rec = table.new_empty(B, table.shape[1])
+                buffers[B] = rec, rec.chunk(cell.gates, -1)
+            rec, gates = buffers[B]
+            if x.is_floating_point():
+                torch.addmm(cell.bias, x, w_ih_t, out=rec)
+            else:
+                torch.index_select(table, 0, x, out=rec)
+            return step_inference(rec.addmm_(state[0], w_hh_t), state, gates)
+
+        return fast
+
+    def general(x: Tensor, state: State, t: int) -> State:
+        # the cell's own step, feature-major: the states and a lower layer's h are (H, B) views
+        xs = [s[0] for s in cell.project(x.unsqueeze(0), t)]  # (1, B) ids or (1, B, I) → (G·H, B)
+        state = tuple(s.t() for s in state)
+        s_prev = state[cell.source_index]
+        weight_hh, step_weights = cell.loop_weights()
+        if cell.rec_adds_input:
+            rec = torch.addmm(xs[0], weight_hh, s_prev)
+        elif cell.bias_hh is not None:
+            rec = torch.addmm(cell.bias_hh.unsqueeze(1), weight_hh, s_prev)
+        else:
+            rec = torch.mm(weight_hh, s_prev)
+        new_state, _ = cell.step((*xs, *step_weights), rec, state)
+        return tuple(s.t() for s in new_state)
+
+    return general
 
 
 def _loop_layout(x: Tensor) -> Tensor:
