@@ -258,12 +258,25 @@ def test_integer_fast_paths_and_text_path_give_the_same_graph(tmp_path, monkeypa
 
 def test_plain_int_lines_takes_only_its_layout():
     read = graphs._plain_int_lines
-    u, v = read(b"0 1\n12 3\n1234567890123 7\n")
-    assert u.tolist() == [0, 12, 1234567890123] and v.tolist() == [1, 3, 7]
+    ends, sep = read(b"0 1\n12 3\n1234567890123 7\n")
+    assert ends.tolist() == [0, 1, 12, 3, 1234567890123, 7] and sep.tolist() == [1, 3, 6, 8, 22, 24]
     for other in [b"1 2", b"01 2\n", b"1 02\n", b"-1 2\n", b"+1 2\n", b"1\t2\n", b"1  2\n", b"1 2\r\n",
                   b"1 2\n\n", b"1 2 3\n", b"1\n", b"1 2\n3\n", b" 1 2\n", b"1 2 \n", b"# c\n1 2\n", b"1.0 2\n",
                   b"a b\n", b"1 2\n9999999999999999999 1\n", b"\xef\xbb\xbf1 2\n", b""]:
         assert read(other) is None, other
+
+
+def test_plain_int_lines_reads_every_digit_count_exactly(tmp_path):
+    """Numbers of 1 to 16 digits (one or two 8-byte words, any padding), next to numbers of
+    every other length, against Python's int(); the node names are the numbers as written."""
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 17, 4_000)
+    values = [int(rng.integers(10 ** (k - 1) if k > 1 else 0, 10**k)) for k in lengths.tolist()]
+    values[:4] = [0, 9, 10**15, 10**16 - 1]
+    text = "".join(f"{a} {b}\n" for a, b in zip(values[0::2], values[1::2], strict=True))
+    ends, _ = graphs._plain_int_lines(text.encode())
+    assert ends.tolist() == values
+    assert load_graph(write(tmp_path, "g.txt", text)).nodes == list(dict.fromkeys(map(str, values)))
 
 
 @pytest.mark.parametrize("text, single", [

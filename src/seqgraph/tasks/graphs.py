@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,10 +107,11 @@ def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None
         known = ", ".join(e.name for e in examples("graph"))
         raise GraphError(f"graph file not found: {p} (example graphs: {known})")
     raw = read_bytes(p, "graph file", GraphError)
-    pairs = _plain_int_lines(raw) if fmt in ("auto", "edgelist") else None
-    if pairs is not None:  # the common layout of big integer edge lists: read without pandas
-        codes, nodes = _first_appearance(*pairs, np.int64)
-        g = Graph(nodes, codes[0::2].copy(), codes[1::2].copy(), np.ones(len(pairs[0])))
+    plain = _plain_int_lines(raw) if fmt in ("auto", "edgelist") else None
+    if plain is not None:  # the common layout of big integer edge lists: read without pandas
+        ends, sep = plain
+        codes, nodes = _first_appearance(ends, lambda first: _texts(np.frombuffer(raw, np.uint8), sep, first))
+        g = Graph(nodes, codes[0::2].copy(), codes[1::2].copy(), np.ones(len(ends) // 2))
     else:
         text = utf8_text(raw, p, "graph file", GraphError)
         if fmt == "auto":
@@ -227,12 +229,15 @@ _EXPECTED = "expected 'u v [weight]' per line"
 
 
 def _plain_int_lines(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """u and v ``(E,)`` of a file that is exactly ``f"{u} {v}\\n"`` per line, u and v ≥ 0 written
-    as ``str(int)`` writes them (as ``np.savetxt(fmt="%d")`` and most graph dumps do); None for
-    any other byte layout, which pandas then reads.
+    """The edge ends ``(2E,)`` — u1, v1, u2, v2, … in file order — of a file that is exactly
+    ``f"{u} {v}\\n"`` per line, u and v ≥ 0 written as ``str(int)`` writes them (as
+    ``np.savetxt(fmt="%d")`` and most graph dumps do), and the position of the separator after
+    each number ``(2E,)``; None for any other byte layout (or numbers of over 16 digits), which
+    pandas then reads.
 
     Parsed with numpy, so a cold load skips importing pandas (0.3–0.45 s on the 2-core CI
-    machine: most of a cold 1M-line load); warm, it is as fast as pandas' C parser."""
+    machine: most of a cold 1M-line load): each number is read as the 8-byte words that end at
+    its separator, eight digits per word at once (:func:`_eight_digits`)."""
     if len(raw) < 4 or not raw.endswith(b"\n") or b"." in raw or b"-" in raw:  # memchr: quick refusals
         return None
     b = np.frombuffer(raw, np.uint8)
@@ -244,23 +249,47 @@ def _plain_int_lines(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     start = np.empty_like(sep)
     start[0], start[1:] = 0, sep[:-1] + 1
     digits = sep - start  # (2E,) digits of each number
-    width = int(digits.max())
-    if digits.min() < 1 or width > 18 or ((b[start] == ord("0")) & (digits > 1)).any():
-        return None  # two spaces, a number beyond int64, a leading zero ("01" is an id of its own)
-    # every number right-aligned in a window of `width` bytes ending at its separator: Horner's
-    # rule over the window's columns, bytes left of the number counting as 0
-    padded = np.concatenate((np.full(width, ord("0"), np.uint8), b))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, width)[sep]  # (2E, width)
-    dtype = np.int32 if width <= 9 else np.int64  # int32: half the memory traffic
-    ends: np.ndarray[Any, Any] = np.zeros(len(sep), dtype)
-    for j in range(width):
-        column: np.ndarray[Any, Any] = windows[:, j].astype(dtype)
-        column -= ord("0")
-        column[digits < width - j] = 0
-        ends *= 10
-        ends += column
-    ends = ends.astype(np.int64, copy=False)
-    return ends[0::2], ends[1::2]
+    if digits.min() < 1 or digits.max() > 16 or ((b[start] == ord("0")) & (digits > 1)).any():
+        return None  # two spaces, a number of over 16 digits, a leading zero ("01" is an id of its own)
+    # 16 bytes of '0' in front, so that the two words before the first numbers exist
+    padded = np.concatenate((np.full(16, ord("0"), np.uint8), b))
+    words = np.ndarray((len(padded) - 7,), "<u8", padded, 0, (1,))  # the 8 bytes from each offset
+    ends = _eight_digits(words[sep + 8], 8 - np.minimum(digits, 8))  # the last 8 digits
+    if digits.max() > 8:
+        ends += _eight_digits(words[sep], np.clip(16 - digits, 0, 8)) * np.uint64(100_000_000)
+    return ends.view(np.int64), sep
+
+
+_ASCII_ZEROS = np.uint64(0x3030303030303030)
+_PAIRS = np.uint64(0x000000FF000000FF)
+
+
+def _eight_digits(words: np.ndarray, pad: np.ndarray) -> np.ndarray:
+    """The numbers written in little-endian words ``(n,)`` of 8 ASCII digits (overwritten),
+    whose first ``pad (n,)`` bytes (0–8) are not part of the number and count as '0'.
+
+    SWAR: three multiplies combine all eight digits (Lemire, "Fast number parsing", the
+    eight-digit step of simdjson); uint64 arithmetic wraps as the method requires."""
+    u = np.uint64
+    bits = pad.astype(u) * u(4)
+    low = u(1) << bits  # two shifts: a shift by 64 (pad 8) is undefined, by 32 twice is 0
+    low <<= bits
+    low -= u(1)  # the pad bytes' mask (all ones for pad 8)
+    words &= ~low
+    low &= _ASCII_ZEROS
+    words |= low
+    words -= _ASCII_ZEROS  # bytes 0–9, the first digit lowest
+    rest = words >> u(8)
+    words *= u(10)
+    words += rest  # each pair of digits as 10·a + b, in every other byte
+    rest = words >> u(16)
+    rest &= _PAIRS
+    rest *= u(1 + (10_000 << 32))
+    words &= _PAIRS
+    words *= u(100 + (1_000_000 << 32))
+    words += rest
+    words >>= u(32)  # 10⁶·p1 + 10⁴·p2 + 10²·p3 + p4 in the high half
+    return words
 
 
 def _from_edgelist(text: str, p: Path) -> Graph:
@@ -277,21 +306,22 @@ def _from_edgelist(text: str, p: Path) -> Graph:
         data = data[len(_BOM):]
     df, w = _read_edge_table(data, text, p, ids_as_text=False)
     if df["u"].dtype == np.int64 and df["v"].dtype == np.int64 and _ints_read_back(data):
-        codes, nodes = _first_appearance(df["u"].to_numpy(), df["v"].to_numpy(), np.int64)
+        codes, nodes = _first_appearance(_interleave(df["u"].to_numpy(), df["v"].to_numpy(), np.int64))
         return Graph(nodes, codes[0::2].copy(), codes[1::2].copy(), w)
     if not (_all_text(df["u"]) and _all_text(df["v"])):
         # numbers in a column of text ("1.0", "True", "01"), or types mixed between pandas' chunks
         df, w = _read_edge_table(data, text, p, ids_as_text=True)
-    codes, nodes = _first_appearance(df["u"].to_numpy(), df["v"].to_numpy(), object)
+    codes, nodes = _first_appearance(_interleave(df["u"].to_numpy(), df["v"].to_numpy(), object))
     return Graph(nodes, codes[0::2].copy(), codes[1::2].copy(), w)
 
 
-def _first_appearance(u: np.ndarray, v: np.ndarray, dtype: Any) -> tuple[np.ndarray, list[str]]:
-    """One factorisation of both ends: codes ``(2E,)`` as u1, v1, u2, v2, … and the node ids,
-    numbered by first appearance in reading order (the file's node order)."""
-    ends = np.empty(2 * len(u), dtype)
-    ends[0::2], ends[1::2] = u, v
-    if dtype is np.int64 and len(ends):
+def _first_appearance(ends: np.ndarray, texts: Callable[[np.ndarray], list[str]] | None = None,
+                      ) -> tuple[np.ndarray, list[str]]:
+    """One factorisation of the edge ends ``(2E,)``, u1, v1, u2, v2, … in reading order
+    (integer ends are overwritten): codes ``(2E,)`` and the node ids, numbered by first
+    appearance (the file's node order). ``texts(positions)``: the ids as written at those
+    positions of ``ends`` (default: ``str`` of each value)."""
+    if ends.dtype == np.int64 and len(ends):
         lo, hi = int(ends.min()), int(ends.max())
         if hi - lo < 2 * len(ends):  # dense ids (0 … N−1 and the like): a table, no hashing; ~2× pd.factorize
             ends -= lo
@@ -301,11 +331,32 @@ def _first_appearance(u: np.ndarray, v: np.ndarray, dtype: Any) -> tuple[np.ndar
             ids = present[np.argsort(first[present])]  # (N,) by first appearance
             number = np.empty(hi - lo + 1, np.int64)
             number[ids] = np.arange(len(ids))
-            return number[ends], list(map(str, (ids + lo).tolist()))
+            names = texts(first[ids]) if texts is not None else list(map(str, (ids + lo).tolist()))
+            return number[ends], names
     import pandas as pd
 
     codes, uniques = pd.factorize(ends)
     return codes.astype(np.int64, copy=False), list(map(str, uniques.tolist()))
+
+
+def _interleave(u: np.ndarray, v: np.ndarray, dtype: Any) -> np.ndarray:
+    """u1, v1, u2, v2, … ``(2E,)``: the edge ends in reading order."""
+    ends = np.empty(2 * len(u), dtype)
+    ends[0::2], ends[1::2] = u, v
+    return ends
+
+
+def _texts(b: np.ndarray, sep: np.ndarray, positions: np.ndarray) -> list[str]:
+    """The numbers at ``positions`` of a plain edge list as written (``b``: the file's bytes,
+    ``sep``: the separator after each number): gathered with their separators, made newlines,
+    and split in one decode (~3× faster than ``str`` of each of 200k ints)."""
+    stop = sep[positions] + 1
+    begin = np.where(positions > 0, sep[positions - 1] + 1, 0)
+    lengths = stop - begin
+    offsets = np.cumsum(lengths)
+    chars = b[np.arange(offsets[-1]) + np.repeat(begin - (offsets - lengths), lengths)]
+    chars[offsets - 1] = ord("\n")
+    return chars.tobytes().decode("ascii").split("\n")[:-1]
 
 
 def _read_edge_table(data: bytes, text: str, p: Path, ids_as_text: bool) -> tuple[Any, np.ndarray]:
