@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -236,12 +237,13 @@ def test_edge_lists_equal_a_plain_reader(tmp_path_factory, text, directed):
 
 
 def test_integer_fast_paths_and_text_path_give_the_same_graph(tmp_path, monkeypatch):
-    """numpy's reader of plain 'u v' lines, pandas with int64 ids, and pandas with ids as text."""
+    """numpy's reader of plain 'u v [w]' lines, pandas with int64 ids, and pandas with ids as text."""
     rng = np.random.default_rng(1)
     u, v = rng.integers(0, 3_000, 5_000), rng.integers(0, 3_000, 5_000)
     w = rng.normal(size=5_000).round(3)
     files = {"plain": "".join(f"{a} {b}\n" for a, b in zip(u, v, strict=True)),
              "negative": "".join(f"{a - 1_000} {b}\n" for a, b in zip(u, v, strict=True)),
+             "plain weighted": "".join(f"{a} {b} {abs(c)}\n" for a, b, c in zip(u, v, w, strict=True)),
              "weighted": "# header\n" + "".join(f"{a}\t{b} {c}\n" for a, b, c in zip(u, v, w, strict=True))}
     for name, text in files.items():
         p = tmp_path / f"{name}.txt"
@@ -249,24 +251,58 @@ def test_integer_fast_paths_and_text_path_give_the_same_graph(tmp_path, monkeypa
         graphs_read = []
         with monkeypatch.context() as m:
             graphs_read.append(load_graph(p))
-            m.setattr(graphs, "_plain_int_lines", lambda raw: None)  # pandas, int64 ids
+            m.setattr(graphs, "_plain_lines", lambda raw: None)  # pandas, int64 ids
             graphs_read.append(load_graph(p))
             m.setattr(graphs, "_ints_read_back", lambda data: False)  # pandas, ids as text
             graphs_read.append(load_graph(p))
         assert all(as_lists(g) == reference_edge_list(text) for g in graphs_read), name
 
 
-def test_plain_int_lines_takes_only_its_layout():
-    read = graphs._plain_int_lines
-    ends, sep = read(b"0 1\n12 3\n1234567890123 7\n")
-    assert ends.tolist() == [0, 1, 12, 3, 1234567890123, 7] and sep.tolist() == [1, 3, 6, 8, 22, 24]
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_pipe_is_read_once(tmp_path):
+    """pandas reads a regular file by its path (faster), but a pipe gives its bytes only once."""
+    import threading
+
+    text = "# tab-separated: pandas' path\n1\t2 0.5\n2\t3\n"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(text,))
+    writer.start()
+    g = load_graph(fifo, "edgelist")
+    writer.join()
+    assert as_lists(g) == reference_edge_list(text)
+
+
+def test_plain_lines_takes_only_its_layouts():
+    read = graphs._plain_lines
+    got = read(b"0 1\n12 3\n1234567890123 7\n")
+    assert got.ends.tolist() == [0, 1, 12, 3, 1234567890123, 7] and got.weight is None
+    assert got.begin.tolist() == [0, 2, 4, 7, 9, 23] and got.stop.tolist() == [1, 3, 6, 8, 22, 24]
+    assert read(b"0 1 5\n2 3 17\n").weight.tolist() == [5.0, 17.0]
+    got = read(b"0 1 0.5000\n20 3 12.25\n4 5 007.1\n")
+    assert got.ends.tolist() == [0, 1, 20, 3, 4, 5] and got.weight.tolist() == [0.5, 12.25, 7.1]
     for other in [b"1 2", b"01 2\n", b"1 02\n", b"-1 2\n", b"+1 2\n", b"1\t2\n", b"1  2\n", b"1 2\r\n",
-                  b"1 2\n\n", b"1 2 3\n", b"1\n", b"1 2\n3\n", b" 1 2\n", b"1 2 \n", b"# c\n1 2\n", b"1.0 2\n",
-                  b"a b\n", b"1 2\n9999999999999999999 1\n", b"\xef\xbb\xbf1 2\n", b""]:
+                  b"1 2\n\n", b"1 2 3 4\n", b"1\n", b"1 2\n3\n", b" 1 2\n", b"1 2 \n", b"# c\n1 2\n", b"1.0 2\n",
+                  b"a b\n", b"1 2\n9999999999999999999 1\n", b"\xef\xbb\xbf1 2\n", b"", b"1 2 .5\n", b"1 2 5.\n",
+                  b"1 2 -0.5\n", b"1 2 1e3\n", b"1 2 3\n4 5 0.5\n", b"1 2 0.5\n4 5\n", b"1 2 1234567890.123456\n",
+                  b"01 2 0.5\n", b"1.5 2 3\n"]:
         assert read(other) is None, other
 
 
-def test_plain_int_lines_reads_every_digit_count_exactly(tmp_path):
+def test_plain_weights_equal_pythons_float():
+    """i.f weights as (i·10^k + f) / 10^k: correctly rounded, as float() of the text, for any
+    split of up to 15 digits between i and f."""
+    rng = np.random.default_rng(4)
+    texts = []
+    for _ in range(3_000):
+        k = int(rng.integers(1, 15))
+        i = int(rng.integers(0, 10 ** int(rng.integers(1, 16 - k))))
+        texts.append(f"{i}.{int(rng.integers(0, 10**k)):0{k}d}")
+    got = graphs._plain_lines("".join(f"{n} {n + 1} {w}\n" for n, w in enumerate(texts)).encode())
+    assert got.weight.tolist() == [float(w) for w in texts]
+
+
+def test_plain_lines_reads_every_digit_count_exactly(tmp_path):
     """Numbers of 1 to 16 digits (one or two 8-byte words, any padding), next to numbers of
     every other length, against Python's int(); the node names are the numbers as written."""
     rng = np.random.default_rng(3)
@@ -274,8 +310,7 @@ def test_plain_int_lines_reads_every_digit_count_exactly(tmp_path):
     values = [int(rng.integers(10 ** (k - 1) if k > 1 else 0, 10**k)) for k in lengths.tolist()]
     values[:4] = [0, 9, 10**15, 10**16 - 1]
     text = "".join(f"{a} {b}\n" for a, b in zip(values[0::2], values[1::2], strict=True))
-    ends, _ = graphs._plain_int_lines(text.encode())
-    assert ends.tolist() == values
+    assert graphs._plain_lines(text.encode()).ends.tolist() == values
     assert load_graph(write(tmp_path, "g.txt", text)).nodes == list(dict.fromkeys(map(str, values)))
 
 

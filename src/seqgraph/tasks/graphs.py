@@ -107,18 +107,18 @@ def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None
         known = ", ".join(e.name for e in examples("graph"))
         raise GraphError(f"graph file not found: {p} (example graphs: {known})")
     raw = read_bytes(p, "graph file", GraphError)
-    plain = _plain_int_lines(raw) if fmt in ("auto", "edgelist") else None
-    if plain is not None:  # the common layout of big integer edge lists: read without pandas
-        ends, sep = plain
-        codes, nodes = _first_appearance(ends, lambda first: _texts(np.frombuffer(raw, np.uint8), sep, first))
-        g = Graph(nodes, codes[0::2].copy(), codes[1::2].copy(), np.ones(len(ends) // 2))
+    plain = _plain_lines(raw) if fmt in ("auto", "edgelist") else None
+    if plain is not None:  # the common layouts of big integer edge lists: read without pandas
+        codes, nodes = _first_appearance(plain.ends, lambda first: _texts(raw, plain.begin[first], plain.stop[first]))
+        g = Graph(nodes, codes[0::2].copy(), codes[1::2].copy(),
+                  np.ones(len(codes) // 2) if plain.weight is None else plain.weight)
     else:
         text = utf8_text(raw, p, "graph file", GraphError)
         if fmt == "auto":
             first = re.search(r"\S", text)  # not text.lstrip(): that copies the whole file
             fmt = "json" if first is None or first.group() in "{[" else "edgelist"
         if fmt == "edgelist":
-            g = _from_edgelist(text, p)
+            g = _from_edgelist(raw, text, p)
         else:
             try:
                 data = json.loads(text)
@@ -228,38 +228,81 @@ _BOM = b"\xef\xbb\xbf"
 _EXPECTED = "expected 'u v [weight]' per line"
 
 
-def _plain_int_lines(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """The edge ends ``(2E,)`` — u1, v1, u2, v2, … in file order — of a file that is exactly
-    ``f"{u} {v}\\n"`` per line, u and v ≥ 0 written as ``str(int)`` writes them (as
-    ``np.savetxt(fmt="%d")`` and most graph dumps do), and the position of the separator after
-    each number ``(2E,)``; None for any other byte layout (or numbers of over 16 digits), which
-    pandas then reads.
+@dataclass
+class _PlainLines:
+    """What :func:`_plain_lines` reads: the edge ends ``(2E,)``, u1, v1, u2, v2, … in file order,
+    where each end's text begins and the separator after it (byte offsets, ``(2E,)``), and the
+    weights ``(E,)`` (None: the lines have none)."""
+
+    ends: np.ndarray
+    begin: np.ndarray
+    stop: np.ndarray
+    weight: np.ndarray | None
+
+
+# the separators of a line in the layouts _plain_lines reads: "u v", "u v w" and "u v i.f"
+_POW10_INT = np.array([10**k for k in range(16)], np.uint64)
+_POW10_FLOAT = np.array([float(10**k) for k in range(16)])  # exact in float64
+_PLAIN_LAYOUTS = {b" \n": 2, b"  \n": 3, b"  .\n": 4}
+
+
+def _plain_lines(raw: bytes) -> _PlainLines | None:
+    """The edges of a file whose every line is ``f"{u} {v}\\n"``, or every line
+    ``f"{u} {v} {w}\\n"`` with w written as digits or digits.digits (as ``np.savetxt`` writes
+    ``"%d"`` and ``"%d %d %.4f"``), u and v ≥ 0 written as ``str(int)`` writes them; None for any
+    other byte layout, numbers of over 16 digits or weights of over 15, which pandas then reads.
 
     Parsed with numpy, so a cold load skips importing pandas (0.3–0.45 s on the 2-core CI
     machine: most of a cold 1M-line load): each number is read as the 8-byte words that end at
-    its separator, eight digits per word at once (:func:`_eight_digits`)."""
-    if len(raw) < 4 or not raw.endswith(b"\n") or b"." in raw or b"-" in raw:  # memchr: quick refusals
+    its separator, eight digits per word at once (:func:`_eight_digits`); a weight i.f is
+    (i·10^k + f) / 10^k, one correctly rounded division of exact float64 numbers (k digits of
+    f; Clinger's fast path), so it equals Python's ``float`` of the text."""
+    if len(raw) < 4 or not raw.endswith(b"\n") or b"-" in raw:  # memchr: a quick refusal
         return None
     b = np.frombuffer(raw, np.uint8)
-    if b.max() > ord("9"):  # letters, '#', bytes of non-ASCII text: not this layout
+    if b.max() > ord("9"):  # letters, '#', bytes of non-ASCII text: not these layouts
         return None
-    sep = np.flatnonzero(b < ord("0"))  # (2E,) if the layout holds: the space after u, the newline after v
-    if len(sep) % 2 or not ((b[sep[0::2]] == ord(" ")).all() and (b[sep[1::2]] == ord("\n")).all()):
-        return None  # tabs, '\r', signs, points, blank lines, a line of one or three fields
-    start = np.empty_like(sep)
-    start[0], start[1:] = 0, sep[:-1] + 1
-    digits = sep - start  # (2E,) digits of each number
-    if digits.min() < 1 or digits.max() > 16 or ((b[start] == ord("0")) & (digits > 1)).any():
-        return None  # two spaces, a number of over 16 digits, a leading zero ("01" is an id of its own)
+    sep = np.flatnonzero(b < ord("0"))  # the space after u, after v, the point in w, the newline
+    first_line = raw[: raw.index(b"\n") + 1]
+    fields = _PLAIN_LAYOUTS.get(first_line.translate(None, b"0123456789"))
+    if fields is None or len(sep) % fields:
+        return None
+    if not all((b[sep[j::fields]] == first_line[sep[j]]).all() for j in range(fields)):
+        return None  # tabs, '\r', blank lines, lines of other layouts than the first
+    begin = np.empty_like(sep)
+    begin[0], begin[1:] = 0, sep[:-1] + 1
+    digits = sep - begin  # digits of each number (a weight i.f is two)
+
+    def ends_of(a: np.ndarray) -> np.ndarray:  # the entries of the numbers that are u or v
+        return a if fields == 2 else a.reshape(-1, fields)[:, :2].reshape(-1)
+
+    if digits.min() < 1 or digits.max() > 16 or ((b[ends_of(begin)] == ord("0")) & (ends_of(digits) > 1)).any():
+        return None  # two spaces, ".5", a number of over 16 digits, an id with a leading zero ("01")
     # 16 bytes of '0' in front, so that the two words before the first numbers exist
     padded = np.concatenate((np.full(16, ord("0"), np.uint8), b))
     words = np.ndarray((len(padded) - 7,), "<u8", padded, 0, (1,))  # the 8 bytes from each offset
-    ends = _eight_digits(words[sep + 8], 8 - np.minimum(digits, 8))  # the last 8 digits
-    if digits.max() > 8:
-        ends += _eight_digits(words[sep], np.clip(16 - digits, 0, 8)) * np.uint64(100_000_000)
-    return ends.view(np.int64), sep
+    values = np.empty(len(sep), np.uint64)
+    wide = digits.max() > 8
+    for lo in range(0, len(sep), _CHUNK):  # in chunks: the temporaries stay in cache (1.5× on 4M numbers)
+        chunk, d = sep[lo:lo + _CHUNK], digits[lo:lo + _CHUNK]
+        v = _eight_digits(words[chunk + 8], 8 - np.minimum(d, 8))  # the last 8 digits
+        if wide:
+            v += _eight_digits(words[chunk], np.clip(16 - d, 0, 8)) * np.uint64(100_000_000)
+        values[lo:lo + _CHUNK] = v
+    weight = None
+    if fields > 2:
+        whole = values[2::fields]
+        k = digits[3::4] if fields == 4 else np.zeros(len(whole), np.int64)
+        if (digits[2::fields] + k).max() > 15:
+            return None  # i·10^k + f might not be exact in float64
+        scaled = whole * _POW10_INT[k]
+        if fields == 4:
+            scaled += values[3::4]
+        weight = scaled.astype(np.float64) / _POW10_FLOAT[k]
+    return _PlainLines(ends_of(values).view(np.int64), ends_of(begin), ends_of(sep), weight)
 
 
+_CHUNK = 1 << 17
 _ASCII_ZEROS = np.uint64(0x3030303030303030)
 _PAIRS = np.uint64(0x000000FF000000FF)
 
@@ -292,8 +335,8 @@ def _eight_digits(words: np.ndarray, pad: np.ndarray) -> np.ndarray:
     return words
 
 
-def _from_edgelist(text: str, p: Path) -> Graph:
-    """An edge list (any layout ``_plain_int_lines`` does not take) through pandas' C parser,
+def _from_edgelist(raw: bytes, text: str, p: Path) -> Graph:
+    """An edge list (any layout ``_plain_lines`` does not take) through pandas' C parser,
     checked in bulk.
 
     Integer ids take a fast path (int64 columns, numbered as numbers) when every id reads back as
@@ -301,7 +344,7 @@ def _from_edgelist(text: str, p: Path) -> Graph:
     nodes. A bad file is walked line by line only to name its first bad line
     (``_first_bad_line``): a good file never meets a Python loop over its lines.
     """
-    data = text.encode()
+    data = raw  # the UTF-8 bytes of text (no text.encode(): ~30 ms on a 1M-line file)
     if data.startswith(_BOM):  # pandas skips it; the integer checks must not count it
         data = data[len(_BOM):]
     df, w = _read_edge_table(data, text, p, ids_as_text=False)
@@ -346,15 +389,13 @@ def _interleave(u: np.ndarray, v: np.ndarray, dtype: Any) -> np.ndarray:
     return ends
 
 
-def _texts(b: np.ndarray, sep: np.ndarray, positions: np.ndarray) -> list[str]:
-    """The numbers at ``positions`` of a plain edge list as written (``b``: the file's bytes,
-    ``sep``: the separator after each number): gathered with their separators, made newlines,
-    and split in one decode (~3× faster than ``str`` of each of 200k ints)."""
-    stop = sep[positions] + 1
-    begin = np.where(positions > 0, sep[positions - 1] + 1, 0)
-    lengths = stop - begin
+def _texts(raw: bytes, begin: np.ndarray, stop: np.ndarray) -> list[str]:
+    """``raw[begin:stop]`` for each pair, as text (ASCII, each followed by a separator byte):
+    gathered with their separators, made newlines, and split in one decode (~2× faster than
+    ``str`` of each of 200k ints)."""
+    lengths = stop + 1 - begin
     offsets = np.cumsum(lengths)
-    chars = b[np.arange(offsets[-1]) + np.repeat(begin - (offsets - lengths), lengths)]
+    chars = np.frombuffer(raw, np.uint8)[np.arange(offsets[-1]) + np.repeat(begin - (offsets - lengths), lengths)]
     chars[offsets - 1] = ord("\n")
     return chars.tobytes().decode("ascii").split("\n")[:-1]
 
@@ -371,10 +412,15 @@ def _read_edge_table(data: bytes, text: str, p: Path, ids_as_text: bool) -> tupl
     # fast as its splitting on runs of spaces and tabs (measured on a 1M-line weighted file)
     single = _single_spaced(data)
 
+    # pandas reads a file by its path ~2× as fast as from a buffer (pandas 3.1); a path that is
+    # not a regular file (a pipe) may not give its bytes twice
+    source = p if p.is_file() else None
+
     def read(names: list[str] | None) -> Any:
         # only an empty field is missing: "nan" or "NA" stays text, so it is refused as a weight
-        return pd.read_csv(io.BytesIO(data), sep=" " if single else r"\s+", header=None, comment="#", engine="c",
-                           names=names, index_col=False if names else None, keep_default_na=False, na_values=[""],
+        return pd.read_csv(source or io.BytesIO(data), sep=" " if single else r"\s+", header=None, comment="#",
+                           engine="c", names=names, index_col=False if names else None, keep_default_na=False,
+                           na_values=[""],
                            dtype=dict.fromkeys(names[:2] if names else (0, 1), str) if ids_as_text else None)
 
     try:
