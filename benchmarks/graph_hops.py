@@ -101,8 +101,8 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=200_000)
     ap.add_argument("--edges", type=int, default=1_000_000)
     ap.add_argument("--sources", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--cold", type=int, default=3, help="fresh processes for the cold load")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--cold", type=int, default=7, help="fresh processes for the cold load")
     args = ap.parse_args()
     keep_freed_memory()  # as every seqgraph command does
     import torch

@@ -298,8 +298,12 @@ def test_plain_weights_equal_pythons_float():
         k = int(rng.integers(1, 15))
         i = int(rng.integers(0, 10 ** int(rng.integers(1, 16 - k))))
         texts.append(f"{i}.{int(rng.integers(0, 10**k)):0{k}d}")
-    got = graphs._plain_lines("".join(f"{n} {n + 1} {w}\n" for n, w in enumerate(texts)).encode())
+    text = "".join(f"{n} {n + 1} {w}\n" for n, w in enumerate(texts)).encode()
+    got = graphs._plain_lines(text)
     assert got.weight.tolist() == [float(w) for w in texts]
+    assert got.ends.tolist() == [n + d for n in range(len(texts)) for d in (0, 1)]
+    assert [text[a:z].decode() for a, z in zip(got.begin, got.stop, strict=True)] == list(map(str, got.ends))
+    assert graphs._plain_lines(text.replace(b"\n7 8 ", b"\n07 8 ")) is None  # a bad line further down
 
 
 def test_plain_lines_reads_every_digit_count_exactly(tmp_path):

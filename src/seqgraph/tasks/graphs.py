@@ -263,6 +263,8 @@ def _plain_lines(raw: bytes) -> _PlainLines | None:
     if b.max() > ord("9"):  # letters, '#', bytes of non-ASCII text: not these layouts
         return None
     sep = np.flatnonzero(b < ord("0"))  # the space after u, after v, the point in w, the newline
+    if len(b) < 2**31:  # offsets as int32: half the memory traffic of every array below
+        sep = sep.astype(np.int32)
     first_line = raw[: raw.index(b"\n") + 1]
     fields = _PLAIN_LAYOUTS.get(first_line.translate(None, b"0123456789"))
     if fields is None or len(sep) % fields:
