@@ -6,8 +6,8 @@ palindrome benchmark's shapes — eager, against the same two functions compiled
 (``dynamic=False``: the step's shapes do not depend on the sequence length, so one compile
 serves every T), and against a compiled out-of-place rewrite of the same equations (what a
 fusing compiler can do without the cells' in-place buffers). Compile times are cold (a fresh
-Inductor cache; the first compile in a process also pays Inductor's own start-up). Also printed: the loop's whole training step at T = 20, to put the savings
-in proportion.
+Inductor cache; the first compile in a process also pays Inductor's own start-up). Also
+printed: the loop's whole training step at T = 20, to put the savings in proportion.
 
     python benchmarks/pointwise_step.py [--hidden 128] [--batch 128]
 """
