@@ -128,7 +128,7 @@ def test_beta_samples_softmax_of_beta_times_logits_as_the_course_writes_it():
         assert len(set(ref.tolist())) >= 3  # not one id: a real draw
 
 
-@pytest.mark.parametrize(("temperature", "beta"), [(0.7, None), (1.0, None), (2.0, None), (1.0, 3.0)])
+@pytest.mark.parametrize(("temperature", "beta"), [(0.7, None), (1.0, None), (2.0, None), (1.0, 3.0), (0.0, 3.0)])
 def test_sampling_equals_refeeding_the_prefix_and_drawing_by_numpy(model, temperature, beta):
     """generate (carried state, the head scaled once, ids written in place) against an
     independent loop: re-read the whole prefix, softmax(logits / T) or softmax(β · logits) in
@@ -176,7 +176,7 @@ def test_generate_refuses_a_beta_that_is_not_positive():
 
 @pytest.mark.parametrize("cell", ["lstm", "rnn", "gru", "peep", "course-gru", "tglstm"])
 def test_one_step_at_a_time_equals_reading_the_whole_sequence(cell):
-    """RecurrentStack.step (sampling's path) against the training forward over a sequence."""
+    """RecurrentStack.stepper (sampling's path) against the training forward over a sequence."""
     torch.manual_seed(0)
     model = CharLM(12, hidden=16, layers=2, cell=cell, kernel="seqgraph").double().eval()
     x = torch.randint(0, 12, (3, 9))
@@ -205,6 +205,28 @@ def test_the_stepper_takes_float_inputs_and_works_with_gradients_enabled():
             h, state = step(x[t], state, t)
             assert not h.requires_grad
             torch.testing.assert_close(h, out[t], atol=1e-12, rtol=0)
+
+
+def test_the_stepper_keeps_earlier_states_across_batch_sizes_and_inference_mode():
+    """Its gate buffers (one per batch size) are reused: a state it returned is never
+    overwritten by a later step, whatever the batch size, and the same stepper runs inside
+    torch.inference_mode and outside it."""
+    from seqgraph.nn.models import RecurrentStack
+
+    torch.manual_seed(0)
+    for cell in ("lstm", "rnn"):
+        stack = RecurrentStack(cell, 6, 8, 2).double().eval()
+        step = stack.stepper()
+        zeros = [tuple(torch.zeros(3, 8, dtype=torch.float64) for _ in range(c.state_size)) for c in stack.cells]
+        with torch.inference_mode():
+            _, state3 = step(torch.tensor([1, 2, 3]), zeros)
+        kept = [s.clone() for layer in state3 for s in layer]
+        h2, _ = step(torch.tensor([4, 5]), [tuple(s[:2] for s in layer) for layer in zeros])  # outside
+        h3_again, _ = step(torch.tensor([3, 2, 1]), state3)
+        assert all(torch.equal(a, b) for a, b in zip(kept, [s for layer in state3 for s in layer], strict=True))
+        ref, _ = stack(torch.tensor([[1, 2, 3], [3, 2, 1]]))
+        torch.testing.assert_close(h3_again, ref[1], atol=1e-12, rtol=0)
+        torch.testing.assert_close(h2, stack(torch.tensor([[4, 5]]))[0][0], atol=1e-12, rtol=0)
 
 
 def test_the_character_model_refuses_a_bidirectional_cell():

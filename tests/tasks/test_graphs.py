@@ -1,3 +1,4 @@
+import io
 import json
 import os
 
@@ -249,6 +250,7 @@ def test_integer_fast_paths_and_text_path_give_the_same_graph(tmp_path, monkeypa
         p = tmp_path / f"{name}.txt"
         p.write_text(text)
         graphs_read = []
+        assert (graphs._plain_lines(p.read_bytes()) is not None) == name.startswith("plain")
         with monkeypatch.context() as m:
             graphs_read.append(load_graph(p))
             m.setattr(graphs, "_plain_lines", lambda raw: None)  # pandas, int64 ids
@@ -259,18 +261,29 @@ def test_integer_fast_paths_and_text_path_give_the_same_graph(tmp_path, monkeypa
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
-def test_a_pipe_is_read_once(tmp_path):
-    """pandas reads a regular file by its path (faster), but a pipe gives its bytes only once."""
+def test_pandas_reads_a_regular_file_by_path_and_a_pipe_from_its_bytes(tmp_path, monkeypatch):
+    """By path is faster, but a pipe gives its bytes only once, and a file named like an
+    archive is still plain text (no decompression)."""
     import threading
 
+    import pandas as pd
+
+    sources = []
+    read_csv = pd.read_csv
+    monkeypatch.setattr(pd, "read_csv", lambda source, **kw: sources.append(source) or read_csv(source, **kw))
     text = "# tab-separated: pandas' path\n1\t2 0.5\n2\t3\n"
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    writer = threading.Thread(target=fifo.write_text, args=(text,))
+    writer = threading.Thread(target=fifo.write_text, args=(text,), daemon=True)
     writer.start()
     g = load_graph(fifo, "edgelist")
-    writer.join()
+    writer.join(timeout=10)
     assert as_lists(g) == reference_edge_list(text)
+    assert sources and all(isinstance(s, io.BytesIO) for s in sources)
+    sources.clear()
+    for name in ("edges.txt", "edges.gz", "edges.zip"):
+        assert as_lists(load_graph(write(tmp_path, name, text))) == reference_edge_list(text)
+        assert sources.pop() == tmp_path / name
 
 
 def test_plain_lines_takes_only_its_layouts():

@@ -25,6 +25,7 @@ than ``torch.sigmoid`` (see PERF_NOTES); the identity is exact up to rounding.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import cast
 
 import torch
@@ -98,6 +99,9 @@ class RecurrentCell(nn.Module):
     source_index: int = 0  # which state the recurrent matmul reads (0: h, 1: c)
     rec_adds_input: bool = False  # rec_t arrives as xs_t[0] + W_hh s_{t-1} (one fused addmm)
     fused_mode: str | None = None  # torch's fused kernel that computes exactly this cell (seqgraph.nn.fused)
+    # the pointwise step for sampling, batch-major, without the cache (RNNCell.step_inference);
+    # None: the stepper runs the cell's own step
+    step_inference: Callable[..., State] | None = None
     bias_hh: Tensor | None
 
     def __init__(self, input_size: int, hidden_size: int, runs: int | None = None) -> None:
@@ -555,6 +559,7 @@ class TimeGatedLSTMCell(LSTMCell):
     """
 
     fused_mode = None  # the time gate has no fused kernel
+    step_inference = None  # type: ignore[assignment]  # LSTMCell's would leave out the time gate
 
     def __init__(self, input_size: int, hidden_size: int, runs: int | None = None, learn_gate: bool = True,
                  r_on: float = 0.1, leak: float = 0.0) -> None:

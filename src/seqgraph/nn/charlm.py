@@ -151,7 +151,7 @@ def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, te
     step = model.rnn.stepper() if isinstance(model.rnn, RecurrentStack) else None
     # the head scaled once (its logits are already β·logits or logits/T), transposed for (B, H) @ (H, V)
     scale = beta if beta is not None else 1.0 if greedy else 1.0 / temperature
-    w_out, b_out = (model.head.weight.t() * scale).contiguous(), model.head.bias * scale
+    w_out, b_out = (model.head.weight * scale).t().contiguous(), model.head.bias * scale
     last = logits[:, -1] * scale
     t0 = len(prompt_ids)
     with torch.inference_mode():

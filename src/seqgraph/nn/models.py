@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from seqgraph.nn.cells import LSTMCell, RecurrentCell, RNNCell
+from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.fused import auto_kernel, fused_scan
 from seqgraph.nn.registry import cell_class, cell_options, directions
 from seqgraph.nn.scan import State
@@ -136,11 +136,15 @@ class RecurrentStack(nn.Module):
     def stepper(self) -> Callable[[Tensor, list[State], int], tuple[Tensor, list[State]]]:
         """One time step at a time, for inference (sampling one character after another).
 
-        Returns ``step(x, state, t)``: symbol ids ``(B,)`` or inputs ``(B, I)`` and each layer's
-        state (each ``(B, H)``, as :meth:`forward` returns them) → the top layer's h ``(B, H)``
-        and the new states; ``t`` is the step's time (time-gated cells). No loop bookkeeping:
-        the weights are laid out for it once, here, so call ``stepper`` again after they
-        change. One plain stack (no K runs; no dropout: eval mode)."""
+        Returns ``step(x, state, t=0)``, without gradients; ``t`` is the step's time
+        (time-gated cells). No loop bookkeeping: the weights are laid out for it once, here,
+        so call ``stepper`` again after they change. One plain stack (no K runs; no dropout:
+        eval mode). The states it returns are new tensors, never overwritten by later steps.
+
+        Shapes:
+            x: symbol ids ``(B,)`` or inputs ``(B, I)``; state: a tuple per layer, each tensor
+            ``(B, H)`` (as :meth:`forward` returns them) → the top layer's h ``(B, H)`` and
+            the new states."""
         if cast(RecurrentCell, self.cells[0]).runs is not None:
             raise ValueError("stepper runs one plain stack, not K runs")
         layers = [_layer_stepper(cast(RecurrentCell, c)) for c in self.cells]
@@ -187,20 +191,21 @@ class RecurrentStack(nn.Module):
 def _layer_stepper(cell: RecurrentCell) -> Callable[[Tensor, State, int], State]:
     """One layer's step for :meth:`RecurrentStack.stepper`, batch-major: ids ``(B,)`` or
     inputs ``(B, I)`` and the state (each ``(B, H)``) → the new state."""
-    if isinstance(cell, RNNCell | LSTMCell) and type(cell).project is RecurrentCell.project:
+    step_inference = cell.step_inference
+    if step_inference is not None and type(cell).project is RecurrentCell.project:
         # rec = x W_ihᵀ + b + h W_hhᵀ (B, G·H), written into a buffer kept per batch size with
         # its gate views (a chunk per step costs ~10%). (B, H) @ (H, G·H) with the weight
         # transposed once is the fastest small matmul here; a one-hot x picks a row of the
         # table W_ihᵀ + b (the very numbers the matmul would give).
         table = cell.weight_ih.t() + cell.bias
         w_ih_t, w_hh_t = cell.weight_ih.t().contiguous(), cell.weight_hh.t().contiguous()
-        step_inference = cell.step_inference
         buffers: dict[int, tuple[Tensor, tuple[Tensor, ...]]] = {}
 
         def fast(x: Tensor, state: State, t: int) -> State:
             B = x.shape[0]
             if B not in buffers:
-                rec = table.new_empty(B, table.shape[1])
+                with torch.inference_mode(False):  # a plain tensor: usable in and out of inference mode
+                    rec = table.new_empty(B, table.shape[1])
                 buffers[B] = rec, rec.chunk(cell.gates, -1)
             rec, gates = buffers[B]
             if x.is_floating_point():

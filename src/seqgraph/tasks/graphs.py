@@ -109,7 +109,8 @@ def load_graph(path: str | Path, fmt: str = "auto", directed: bool | None = None
     raw = read_bytes(p, "graph file", GraphError)
     plain = _plain_lines(raw) if fmt in ("auto", "edgelist") else None
     if plain is not None:  # the common layouts of big integer edge lists: read without pandas
-        codes, nodes = _first_appearance(plain.ends, lambda first: _texts(raw, plain.begin[first], plain.stop[first]))
+        codes, nodes = _first_appearance(
+            plain.ends, lambda first: _ids_as_written(raw, plain.begin[first], plain.stop[first]))
         g = Graph(nodes, codes[0::2].copy(), codes[1::2].copy(),
                   np.ones(len(codes) // 2) if plain.weight is None else plain.weight)
     else:
@@ -240,10 +241,14 @@ class _PlainLines:
     weight: np.ndarray | None
 
 
-# the separators of a line in the layouts _plain_lines reads: "u v", "u v w" and "u v i.f"
+# the layouts _plain_lines reads, by the separators of a line ("u v", "u v w", "u v i.f"): the
+# numbers per line (a weight i.f is two)
+_PLAIN_LAYOUTS = {b" \n": 2, b"  \n": 3, b"  .\n": 4}
 _POW10_INT = np.array([10**k for k in range(16)], np.uint64)
 _POW10_FLOAT = np.array([float(10**k) for k in range(16)])  # exact in float64
-_PLAIN_LAYOUTS = {b" \n": 2, b"  \n": 3, b"  .\n": 4}
+_CHUNK = 1 << 17  # numbers parsed at once: the temporaries stay in cache
+_ASCII_ZEROS = np.uint64(0x3030303030303030)
+_PAIRS = np.uint64(0x000000FF000000FF)
 
 
 def _plain_lines(raw: bytes) -> _PlainLines | None:
@@ -260,23 +265,23 @@ def _plain_lines(raw: bytes) -> _PlainLines | None:
     if len(raw) < 4 or not raw.endswith(b"\n") or b"-" in raw:  # memchr: a quick refusal
         return None
     b = np.frombuffer(raw, np.uint8)
-    if b.max() > ord("9"):  # letters, '#', bytes of non-ASCII text: not these layouts
+    if b.max() > ord("9"):  # letters, bytes of non-ASCII text: not these layouts
         return None
     sep = np.flatnonzero(b < ord("0"))  # the space after u, after v, the point in w, the newline
-    if len(b) < 2**31:  # offsets as int32: half the memory traffic of every array below
+    if len(b) < 2**31 - 16:  # offsets as int32 (16: room for sep + 8 below): half the memory traffic
         sep = sep.astype(np.int32)
     first_line = raw[: raw.index(b"\n") + 1]
-    fields = _PLAIN_LAYOUTS.get(first_line.translate(None, b"0123456789"))
-    if fields is None or len(sep) % fields:
+    per_line = _PLAIN_LAYOUTS.get(first_line.translate(None, b"0123456789"))
+    if per_line is None or len(sep) % per_line:
         return None
-    if not all((b[sep[j::fields]] == first_line[sep[j]]).all() for j in range(fields)):
-        return None  # tabs, '\r', blank lines, lines of other layouts than the first
+    if not all((b[sep[j::per_line]] == first_line[sep[j]]).all() for j in range(per_line)):
+        return None  # tabs, '\r', '#', blank lines, lines of other layouts than the first
     begin = np.empty_like(sep)
     begin[0], begin[1:] = 0, sep[:-1] + 1
     digits = sep - begin  # digits of each number (a weight i.f is two)
 
     def ends_of(a: np.ndarray) -> np.ndarray:  # the entries of the numbers that are u or v
-        return a if fields == 2 else a.reshape(-1, fields)[:, :2].reshape(-1)
+        return a if per_line == 2 else a.reshape(-1, per_line)[:, :2].reshape(-1)
 
     if digits.min() < 1 or digits.max() > 16 or ((b[ends_of(begin)] == ord("0")) & (ends_of(digits) > 1)).any():
         return None  # two spaces, ".5", a number of over 16 digits, an id with a leading zero ("01")
@@ -292,21 +297,18 @@ def _plain_lines(raw: bytes) -> _PlainLines | None:
             v += _eight_digits(words[chunk], np.clip(16 - d, 0, 8)) * np.uint64(100_000_000)
         values[lo:lo + _CHUNK] = v
     weight = None
-    if fields > 2:
-        whole = values[2::fields]
-        k = digits[3::4] if fields == 4 else np.zeros(len(whole), np.int64)
-        if (digits[2::fields] + k).max() > 15:
+    if per_line > 2:
+        whole = values[2::per_line]
+        k = digits[3::4] if per_line == 4 else np.zeros(len(whole), np.int64)
+        if (digits[2::per_line] + k).max() > 15:
             return None  # i·10^k + f might not be exact in float64
         scaled = whole * _POW10_INT[k]
-        if fields == 4:
+        if per_line == 4:
             scaled += values[3::4]
         weight = scaled.astype(np.float64) / _POW10_FLOAT[k]
     return _PlainLines(ends_of(values).view(np.int64), ends_of(begin), ends_of(sep), weight)
 
 
-_CHUNK = 1 << 17
-_ASCII_ZEROS = np.uint64(0x3030303030303030)
-_PAIRS = np.uint64(0x000000FF000000FF)
 
 
 def _eight_digits(words: np.ndarray, pad: np.ndarray) -> np.ndarray:
@@ -349,13 +351,16 @@ def _from_edgelist(raw: bytes, text: str, p: Path) -> Graph:
     data = raw  # the UTF-8 bytes of text (no text.encode(): ~30 ms on a 1M-line file)
     if data.startswith(_BOM):  # pandas skips it; the integer checks must not count it
         data = data[len(_BOM):]
-    df, w = _read_edge_table(data, text, p, ids_as_text=False)
+    # pandas reads a file by its path ~2× as fast as from a buffer (pandas 3.1): a regular file
+    # still of the size read (not a pipe, which gives its bytes once; not rewritten since)
+    by_path = p if p.is_file() and p.stat().st_size == len(raw) else None
+    df, w = _read_edge_table(data, text, p, ids_as_text=False, by_path=by_path)
     if df["u"].dtype == np.int64 and df["v"].dtype == np.int64 and _ints_read_back(data):
         codes, nodes = _first_appearance(_interleave(df["u"].to_numpy(), df["v"].to_numpy(), np.int64))
         return Graph(nodes, codes[0::2].copy(), codes[1::2].copy(), w)
     if not (_all_text(df["u"]) and _all_text(df["v"])):
         # numbers in a column of text ("1.0", "True", "01"), or types mixed between pandas' chunks
-        df, w = _read_edge_table(data, text, p, ids_as_text=True)
+        df, w = _read_edge_table(data, text, p, ids_as_text=True, by_path=by_path)
     codes, nodes = _first_appearance(_interleave(df["u"].to_numpy(), df["v"].to_numpy(), object))
     return Graph(nodes, codes[0::2].copy(), codes[1::2].copy(), w)
 
@@ -365,7 +370,8 @@ def _first_appearance(ends: np.ndarray, texts: Callable[[np.ndarray], list[str]]
     """One factorisation of the edge ends ``(2E,)``, u1, v1, u2, v2, … in reading order
     (integer ends are overwritten): codes ``(2E,)`` and the node ids, numbered by first
     appearance (the file's node order). ``texts(positions)``: the ids as written at those
-    positions of ``ends`` (default: ``str`` of each value)."""
+    positions of ``ends``, which must equal ``str`` of their values (the default; it is used
+    only where ids are dense)."""
     if ends.dtype == np.int64 and len(ends):
         lo, hi = int(ends.min()), int(ends.max())
         if hi - lo < 2 * len(ends):  # dense ids (0 … N−1 and the like): a table, no hashing; ~2× pd.factorize
@@ -391,7 +397,7 @@ def _interleave(u: np.ndarray, v: np.ndarray, dtype: Any) -> np.ndarray:
     return ends
 
 
-def _texts(raw: bytes, begin: np.ndarray, stop: np.ndarray) -> list[str]:
+def _ids_as_written(raw: bytes, begin: np.ndarray, stop: np.ndarray) -> list[str]:
     """``raw[begin:stop]`` for each pair, as text (ASCII, each followed by a separator byte):
     gathered with their separators, made newlines, and split in one decode (~2× faster than
     ``str`` of each of 200k ints)."""
@@ -402,9 +408,11 @@ def _texts(raw: bytes, begin: np.ndarray, stop: np.ndarray) -> list[str]:
     return chars.tobytes().decode("ascii").split("\n")[:-1]
 
 
-def _read_edge_table(data: bytes, text: str, p: Path, ids_as_text: bool) -> tuple[Any, np.ndarray]:
+def _read_edge_table(data: bytes, text: str, p: Path, ids_as_text: bool,
+                     by_path: Path | None) -> tuple[Any, np.ndarray]:
     """Columns u, v (ids: int64 where pandas infers them so, else text) and the weights (1.0
-    where none is given); every line checked: two nodes, at most one weight, finite weights."""
+    where none is given); every line checked: two nodes, at most one weight, finite weights.
+    ``by_path``: pandas may read the file itself (its bytes are ``data``); None: from ``data``."""
     import io
     import warnings
 
@@ -414,15 +422,13 @@ def _read_edge_table(data: bytes, text: str, p: Path, ids_as_text: bool) -> tupl
     # fast as its splitting on runs of spaces and tabs (measured on a 1M-line weighted file)
     single = _single_spaced(data)
 
-    # pandas reads a file by its path ~2× as fast as from a buffer (pandas 3.1); a path that is
-    # not a regular file (a pipe) may not give its bytes twice
-    source = p if p.is_file() else None
 
     def read(names: list[str] | None) -> Any:
         # only an empty field is missing: "nan" or "NA" stays text, so it is refused as a weight
-        return pd.read_csv(source or io.BytesIO(data), sep=" " if single else r"\s+", header=None, comment="#",
-                           engine="c", names=names, index_col=False if names else None, keep_default_na=False,
-                           na_values=[""],
+        source = io.BytesIO(data) if by_path is None else by_path
+        return pd.read_csv(source, sep=" " if single else r"\s+", header=None, comment="#", engine="c",
+                           names=names, index_col=False if names else None, keep_default_na=False,
+                           na_values=[""], compression=None,
                            dtype=dict.fromkeys(names[:2] if names else (0, 1), str) if ids_as_text else None)
 
     try:
