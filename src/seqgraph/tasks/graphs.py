@@ -309,8 +309,6 @@ def _plain_lines(raw: bytes) -> _PlainLines | None:
     return _PlainLines(ends_of(values).view(np.int64), ends_of(begin), ends_of(sep), weight)
 
 
-
-
 def _eight_digits(words: np.ndarray, pad: np.ndarray) -> np.ndarray:
     """The numbers written in little-endian words ``(n,)`` of 8 ASCII digits (overwritten),
     whose first ``pad (n,)`` bytes (0–8) are not part of the number and count as '0'.
@@ -421,7 +419,6 @@ def _read_edge_table(data: bytes, text: str, p: Path, ids_as_text: bool,
     # one space between fields and none around them: pandas' one-character delimiter, ~1.5× as
     # fast as its splitting on runs of spaces and tabs (measured on a 1M-line weighted file)
     single = _single_spaced(data)
-
 
     def read(names: list[str] | None) -> Any:
         # only an empty field is missing: "nan" or "NA" stays text, so it is refused as a weight
