@@ -1,18 +1,12 @@
 import pytest
 
-from seqgraph.config import (
-    CharLMRun,
-    PalindromeOptions,
-    PalindromeRun,
-    TrainOptions,
-    default_text,
-    parse_float_list,
-    parse_int_list,
-    resolve_sweep,
-    run_id,
-)
+from seqgraph.config import parse_float_list, parse_int_list
 from seqgraph.errors import ConfigError
+from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
+from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
 from seqgraph.nn.registry import cell_names
+from seqgraph.sweep.grid import default_text, resolve_sweep
+from seqgraph.sweep.spec import run_id
 
 
 @pytest.mark.parametrize("spec, expected", [
@@ -244,7 +238,8 @@ def test_new_settings_are_axes_and_define_the_run():
 
 
 def test_grads_all_means_every_cell_that_reads_forward():
-    from seqgraph.config import GradsConfig, resolve
+    from seqgraph.analysis.settings import GradsConfig
+    from seqgraph.config import resolve
     from seqgraph.nn.registry import unidirectional_cells
 
     cfg = resolve(GradsConfig, None, model="all", length=5, device="cpu")
@@ -252,7 +247,7 @@ def test_grads_all_means_every_cell_that_reads_forward():
 
 
 def test_train_cell_all_means_every_cell_a_character_model_takes():
-    from seqgraph.config import char_cells
+    from seqgraph.nn.registry import char_cells
 
     s = resolve_sweep(CharLMRun, TrainOptions, None, cell="all")
     assert s.axes["cell"] == list(char_cells()) and "bilstm" not in s.axes["cell"] and "torch" in s.axes["cell"]

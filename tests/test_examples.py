@@ -5,7 +5,10 @@ from typer.testing import CliRunner
 
 from seqgraph import examples as ex
 from seqgraph.cli import app
-from seqgraph.config import CharLMRun, PalindromeOptions, PalindromeRun, TrainOptions, read_toml, resolve_sweep
+from seqgraph.config import read_toml
+from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
+from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
+from seqgraph.sweep.grid import resolve_sweep
 from seqgraph.tasks.graphs import load_graph
 
 runner = CliRunner()

@@ -98,7 +98,7 @@ def test_accuracy_figure_draws_the_not_learned_baseline_of_each_task():
 
 
 def test_accuracy_figure_draws_a_baseline_per_length_where_it_depends_on_the_length():
-    from seqgraph.tasks.palindrome import baseline_accuracy
+    from seqgraph.tasks.registry import get_task
 
     df = summary().assign(task="baum-sweet")  # lengths 5, 10, 15 → clipped to what the task allows
     df["length"] = df["length"].map({5: 2, 10: 6, 15: 10})
@@ -106,7 +106,7 @@ def test_accuracy_figure_draws_a_baseline_per_length_where_it_depends_on_the_len
     (line,) = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
     assert line.get_label() == "not learned, baum-sweet: majority label at each L"
     assert list(line.get_xdata()) == [2, 6, 10]
-    assert list(line.get_ydata()) == [baseline_accuracy("baum-sweet", L) for L in (2, 6, 10)]
+    assert list(line.get_ydata()) == [get_task("baum-sweet").baseline(L) for L in (2, 6, 10)]
     one = summary().assign(task="random-combinations", length=8, lr=1e-3)
     one.loc[one["seed"] == 2, "lr"] = 1e-2
     ax = figure_for(one, "accuracy", x="lr").axes[0]

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from seqgraph.config import PalindromeRun, spec_fields
+from seqgraph.experiments.palindrome.spec import PalindromeRun
 from seqgraph.presets import PRESETS, R2018, R2019, R2020
+from seqgraph.sweep.spec import spec_fields
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from seqgraph.results import Baseline, aggregate, baseline_notes, baselines, row_baselines
-from seqgraph.tasks.palindrome import baseline_accuracy
+from seqgraph.tasks.registry import get_task
 
 
 def rows(task, lengths, models=("lstm",), seeds=(1, 2)):
@@ -17,14 +17,14 @@ def test_a_baseline_per_length_where_it_depends_on_the_length():
     df = pd.DataFrame(rows("decimal", (5, 10)) + rows("baum-sweet", (2, 6)) + rows("random-combinations", (4,)))
     bases = baselines(df)
     assert bases == [Baseline("decimal", None, 0.1),
-                     Baseline("baum-sweet", 2, baseline_accuracy("baum-sweet", 2)),
-                     Baseline("baum-sweet", 6, baseline_accuracy("baum-sweet", 6)),
+                     Baseline("baum-sweet", 2, get_task("baum-sweet").baseline(2)),
+                     Baseline("baum-sweet", 6, get_task("baum-sweet").baseline(6)),
                      Baseline("random-combinations", 4, 0.25)]
     assert baseline_notes(bases) == ["decimal 0.100 (1/10)", "baum-sweet (majority label) L=2 0.950, L=6 0.504",
                                      "random-combinations (1/L) L=4 0.250"]
     table = aggregate(df)  # grouped by task and length
     assert row_baselines(table, bases) == [
-        {"decimal": 0.1, "random-combinations": 0.25}.get(t) or baseline_accuracy(t, L)
+        {"decimal": 0.1, "random-combinations": 0.25}.get(t) or get_task(t).baseline(L)
         for t, L in zip(table["task"], table["length"], strict=True)]
 
 

@@ -58,20 +58,13 @@ def _line_label(keys: tuple[Any, ...], by: list[str]) -> str:
     return ", ".join(f"{c}={v:g}" if isinstance(v, float) else f"{c}={v}" for c, v in zip(by, keys, strict=True))
 
 
-def baseline(task: str, length: int = 10) -> float:
-    """The not-learned accuracy of ``task`` at ``length`` (see
-    :func:`seqgraph.tasks.palindrome.baseline_accuracy`)."""
-    from seqgraph.tasks.palindrome import baseline_accuracy
-
-    return baseline_accuracy(task, length)
-
-
 def _draw_baselines(ax: Any, df: Any, x: str) -> None:
     """A dotted grey line per task at its not-learned accuracy; where that depends on the
     length, a dotted curve through each length's value (x = length) or a line per length."""
     from seqgraph.results import Baseline, baselines
+    from seqgraph.tasks.registry import get_task
 
-    bases = baselines(df) if "task" in df.columns else [Baseline("decimal", None, baseline("decimal"))]
+    bases = baselines(df) if "task" in df.columns else [Baseline("decimal", None, get_task("decimal").baseline(10))]
     for task in dict.fromkeys(b.task for b in bases):
         mine = [b for b in bases if b.task == task]
         style = {"color": "grey", "lw": 0.8, "ls": ":"}

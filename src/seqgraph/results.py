@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seqgraph.config import PalindromeRun, spec_fields
 from seqgraph.errors import DataError
+from seqgraph.experiments.palindrome.spec import PalindromeRun
+from seqgraph.sweep.spec import spec_fields
 
 PALINDROME_SETTINGS = tuple(spec_fields(PalindromeRun))
 _FIRST = ("task", "length", "model")  # the usual reading order of a table
@@ -96,7 +97,7 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
 @dataclass(frozen=True)
 class Baseline:
     """The accuracy a model that learned nothing scores (see
-    :func:`seqgraph.tasks.palindrome.baseline_accuracy`)."""
+    :meth:`seqgraph.tasks.base.Task.baseline`)."""
 
     task: str
     length: int | None  # None: the same at every length
@@ -104,8 +105,10 @@ class Baseline:
 
     @property
     def why(self) -> str:
-        """How the value comes about, in a few words."""
-        return {"decimal": "1/10", "random-combinations": "1/L"}.get(self.task, "majority label")
+        """How the value comes about, in a few words (the task's own)."""
+        from seqgraph.tasks.registry import get_task
+
+        return get_task(self.task).baseline_why
 
 
 def baselines(summary: Any) -> list[Baseline]:
@@ -113,19 +116,22 @@ def baselines(summary: Any) -> list[Baseline]:
     one per length present where it depends on the length (Baum–Sweet, random combinations).
     Tasks or lengths seqgraph does not know (a foreign CSV) get none."""
     from seqgraph.errors import ConfigError
-    from seqgraph.tasks.palindrome import BASELINE_BY_LENGTH, baseline_accuracy
+    from seqgraph.tasks.registry import TASKS, get_task
 
     if "task" not in summary.columns:
         return []
     out: list[Baseline] = []
-    for task in dict.fromkeys(summary["task"].astype(str)):
+    for name in dict.fromkeys(summary["task"].astype(str)):
+        if name not in TASKS:
+            continue
+        task = get_task(name)
         try:
-            if task not in BASELINE_BY_LENGTH:
-                out.append(Baseline(task, None, baseline_accuracy(task)))
+            if not task.baseline_by_length:
+                out.append(Baseline(name, None, task.baseline(task.min_length)))
             elif "length" in summary.columns:
-                lengths = summary.loc[summary["task"].astype(str) == task, "length"]
+                lengths = summary.loc[summary["task"].astype(str) == name, "length"]
                 for length in sorted({int(v) for v in lengths}):
-                    out.append(Baseline(task, length, baseline_accuracy(task, length)))
+                    out.append(Baseline(name, length, task.baseline(length)))
         except (ConfigError, ValueError, TypeError):
             continue
     return out

@@ -1,9 +1,10 @@
 import torch
 
 from seqgraph.analysis.grads import gradient_flow, state_gradients
-from seqgraph.config import GradsConfig, resolve
+from seqgraph.analysis.settings import GradsConfig
+from seqgraph.config import resolve
 from seqgraph.nn.models import SequenceClassifier
-from seqgraph.tasks.palindrome import palindrome_batch
+from seqgraph.tasks.registry import get_task
 
 
 def first_over_last(rows, model):
@@ -31,7 +32,7 @@ def test_state_gradients_equal_autograd_through_an_unrolled_reference():
     """‖∂L/∂h_t‖ from the step-by-step run equals plain autograd through nn.RNNCell."""
     torch.manual_seed(0)
     model = SequenceClassifier("rnn", 10, 8, 10).double()
-    x, y = palindrome_batch("decimal", 5, 9, seed=1)
+    x, y = get_task("decimal").batch(5, 9, seed=1)
     ours = state_gradients(model, x, y)
     cell = torch.nn.RNNCell(10, 8).double()
     c = model.rnn.cells[0]

@@ -185,15 +185,15 @@ def test_gradients_that_are_all_zero_plot_without_a_warning(tmp_path, user_error
 def test_sampling_a_one_character_model_warns_nothing(tmp_path):
     """A checkpoint whose vocabulary is a single character (the smallest a checkpoint may hold;
     an empty one is refused on load, tests/train/test_checkpoint.py)."""
-    from seqgraph.train.charlm import build_model
-    from seqgraph.train.checkpoint import save_checkpoint
+    from seqgraph.experiments.charlm.checkpoint import save_checkpoint
+    from seqgraph.experiments.charlm.model import build_model
 
     cfg = {"text": "", "cell": "lstm", "layers": 1, "hidden": 4, "seq_length": 8, "batch_size": 2, "steps": 1,
            "optimizer": "adam", "lr": 0.002, "lr_decay": 0.96, "lr_step": 5000, "max_norm": 5.0, "dropout": 0.0,
            "forget_bias": 1.0, "learn_gate": True, "val_fraction": 0.05, "eval_every": 1, "eval_batches": 1,
            "sample_every": 0, "sample_length": 8, "seed": 0}
     save_checkpoint(tmp_path / "one.pt", {"config": cfg, "vocab": ["a"], "step": 1,
-                                          "model": build_model(cfg, 1).state_dict()})
+                                          "model": build_model(cfg, 1, "auto").state_dict()})
     for extra in ([], ["--top-k", 1], ["--top-p", 0.5], ["--beam", 1], ["--greedy"]):
         r = run("sample", tmp_path / "one.pt", "--length", 5, "--device", "cpu", *extra)
         assert r.exit_code == 0 and r.stdout == "aaaaaa\n" and r.stderr == "", (extra, r.output)

@@ -176,7 +176,9 @@ def test_paths_inside_files_are_one_line(tmp_path, user_error):
 def test_toml_tables_of_several_commands(tmp_path, user_error):
     both = tmp_path / "both.toml"
     both.write_text('out = "x"\n[palindrome]\nsteps = 7\n[train]\nsteps = 9\n')
-    from seqgraph.config import CharLMRun, PalindromeOptions, PalindromeRun, TrainOptions, resolve_sweep
+    from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
+    from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
+    from seqgraph.sweep.grid import resolve_sweep
 
     assert resolve_sweep(PalindromeRun, PalindromeOptions, both).axes["steps"] == [7]
     assert resolve_sweep(CharLMRun, TrainOptions, both).axes["steps"] == [9]
@@ -197,7 +199,7 @@ def test_usage_errors_are_one_line_from_the_executable():
 
 
 def test_failed_runs_are_reported(tmp_path, monkeypatch):
-    from seqgraph.train import palindrome
+    from seqgraph.experiments.palindrome import train as palindrome
 
     step = palindrome._Trainer._train_step
 
@@ -307,13 +309,13 @@ def test_ctrl_c_with_two_workers_says_how_many_rows_summary_csv_holds(tmp_path):
 def test_ctrl_c_before_training_starts_is_one_line_and_exit_130(command, monkeypatch, capsys):
     """Ctrl-C while the settings are resolved (the start-up, before the first progress line):
     Typer turned it into a silent exit 130."""
-    from seqgraph import config
     from seqgraph.cli import main
+    from seqgraph.sweep import grid
 
     def ctrl_c(*args, **kw):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(config, "resolve_sweep", ctrl_c)
+    monkeypatch.setattr(grid, "resolve", ctrl_c)  # every sweep command resolves its run options there
     monkeypatch.setattr(sys, "argv", ["seqgraph", *command, "--out", "never-written"])
     with pytest.raises(SystemExit) as e:
         main()

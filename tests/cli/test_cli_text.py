@@ -113,7 +113,9 @@ def test_bad_texts_and_checkpoints(tmp_path, trained):
 
 
 def test_a_text_named_relatively_or_absolutely_is_the_same_run(trained, tmp_path, monkeypatch):
-    from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep, run_id
+    from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
+    from seqgraph.sweep.grid import resolve_sweep
+    from seqgraph.sweep.spec import run_id
 
     monkeypatch.chdir(trained)
     rel = resolve_sweep(CharLMRun, TrainOptions, None, text="book.txt").single()
@@ -215,7 +217,7 @@ def test_a_full_disk_during_train_is_one_line_and_resume_finishes_as_a_straight_
     import pandas as pd
     import torch
 
-    from seqgraph.train.checkpoint import load_checkpoint
+    from seqgraph.experiments.charlm.checkpoint import load_checkpoint
 
     book = tmp_path / "book.txt"
     book.write_text(TEXT)
@@ -251,7 +253,7 @@ def strict_json(text):
 def test_evaluate_json_of_a_model_whose_loss_overflows_is_valid_json(trained, tmp_path):
     """Finite but enormous output weights: a loss of thousands of nats, exp(loss) beyond float64
     (it was an OverflowError traceback)."""
-    from seqgraph.train.checkpoint import load_checkpoint, save_checkpoint
+    from seqgraph.experiments.charlm.checkpoint import load_checkpoint, save_checkpoint
 
     ck = load_checkpoint(trained / "run" / "last.pt")
     ck["model"] = {k: v * 1e30 if k == "head.weight" else v for k, v in ck["model"].items()}

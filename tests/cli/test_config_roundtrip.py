@@ -7,18 +7,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from seqgraph.analysis.settings import GradsConfig, NodeClassificationConfig
 from seqgraph.cli import app
-from seqgraph.config import (
-    CharLMRun,
-    GradsConfig,
-    NodeClassificationConfig,
-    PalindromeOptions,
-    PalindromeRun,
-    TrainOptions,
-    read_toml,
-    resolve,
-    resolve_sweep,
-)
+from seqgraph.config import read_toml, resolve
+from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
+from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
+from seqgraph.sweep.grid import resolve_sweep
 
 runner = CliRunner()
 TEXT = "Sleeping beauty is asleep. The prince rides in. " * 60
@@ -78,7 +72,7 @@ def test_bare_resume_after_an_interrupted_run_stops_at_its_own_target(tmp_path, 
     r = run("train", book, "--steps", 20, *LM, "--out", out)
     assert r.exit_code == 0, r.output
     # pretend it was stopped at step 10: the checkpoint of step 10 is what a Ctrl-C leaves
-    from seqgraph.train.checkpoint import load_checkpoint, save_checkpoint
+    from seqgraph.experiments.charlm.checkpoint import load_checkpoint, save_checkpoint
 
     ck = load_checkpoint(out / "last.pt")
     assert ck["step"] == 20
@@ -108,7 +102,7 @@ def test_bare_resume_keeps_its_target_after_config_toml_was_deleted(tmp_path, mo
     import signal
 
     from seqgraph.cli.display import Display
-    from seqgraph.train.checkpoint import load_checkpoint
+    from seqgraph.experiments.charlm.checkpoint import load_checkpoint
     from seqgraph.train.progress import Steps
 
     book = tmp_path / "book.txt"

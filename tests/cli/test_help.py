@@ -10,20 +10,17 @@ import typer.main
 from typer.testing import CliRunner
 
 from seqgraph.analysis.hops import ACTIVATIONS, VARIANTS
+from seqgraph.analysis.settings import NodeClassificationConfig
 from seqgraph.cli import app
-from seqgraph.config import (
-    CHAR_CELLS_EXTRA,
-    DEVICES,
-    EXECUTORS,
-    OPTIMIZERS,
-    TASKS,
-    CharLMRun,
-    NodeClassificationConfig,
-    PalindromeRun,
-)
-from seqgraph.nn.registry import cell_names, unidirectional_cells
+from seqgraph.config import DEVICES
+from seqgraph.experiments.charlm.spec import CharLMRun
+from seqgraph.experiments.palindrome.spec import INITS, PalindromeRun, palindrome_tasks
+from seqgraph.nn.registry import CHAR_CELLS_EXTRA, KERNELS, cell_names, unidirectional_cells
 from seqgraph.plots import KINDS
+from seqgraph.sweep.grid import EXECUTORS
 from seqgraph.tasks.graphs import FORMATS
+from seqgraph.tasks.registry import ENCODINGS
+from seqgraph.train import OPTIMIZERS
 
 runner = CliRunner()
 
@@ -78,9 +75,10 @@ def test_defaults_come_from_the_dataclasses(monkeypatch):
 
 NAMES = {
     # command: {option: the names help must list}
-    ("palindrome",): {"model": cell_names(), "task": TASKS, "optimizer": OPTIMIZERS, "device": DEVICES,
-                      "executor": EXECUTORS},
-    ("train",): {"cell": (*unidirectional_cells(), *CHAR_CELLS_EXTRA), "optimizer": OPTIMIZERS, "device": DEVICES},
+    ("palindrome",): {"model": cell_names(), "task": palindrome_tasks(), "optimizer": OPTIMIZERS, "device": DEVICES,
+                      "executor": EXECUTORS, "kernel": KERNELS, "encoding": ENCODINGS, "init": INITS},
+    ("train",): {"cell": (*unidirectional_cells(), *CHAR_CELLS_EXTRA), "optimizer": OPTIMIZERS, "device": DEVICES,
+                 "kernel": KERNELS},
     ("sample",): {"device": DEVICES},
     ("evaluate",): {"device": DEVICES},
     ("params",): {"model": cell_names()},

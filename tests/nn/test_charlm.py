@@ -76,10 +76,14 @@ def test_top_k_and_top_p_restrict_the_choices():
 
 
 def test_bad_sampling_parameters(model):
-    with pytest.raises(ConfigError, match="temperature"):
+    with pytest.raises(ConfigError, match="--temp must be ≥ 0"):
         generate(model, torch.tensor([1]), 3, temperature=-1)
-    with pytest.raises(ConfigError, match="top-p"):
+    with pytest.raises(ConfigError, match="--top-p must be in"):
         generate(model, torch.tensor([1]), 3, top_p=0)
+    with pytest.raises(ConfigError, match="--top-k must be ≥ 0"):
+        generate(model, torch.tensor([1]), 3, top_k=-1)
+    with pytest.raises(ConfigError, match="--beta must be positive"):
+        generate(model, torch.tensor([1]), 3, beta=float("inf"))
 
 
 def sequence_logprob(model, prompt, ids):

@@ -90,12 +90,15 @@ def test_auto_picks_per_device_cell_and_batch():
     assert auto_kernel("gru", "cpu", 128) == "seqgraph"
     for mode in FUSABLE:
         assert auto_kernel(mode, "cuda", 1) == "fused"  # cuDNN
+        # runs an experiment may train K at once (palindromes) take the loop on a GPU: the batched executor
+        assert auto_kernel(mode, "cuda", 128, batchable=True) == "seqgraph"
+    assert auto_kernel("lstm", "cpu", 128, batchable=True) == "fused"  # on the CPU they train alone
     assert auto_kernel(None, "cuda", 128) == "seqgraph"
 
 
 def test_resolve_kernel_rules():
     assert resolve_kernel("auto", ["lstm"], "cpu", 128) == "fused"
-    assert resolve_kernel("auto", ["lstm"], "cpu", 128, alone=False) == "seqgraph"  # stacked runs
+    assert resolve_kernel("auto", ["lstm"], "cuda", 128, batchable=True) == "seqgraph"
     assert resolve_kernel("auto", ["peep"], "cuda", 128) == "seqgraph"
     assert resolve_kernel("auto", [], "cpu", 128) == "seqgraph"
     assert resolve_kernel("seqgraph", ["lstm"], "cuda", 128) == "seqgraph"
@@ -105,8 +108,6 @@ def test_resolve_kernel_rules():
         resolve_kernel("fused", ["bilstm"], "cpu", 128)
     with pytest.raises(ConfigError, match="peep has no fused kernel"):
         resolve_kernel("fused", ["lstm", "peep"], "cpu", 128)
-    with pytest.raises(ConfigError, match="one run at a time"):
-        resolve_kernel("fused", ["lstm"], "cpu", 128, alone=False)
     with pytest.raises(ConfigError, match="unknown kernel"):
         resolve_kernel("cudnn", ["lstm"], "cpu", 128)
 

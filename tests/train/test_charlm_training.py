@@ -6,10 +6,13 @@ import pandas as pd
 import pytest
 import torch
 
-from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep
+from seqgraph.cli.common import stop_on_ctrl_c
 from seqgraph.errors import CheckpointError, ConfigError
-from seqgraph.train.charlm import Interrupted, load_model, train_charlm
-from seqgraph.train.checkpoint import load_checkpoint
+from seqgraph.experiments.charlm.checkpoint import load_checkpoint
+from seqgraph.experiments.charlm.loop import Interrupted, train_charlm
+from seqgraph.experiments.charlm.model import load_model
+from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
+from seqgraph.sweep.grid import resolve_sweep
 from seqgraph.train.progress import Steps, no_progress
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "a stitch in time saves nine. " * 40) * 2
@@ -28,7 +31,24 @@ def train(tmp_path, text_file, progress=no_progress, resume=False, **kw):
                 eval_batches=2, sample_every=20, sample_length=12, dropout=0.1)
     base.update(kw)
     spec = resolve_sweep(CharLMRun, TrainOptions, None, **base).single()
-    return train_charlm(spec, tmp_path / "run", device="cpu", resume=resume, progress=progress)
+    with stop_on_ctrl_c() as stop:  # as the command does: Ctrl-C asks training to stop at a step boundary
+        return train_charlm(spec, tmp_path / "run", device="cpu", resume=resume, progress=progress, stop=stop)
+
+
+def test_training_leaves_the_process_alone(tmp_path, text_file):
+    """The core installs no signal handler and leaves the caller's random state as it was."""
+    seen = []
+
+    def watch(event):
+        if isinstance(event, Steps):
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    before, rng = signal.getsignal(signal.SIGINT), torch.get_rng_state()
+    spec = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden=8, layers=1, seq_length=8,
+                         batch_size=4, steps=6, eval_every=3, eval_batches=1, sample_every=0, dropout=0.1).single()
+    train_charlm(spec, tmp_path / "alone", device="cpu", progress=watch)
+    assert set(seen) == {before} and signal.getsignal(signal.SIGINT) is before
+    assert torch.equal(torch.get_rng_state(), rng)
 
 
 def test_loss_falls_and_files_are_written(tmp_path, text_file):
@@ -94,7 +114,7 @@ def test_ctrl_c_between_evaluations_then_resume_logs_the_running_averages_of_a_s
 
 
 def test_malformed_running_averages_are_one_error(tmp_path, text_file):
-    from seqgraph.train.checkpoint import save_checkpoint
+    from seqgraph.experiments.charlm.checkpoint import save_checkpoint
 
     train(tmp_path, text_file, steps=10)
     ck = load_checkpoint(tmp_path / "run" / "last.pt")
@@ -149,7 +169,7 @@ def test_truncated_and_foreign_checkpoints(tmp_path, text_file):
 
 
 def test_a_grid_trains_one_folder_per_run_and_resumes_with_more_steps(tmp_path, text_file):
-    from seqgraph.train.sweep import run_sweep
+    from seqgraph.sweep.engine import run_sweep
 
     def grid(steps, **kw):
         sweep = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden="8,16", layers=1,
@@ -178,8 +198,8 @@ def test_a_grid_trains_one_folder_per_run_and_resumes_with_more_steps(tmp_path, 
 
 def test_a_grid_run_trained_to_its_end_without_its_row_is_recorded_on_resume(tmp_path, text_file):
     """The driver was killed after a run's last checkpoint but before its summary row."""
+    from seqgraph.sweep.engine import run_sweep
     from seqgraph.train.progress import Recorder, RunStarted
-    from seqgraph.train.sweep import run_sweep
 
     def grid(progress=no_progress, **kw):
         sweep = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden="8,16", layers=1,

@@ -3,12 +3,14 @@
 import pytest
 import torch
 
-from seqgraph.config import PalindromeRun, run_id
+from seqgraph.experiments.palindrome.spec import PalindromeRun
+from seqgraph.experiments.palindrome.train import initial_model, train_runs
 from seqgraph.nn.registry import cell_names
-from seqgraph.train.palindrome import initial_model, train_runs
+from seqgraph.sweep.spec import run_id
 from seqgraph.train.progress import Evaluated, Recorder, RunStarted, Steps
 
-SMALL = dict(steps=30, batch_size=16, hidden=8, eval_every=5, eval_batch_size=64)
+# kernel seqgraph: runs stacked as one model run the hand-written loop (auto takes oneDNN for a lone LSTM)
+SMALL = dict(steps=30, batch_size=16, hidden=8, eval_every=5, eval_batch_size=64, kernel="seqgraph")
 
 
 def alone(spec, dtype=torch.float64):
@@ -97,7 +99,7 @@ def test_init_and_classes_shape_the_initial_model():
 
 def test_runs_whose_heads_differ_are_never_one_job():
     from seqgraph.errors import ConfigError
-    from seqgraph.train.palindrome import EXPERIMENT
+    from seqgraph.experiments.palindrome.train import EXPERIMENT
 
     a, b = (PalindromeRun(task="binary", length=L, classes="length") for L in (4, 6))
     assert EXPERIMENT.group_key(a, mix_lengths=True) != EXPERIMENT.group_key(b, mix_lengths=True)
@@ -143,7 +145,7 @@ def test_progress_events_and_rows():
     assert len(rec.of(Evaluated)) == 2 * 6
     r = results[0]
     assert set(r.summary) == {"trained_steps", "final_accuracy", "best_accuracy", "solved_step", "wall_time",
-                              "steps_per_s", "kernel", "status"}
+                              "steps_per_s", "kernel_used", "status"}
     assert [c["step"] for c in r.curves] == [5, 10, 15, 20, 25, 30]
 
 
@@ -174,23 +176,32 @@ def test_2020_tasks_in_a_batch_of_k_equal_the_run_alone(task, lengths):
 
 def test_fused_kernel_trains_the_run_the_loop_trains():
     """--kernel fused (torch's kernel on the run's own weights) against the hand-written loop:
-    the same curves, and each row says which kernel ran."""
+    the same curves; the kernel is part of the run's identity and each row says which ran."""
+    import dataclasses
+
     spec = PalindromeRun(model="lstm", length=6, seed=3, lr=1e-2, **SMALL)
-    (loop,) = train_runs([spec], 1, "cpu", dtype=torch.float64, kernel="seqgraph")
-    (fused,) = train_runs([spec], 1, "cpu", dtype=torch.float64, kernel="fused")
-    assert (loop.summary["kernel"], fused.summary["kernel"]) == ("seqgraph", "fused")
+    (loop,) = train_runs([spec], 1, "cpu", dtype=torch.float64)
+    (fused,) = train_runs([dataclasses.replace(spec, kernel="fused")], 1, "cpu", dtype=torch.float64)
+    assert (loop.summary["kernel_used"], fused.summary["kernel_used"]) == ("seqgraph", "fused")
+    assert loop.run_id != fused.run_id
+    fused.run_id = loop.run_id
     assert_same_run(loop, fused, rtol=1e-9, atol=1e-9)
 
 
-def test_auto_kernel_never_depends_on_batch_mates():
-    """In a plan that stacks runs, every run takes the loop — also one left alone in its job;
-    a run trained alone takes what auto picks for its cell (the LSTM: fused, on this CPU)."""
-    lstm = PalindromeRun(model="lstm", length=6, seed=1, **SMALL)
-    pair = [lstm, PalindromeRun(model="lstm", length=6, seed=2, **SMALL)]
-    assert {r.summary["kernel"] for r in train_runs(pair, 2, "cpu")} == {"seqgraph"}
-    (lone,) = train_runs([lstm], 1, "cpu", stacked=True)
-    assert lone.summary["kernel"] == "seqgraph"
+def test_the_kernel_is_a_function_of_the_run_and_the_device():
+    """auto resolves per spec and device (never per plan or batch mates): on this CPU the LSTM
+    at batch ≥ 16 takes oneDNN, the RNN and a batch-8 LSTM the loop; a run on the fused kernel
+    trains alone, and stacking it is refused."""
+    from seqgraph.errors import ConfigError
+    from seqgraph.experiments.palindrome.train import run_kernel
+
+    auto = {**SMALL, "kernel": "auto"}
+    lstm = PalindromeRun(model="lstm", length=6, seed=1, **auto)
+    assert run_kernel(lstm, "cpu") == "fused" and run_kernel(PalindromeRun(model="rnn", **auto), "cpu") == "seqgraph"
+    assert run_kernel(PalindromeRun(model="lstm", **{**auto, "batch_size": 8}), "cpu") == "seqgraph"
     (single,) = train_runs([lstm], 1, "cpu")
-    assert single.summary["kernel"] == "fused"
-    (rnn,) = train_runs([PalindromeRun(model="rnn", length=6, seed=1, **SMALL)], 1, "cpu")
-    assert rnn.summary["kernel"] == "seqgraph"
+    assert single.summary["kernel_used"] == "fused"
+    with pytest.raises(ConfigError, match="train one at a time"):
+        list(train_runs([lstm, PalindromeRun(model="lstm", length=6, seed=2, **auto)], 2, "cpu"))
+    assert run_id(lstm) == run_id(PalindromeRun(model="lstm", length=6, seed=1, **{**SMALL, "kernel": "auto"}))
+    assert run_id(lstm) != run_id(PalindromeRun(model="lstm", length=6, seed=1, **SMALL))  # seqgraph, by name

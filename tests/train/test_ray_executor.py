@@ -14,9 +14,10 @@ import ray
 from typer.testing import CliRunner
 
 from seqgraph.cli import app
-from seqgraph.config import PalindromeOptions, PalindromeRun, resolve_sweep
+from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
+from seqgraph.sweep.engine import run_sweep
+from seqgraph.sweep.grid import resolve_sweep
 from seqgraph.train.progress import Recorder, RunFinished, Steps
-from seqgraph.train.sweep import run_sweep
 
 KEY = ["model", "length", "seed"]
 RESULTS = ["trained_steps", "final_accuracy", "best_accuracy", "solved_step", "status"]
@@ -49,7 +50,7 @@ def local_ray():
 def test_without_an_address_a_local_instance_starts_even_where_a_cluster_runs(monkeypatch):
     """Ray's default (address None) joins a cluster that `ray start` left on this machine;
     README promises a local instance without --ray-address ("auto" joins that cluster)."""
-    from seqgraph.train import ray_executor
+    from seqgraph.sweep import ray_executor
 
     calls = []
     monkeypatch.setattr(ray, "is_initialized", lambda: False)

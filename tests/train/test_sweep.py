@@ -5,15 +5,17 @@ import multiprocessing as mp
 import pandas as pd
 import pytest
 
-from seqgraph.config import PalindromeOptions, PalindromeRun, resolve_sweep, spec_fields
 from seqgraph.errors import ConfigError
+from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
+from seqgraph.experiments.palindrome.train import CURVE_COLUMNS, EXPERIMENT, RESULT_COLUMNS
 from seqgraph.results import aggregate
-from seqgraph.train.palindrome import CURVE_COLUMNS, EXPERIMENT, RESULT_COLUMNS
+from seqgraph.sweep.engine import Plan, plan_jobs, run_sweep
+from seqgraph.sweep.grid import resolve_sweep
+from seqgraph.sweep.spec import spec_fields
 from seqgraph.train.progress import Recorder, RunFinished, RunStarted, Steps, SweepStarted
-from seqgraph.train.sweep import Plan, plan_jobs, run_sweep
 
 KEY = ["model", "length", "seed"]
-RESULTS = ["trained_steps", "final_accuracy", "best_accuracy", "solved_step", "status"]
+RESULTS = ["trained_steps", "final_accuracy", "best_accuracy", "solved_step", "kernel_used", "status"]
 
 
 def small(tmp_path, **kw):
@@ -122,22 +124,42 @@ def test_resume_drops_rows_of_unfinished_and_failed_runs(tmp_path):
     assert aggregate(df).solved.tolist() == [int(df.solved_step.notna().sum())]
 
 
-def test_resume_continues_a_folder_written_before_a_setting_was_added(tmp_path):
-    """t0 and the kernel column came later (t0 in run ids only when not 0): a folder without
-    them resumes, its runs keep their ids and rows, and the rewritten CSVs gain the columns at
-    the values those runs had (t0 0; kernel seqgraph: the loop was all there was)."""
+@pytest.mark.parametrize("release", ["before the kernel column", "kernel a run option"])
+def test_resume_continues_a_folder_written_before_a_setting_was_added(tmp_path, release):
+    """t0 and the kernel came later (in run ids only when not at their default): a folder
+    without them resumes, its runs keep their ids and rows, and the rewritten CSVs gain the
+    columns at the values those runs had — t0 0, kernel setting auto, and kernel_used: what the
+    row said ran (it was the result column "kernel"), or seqgraph (the loop was all there was)."""
     run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1"))
     out = tmp_path / "out"
-    pd.read_csv(out / "summary.csv").drop(columns=["t0", "kernel"]).to_csv(out / "summary.csv", index=False)
-    pd.read_csv(out / "curves.csv").drop(columns="t0").to_csv(out / "curves.csv", index=False)
+    old = pd.read_csv(out / "summary.csv").drop(columns=["t0", "kernel"])
+    old = old.drop(columns="kernel_used") if release == "before the kernel column" else \
+        old.rename(columns={"kernel_used": "kernel"})
+    old.to_csv(out / "summary.csv", index=False)
+    pd.read_csv(out / "curves.csv").drop(columns=["t0", "kernel"]).to_csv(out / "curves.csv", index=False)
     rec = Recorder()
     df = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2", resume=True), rec)
     assert len(rec.of(RunStarted)) == 1 and len(df) == 2
     for name in ("summary.csv", "curves.csv"):
         again = pd.read_csv(out / name)
-        assert "t0" in again.columns and set(again["t0"]) == {0}
-    assert set(pd.read_csv(out / "summary.csv")["kernel"]) == {"seqgraph"}
+        assert set(again["t0"]) == {0} and set(again["kernel"]) == {"auto"}
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == ["run_id", *spec_fields(PalindromeRun), *RESULT_COLUMNS]
+    assert set(summary["kernel_used"]) == {"seqgraph"}
     assert len(pd.read_csv(out / "curves.csv")) == 4
+
+
+def test_resume_refuses_to_mix_kernels_under_one_setting(tmp_path):
+    """Rows whose kernel auto ran another kernel than auto takes here (another device or an
+    older seqgraph): new runs would be computed otherwise, so --resume that adds runs is refused."""
+    run_sweep("palindrome", small(tmp_path, model="lstm", lengths="4", seeds="1"))
+    out = tmp_path / "out"
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["kernel_used"]) == {"fused"}  # the LSTM at batch 16 on this CPU: oneDNN
+    summary.assign(kernel_used="seqgraph").to_csv(out / "summary.csv", index=False)  # as if made on a GPU
+    with pytest.raises(ConfigError, match="ran on the seqgraph kernel, but kernel auto takes fused"):
+        run_sweep("palindrome", small(tmp_path, model="lstm", lengths="4", seeds="1,2", resume=True))
+    assert len(run_sweep("palindrome", small(tmp_path, model="lstm", lengths="4", seeds="1", resume=True))) == 1
 
 
 def test_resume_refuses_results_of_another_kind(tmp_path):
@@ -170,7 +192,7 @@ def test_progress_counts_runs_and_run_steps(tmp_path):
 
 
 def test_planning_groups_runs_of_one_shape():
-    sweep = small(__import__("pathlib").Path("/unused"), lengths="4,5,6", seeds="1,2,3")
+    sweep = small(__import__("pathlib").Path("/unused"), lengths="4,5,6", seeds="1,2,3", kernel="seqgraph")
     runs = sweep.runs()
     plan = Plan("batched", 4, 0, mix_lengths=False, device="cpu")
     jobs = plan_jobs(EXPERIMENT, runs, plan)
@@ -181,15 +203,22 @@ def test_planning_groups_runs_of_one_shape():
     split = plan_jobs(EXPERIMENT, runs, Plan("processes", 4, 2, mix_lengths=True, device="cuda"))
     assert sorted(len(j.runs) for j in split) == [1, 1, 4, 4, 4, 4]
     assert len(plan_jobs(EXPERIMENT, runs, Plan("sequential", 1, 0, False, "cpu"))) == 18
+    # kernel auto: on this CPU the LSTM takes oneDNN, which trains a run alone, under every plan
+    auto = small(__import__("pathlib").Path("/unused"), lengths="4,5,6", seeds="1,2,3").runs()
+    jobs = plan_jobs(EXPERIMENT, auto, Plan("batched", 4, 0, mix_lengths=False, device="cpu"))
+    assert sorted((j.runs[0].model, len(j.runs)) for j in jobs) == [("lstm", 1)] * 9 + [("rnn", 3)] * 3
 
 
 @pytest.mark.parametrize("executor, extra", [("batched", {}), ("batched", {"batch_runs": 3}),
                                              ("processes", {"workers": 2})])
 def test_executors_give_the_rows_of_one_at_a_time(tmp_path, executor, extra):
+    """The same RNN and LSTM sweep: each run takes the same kernel under every executor (the
+    LSTM oneDNN's, alone; the RNN the loop, stacked in batches) and gives the same numbers."""
     ref = run_sweep("palindrome", small(tmp_path / "ref"))
     df = run_sweep("palindrome", small(tmp_path / executor, executor=executor, **extra))
     same_rows(df, ref)
     assert not df.duplicated("run_id").any()
+    assert dict(zip(df.model, df.kernel_used, strict=True)) == {"rnn": "seqgraph", "lstm": "fused"}
 
 
 class KillWorkers(Recorder):
@@ -239,7 +268,7 @@ def test_ctrl_c_with_worker_processes_keeps_finished_runs(tmp_path):
 def test_an_interrupted_sweep_counts_its_saved_runs_from_the_summary(tmp_path):
     """Ctrl-C lands after a run's row is written but before its RunFinished event is counted:
     the interruption still reports every run whose row is in summary.csv."""
-    from seqgraph.train.sweep import SweepInterrupted
+    from seqgraph.sweep.engine import SweepInterrupted
 
     with pytest.raises(SweepInterrupted) as e:
         run_sweep("palindrome", small(tmp_path), StopAfter(3))  # raises on receiving the third
@@ -250,7 +279,8 @@ def test_on_a_gpu_auto_batches_as_many_runs_as_fit(monkeypatch):
     """The planning of a CUDA machine, on the CPU: batched, lengths mixed, slots from memory."""
     import torch
 
-    from seqgraph.train import loop, sweep
+    from seqgraph.sweep import engine as sweep
+    from seqgraph.train import loop
 
     monkeypatch.setattr(loop, "resolve_device", lambda name: torch.device("cuda"))
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda: (10 * 2**30, 80 * 2**30))
@@ -264,7 +294,7 @@ def test_on_a_gpu_auto_batches_as_many_runs_as_fit(monkeypatch):
 
 
 def test_on_a_cpu_auto_uses_a_process_per_core_for_several_runs(monkeypatch):
-    from seqgraph.train import sweep
+    from seqgraph.sweep import engine as sweep
 
     monkeypatch.setattr(sweep, "cpu_count", lambda: 4)
     runs = small(__import__("pathlib").Path("/unused")).runs()
@@ -288,7 +318,7 @@ def test_without_ray_the_executor_is_one_error_line(tmp_path, monkeypatch, user_
 
 
 def test_a_run_that_raises_is_reported_failed_and_the_sweep_goes_on(tmp_path, monkeypatch):
-    from seqgraph.train import palindrome
+    from seqgraph.experiments.palindrome import train as palindrome
 
     step = palindrome._Trainer._train_step
 
@@ -308,7 +338,7 @@ def test_a_run_that_raises_is_reported_failed_and_the_sweep_goes_on(tmp_path, mo
 def test_a_batch_out_of_memory_is_retried_with_fewer_slots(tmp_path, monkeypatch):
     import torch
 
-    from seqgraph.train import palindrome
+    from seqgraph.experiments.palindrome import train as palindrome
 
     step = palindrome._Trainer._train_step
     sizes = []
@@ -349,7 +379,7 @@ def test_a_full_disk_mid_sweep_keeps_finished_rows_and_resume_completes(tmp_path
     import errno
 
     from seqgraph import io
-    from seqgraph.train import sweep
+    from seqgraph.sweep import output as sweep
 
     kw = dict(model="rnn", lengths="4", seeds="1,2,3")
     calls = {"n": 0}
@@ -417,7 +447,7 @@ def test_a_lock_held_by_another_process_is_refused(tmp_path):
 
 def test_workers_are_capped_by_cores_and_memory(monkeypatch):
     from seqgraph import perf
-    from seqgraph.train import sweep
+    from seqgraph.sweep import engine as sweep
 
     runs = small(__import__("pathlib").Path("/unused")).runs()
     monkeypatch.setattr(sweep, "cpu_count", lambda: 2)

@@ -8,17 +8,25 @@ peephole LSTM (whose gates read c; its h_t reaches the loss only at the end). Ea
 the exact total derivative: the gradient that reaches the state as it enters the next step.
 """
 
+from __future__ import annotations
+
 import copy
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import torch
 from torch.nn import functional as F
 
-from seqgraph.config import GradsConfig
+from seqgraph.analysis.settings import GradsConfig
+from seqgraph.config import read_toml, to_dict, write_toml
+from seqgraph.io import make_folder, read_csv, write_csv
 from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.models import SequenceClassifier
-from seqgraph.tasks.palindrome import EVAL, palindrome_batch, task_spec
+from seqgraph.tasks.base import EVAL
+from seqgraph.tasks.registry import get_task
 from seqgraph.train.loop import Trainer, fit, make_optimizer, resolve_device
+from seqgraph.train.progress import Message, Progress, no_progress
 
 GRAD_COLUMNS = ["model", "seed", "trained_steps", "t", "grad_norm"]
 
@@ -61,23 +69,26 @@ def state_gradients(model: SequenceClassifier, x: torch.Tensor, y: torch.Tensor)
 
 def gradient_flow(cfg: GradsConfig) -> list[dict[str, Any]]:
     """Gradient norms per step, per model and seed, untrained and (with ``train_steps``)
-    after training at that length. Rows as :data:`GRAD_COLUMNS`."""
+    after training at that length. Rows as :data:`GRAD_COLUMNS`. Each seed draws its model
+    under ``fork_rng``: the caller's random state is left as it was."""
     device = resolve_device(cfg.device)
-    spec = task_spec("decimal", cfg.length)
+    task = get_task("decimal")
     rows: list[dict[str, Any]] = []
     for name in cfg.model:
         for seed in cfg.seeds:
-            torch.manual_seed(seed)
-            model = SequenceClassifier(name, spec.num_symbols, cfg.hidden, spec.num_classes,
-                                       forget_bias=cfg.forget_bias).to(device)
-            probe = palindrome_batch("decimal", cfg.batch_size, cfg.length, seed, 0, EVAL, device)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                model = SequenceClassifier(name, task.num_symbols(cfg.length), cfg.hidden, task.num_classes(cfg.length),
+                                           forget_bias=cfg.forget_bias).to(device)
+            probe = task.batch(cfg.batch_size, cfg.length, seed, 0, EVAL, device)
             stages = [0] + ([cfg.train_steps] if cfg.train_steps else [])
             done = 0
             for stage in stages:
                 if stage > done:
                     trainer = Trainer(model, make_optimizer("rmsprop", model.parameters(), 1e-3), max_norm=10.0)
+
                     def batch(step: int, seed: int = seed) -> tuple[torch.Tensor, torch.Tensor]:
-                        return palindrome_batch("decimal", cfg.batch_size, cfg.length, seed, step, device=device)
+                        return task.batch(cfg.batch_size, cfg.length, seed, step, device=device)
 
                     fit(trainer, batch, steps=stage, start_step=done)
                     done = stage
@@ -86,3 +97,50 @@ def gradient_flow(cfg: GradsConfig) -> list[dict[str, Any]]:
                 rows += [{"model": name, "seed": seed, "trained_steps": stage, "t": t, "grad_norm": float(v)}
                          for t, v in enumerate(g.cpu())]
     return rows
+
+
+@dataclass
+class GradsReport:
+    rows: Any  # DataFrame of GRAD_COLUMNS
+    table: list[dict[str, Any]]  # per model and stage: ‖∂L/∂s_t‖ at the last, middle and first state
+    csv: Path
+    figure: Path
+
+
+def grads_table(df: Any, length: int) -> list[dict[str, Any]]:
+    """Per model and training stage, the mean (over batch and seeds) ‖∂L/∂s_t‖ at t = T − 1 (the
+    last state), its middle and t = 1 (the first digit), and first / last."""
+    last = length - 2  # states s_0 … s_{T−1} with T = L − 1 steps
+    mid = max(1, last // 2)
+    out = []
+    for (m, stage), part in df.groupby(["model", "trained_steps"], sort=False):
+        mean = part.groupby("t")["grad_norm"].mean()
+        out.append({"model": m, "trained_steps": int(stage), "t_last": last, "t_mid": mid, "last": mean[last],
+                    "mid": mean[mid], "first": mean[1], "ratio": mean[1] / mean[last] if mean[last] else None})
+    return out
+
+
+def grads_report(cfg: GradsConfig, progress: Progress = no_progress, reuse: bool = False) -> GradsReport:
+    """Measure (:func:`gradient_flow`) and write ``<out>/grads.csv``, ``config.toml`` and the
+    figure ``grads.png``. ``reuse``: a folder already holding the results of this very config
+    is read back instead of measured again. An ``--out`` that cannot be a folder, or a missing
+    GPU, is refused before minutes of measuring (and before the ``Message`` saying what is
+    measured)."""
+    from seqgraph.plots import plot_grads, save_figure
+
+    resolve_device(cfg.device)
+    out = make_folder(cfg.out)
+    csv, conf = out / "grads.csv", out / "config.toml"
+    if reuse and csv.exists() and conf.exists() and read_toml(conf) == to_dict(cfg):
+        df = read_csv(csv, GRAD_COLUMNS)
+    else:
+        import pandas as pd
+
+        progress(Message(f"measuring gradients over {cfg.length - 1} steps…"))
+        rows = gradient_flow(cfg)
+        write_csv(csv, GRAD_COLUMNS, rows)
+        write_toml(conf, to_dict(cfg))
+        df = pd.DataFrame(rows, columns=GRAD_COLUMNS)
+    title = f"Gradient flow over {cfg.length - 1} steps (palindrome L={cfg.length})"
+    figure = save_figure(plot_grads(df, title), out / "grads.png")
+    return GradsReport(df, grads_table(df, cfg.length), csv, figure)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 
-from seqgraph.config import TimeGateConfig
+from seqgraph.analysis.settings import TimeGateConfig
 from seqgraph.nn.cells import time_gate
 
 
@@ -30,3 +32,30 @@ def time_gate_table(cfg: TimeGateConfig) -> tuple[list[dict[str, Any]], list[dic
     integer = rows(torch.arange(start, start + cfg.steps + 1, dtype=torch.float64))
     fine = rows(torch.linspace(start, start + cfg.steps, cfg.steps * cfg.resolution + 1, dtype=torch.float64))
     return integer, fine
+
+
+TIMEGATE_COLUMNS = ["t", "k", "phase", "tau", "shift", "r_on"]
+
+
+@dataclass
+class TimeGateReport:
+    integer: list[dict[str, Any]]  # k(t) at integer steps (the table)
+    csv: Path  # the fine grid
+    figure: Path
+
+
+def timegate_report(cfg: TimeGateConfig) -> TimeGateReport:
+    """:func:`time_gate_table`, with the fine grid written to ``<out>/timegate.csv`` and drawn
+    to ``<out>/timegate.png``."""
+    import pandas as pd
+
+    from seqgraph.io import write_csv
+    from seqgraph.plots import plot_timegate, save_figure
+
+    integer, fine = time_gate_table(cfg)
+    csv = Path(cfg.out) / "timegate.csv"
+    write_csv(csv, TIMEGATE_COLUMNS, fine)
+    title = f"Time gate k(t): τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"
+    figure = save_figure(plot_timegate(pd.DataFrame(fine), cfg.tau, cfg.shift, cfg.r_on, title),
+                         Path(cfg.out) / "timegate.png")
+    return TimeGateReport(integer, csv, figure)

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from seqgraph.cli.common import complete, console, fail, given, one_of, option_default, print_json, user_errors
-from seqgraph.config import DEVICES
+from seqgraph.analysis.settings import GradsConfig, TimeGateConfig
+from seqgraph.cli.common import complete, console, fail, given, one_of, print_json, user_errors
+from seqgraph.cli.options import Device, default
 from seqgraph.nn.registry import unidirectional_cells
 from seqgraph.plots import FORMATS as FIGURE_FORMATS
 from seqgraph.plots import KINDS as PLOT_KINDS
 
 
 def _g(field: str) -> Any:
-    from seqgraph.config import GradsConfig
-
-    value = option_default(GradsConfig, field, typed=True)
-    return option_default(GradsConfig, field) if isinstance(value, list) else value  # a list as typed
+    return default(GradsConfig, field, typed=True)
 
 
 def _t(field: str) -> Any:
-    from seqgraph.config import TimeGateConfig
-
-    return option_default(TimeGateConfig, field, typed=True)
+    return default(TimeGateConfig, field, typed=True)
 
 
 def grads(
@@ -37,51 +33,41 @@ def grads(
     batch_size: Annotated[int, typer.Option(help="Sequences in the probe batch.")] = _g("batch_size"),
     hidden: Annotated[int, typer.Option(help="Hidden units.")] = _g("hidden"),
     forget_bias: Annotated[float, typer.Option(help="Initial forget-gate bias of LSTM-type cells (as the palindrome benchmark).")] = _g("forget_bias"),
-    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = _g("device"),
+    device: Device = _g("device"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options.")] = None,
     out: Annotated[str, typer.Option(help="Folder for grads.csv and grads.png.")] = _g("out"),
 ) -> None:
     """Gradient magnitude ‖∂L/∂h_t‖ over time steps, loss on the last step: why RNNs forget."""
-    from seqgraph.config import GradsConfig, resolve
+    from seqgraph.analysis.grads import grads_report
+    from seqgraph.config import resolve
+    from seqgraph.train.progress import Message
 
     with user_errors():
         cfg = resolve(GradsConfig, config, **given(ctx, exclude=("config",)))
-        from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
-        from seqgraph.config import to_dict, write_toml
-        from seqgraph.io import make_folder, write_csv
-        from seqgraph.plots import plot_grads, save_figure
-        from seqgraph.train.loop import resolve_device
+        err, spinner = console(stderr=True), ExitStack()
 
-        resolve_device(cfg.device)  # a missing GPU is refused alone, before the line below
-        make_folder(cfg.out)  # so is an --out that cannot be a folder: minutes before the CSV is written
-        err, what = console(stderr=True), f"measuring gradients over {cfg.length - 1} steps…"
-        if not err.is_terminal:  # a file or a pipe: a line (a spinner would show nothing there)
-            err.print(what, soft_wrap=True)
-        with err.status(what) if err.is_terminal else nullcontext():
-            rows = gradient_flow(cfg)
-        outdir = Path(cfg.out)
-        write_csv(outdir / "grads.csv", GRAD_COLUMNS, rows)
-        write_toml(outdir / "config.toml", to_dict(cfg))
-        import pandas as pd
+        def show(event: Any) -> None:  # what is measured: a spinner, or a line in a file or a pipe
+            if isinstance(event, Message) and err.is_terminal:
+                spinner.enter_context(err.status(event.text))
+            elif isinstance(event, Message):
+                err.print(event.text, soft_wrap=True)
 
-        df = pd.DataFrame(rows)
-        fig = save_figure(plot_grads(df, f"Gradient flow over {cfg.length - 1} steps (palindrome L={cfg.length})"),
-                          outdir / "grads.png")
+        with spinner:
+            report = grads_report(cfg, show)
     from rich.table import Table
 
-    last = cfg.length - 2  # states s_0 … s_{T−1} with T = L − 1 steps
-    mid = max(1, last // 2)
+    rows = report.table
+    last, mid = cfg.length - 2, max(1, (cfg.length - 2) // 2)
     con = console()
     con.print("‖∂L/∂s_t‖ (s_t: the state after t digits), mean over batch and seeds")
     t = Table()
     for c in ("model", "trained steps", f"t = {last} (last)", f"t = {mid}", "t = 1 (first digit)", "first / last"):
         t.add_column(c, justify="left" if c == "model" else "right")
-    for (m, stage), part in df.groupby(["model", "trained_steps"], sort=False):
-        mean = part.groupby("t")["grad_norm"].mean()
-        t.add_row(m, str(stage), f"{mean[last]:.3g}", f"{mean[mid]:.3g}", f"{mean[1]:.3g}",
-                  f"{mean[1] / mean[last]:.2g}" if mean[last] else "—")
+    for r in rows:
+        t.add_row(r["model"], str(r["trained_steps"]), f"{r['last']:.3g}", f"{r['mid']:.3g}", f"{r['first']:.3g}",
+                  f"{r['ratio']:.2g}" if r["ratio"] is not None else "—")
     con.print(t)
-    con.print(f"results: {outdir / 'grads.csv'}, figure: {fig}")
+    con.print(f"results: {report.csv}, figure: {report.figure}")
 
 
 def timegate(
@@ -95,22 +81,13 @@ def timegate(
     as_json: Annotated[bool, typer.Option("--json", help="Print k(t) at integer steps as JSON.")] = False,
 ) -> None:
     """The time gate k(t) of the time-gated LSTM, as a table, a CSV and a figure."""
-    from seqgraph.analysis.timegate import time_gate_table
-    from seqgraph.config import TimeGateConfig, resolve
+    from seqgraph.analysis.timegate import timegate_report
+    from seqgraph.config import resolve
 
     with user_errors():
         cfg = resolve(TimeGateConfig, None, tau=tau, shift=shift, r_on=r_on, leak=leak, steps=steps, t0=t0, out=out)
-        integer, fine = time_gate_table(cfg)
-        import pandas as pd
-
-        from seqgraph.io import write_csv
-        from seqgraph.plots import plot_timegate, save_figure
-
-        cols = ["t", "k", "phase", "tau", "shift", "r_on"]
-        write_csv(Path(cfg.out) / "timegate.csv", cols, fine)
-        fig = save_figure(plot_timegate(pd.DataFrame(fine), cfg.tau, cfg.shift, cfg.r_on,
-                                        f"Time gate k(t): τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"),
-                          Path(cfg.out) / "timegate.png")
+        report = timegate_report(cfg)
+    integer, fig = report.integer, report.figure
     if as_json:
         print_json({"tau": cfg.tau, "shift": cfg.shift, "r_on": cfg.r_on, "leak": cfg.leak, "t0": cfg.t0,
                     "k": [{"t": int(r["t"]), "k": r["k"]} for r in integer]})

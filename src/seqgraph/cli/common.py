@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -75,6 +75,32 @@ def user_errors() -> Iterator[None]:
     except UnicodeEncodeError as e:  # text that is not Unicode (a lone surrogate) on its way to a file
         bad = e.object[e.start : e.end]
         raise fail(f"cannot write {bad!r}: it is not Unicode text (a name or label that is not UTF-8?)") from None
+
+
+@contextmanager
+def stop_on_ctrl_c(enabled: bool = True) -> Iterator[Callable[[], bool]]:
+    """While inside, the first Ctrl-C (SIGINT) asks long work to stop at its next step boundary
+    (it saves what it must and raises); a second one interrupts at once. Yields the question
+    the core asks after each step. Process-wide, so only commands install it (in the main
+    thread); disabled, Ctrl-C interrupts at once as usual."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield stop.is_set
+        return
+
+    def request_stop(signum: int, frame: Any) -> None:
+        if stop.is_set():  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield stop.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def print_json(data: Any) -> None:
@@ -150,25 +176,6 @@ def interrupted(finished: int, out: str) -> typer.Exit:
         return fail(f"interrupted: {finished} finished run(s) are saved in {out}; "
                     "run the same command with --resume to continue", code=130)
     return fail("interrupted before any run finished; run the same command with --resume to continue", code=130)
-
-
-# help panels of experiment commands
-SETTINGS = "Run settings (a list, e.g. 1e-3,1e-2, sweeps that setting)"
-RUN = "How to run (never changes a result)"
-
-
-def option_default(cls: type, field: str, typed: bool = False) -> Any:
-    """A dataclass field's default (defaults are written once, there): as help text shows it
-    (a list as the comma list the command line takes), or with ``typed`` the value itself."""
-    import dataclasses
-
-    f = next(f for f in dataclasses.fields(cls) if f.name == field)
-    value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-    if typed:
-        return value
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    return '""' if value == "" else str(value)
 
 
 def one_of(choices: Any, extra: str = "") -> str:

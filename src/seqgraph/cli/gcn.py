@@ -10,17 +10,18 @@ from typing import Annotated, Any
 import typer
 
 from seqgraph.analysis.hops import ACTIVATIONS, VARIANTS
+from seqgraph.analysis.settings import NodeClassificationConfig
 from seqgraph.cli.common import (
     complete,
     complete_examples,
     console,
     given,
     one_of,
-    option_default,
     print_json,
     user_errors,
 )
-from seqgraph.config import DEVICES, NodeClassificationConfig
+from seqgraph.cli.options import default
+from seqgraph.config import DEVICES
 from seqgraph.tasks.graphs import FORMATS
 
 app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification.",
@@ -268,21 +269,17 @@ def layer(
 
 
 def _n(field: str) -> Any:
-    return option_default(NodeClassificationConfig, field, typed=True)
-
-
-def _nt(field: str) -> str:
-    return option_default(NodeClassificationConfig, field)
+    return default(NodeClassificationConfig, field, typed=True)
 
 
 @app.command()
 def train(
     ctx: typer.Context,
     graph: Annotated[Path | None, typer.Argument(help="Graph file with node labels (node-link JSON), or the name of a shipped example graph. Default: Zachary's karate club (networkx).", show_default=False)] = None,
-    label_key: Annotated[str, typer.Option(help='Node attribute with the class ("": club for the built-in karate club, label for a file).')] = _nt("label_key"),
-    labeled: Annotated[str, typer.Option(help='Comma list of nodes whose labels are seen ("": 0,33 on the built-in karate club, else --per-class).')] = _nt("labeled"),
+    label_key: Annotated[str, typer.Option(help='Node attribute with the class ("": club for the built-in karate club, label for a file).')] = _n("label_key"),
+    labeled: Annotated[str, typer.Option(help='Comma list of nodes whose labels are seen ("": 0,33 on the built-in karate club, else --per-class).')] = _n("labeled"),
     per_class: Annotated[int, typer.Option(help="Without --labeled: random labelled nodes per class.")] = _n("per_class"),
-    features: Annotated[str, typer.Option(help='Node features CSV ("": one-hot identity, X = I).')] = _nt("features"),
+    features: Annotated[str, typer.Option(help='Node features CSV ("": one-hot identity, X = I).')] = _n("features"),
     hidden: Annotated[int, typer.Option(help="Hidden units.")] = _n("hidden"),
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = _n("epochs"),
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _n("lr"),

@@ -8,38 +8,32 @@ from typing import Annotated, Any
 import typer
 
 from seqgraph.cli.common import (
-    RUN,
-    SETTINGS,
     complete,
     complete_examples,
     console,
     given,
     interrupted,
     one_of,
-    option_default,
     report_failures,
     user_errors,
 )
-from seqgraph.config import (
-    DEVICES,
-    EXECUTORS,
-    KERNELS,
-    OPTIMIZERS,
-    TASKS,
-    PalindromeOptions,
-    PalindromeRun,
-    default_text,
-)
+from seqgraph.cli.options import RUN, SETTINGS, Kernel, RayAddress, RunDevice, Workers, default
+from seqgraph.experiments.palindrome.spec import INITS, PalindromeOptions, PalindromeRun, palindrome_tasks
 from seqgraph.nn.registry import cell_names, complete_cells
 from seqgraph.presets import preset_names
+from seqgraph.sweep.grid import EXECUTORS
+from seqgraph.tasks.registry import ENCODINGS, TASKS
+from seqgraph.train import OPTIMIZERS
+
+TASK_HELP = "; ".join(f"{n}: {TASKS[n].summary}" for n in palindrome_tasks())
 
 
 def _d(field: str) -> str:
-    return default_text(PalindromeRun, field)
+    return default(PalindromeRun, field)
 
 
-def _o(field: str) -> str:
-    return option_default(PalindromeOptions, field)
+def _o(field: str) -> Any:
+    return default(PalindromeOptions, field, typed=True)
 
 
 def palindrome(
@@ -48,14 +42,14 @@ def palindrome(
     lengths: Annotated[str, typer.Option(help="Palindrome lengths L: start:stop[:step] (stop inclusive) or a list.", rich_help_panel=SETTINGS)] = _d("length"),
     seeds: Annotated[str, typer.Option(help="Seeds (a list, or a range like 1:10): each draws its own weights and batches.", rich_help_panel=SETTINGS)] = _d("seed"),
     preset: Annotated[str, typer.Option(help=f"Course preset: {', '.join(preset_names())} — every setting as that course's template sets it (README table); TOML and flags still override it. Default: none (seqgraph's own defaults).", rich_help_panel=SETTINGS)] = "",
-    task: Annotated[str, typer.Option(help=f"Task, {one_of(TASKS)} (binary: the 2020 variant).", autocompletion=complete(TASKS, lists=True), rich_help_panel=SETTINGS)] = _d("task"),
-    encoding: Annotated[str, typer.Option(help="onehot (a symbol is a one-hot vector) or scalar (its value as one float, as the course templates).", rich_help_panel=SETTINGS)] = _d("encoding"),
+    task: Annotated[str, typer.Option(help=f"Task — {TASK_HELP}.", autocompletion=complete(palindrome_tasks, lists=True), rich_help_panel=SETTINGS)] = _d("task"),
+    encoding: Annotated[str, typer.Option(help=f"Input encoding, {one_of(ENCODINGS)}: a symbol as a one-hot vector, or its value as one float (as the course templates).", autocompletion=complete(ENCODINGS, lists=True), rich_help_panel=SETTINGS)] = _d("encoding"),
     classes: Annotated[str, typer.Option(help="Output classes: task (10 decimal, 2 binary), length (L, as the 2020 template) or a number.", rich_help_panel=SETTINGS)] = _d("classes"),
     steps: Annotated[str, typer.Option(help="Training steps per run (at most, with early stopping).", rich_help_panel=SETTINGS)] = _d("steps"),
     batch_size: Annotated[str, typer.Option(help="Batch size.", rich_help_panel=SETTINGS)] = _d("batch_size"),
     hidden: Annotated[str, typer.Option(help="Hidden units.", rich_help_panel=SETTINGS)] = _d("hidden"),
     layers: Annotated[str, typer.Option(help="Stacked recurrent layers.", rich_help_panel=SETTINGS)] = _d("layers"),
-    init: Annotated[str, typer.Option(help="Initial weights: default (U(±1/√n), as torch) or kaiming-normal (N(0, 2/fan_in), biases 0).", rich_help_panel=SETTINGS)] = _d("init"),
+    init: Annotated[str, typer.Option(help=f"Initial weights, {one_of(INITS)}: U(±1/√n) as torch, or N(0, 2/fan_in) with biases 0.", autocompletion=complete(INITS, lists=True), rich_help_panel=SETTINGS)] = _d("init"),
     forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
     learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
     t0: Annotated[str, typer.Option("--t0", help="tglstm: the time gate's clock at the first input, 0 (seqgraph) or 1 (the 2018 course's equations count from t = 1).", rich_help_panel=SETTINGS)] = _d("t0"),
@@ -67,14 +61,14 @@ def palindrome(
     early_stop: Annotated[bool, typer.Option("--early-stop/--no-early-stop", help="End a run once solved.", rich_help_panel=SETTINGS)] = _d("early_stop") == "true",
     solved_accuracy: Annotated[str, typer.Option(help="Held-out accuracy that counts as solved.", rich_help_panel=SETTINGS)] = _d("solved_accuracy"),
     solved_evals: Annotated[str, typer.Option(help="Consecutive solved evaluations that end a run.", rich_help_panel=SETTINGS)] = _d("solved_evals"),
+    kernel: Kernel = _d("kernel"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with any of these options, or a shipped example's name (palindrome-sweep; seqgraph examples lists them); flags override it.", rich_help_panel=RUN, autocompletion=complete_examples("config"))] = None,
     out: Annotated[str, typer.Option(help="Output folder for curves.csv, summary.csv, config.toml.", rich_help_panel=RUN)] = _o("out"),
-    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES), rich_help_panel=RUN)] = _o("device"),
+    device: RunDevice = _o("device"),
     executor: Annotated[str, typer.Option(help=f"Executor, {one_of(EXECUTORS)}: auto is batched (runs of one shape as one model) on a GPU, on a CPU one process per core.", autocompletion=complete(EXECUTORS), rich_help_panel=RUN)] = _o("executor"),
-    kernel: Annotated[str, typer.Option(help=f"Recurrent kernel, {one_of(KERNELS)}: fused runs rnn, lstm and gru on torch's fused kernel (oneDNN, cuDNN) with seqgraph's weights, one run at a time; auto takes it where measured faster.", autocompletion=complete(KERNELS), rich_help_panel=RUN)] = _o("kernel"),
-    batch_runs: Annotated[int, typer.Option(help="Runs trained at once as one model: batched (0: as many as fit on a GPU, 8 on a CPU); processes and ray: runs per job (0: one).", rich_help_panel=RUN)] = int(_o("batch_runs")),
-    workers: Annotated[int, typer.Option(help="processes: jobs at once (0: one per core); ray on CPUs: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
-    ray_address: Annotated[str, typer.Option(help='Ray cluster to use: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph\\[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
+    batch_runs: Annotated[int, typer.Option(help="Runs trained at once as one model: batched (0: as many as fit on a GPU, 8 on a CPU); processes and ray: runs per job (0: one).", rich_help_panel=RUN)] = _o("batch_runs"),
+    workers: Workers = _o("workers"),
+    ray_address: RayAddress = _o("ray_address"),
     resume: Annotated[bool, typer.Option("--resume", help="Train only the runs whose rows are missing in --out (after a crash, or with new axis values).", rich_help_panel=RUN)] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace results already in the output folder.", rich_help_panel=RUN)] = False,
 ) -> None:
@@ -82,7 +76,7 @@ def palindrome(
 
     Writes curves.csv (every evaluation), summary.csv (a row per finished run, with all its settings) and the resolved config.toml to --out, and prints held-out accuracy per combination (mean ± std over seeds).
     """
-    from seqgraph.config import resolve_sweep
+    from seqgraph.sweep.grid import resolve_sweep
 
     with user_errors():
         sweep = resolve_sweep(PalindromeRun, PalindromeOptions, config, **given(ctx, exclude=("config",)))
@@ -96,7 +90,7 @@ def palindrome(
 def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
     """Run a sweep under the live display; Ctrl-C keeps every finished run."""
     from seqgraph.cli.display import Display, palindrome_line
-    from seqgraph.train.sweep import run_sweep
+    from seqgraph.sweep.engine import run_sweep
 
     own = display is None
     display = display or Display(console(stderr=True), palindrome_line)
@@ -121,7 +115,7 @@ def print_summary(table_df: Any, out: str | None = None,
     import math
 
     from seqgraph.results import baseline_notes, row_baselines
-    from seqgraph.tasks.palindrome import BASELINE_MARGIN
+    from seqgraph.tasks.base import BASELINE_MARGIN
 
     bases = bases or []
     row_base = row_baselines(table_df, bases)

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from seqgraph.cli.common import complete, console, fail, one_of, user_errors
-from seqgraph.config import DEVICES, EXECUTORS
+from seqgraph.config import DEVICES
 from seqgraph.experiments.reproduce import BUDGETS
+from seqgraph.sweep.grid import EXECUTORS
 
 
 def reproduce(

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
 
 from seqgraph.cli.common import (
-    RUN,
-    SETTINGS,
     complete,
     complete_examples,
     console,
@@ -17,24 +15,24 @@ from seqgraph.cli.common import (
     given,
     interrupted,
     one_of,
-    option_default,
     print_json,
     report_failures,
+    stop_on_ctrl_c,
     user_errors,
 )
-from seqgraph.config import DEVICES, EXECUTORS, KERNELS, OPTIMIZERS, char_cells
+from seqgraph.cli.options import RUN, SETTINGS, Device, Json, Kernel, RayAddress, RunDevice, Workers, default
+from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
+from seqgraph.nn.registry import char_cells
+from seqgraph.sweep.grid import EXECUTORS
+from seqgraph.train import OPTIMIZERS
 
 
 def _d(field: str) -> str:
-    from seqgraph.config import CharLMRun, default_text
-
-    return default_text(CharLMRun, field)
+    return default(CharLMRun, field)
 
 
-def _o(field: str) -> str:
-    from seqgraph.config import TrainOptions
-
-    return option_default(TrainOptions, field)
+def _o(field: str) -> Any:
+    return default(TrainOptions, field, typed=True)
 
 
 def train(
@@ -60,14 +58,14 @@ def train(
     sample_every: Annotated[str, typer.Option(help="Steps between samples written to samples.csv; 0 never.", rich_help_panel=SETTINGS)] = _d("sample_every"),
     sample_length: Annotated[str, typer.Option(help="Characters per sample in samples.csv.", rich_help_panel=SETTINGS)] = _d("sample_length"),
     seed: Annotated[str, typer.Option(help="Seed(s) of weights and data order.", rich_help_panel=SETTINGS)] = _d("seed"),
+    kernel: Kernel = _d("kernel"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options, or a shipped example's name (charlm-grid); flags override it.", rich_help_panel=RUN, autocompletion=complete_examples("config"))] = None,
     out: Annotated[str, typer.Option(help="Folder for log.csv, samples.csv, config.toml and checkpoints; with lists, one folder per run in it and a summary.csv.", rich_help_panel=RUN)] = _o("out"),
     ckpt: Annotated[str, typer.Option(help="Path of the last checkpoint of a single run (best.pt beside it). Default: <out>/last.pt.", rich_help_panel=RUN)] = "",
-    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES), rich_help_panel=RUN)] = _o("device"),
+    device: RunDevice = _o("device"),
     executor: Annotated[str, typer.Option(help=f"For lists: {one_of(e for e in EXECUTORS if e != 'batched')} (auto: on a CPU one process per core).", autocompletion=complete([e for e in EXECUTORS if e != "batched"]), rich_help_panel=RUN)] = _o("executor"),
-    kernel: Annotated[str, typer.Option(help=f"Recurrent kernel, {one_of(KERNELS)}: fused runs rnn, lstm and gru on torch's fused kernel (oneDNN, cuDNN) with seqgraph's weights, one run at a time; auto takes it where measured faster.", autocompletion=complete(KERNELS), rich_help_panel=RUN)] = _o("kernel"),
-    workers: Annotated[int, typer.Option(help="processes: runs at once (0: one per core); ray: each task gets 1/W of the cluster's cores (0: one core per task).", rich_help_panel=RUN)] = int(_o("workers")),
-    ray_address: Annotated[str, typer.Option(help='Ray cluster: "" starts a local instance, auto or ray://host:port joins one (needs seqgraph\\[ray]).', rich_help_panel=RUN)] = _o("ray_address"),
+    workers: Workers = _o("workers"),
+    ray_address: RayAddress = _o("ray_address"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint (same step, schedule and data stream); with lists, train only what is missing.", rich_help_panel=RUN)] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a training run (or grid) already in --out.", rich_help_panel=RUN)] = False,
 ) -> None:
@@ -76,27 +74,21 @@ def train(
     Any setting given as a list (e.g. --lr 2e-4,2e-3 --hidden 128,256) trains every combination, one folder per run under --out, with one summary.csv.
     """
     from seqgraph.cli.display import Display
-    from seqgraph.config import CharLMRun, TrainOptions, resolve_sweep, toml_keys
-    from seqgraph.train.charlm import Interrupted, is_grid, saved_steps, train_grid
+    from seqgraph.experiments.charlm.grid import configure, is_grid
+    from seqgraph.experiments.charlm.grid import train as train_text
+    from seqgraph.experiments.charlm.loop import Interrupted
 
     with user_errors():
         flags = given(ctx, exclude=("config", "text"))
         if text is not None:
             flags["text"] = str(text)
-        sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags)
-        if sweep.options.resume and "steps" not in flags and "steps" not in toml_keys(CharLMRun, config):
-            target = saved_steps(sweep.options.out, getattr(sweep.options, "ckpt", ""))  # the run's own target
-            if target is not None:
-                sweep = resolve_sweep(CharLMRun, TrainOptions, config, **flags, steps=target)
-        options = cast(TrainOptions, sweep.options)
+        sweep = configure(config, flags)
         grid = is_grid(sweep)
-        if grid and options.ckpt:
-            raise fail("--ckpt names the checkpoint of one run; a grid keeps one folder per run under --out")
         display = Display(console(stderr=True), _grid_line if grid else None)
         try:
-            with display:
+            with display, stop_on_ctrl_c(not grid) as stop:
                 try:
-                    summary = train_grid(sweep, display) if grid else _train_one(sweep.single(), options, display)
+                    summary = train_text(sweep, display, stop)
                 except KeyboardInterrupt as e:
                     display.finished = getattr(e, "saved", display.finished)  # the rows in summary.csv decide
                     raise
@@ -117,15 +109,6 @@ def train(
     outdir = Path(sweep.options.out)
     samples = f", samples: {outdir / 'samples.csv'}" if (outdir / "samples.csv").exists() else ""
     o.print(f"checkpoints: {summary.last} (last), {summary.best} (best); log: {outdir / 'log.csv'}{samples}")
-
-
-def _train_one(spec: Any, options: Any, display: Any) -> Any:  # options: TrainOptions
-    from seqgraph.train.charlm import clear_run, train_charlm
-
-    if options.overwrite:
-        clear_run(options.out, options.ckpt)
-    return train_charlm(spec, options.out, device=options.device, resume=options.resume, ckpt=options.ckpt,
-                        progress=display, kernel=options.kernel)
 
 
 def _grid_line(label: str, s: dict[str, Any]) -> str:
@@ -157,9 +140,6 @@ def _print_grid(df: Any, sweep: Any) -> None:
     con.print(f"results: {Path(sweep.options.out) / 'summary.csv'}; checkpoints and logs in each run's folder")
 
 
-MAX_SAMPLED = 10_000_000
-
-
 def sample(
     ctx: typer.Context,
     ckpt: Annotated[Path, typer.Argument(help="A checkpoint written by seqgraph train.")],
@@ -173,99 +153,38 @@ def sample(
     top_k: Annotated[int, typer.Option(help="Sample among the k most likely characters (0: all).")] = 0,
     top_p: Annotated[float, typer.Option(help="Sample among the smallest set with probability ≥ p (nucleus), in (0, 1].")] = 1.0,
     beam: Annotated[int, typer.Option(help="Beam search with this width instead of sampling (0: off); prints the --num best beams.")] = 0,
-    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = "auto",
+    device: Device = "auto",
     out: Annotated[Path | None, typer.Option("--out", help="Also write the samples to this CSV (knob, value, seed, text).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
 ) -> None:
     """Generate text from a trained character model (state carried, one step per character)."""
-    import torch
-
-    from seqgraph.nn.charlm import beam_search, generate
-    from seqgraph.train.charlm import load_model
-    from seqgraph.train.loop import resolve_device
+    from seqgraph.experiments.charlm.sample import Sampling, sample_checkpoint
 
     with user_errors():
-        if length <= 0 or num <= 0:
-            raise fail("--length and --num must be positive")
-        if num * length > MAX_SAMPLED:  # at thousands of characters per second: hours
-            raise fail(f"--num × --length = {num * length:,} characters; at most {MAX_SAMPLED:,} per call")
-        if temp < 0:
-            raise fail(f"--temp must be ≥ 0 (0 = greedy), got {temp}")
-        knobs = [k for k, on in (("--beta", beta is not None), ("--temp", "temp" in given(ctx)),
-                                 ("--greedy", greedy), ("--beam", beam > 0)) if on]
-        if beta is not None and len(knobs) > 1:
-            raise fail(f"{' and '.join(knobs)} are alternatives: give one")
-        if beta is not None and not (0 < beta < float("inf")):
-            raise fail(f"--beta must be positive and finite (β → ∞ is greedy: use --greedy), got {beta}")
-        if not 0 < top_p <= 1:
-            raise fail(f"--top-p must be in (0, 1], got {top_p}")
-        if beam and num > beam:
-            raise fail(f"--num {num} is more than --beam {beam}: beam search returns at most --beam texts")
-        dev = resolve_device(device)
-        model, vocab, ckpt_data = load_model(ckpt, dev)
-        from seqgraph.config import check_memory
-
-        rows = max(num, beam)  # generated ids (int64), texts, and per row its logits and states
-        cfg = ckpt_data["config"]
-        check_memory(rows * (12 * (length + len(prompt or " ")) + 8 * (len(vocab) + 4 * cfg["hidden"] * cfg["layers"])),
-                     f"{rows:,} samples of {length:,} characters")
-        if not prompt:
-            prompt = "\n" if "\n" in vocab.stoi else vocab.chars[0]
-        prompt_ids = vocab.encode(prompt, "prompt")
-        T = 0.0 if greedy else temp
-        knob, value = (("beam", float(beam)) if beam else ("beta", beta) if beta is not None
-                       else ("greedy", 0.0) if T == 0 else ("temperature", T))
-        if beam:
-            ids, scores = beam_search(model, prompt_ids, length, beam)
-            texts = [prompt + vocab.decode(r) for r in ids[:num]]
-            extra: list[dict[str, Any]] = [{"log_prob": float(s)} for s in scores[:num]]
-        else:
-            gen = torch.Generator(device=dev).manual_seed(seed)
-            ids = generate(model, prompt_ids, length, num=num, temperature=T, top_k=top_k, top_p=top_p,
-                           generator=gen, beta=beta)
-            texts = [prompt + vocab.decode(r) for r in ids]
-            extra = [{} for _ in texts]
-        if out is not None:
-            from seqgraph.io import write_csv
-
-            write_csv(out, ["knob", "value", "seed", "text"],
-                      [{"knob": knob, "value": value, "seed": seed, "text": t} for t in texts])
+        how = Sampling(temp, beta, greedy, beam, top_k, top_p, temperature_given="temp" in given(ctx))
+        res = sample_checkpoint(ckpt, how, length=length, prompt=prompt, num=num, seed=seed, device=device, out=out)
     if as_json:
-        print_json({"checkpoint": str(ckpt), "step": ckpt_data["step"], "knob": knob, "value": value,
-                    "temperature": None if knob in ("beta", "beam") else T, "beta": beta, "beam": beam,
-                    "samples": [{"text": t, **e} for t, e in zip(texts, extra, strict=True)]})
+        print_json({"checkpoint": str(ckpt), "step": res.step, "knob": res.knob, "value": res.value,
+                    "temperature": res.temperature, "beta": beta, "beam": beam,
+                    "samples": [{"text": t, **e} for t, e in zip(res.texts, res.extra, strict=True)]})
         return
     import sys
 
-    sys.stdout.write("\n\n".join(texts) + "\n")
+    sys.stdout.write("\n\n".join(res.texts) + "\n")
 
 
 def evaluate(
     ckpt: Annotated[Path, typer.Argument(help="A checkpoint written by seqgraph train.")],
     text: Annotated[Path | None, typer.Argument(help="UTF-8 text. Default: the checkpoint's own validation split.")] = None,
-    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = "auto",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    device: Device = "auto",
+    as_json: Json = False,
 ) -> None:
     """Loss, bits per character, perplexity and next-character accuracy of a model on a text."""
-    from seqgraph.tasks.text import CharCorpus, load_text
-    from seqgraph.train.charlm import corpus_text, evaluate_stream, load_model
+    from seqgraph.experiments.charlm.model import evaluate_checkpoint
     from seqgraph.train.loop import resolve_device
 
     with user_errors():
-        dev = resolve_device(device)
-        model, vocab, ck = load_model(ckpt, dev)
-        cfg = ck["config"]
-        if text is None:
-            source = cfg.get("text", "")
-            if source and not Path(source).is_file():
-                raise fail(f"the checkpoint's training text {source} is not available: pass a TEXT file")
-            full, name = corpus_text(source)
-            ids = CharCorpus(full, vocab, cfg["val_fraction"], cfg["seq_length"]).val
-            name = f"validation split of {name}"
-        else:
-            ids = vocab.encode(load_text(text), f"text {text}")
-            name = str(text)
-        res = evaluate_stream(model, ids, dev)
+        res, name, ck = evaluate_checkpoint(ckpt, text, resolve_device(device))
     if as_json:
         print_json({"checkpoint": str(ckpt), "text": name, **res.as_dict()})
         return

@@ -15,19 +15,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from seqgraph.config import (
-    CharLMRun,
-    GradsConfig,
-    PalindromeOptions,
-    PalindromeRun,
-    read_toml,
-    resolve,
-    resolve_sweep,
-    to_dict,
-    write_toml,
-)
+from seqgraph.analysis.settings import GradsConfig
+from seqgraph.config import read_toml, resolve, write_toml
 from seqgraph.errors import ConfigError
+from seqgraph.experiments.charlm.spec import CharLMRun
+from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
 from seqgraph.io import atomic_write_bytes, make_folder
+from seqgraph.sweep.grid import EXECUTORS, resolve_sweep
 from seqgraph.train.progress import Message, Progress, no_progress
 
 COURSE_GRAPH = "course-2020"  # the shipped example graph (seqgraph.examples)
@@ -87,7 +81,6 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", progres
         b = BUDGETS[budget_name]
     else:
         raise ConfigError(f"unknown budget {budget_name!r} (choose from {', '.join(BUDGETS)})")
-    from seqgraph.config import EXECUTORS
     from seqgraph.train.loop import resolve_device
 
     resolve_device(device)  # a missing GPU or an unknown executor is refused before any work or write
@@ -120,7 +113,7 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", progres
 
 
 def _sweep(root: Path, device: str, executor: str, progress: Progress, **settings: Any) -> Any:
-    from seqgraph.train.sweep import run_sweep
+    from seqgraph.sweep.engine import run_sweep
 
     sweep = resolve_sweep(PalindromeRun, PalindromeOptions, None, device=device, executor=executor,
                           out=str(root), resume=True, **settings)
@@ -167,13 +160,14 @@ def memory_section(b: Budget, root: Path, device: str, executor: str, progress: 
 def binary_section(b: Budget, root: Path, device: str, executor: str, progress: Progress) -> str:
     """2. The peephole LSTM on binary palindromes, three seeds."""
     from seqgraph.results import aggregate
-    from seqgraph.tasks.palindrome import BASELINE_MARGIN, baseline_accuracy
+    from seqgraph.tasks.base import BASELINE_MARGIN
+    from seqgraph.tasks.registry import get_task
 
     progress(Message("2/6 peephole LSTM on binary palindromes (inputs of length 41 and 81), three seeds"))
     summ = _sweep(root / "binary", device, executor, progress, model="peep", task="binary", lengths="10,20",
                   seeds="42,1337,1994", steps=b.binary_steps, eval_every=50)
     bsum = aggregate(summ, by=["length"])
-    base = baseline_accuracy("binary")
+    base = get_task("binary").baseline(10)
     rows = [[r.length, 4 * r.length + 1, _pm(r.final_mean, r.final_std), f"{r.best_mean:.3f}", f"{r.solved}/{r.runs}",
              "at baseline: not learned" if r.final_mean <= base + BASELINE_MARGIN else ""]
             for r in bsum.itertuples()]
@@ -192,27 +186,15 @@ def binary_section(b: Budget, root: Path, device: str, executor: str, progress: 
 
 def grads_section(b: Budget, root: Path, device: str, progress: Progress) -> str:
     """3. Gradient flow over 99 steps."""
-    import pandas as pd
-
-    from seqgraph.analysis.grads import GRAD_COLUMNS, gradient_flow
-    from seqgraph.io import write_csv
-    from seqgraph.plots import plot_grads, save_figure
+    from seqgraph.analysis.grads import grads_report
 
     progress(Message("3/6 gradient flow over 99 steps, RNN vs LSTM"))
     gcfg = resolve(GradsConfig, None, model=b.models, seeds=b.grads_seeds, train_steps=b.grads_train_steps,
                    device=device, out=str(root / "grads"))
-    gpath = root / "grads" / "grads.csv"
-    gconf = root / "grads" / "config.toml"
-    if not (gpath.exists() and gconf.exists() and read_toml(gconf) == to_dict(gcfg)):
-        write_csv(gpath, GRAD_COLUMNS, gradient_flow(gcfg))
-        write_toml(gconf, to_dict(gcfg))
-    gdf = pd.read_csv(gpath)
-    save_figure(plot_grads(gdf, "Gradient flow over 99 steps (palindrome L = 100)"), root / "grads" / "grads.png")
+    report = grads_report(gcfg, progress, reuse=True)
     last = gcfg.length - 2
-    rows = []
-    for m, part in gdf[gdf.trained_steps == 0].groupby("model", sort=False):
-        mean = part.groupby("t")["grad_norm"].mean()
-        rows.append([m, f"{mean[last]:.3g}", f"{mean[1]:.3g}", f"{mean[1] / mean[last]:.2g}"])
+    rows = [[r["model"], f"{r['last']:.3g}", f"{r['first']:.3g}", f"{r['ratio']:.2g}"]
+            for r in report.table if r["trained_steps"] == 0]
     return (
         "## 3. Gradient flow over time\n\n"
         "**seqgraph measured** (untrained models as seqgraph initialises them: weights U(±1/√n), LSTM-type "
@@ -242,21 +224,16 @@ def charlm_section(b: Budget, root: Path, device: str, progress: Progress) -> st
     import pandas as pd
     import torch
 
+    from seqgraph.experiments.charlm.grid import continue_run
+    from seqgraph.experiments.charlm.model import corpus_text, evaluate_stream, load_model
     from seqgraph.io import write_csv
     from seqgraph.nn.charlm import generate
     from seqgraph.plots import plot_text, save_figure
     from seqgraph.tasks.text import CharCorpus
-    from seqgraph.train.charlm import corpus_text, evaluate_stream, load_model, train_charlm
-    from seqgraph.train.checkpoint import load_checkpoint
 
     progress(Message(f"5/6 character LSTM on the King James Bible, {b.text_steps} steps"))
     tdir = root / "charlm"
-    spec = CharLMRun(steps=b.text_steps, sample_every=b.text_steps)
-    if (tdir / "last.pt").exists():
-        if load_checkpoint(tdir / "last.pt")["step"] < b.text_steps:
-            train_charlm(spec, tdir, device=device, resume=True, progress=progress)
-    else:
-        train_charlm(spec, tdir, device=device, progress=progress)
+    continue_run(CharLMRun(steps=b.text_steps, sample_every=b.text_steps), tdir, device, progress)
     tlog = pd.read_csv(tdir / "log.csv")
     save_figure(plot_text(tlog, f"Character LSTM on the King James Bible ({b.text_steps} steps)"),
                 tdir / "curves.png")

@@ -38,8 +38,7 @@ class CharLM(nn.Module):
                  cell: str = "lstm", forget_bias: float | None = 1.0,
                  cell_options: dict[str, Any] | None = None, kernel: str = "auto") -> None:
         super().__init__()
-        from seqgraph.config import CHAR_CELLS_EXTRA, CHAR_MODEL_IS_CAUSAL
-        from seqgraph.nn.registry import check_unidirectional
+        from seqgraph.nn.registry import CHAR_CELLS_EXTRA, CHAR_MODEL_IS_CAUSAL, check_unidirectional
 
         check_unidirectional(cell, "cell", CHAR_MODEL_IS_CAUSAL, CHAR_CELLS_EXTRA)
         self.vocab_size, self.cell = vocab_size, cell
@@ -118,6 +117,18 @@ def choose_next(logits: Tensor, temperature: float, generator: torch.Generator |
 
 
 @torch.no_grad()
+def check_sampling(temperature: float = 1.0, beta: float | None = None, top_k: int = 0, top_p: float = 1.0) -> None:
+    """A ConfigError naming the first knob out of range (by its ``seqgraph sample`` flag)."""
+    if temperature < 0:
+        raise ConfigError(f"--temp must be ≥ 0 (0 = greedy), got {temperature}")
+    if beta is not None and not (0 < beta < math.inf):
+        raise ConfigError(f"--beta must be positive and finite (β → ∞ is greedy: use --greedy), got {beta}")
+    if not 0 < top_p <= 1:
+        raise ConfigError(f"--top-p must be in (0, 1], got {top_p}")
+    if top_k < 0:
+        raise ConfigError(f"--top-k must be ≥ 0, got {top_k}")
+
+
 def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, temperature: float = 1.0,
              top_k: int = 0, top_p: float = 1.0, generator: torch.Generator | None = None,
              beta: float | None = None) -> Tensor:
@@ -132,14 +143,7 @@ def generate(model: CharLM, prompt_ids: Tensor, length: int, *, num: int = 1, te
     Returns:
         ids ``(num, length)`` of the generated characters only.
     """
-    if temperature < 0:
-        raise ConfigError(f"temperature must be ≥ 0 (0 = greedy), got {temperature}")
-    if beta is not None and not (0 < beta < math.inf):
-        raise ConfigError(f"beta must be positive and finite (β → ∞ is greedy: use --greedy), got {beta}")
-    if not 0 < top_p <= 1:
-        raise ConfigError(f"top-p must be in (0, 1], got {top_p}")
-    if top_k < 0:
-        raise ConfigError(f"top-k must be ≥ 0, got {top_k}")
+    check_sampling(temperature, beta, top_k, top_p)
     model.eval()
     device = model.head.weight.device
     prompt = prompt_ids.to(device).unsqueeze(0).expand(num, -1)

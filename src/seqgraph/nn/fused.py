@@ -24,11 +24,9 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from seqgraph.errors import ConfigError
-from seqgraph.nn.registry import cell_class, directions
+from seqgraph.nn.registry import cell_class, check_kernel, directions
 from seqgraph.nn.scan import State
 
-KERNELS = ("auto", "seqgraph", "fused")
 FUSED_OPS: dict[str, Any] = {"rnn": torch.rnn_tanh, "lstm": torch.lstm, "gru": torch.gru}  # by RecurrentCell.fused_mode
 # on the CPU, oneDNN's fused LSTM beats the hand-written loop in training (1.3–1.6× at
 # batch ≥ 32); at batch 1 its per-call set-up makes it 2–9× slower (PERF_NOTES, sampling).
@@ -37,45 +35,39 @@ CPU_FUSED = frozenset({"lstm"})
 CPU_FUSED_MIN_BATCH = 16
 
 
-def check_kernel(kernel: str) -> str:
-    if kernel not in KERNELS:
-        raise ConfigError(f"unknown kernel {kernel!r} (choose from {', '.join(KERNELS)})")
-    return kernel
+def auto_kernel(mode: str | None, device: str | torch.device, batch: int, batchable: bool = False) -> str:
+    """What ``auto`` runs for a cell of fused twin ``mode`` (None: none) at ``batch``.
 
-
-def auto_kernel(mode: str | None, device: str | torch.device, batch: int) -> str:
-    """What ``auto`` runs for a cell of fused twin ``mode`` (None: none) at ``batch``: ``fused``
-    on a GPU (cuDNN), on the CPU for the LSTM at batch ≥ 16; else ``seqgraph``."""
+    On a GPU: cuDNN (``fused``), except for runs of an experiment that trains runs K at once
+    (``batchable``: palindrome sweeps), which take the loop there, so that such a run computes
+    the same alone and in a batch — and K runs stacked as one model outrun one cuDNN run 14–26×
+    (PERF_NOTES). On the CPU: oneDNN for the LSTM at batch ≥ 16 (there a stacked batch gains
+    little: the batched executor trains these runs one at a time); else ``seqgraph``.
+    """
     if mode is None:
         return "seqgraph"
     if torch.device(device).type == "cuda":
-        return "fused"
+        return "seqgraph" if batchable else "fused"
     return "fused" if mode in CPU_FUSED and batch >= CPU_FUSED_MIN_BATCH else "seqgraph"
 
 
 def resolve_kernel(kernel: str, cells: Sequence[str], device: str | torch.device, batch: int,
-                   alone: bool = True) -> str:
+                   batchable: bool = False) -> str:
     """The path a model of ``cells`` (registry names) runs on at ``batch``: ``seqgraph`` or ``fused``.
 
-    ``auto`` follows :func:`auto_kernel`, and is ``seqgraph`` for K runs stacked as one model
-    (``alone`` False: the batched executor), so a run's numbers never depend on whether it
-    shared a batch. ``fused`` where a cell has no fused twin or runs are stacked is a
-    ConfigError naming why.
+    A pure function of the run's settings and the device — never of the executor or of the
+    runs sharing a batch — so a run's numbers do not depend on how a sweep is carried out.
+    ``auto`` follows :func:`auto_kernel` (``batchable``: the run's experiment may train it in a
+    batch of runs); ``fused`` for a cell without a fused twin is a ConfigError naming why.
     """
-    check_kernel(kernel)
+    check_kernel(kernel, list(cells))
+    if kernel != "auto":
+        return kernel
     # a bidirectional entry runs two stacks on the loop (no fused path yet)
     modes = {name: cell_class(name).fused_mode if directions(name) == 1 else None for name in cells}
-    missing = sorted(name for name, mode in modes.items() if mode is None)
-    if kernel == "fused":
-        if missing:
-            raise ConfigError(f"--kernel fused: {', '.join(missing)} has no fused kernel "
-                              "(fused kernels exist for rnn, lstm and gru)")
-        if not alone:
-            raise ConfigError("--kernel fused trains one run at a time: use --executor sequential or processes")
-        return "fused"
-    if kernel == "seqgraph" or not alone or not modes:
+    if not modes:
         return "seqgraph"
-    paths = {auto_kernel(mode, device, batch) for mode in modes.values()}
+    paths = {auto_kernel(mode, device, batch, batchable) for mode in modes.values()}
     return "fused" if paths == {"fused"} else "seqgraph"
 
 

@@ -44,6 +44,15 @@ CELLS: dict[str, CellEntry] = {
 }
 
 
+# cells whose equations a torch fused kernel computes (RecurrentCell.fused_mode; a test checks the two agree)
+FUSED_CELLS = frozenset({"rnn", "lstm", "gru"})
+# recurrent kernels: auto | the hand-written loop | torch's fused kernel (seqgraph.nn.fused)
+KERNELS = ("auto", "seqgraph", "fused")
+# the character model takes nn.LSTM itself beside seqgraph's cells
+CHAR_CELLS_EXTRA = ("torch",)
+CHAR_MODEL_IS_CAUSAL = "a character model predicts each character from the ones before it"
+
+
 def cell_names() -> tuple[str, ...]:
     """Every cell's name, in the registry's order."""
     return tuple(CELLS)
@@ -53,6 +62,21 @@ def unidirectional_cells() -> tuple[str, ...]:
     """The cells that read a sequence forward only: what a model stepping forward in time
     (the character model, gradient flow) can use."""
     return tuple(n for n, e in CELLS.items() if not e.bidirectional)
+
+
+def char_cells() -> tuple[str, ...]:
+    """The cells a character model can use: seqgraph's forward-only cells and ``torch`` (nn.LSTM)."""
+    return (*unidirectional_cells(), *CHAR_CELLS_EXTRA)
+
+
+def check_kernel(kernel: str, cells: tuple[str, ...] | list[str]) -> None:
+    """A ConfigError for an unknown kernel, or ``fused`` for a cell without a fused twin."""
+    if kernel not in KERNELS:
+        raise ConfigError(f"unknown kernel {kernel!r} (choose from {', '.join(KERNELS)})")
+    missing = sorted(c for c in cells if c in CELLS and c not in FUSED_CELLS)
+    if kernel == "fused" and missing:
+        raise ConfigError(f"--kernel fused: {', '.join(missing)} has no fused kernel "
+                          "(fused kernels exist for rnn, lstm and gru)")
 
 
 def directions(name: str) -> int:

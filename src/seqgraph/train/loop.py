@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from seqgraph.errors import ConfigError
+from seqgraph.train import OPTIMIZERS
 
 
 def resolve_device(name: str) -> torch.device:
@@ -39,7 +40,7 @@ def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float) -> torc
         return torch.optim.Adam(params, lr=lr)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
-    raise ConfigError(f"unknown optimizer {name!r} (choose from rmsprop, adam, sgd)")
+    raise ConfigError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})")
 
 
 @dataclass

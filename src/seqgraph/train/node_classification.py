@@ -12,7 +12,8 @@ import torch
 from torch.nn import functional as F
 
 from seqgraph.analysis.hops import gcn_matrices
-from seqgraph.config import NodeClassificationConfig, to_dict, write_toml
+from seqgraph.analysis.settings import NodeClassificationConfig
+from seqgraph.config import to_dict, write_toml
 from seqgraph.errors import GraphError
 from seqgraph.io import write_csv
 from seqgraph.nn.gcn import GCN, sparse_propagation

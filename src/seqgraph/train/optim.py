@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from seqgraph.errors import ConfigError
+from seqgraph.train import OPTIMIZERS
 
 
 def _per_run(v: Tensor, like: Tensor) -> Tensor:
@@ -50,8 +51,8 @@ class RunOptimizer:
     """
 
     def __init__(self, name: str, params: Sequence[Tensor], lr: Tensor) -> None:
-        if name not in ("rmsprop", "adam", "sgd"):
-            raise ConfigError(f"unknown optimizer {name!r} (choose from rmsprop, adam, sgd)")
+        if name not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})")
         self.name, self.params, self.lr = name, list(params), lr
         self.state: list[list[Tensor]] = [self._fresh(p) for p in self.params]
         self.steps = torch.zeros(lr.shape[0], dtype=torch.float64, device=lr.device)  # Adam's t per run

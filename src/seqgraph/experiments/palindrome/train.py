@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
@@ -28,39 +28,48 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from seqgraph.config import PalindromeRun, run_id, spec_fields
 from seqgraph.errors import ConfigError
+from seqgraph.experiments.palindrome.spec import PalindromeRun
 from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.fused import resolve_kernel
 from seqgraph.nn.models import SequenceClassifier
-from seqgraph.nn.registry import cell_class, directions
-from seqgraph.tasks.palindrome import EVAL, TRAIN, input_lengths, palindrome_batches, task_spec
-from seqgraph.train.jobs import Job, RunResult, failed_result
+from seqgraph.nn.registry import cell_class, cell_names, directions
+from seqgraph.sweep.jobs import Experiment, Job, RunResult
+from seqgraph.sweep.spec import run_id, spec_fields
+from seqgraph.tasks.base import EVAL, TRAIN
+from seqgraph.tasks.registry import get_task
 from seqgraph.train.optim import RunOptimizer, clip_grad_norm_per_run_
 from seqgraph.train.progress import Evaluated, Progress, RunStarted, Steps, no_progress
 
 SETTINGS = tuple(spec_fields(PalindromeRun))
 RESULT_COLUMNS = ("trained_steps", "final_accuracy", "best_accuracy", "solved_step", "wall_time", "steps_per_s",
-                  "kernel", "status")
+                  "kernel_used", "status")
 CURVE_COLUMNS = ("step", "loss", "train_accuracy", "accuracy", "eval_loss", "elapsed")
 # settings that may differ between runs sharing a batch (everything else shapes the model)
+# (the kernel setting: every run of a batch runs the loop, whether asked for by name or by auto)
 PER_RUN = frozenset({"seed", "steps", "init", "forget_bias", "lr", "max_norm", "eval_every", "early_stop",
-                     "solved_accuracy", "solved_evals"})
+                     "solved_accuracy", "solved_evals", "kernel"})
 EVAL_MEMORY = 1 << 30  # bytes the input projection of one held-out chunk may take
 
 
 def input_length(spec: PalindromeRun) -> int:
     """Steps the model reads for ``spec``."""
-    return int(input_lengths(spec.task, torch.tensor(spec.length)))
+    return get_task(spec.task).input_length(spec.length)
+
+
+def run_kernel(spec: PalindromeRun, device: str | torch.device) -> str:
+    """The kernel a run takes on ``device``: a function of its settings and the device only
+    (:func:`seqgraph.nn.fused.resolve_kernel`; palindrome runs may be trained in batches)."""
+    return resolve_kernel(spec.kernel, [spec.model], device, spec.batch_size, batchable=True)
 
 
 def initial_model(spec: PalindromeRun) -> SequenceClassifier:
     """The run's untrained model: drawn on the CPU from the run's seed (the global random
     state is left as it was), so every executor and device starts from the same weights."""
-    t = task_spec(spec.task, spec.length)
+    symbols = get_task(spec.task).num_symbols(spec.length)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec.seed)
-        return SequenceClassifier(spec.model, t.num_symbols, spec.hidden, spec.num_classes(), spec.layers,
+        return SequenceClassifier(spec.model, symbols, spec.hidden, spec.num_classes(), spec.layers,
                                   forget_bias=spec.forget_bias, cell_options={"learn_gate": spec.learn_gate},
                                   encoding=spec.encoding, init=spec.init, t0=spec.t0)
 
@@ -91,23 +100,24 @@ def _set_tensor(module: nn.Module, name: str, value: Tensor, parameter: bool) ->
 
 class _Trainer:
     def __init__(self, runs: Sequence[PalindromeRun], slots: int, device: torch.device, progress: Progress,
-                 dtype: torch.dtype, label_fields: tuple[str, ...] = (), kernel: str = "auto",
-                 stacked: bool | None = None) -> None:
+                 dtype: torch.dtype, label_fields: tuple[str, ...] = ()) -> None:
         first = runs[0]
         key = EXPERIMENT.group_key(first, mix_lengths=True)
         if any(EXPERIMENT.group_key(r, mix_lengths=True) != key for r in runs):
             raise ConfigError("runs of one job must share the model's shape, task, optimizer and eval batch")
+        self.kernel = run_kernel(first, device)
+        if len(runs) > 1 and any(run_kernel(r, device) != "seqgraph" for r in runs):
+            raise ConfigError(f"runs on the {self.kernel} kernel train one at a time, not {len(runs)} as one job")
+        self.task = get_task(first.task)
         self.device, self.dtype, self.progress = device, dtype, progress
         self.first = first
         self.label_fields = label_fields
         self.mixed = len({r.length for r in runs}) > 1
         self.queue = deque(runs)
         K = max(1, min(slots, len(runs)))
-        stacked = slots > 1 if stacked is None else stacked
-        self.kernel = resolve_kernel(kernel, [first.model], device, first.batch_size, alone=not stacked)
-        t = task_spec(first.task, first.length)
         with torch.device("meta"):  # shapes only: every slot is filled from its run's own weights below
-            model = SequenceClassifier(first.model, t.num_symbols, first.hidden, first.num_classes(), first.layers,
+            model = SequenceClassifier(first.model, self.task.num_symbols(first.length), first.hidden,
+                                       first.num_classes(), first.layers,
                                        cell_options={"learn_gate": first.learn_gate}, runs=K,
                                        encoding=first.encoding, t0=first.t0, kernel=self.kernel)
         self.model = model.to_empty(device=device).to(dtype)
@@ -172,7 +182,7 @@ class _Trainer:
 
     def _train_step(self) -> None:
         spec = self.first
-        x, y, last = palindrome_batches(spec.task, self.lengths, self.seeds, self.counters, spec.batch_size, TRAIN)
+        x, y, last = self.task.batches(self.lengths, self.seeds, self.counters, spec.batch_size, TRAIN)
         logits = self._logits(x, last)  # (K, B, C)
         loss = F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)  # (K,): each run's mean
         loss.sum().backward()  # runs share no parameter: each gets its own loss's gradient
@@ -191,7 +201,7 @@ class _Trainer:
         """Held-out accuracy of the runs in slots ``due``; returns the slots whose run is done."""
         spec = self.first
         K = len(self.slots)
-        T = int(input_lengths(spec.task, self.lengths[due].max()))
+        T = int(self.task.input_length(self.lengths[due].max()))
         gates = cast(RecurrentCell, self.model.rnn.cells[0]).gates * directions(spec.model)
         per_run = T * spec.eval_batch_size * spec.hidden * 4 * gates
         chunk = max(1, EVAL_MEMORY // max(1, per_run * torch.finfo(self.dtype).bits // 8))
@@ -199,8 +209,8 @@ class _Trainer:
         for i in range(0, len(due), chunk):
             part = due[i : i + chunk]
             index = torch.tensor(part, dtype=torch.long, device=self.device)
-            x, y, last = palindrome_batches(spec.task, self.lengths[index], self.seeds[index], self.counters[index],
-                                            spec.eval_batch_size, EVAL)
+            x, y, last = self.task.batches(self.lengths[index], self.seeds[index], self.counters[index],
+                                           spec.eval_batch_size, EVAL)
             logits = self._logits(x, last, None if len(part) == K else index)
             eval_loss.append(F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1))
             eval_acc.append((logits.argmax(-1) == y).to(self.dtype).mean(1))
@@ -237,7 +247,8 @@ class _Trainer:
         steps = int(self.steps[k])
         summary = {"trained_steps": steps, "final_accuracy": run.last_acc, "best_accuracy": run.best,
                    "solved_step": run.first_solved, "wall_time": round(wall, 3),
-                   "steps_per_s": round(steps / max(wall, 1e-9), 2), "kernel": self.kernel, "status": "ok"}
+                   "steps_per_s": round(steps / max(wall, 1e-9), 2), "kernel_used": self.kernel,
+                   "status": "ok"}
         return RunResult(run.run_id, run.spec, summary, run.curves)
 
     def run(self) -> Iterator[RunResult]:
@@ -269,37 +280,39 @@ class _Trainer:
 
 def train_runs(runs: Sequence[PalindromeRun], slots: int = 1, device: str | torch.device = "cpu",
                progress: Progress = no_progress, dtype: torch.dtype = torch.float32,
-               label_fields: tuple[str, ...] = (), kernel: str = "auto", stacked: bool | None = None
-               ) -> Iterator[RunResult]:
+               label_fields: tuple[str, ...] = ()) -> Iterator[RunResult]:
     """Train ``runs`` (of one shape; see the module docstring), ``slots`` at a time as one
     model on ``device``; yield each run's result the moment it finishes.
 
-    ``kernel``: the recurrent kernel (:func:`seqgraph.nn.fused.resolve_kernel`); ``stacked``
-    (default: ``slots`` > 1) says the plan stacks runs, so every run takes the hand-written
-    loop — also one left alone in its batch.
+    Each run takes the kernel its settings and the device give (:func:`run_kernel`); runs on
+    the fused kernel train alone (a job of one run).
 
     Results: ``summary`` with :data:`RESULT_COLUMNS`, ``curves`` with :data:`CURVE_COLUMNS`
     (one row per evaluation).
     """
     if not runs:
         return
-    yield from _Trainer(runs, slots, torch.device(device), progress, dtype, label_fields, kernel, stacked).run()
+    yield from _Trainer(runs, slots, torch.device(device), progress, dtype, label_fields).run()
 
 
-class _Palindrome:
+class _Palindrome(Experiment[PalindromeRun]):
     name = "palindrome"
     spec = PalindromeRun
-    batchable = True
     result_columns = RESULT_COLUMNS
     curve_columns = CURVE_COLUMNS
-    # result columns added since a release: what the rows written before them had (the loop ran)
-    added_results: ClassVar[dict[str, Any]] = {"kernel": "seqgraph"}
+    # result columns added since a release: what the rows written before them had (the loop ran) …
+    added_results: ClassVar[dict[str, Any]] = {"kernel_used": "seqgraph"}
+    # … and renamed: "kernel" (what ran) became kernel_used when the kernel became a setting
+    renamed_results: ClassVar[dict[str, str]] = {"kernel": "kernel_used"}
 
     def group_key(self, spec: PalindromeRun, mix_lengths: bool) -> Hashable:
         # with classes = length, runs of different lengths have heads of different sizes
         # random-combinations: the input size (one-hot over 0..L−1) follows the length too
         return (*(getattr(spec, f) for f in SETTINGS if f not in PER_RUN and not (mix_lengths and f == "length")),
-                spec.num_classes(), task_spec(spec.task, spec.length).num_symbols)
+                spec.num_classes(), get_task(spec.task).num_symbols(spec.length))
+
+    def stackable(self, spec: PalindromeRun, device: str) -> bool:
+        return run_kernel(spec, device) == "seqgraph"  # K runs stacked as one model run the hand-written loop
 
     def cost(self, spec: PalindromeRun) -> float:
         gates = cell_class(spec.model).gates * directions(spec.model)
@@ -317,15 +330,26 @@ class _Palindrome:
         weights = gates * spec.hidden * (2 * spec.hidden + 1) * spec.layers * directions(spec.model)  # about
         return 4 * per_step * input_length(spec) * spec.layers + 4 * 4 * weights  # + grads, optimizer
 
+    def check(self, todo: Sequence[PalindromeRun], device: str, stacked: bool) -> None:
+        if stacked and any(s.kernel == "fused" for s in todo):
+            raise ConfigError("--kernel fused trains one run at a time: use --executor sequential or processes")
+
+    def check_resume(self, done: Mapping[str, Mapping[str, Any]], todo: Sequence[PalindromeRun], device: str) -> None:
+        """Refuse to add runs whose kernel ``auto`` resolves otherwise on this device than it did
+        for the runs already in the folder (another device, or an older seqgraph): one summary
+        would mix kernels under one setting."""
+        for row in done.values():
+            if str(row.get("kernel") or "auto") != "auto" or str(row.get("model")) not in cell_names():
+                continue
+            now = resolve_kernel("auto", [str(row["model"])], device, int(row["batch_size"]), batchable=True)
+            if str(row["kernel_used"]) != now:
+                raise ConfigError(
+                    f"--resume: the {row['model']} runs in this folder ran on the {row['kernel_used']} kernel, but "
+                    f"kernel auto takes {now} for them on {device}: new runs would be computed differently. "
+                    "Resume on the device that made them, or use another --out (--kernel names one kernel for good)")
+
     def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
-        yield from train_runs(job.runs, job.slots, device, progress, label_fields=job.label_fields,
-                              kernel=job.kernel, stacked=job.stacked or job.slots > 1)
-
-    def kernel_cells(self, spec: PalindromeRun) -> list[str]:
-        return [spec.model]
-
-    def failed(self, spec: PalindromeRun, why: str) -> RunResult:
-        return failed_result(spec, RESULT_COLUMNS, why)
+        yield from train_runs(job.runs, job.slots, device, progress, label_fields=job.label_fields)
 
 
 EXPERIMENT = _Palindrome()

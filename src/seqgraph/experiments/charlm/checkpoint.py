@@ -74,7 +74,9 @@ def check_schema(ckpt: dict[str, Any], p: Path) -> None:
     """The checkpoint's parts have the types and values seqgraph writes: a valid run config, a
     vocabulary of distinct single characters, a step count, finite weight tensors. Shapes are
     checked when the weights go into their model."""
-    from seqgraph.config import CharLMRun, resolve, spec_fields
+    from seqgraph.config import resolve
+    from seqgraph.experiments.charlm.spec import CharLMRun
+    from seqgraph.sweep.spec import spec_fields
 
     def bad(what: str) -> CheckpointError:
         return CheckpointError(f"checkpoint {p} has {what}")
@@ -82,7 +84,8 @@ def check_schema(ckpt: dict[str, Any], p: Path) -> None:
     config = ckpt["config"]
     if not isinstance(config, dict):
         raise bad("a malformed config")
-    missing = [k for k in spec_fields(CharLMRun) if k not in config]
+    later = CharLMRun.in_id_unless_default  # settings added since: an older checkpoint has their default
+    missing = [k for k in spec_fields(CharLMRun) if k not in config and k not in later]
     if missing:
         raise bad(f"a config without {', '.join(missing)}")
     try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seqgraph.errors import ConfigError, SeqgraphError
-from seqgraph.train.jobs import Experiment, Job, JobOutcome, RunResult, collect_job, describe, settle
+from seqgraph.sweep.jobs import Experiment, Job, JobOutcome, RunResult, collect_job, describe, settle
 from seqgraph.train.progress import Progress
 
 EXTRA = "pip install 'seqgraph[ray]'"

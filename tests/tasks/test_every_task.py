@@ -1,0 +1,130 @@
+"""What every registered task must do, whatever it is (a new task file is checked here too)."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from seqgraph.errors import ConfigError
+from seqgraph.tasks import registry
+from seqgraph.tasks.base import EVAL, TRAIN, Task
+from seqgraph.tasks.registry import TASKS, check_task, get_task, task_names
+
+NAMES = task_names()
+
+
+def lengths_of(task, count=4):
+    """A few lengths the task takes (short, so the tests are quick)."""
+    hi = task.max_length or task.min_length + 12
+    step = max(1, (hi - task.min_length) // count)
+    return list(range(task.min_length, hi + 1, step))[:count]
+
+
+def test_the_registry_names_a_task_class_for_every_entry():
+    for name, entry in TASKS.items():
+        task = get_task(name)
+        assert isinstance(task, Task) and task.name == name and task.entry is entry
+        assert entry.summary and entry.source and entry.family
+    with pytest.raises(ConfigError, match=r"unknown task 'trinary'.*decimal"):
+        check_task("trinary")
+
+
+def test_the_registry_and_task_declarations_import_no_torch():
+    """Config validation, help and completion read tasks: no torch until data is drawn."""
+    code = ("import sys; from seqgraph.tasks.registry import TASKS, get_task\n"
+            "for n in TASKS: t = get_task(n); t.num_classes(t.min_length); t.baseline(t.min_length)\n"
+            "print('torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shapes_sizes_and_symbol_ranges(name):
+    task = get_task(name)
+    for L in lengths_of(task):
+        x, y = task.batch(64, L, seed=3)
+        T = task.input_length(L)
+        assert x.shape == (64, T) and y.shape == (64,) and x.dtype == y.dtype == torch.long
+        assert int(task.input_length(torch.tensor(L))) == T  # one formula for ints and tensors
+        assert 0 <= int(x.min()) and int(x.max()) < task.num_symbols(L)
+        assert 0 <= int(y.min()) and int(y.max()) < task.num_classes(L)
+        assert set(task.encodings) <= {"onehot", "scalar"} and task.target == "class-at-last"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_run_gets_the_same_batch_alone_or_among_others(name):
+    """K runs of different lengths in one call: each equals the run generated alone, right-padded."""
+    task = get_task(name)
+    ls = lengths_of(task)
+    lengths, seeds, counters = [ls[2], ls[0], ls[-1], ls[0]], [1, 2, 3, 2], [0, 5, 2, 6]
+    x, y, last = task.batches(torch.tensor(lengths), torch.tensor(seeds), torch.tensor(counters), 32)
+    for k in range(4):
+        xa, ya = task.batch(32, lengths[k], seeds[k], counters[k])
+        n = xa.shape[1]
+        assert int(last[k]) == n - 1
+        assert torch.equal(x[k, :, :n], xa) and torch.equal(y[k], ya)
+        assert (x[k, :, n:] == 0).all()  # right padding
+    order = [2, 0, 3, 1]  # the order of the runs does not matter either
+    _, y2, _ = task.batches(torch.tensor(lengths)[order], torch.tensor(seeds)[order], torch.tensor(counters)[order],
+                            32)
+    assert torch.equal(y2, y[order])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_batches_depend_on_seed_counter_and_stream_only(name):
+    task = get_task(name)
+    L = lengths_of(task)[-1]
+
+    def draw(seed=7, counter=3, stream=TRAIN):
+        return task.batch(256, L, seed, counter, stream)
+
+    base = draw()
+    assert all(torch.equal(a, b) for a, b in zip(draw(), base, strict=True))
+    for other in (draw(seed=8), draw(counter=4), draw(stream=EVAL), draw(seed=2**40 + 7)):
+        assert not torch.equal(other[0], base[0])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_baseline_is_the_majority_rate_of_the_generators_labels(name):
+    """The closed-form baseline equals what always answering the most frequent label scores on
+    held-out batches (within 5 standard errors)."""
+    task = get_task(name)
+    n = 20_000
+    for L in lengths_of(task, 3):
+        _, y = task.batch(n, L, seed=11, stream=EVAL)
+        counts = torch.bincount(y, minlength=task.num_classes(L)).double() / n
+        best = float(counts.max())
+        b = task.baseline(L)
+        assert abs(best - b) < 5 * (b * (1 - b) / n) ** 0.5 + 1e-9, (L, best, b)
+        assert task.baseline_by_length or task.baseline(L) == task.baseline(task.min_length)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_lengths_out_of_range_are_one_config_error(name):
+    task = get_task(name)
+    with pytest.raises(ConfigError, match=f"too short for {name}"):
+        task.batch(4, task.min_length - 1, seed=0)
+    if task.max_length is not None:
+        with pytest.raises(ConfigError, match=f"at most {task.max_length}"):
+            task.batch(4, task.max_length + 1, seed=0)
+
+
+def test_every_task_module_is_registered():
+    """A Task subclass in seqgraph.tasks that the registry does not list is a task nobody can run."""
+    import importlib
+    import pkgutil
+
+    import seqgraph.tasks
+
+    for info in pkgutil.iter_modules(seqgraph.tasks.__path__):
+        importlib.import_module(f"seqgraph.tasks.{info.name}")
+    classes = {c for c in _subclasses(Task)}
+    assert {type(get_task(n)) for n in registry.TASKS} == classes
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
