@@ -474,11 +474,6 @@ class CourseGRUCell(RecurrentCell):
     def project(self, x: Tensor, t0: int = 0) -> tuple[Tensor, ...]:
         return (_project(x, self.weight_ih, None),)
 
-    def fused_weights(self) -> list[Tensor]:
-        """``[W_ih, W_hh, b_ih, b_hh]`` as torch's fused kernels take them: the cell's single
-        bias as ``b_ih`` and a zero ``b_hh`` (the sum is the same bias)."""
-        return [self.weight_ih, self.weight_hh, self.bias, torch.zeros_like(self.bias)]
-
     def loop_weights(self) -> tuple[Tensor, tuple[Tensor, ...]]:
         H = self.hidden_size
         return self.weight_hh[..., : 2 * H, :], (self.weight_hh[..., 2 * H :, :],)
