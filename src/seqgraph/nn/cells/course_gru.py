@@ -20,16 +20,23 @@ class CourseGRUCell(RecurrentCell):
         \tilde h_t = \tanh(W_{hx} x_t + U_h (r_t \odot h_{t-1})),\;
         h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t
 
-    It differs from ``torch.nn.GRUCell`` (:class:`GRUCell`) in three ways: torch applies r
-    *after* the matmul (:math:`r \odot (W_{hn} h + b_{hn})`), has biases (two sets), and mixes
-    the other way round, :math:`h_t = (1 - z) \odot \tilde h + z \odot h_{t-1}`.
+    It differs from ``torch.nn.GRUCell`` (:class:`~seqgraph.nn.cells.GRUCell`) in three ways:
+    torch applies r *after* the matmul (:math:`r \odot (W_{hn} h + b_{hn})`), has biases (two
+    sets), and mixes the other way round, :math:`h_t = (1 - z) \odot \tilde h + z \odot h_{t-1}`.
 
     Rows are ordered (r, z, n) as torch's: ``weight_ih`` ``(3H, I)`` holds
     :math:`W_{rx}, W_{zx}, W_{hx}`, ``weight_hh`` ``(3H, H)`` holds :math:`W_{rh}, W_{zh}, U_h`.
     The loop's recurrent matmul is the first 2H rows; :math:`U_h` is a step weight.
 
+    Args:
+        input_size: I (for symbol ids: the number of symbols).
+        hidden_size: H.
+        runs: K sets of weights stacked as one model (default None: a single run).
+
     Shapes:
-        input ``(B, I)``, hidden ``(B, H)``.
+        ``forward``: input ``(B, I)``, hidden ``(B, H)`` (zeros by default) → h';
+        ``scan``: input ``(T, B, I)`` or ids ``(T, B)`` → output ``(T, B, H)`` and the final
+        state. With ``runs=K`` a K follows T (``(T, K, B, I)``) and leads each state ``(K, B, H)``.
     """
 
     gates = 3

@@ -20,8 +20,20 @@ class GRUCell(RecurrentCell):
         n = \tanh(W_{in}x + b_{in} + r \odot (W_{hn}h + b_{hn})),\;
         h_t = (1 - z) \odot n + z \odot h_{t-1}
 
+    Args:
+        input_size: I (for symbol ids: the number of symbols).
+        hidden_size: H.
+        runs: K sets of weights stacked as one model (default None: a single run).
+
+    Attributes:
+        weight_ih ``(3H, I)``, weight_hh ``(3H, H)``, bias_ih and bias_hh ``(3H,)`` (torch's two
+        sets: r multiplies :math:`W_{hn}h + b_{hn}`), rows r, z, n.
+        With ``runs=K`` each gains a leading K.
+
     Shapes:
-        input ``(B, I)``, hidden ``(B, H)``.
+        ``forward``: input ``(B, I)``, hidden ``(B, H)`` (zeros by default) → h';
+        ``scan``: input ``(T, B, I)`` or ids ``(T, B)`` → output ``(T, B, H)`` and the final
+        state. With ``runs=K`` a K follows T (``(T, K, B, I)``) and leads each state ``(K, B, H)``.
     """
 
     gates = 3

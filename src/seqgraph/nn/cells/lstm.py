@@ -45,10 +45,19 @@ class LSTMCell(RecurrentCell):
         c_t = g \odot i + c_{t-1} \odot f,\; h_t = \tanh(c_t) \odot o
 
     Args:
-        input_size: I. hidden_size: H.
+        input_size: I (for symbol ids: the number of symbols).
+        hidden_size: H.
+        runs: K sets of weights stacked as one model (default None: a single run).
+
+    Attributes:
+        weight_ih ``(4H, I)``, weight_hh ``(4H, H)``, bias ``(4H,)`` (torch's b_ih + b_hh in one),
+        rows i, f, g, o.
+        With ``runs=K`` each gains a leading K.
 
     Shapes:
-        input ``(B, I)``; state (h, c) each ``(B, H)``.
+        ``forward``: input ``(B, I)``, state (h, c) each ``(B, H)`` (zeros by default) → (h', c');
+        ``scan``: input ``(T, B, I)`` or ids ``(T, B)`` → output ``(T, B, H)`` and the final
+        state. With ``runs=K`` a K follows T (``(T, K, B, I)``) and leads each state ``(K, B, H)``.
     """
 
     gates = 4
@@ -70,7 +79,7 @@ class LSTMCell(RecurrentCell):
         return (h, c), (gates, c_prev, tc)
 
     def step_inference(self, rec: Tensor, state: State, gates: tuple[Tensor, ...] | None = None) -> State:
-        """See :meth:`RNNCell.step_inference`: 6 small ops instead of :meth:`step`'s 12."""
+        """See :meth:`seqgraph.nn.cells.RNNCell.step_inference`: 6 small ops instead of :meth:`step`'s 12."""
         i, f, g, o = rec.chunk(4, -1) if gates is None else gates
         g = g.tanh()
         rec.sigmoid_()  # i, f, o (and the g rows, no longer read)

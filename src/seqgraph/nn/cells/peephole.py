@@ -16,11 +16,20 @@ class PeepholeLSTMCell(RecurrentCell):
         f, i, o = \sigma(W_{\cdot x}x + W_{\cdot h}c_{t-1} + b_\cdot),\;
         c_t = \sigma(W_{cx}x + b_c) \odot i + c_{t-1} \odot f,\; h_t = \tanh(c_t) \odot o
 
-    Projection rows are ordered (i, f, o, c); ``weight_hh`` ``(3H, H)`` holds the peephole
-    weights for (i, f, o).
+    Args:
+        input_size: I (for symbol ids: the number of symbols).
+        hidden_size: H.
+        runs: K sets of weights stacked as one model (default None: a single run).
+
+    Attributes:
+        weight_ih ``(4H, I)`` and bias ``(4H,)``, rows i, f, o, c; weight_hh ``(3H, H)``, the
+        peephole weights for i, f, o.
+        With ``runs=K`` each gains a leading K.
 
     Shapes:
-        input ``(B, I)``; state (h, c) each ``(B, H)``.
+        ``forward``: input ``(B, I)``, state (h, c) each ``(B, H)`` (zeros by default) → (h', c');
+        ``scan``: input ``(T, B, I)`` or ids ``(T, B)`` → output ``(T, B, H)`` and the final
+        state. With ``runs=K`` a K follows T (``(T, K, B, I)``) and leads each state ``(K, B, H)``.
     """
 
     gates = 4

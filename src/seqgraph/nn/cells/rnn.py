@@ -13,10 +13,18 @@ class RNNCell(RecurrentCell):
     r"""Elman RNN: :math:`h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b_h)`.
 
     Args:
-        input_size: I. hidden_size: H.
+        input_size: I (for symbol ids: the number of symbols).
+        hidden_size: H.
+        runs: K sets of weights stacked as one model (default None: a single run).
+
+    Attributes:
+        weight_ih ``(H, I)``, weight_hh ``(H, H)``, bias ``(H,)`` (torch's b_ih + b_hh in one).
+        With ``runs=K`` each gains a leading K.
 
     Shapes:
-        input ``(B, I)``, hidden ``(B, H)``; ``scan``: ``(T, B, I)`` → ``(T, B, H)``.
+        ``forward``: input ``(B, I)``, hidden ``(B, H)`` (zeros by default) → h';
+        ``scan``: input ``(T, B, I)`` or ids ``(T, B)`` → output ``(T, B, H)`` and the final
+        state. With ``runs=K`` a K follows T (``(T, K, B, I)``) and leads each state ``(K, B, H)``.
     """
 
     rec_adds_input = True

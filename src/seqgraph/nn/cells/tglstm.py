@@ -41,14 +41,25 @@ class TimeGatedLSTMCell(LSTMCell):
 
     with :math:`k_t` from :func:`time_gate`. Per-unit period τ (log-uniform in [2, 20]), shift
     s (uniform in [0, τ)) and open ratio r_on (0.1) are parameters, or fixed buffers with
-    ``learn_gate=False``. With k ≡ 1 it is exactly :class:`LSTMCell`.
+    ``learn_gate=False``. With k ≡ 1 it is exactly :class:`~seqgraph.nn.cells.LSTMCell`.
 
     Args:
-        input_size: I. hidden_size: H. learn_gate: learn τ, s, r_on (True).
-        r_on: initial open ratio (0.1). leak: α in the closed phase (0).
+        input_size: I (for symbol ids: the number of symbols).
+        hidden_size: H.
+        runs: K sets of weights stacked as one model (default None: a single run).
+        learn_gate: learn τ, s, r_on (default True; False: fixed buffers).
+        r_on: initial open ratio (default 0.1).
+        leak: α, the openness slope in the closed phase (default 0.0).
+
+    Attributes:
+        the LSTM's weight_ih ``(4H, I)``, weight_hh ``(4H, H)``, bias ``(4H,)``; tau, shift, r_on
+        ``(H,)``.
+        With ``runs=K`` each gains a leading K.
 
     Shapes:
-        input ``(B, I)``; state (h, c) each ``(B, H)``.
+        ``forward``: input ``(B, I)``, state (h, c) each ``(B, H)`` (zeros by default) → (h', c');
+        ``scan``: input ``(T, B, I)`` or ids ``(T, B)`` → output ``(T, B, H)`` and the final
+        state. With ``runs=K`` a K follows T (``(T, K, B, I)``) and leads each state ``(K, B, H)``.
     """
 
     fused_mode = None  # the time gate has no fused kernel
