@@ -1,12 +1,13 @@
 """Checks every registered cell must pass: the hand-written backward against gradcheck
 (float64), ids against one-hot input, the no-grad path, K runs stacked as one model against K
-models, the sampling step; and the registry against the cell classes.
+models, the parameter count, the sampling step; and the registry against the cell classes.
 A new cell gets all of them by its line in :mod:`seqgraph.nn.registry`."""
 
 import pytest
 import torch
 from torch import nn
 
+from seqgraph.analysis.params import count_params
 from seqgraph.nn.cells import CourseGRUCell, GRUCell, TimeGatedLSTMCell, time_gate
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.nn.registry import CELLS as REGISTRY
@@ -143,6 +144,15 @@ def test_step_inference_equals_the_training_step(name):
     ours = cell.step_inference(rec.clone(), state)
     for a, b in zip(ours, ref, strict=True):
         torch.testing.assert_close(a, b.t(), atol=1e-14, rtol=0)
+
+
+@pytest.mark.parametrize("model", cell_names())
+@pytest.mark.parametrize("d, n, c, layers", [(10, 128, 10, 1), (3, 7, 2, 1), (5, 16, 4, 3)])
+def test_total_equals_numel_of_the_module(model, d, n, c, layers):
+    pc = count_params(model, d, n, c, layers)
+    module = SequenceClassifier(model, d, n, c, layers)
+    assert pc.total == sum(p.numel() for p in module.parameters()) == pc.module_total
+    assert sum(pc.parts.values()) == pc.total
 
 
 # --- the registry -------------------------------------------------------------------------
