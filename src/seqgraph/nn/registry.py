@@ -30,16 +30,17 @@ class CellEntry:
 CELLS: dict[str, CellEntry] = {
     e.name: e
     for e in (
-        CellEntry("rnn", "Elman RNN, h = tanh(W_hx x + W_hh h + b)", "seqgraph.nn.cells:RNNCell"),
-        CellEntry("lstm", "LSTM (gates i, f, g, o as torch.nn.LSTMCell)", "seqgraph.nn.cells:LSTMCell"),
-        CellEntry("peep", "the course's peephole LSTM: gates read c_{t-1}", "seqgraph.nn.cells:PeepholeLSTMCell"),
-        CellEntry("gru", "GRU (gates r, z, n as torch.nn.GRUCell)", "seqgraph.nn.cells:GRUCell"),
+        CellEntry("rnn", "Elman RNN, h = tanh(W_hx x + W_hh h + b)", "seqgraph.nn.cells.rnn:RNNCell"),
+        CellEntry("lstm", "LSTM (gates i, f, g, o as torch.nn.LSTMCell)", "seqgraph.nn.cells.lstm:LSTMCell"),
+        CellEntry("peep", "the course's peephole LSTM: gates read c_{t-1}",
+                  "seqgraph.nn.cells.peephole:PeepholeLSTMCell"),
+        CellEntry("gru", "GRU (gates r, z, n as torch.nn.GRUCell)", "seqgraph.nn.cells.gru:GRUCell"),
         CellEntry("course-gru", "the 2020 course's GRU: no biases, h~ = tanh(W x + U (r ⊙ h))",
-                  "seqgraph.nn.cells:CourseGRUCell"),
-        CellEntry("tglstm", "time-gated LSTM (a Phased-LSTM time gate)", "seqgraph.nn.cells:TimeGatedLSTMCell",
+                  "seqgraph.nn.cells.course_gru:CourseGRUCell"),
+        CellEntry("tglstm", "time-gated LSTM (a Phased-LSTM time gate)", "seqgraph.nn.cells.tglstm:TimeGatedLSTMCell",
                   options=("learn_gate",)),
         CellEntry("bilstm", "the 2020 course's biLSTM: an LSTM each way, the head reads both final states",
-                  "seqgraph.nn.cells:LSTMCell", bidirectional=True),
+                  "seqgraph.nn.cells.lstm:LSTMCell", bidirectional=True),
     )
 }
 

@@ -1,0 +1,26 @@
+"""Recurrent cells written from their equations, one module per cell.
+
+The conventions every cell follows (weight layout, runs=K, ``project`` / ``step`` /
+``step_backward``) are in :mod:`seqgraph.nn.cells.base`; each cell's module carries its
+equations and the derivation of its hand-written backward. Import cells from here:
+``from seqgraph.nn.cells import LSTMCell``.
+"""
+
+from seqgraph.nn.cells.base import RecurrentCell
+from seqgraph.nn.cells.course_gru import CourseGRUCell
+from seqgraph.nn.cells.gru import GRUCell
+from seqgraph.nn.cells.lstm import LSTMCell
+from seqgraph.nn.cells.peephole import PeepholeLSTMCell
+from seqgraph.nn.cells.rnn import RNNCell
+from seqgraph.nn.cells.tglstm import TimeGatedLSTMCell, time_gate
+
+__all__ = [
+    "CourseGRUCell",
+    "GRUCell",
+    "LSTMCell",
+    "PeepholeLSTMCell",
+    "RNNCell",
+    "RecurrentCell",
+    "TimeGatedLSTMCell",
+    "time_gate",
+]
