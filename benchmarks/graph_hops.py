@@ -34,13 +34,13 @@ import networkx as nx
 import numpy as np
 
 from seqgraph.analysis.hops import gcn_matrices, hops_from
+from seqgraph.graphs import Graph, load_graph
 from seqgraph.perf import keep_freed_memory
-from seqgraph.tasks.graphs import Graph, load_graph
 
 COLD = """
 import sys, time
 from seqgraph.perf import keep_freed_memory
-from seqgraph.tasks.graphs import Graph, load_graph
+from seqgraph.graphs import Graph, load_graph
 keep_freed_memory()  # as every seqgraph command does
 t0 = time.perf_counter()
 load_graph(sys.argv[1])

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from seqgraph import examples as ex
 from seqgraph.cli import app
 from seqgraph.config import CharLMRun, PalindromeOptions, PalindromeRun, TrainOptions, read_toml, resolve_sweep
-from seqgraph.tasks.graphs import load_graph
+from seqgraph.graphs import load_graph
 
 runner = CliRunner()
 CONFIGS = [e.name for e in ex.examples("config")]
@@ -43,7 +43,7 @@ def test_a_file_of_that_name_wins(tmp_path, monkeypatch):
 
 def test_karate_labels_are_under_label():
     g = load_graph("karate")
-    from seqgraph.tasks.graphs import node_labels
+    from seqgraph.graphs import node_labels
 
     y, classes = node_labels(g, "label")
     assert sorted(classes) == ["Mr. Hi", "Officer"] and (y >= 0).all()

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from seqgraph.analysis.hops import all_pairs, gcn_layer_forward, gcn_matrices, hops_between, hops_from, save_matrices
 from seqgraph.errors import GraphError
-from seqgraph.tasks.graphs import Graph, load_graph
+from seqgraph.graphs import Graph, load_graph
 
 COURSE = "course-2020"  # the shipped example graph, by name
 
@@ -119,7 +119,7 @@ def random_graphs(draw):
 def test_hops_equal_plain_bfs(case):
     n, edges, directed = case
     g = graph(n, edges, directed)
-    from seqgraph.tasks.graphs import _dedupe
+    from seqgraph.graphs.readers import _dedupe
 
     g = _dedupe(g)
     ap = all_pairs(g)

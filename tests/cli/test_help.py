@@ -21,9 +21,9 @@ from seqgraph.config import (
     NodeClassificationConfig,
     PalindromeRun,
 )
+from seqgraph.graphs import FORMATS
 from seqgraph.nn.registry import cell_names, unidirectional_cells
 from seqgraph.plots import KINDS
-from seqgraph.tasks.graphs import FORMATS
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from seqgraph.errors import GraphError
-from seqgraph.tasks.graphs import Graph
+from seqgraph.graphs import Graph
 
 ALL_PAIRS_LIMIT = 5_000  # nodes; all-pairs hops hold N² numbers
 
@@ -221,8 +221,8 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
     import scipy.sparse as sp
     import torch
 
+    from seqgraph.graphs import load_features
     from seqgraph.nn.gcn import GATLayer, GCNLayer, sparse_propagation
-    from seqgraph.tasks.graphs import load_features
 
     if activation not in ACTIVATIONS:
         raise GraphError(f"unknown activation {activation!r} (choose from {', '.join(ACTIVATIONS)})")

@@ -21,7 +21,7 @@ from seqgraph.cli.common import (
     user_errors,
 )
 from seqgraph.config import DEVICES, NodeClassificationConfig
-from seqgraph.tasks.graphs import FORMATS
+from seqgraph.graphs import FORMATS
 
 app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification.",
                   no_args_is_help=True)
@@ -35,7 +35,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON answer on st
 
 
 def _load(path: Path, fmt: str, directed: bool | None) -> Any:
-    from seqgraph.tasks.graphs import load_graph
+    from seqgraph.graphs import load_graph
 
     return load_graph(path, fmt, directed)
 

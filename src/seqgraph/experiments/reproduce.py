@@ -297,7 +297,7 @@ def charlm_section(b: Budget, root: Path, device: str, progress: Progress) -> st
 def graph_section(root: Path, progress: Progress) -> str:
     """6. The course graph: Ã, Â, and how many GCN updates carry C's information to E."""
     from seqgraph.analysis.hops import gcn_matrices, hops_between, save_matrices
-    from seqgraph.tasks.graphs import load_graph
+    from seqgraph.graphs import load_graph
 
     progress(Message("6/6 the course graph: Ã, Â and updates from C to E"))
     g = load_graph(COURSE_GRAPH)

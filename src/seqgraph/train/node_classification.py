@@ -14,9 +14,9 @@ from torch.nn import functional as F
 from seqgraph.analysis.hops import gcn_matrices
 from seqgraph.config import NodeClassificationConfig, to_dict, write_toml
 from seqgraph.errors import GraphError
+from seqgraph.graphs import Graph, karate_club, load_features, load_graph, node_labels
 from seqgraph.io import write_csv
 from seqgraph.nn.gcn import GCN, sparse_propagation
-from seqgraph.tasks.graphs import Graph, karate_club, load_features, load_graph, node_labels
 from seqgraph.train.loop import resolve_device
 
 LOG_COLUMNS = ["epoch", "loss", "train_accuracy", "test_accuracy"]
