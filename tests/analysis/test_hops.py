@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqgraph.analysis.hops import all_pairs, gcn_layer_forward, gcn_matrices, hops_between, hops_from, save_matrices
+from seqgraph.analysis.hops import all_pairs, gcn_layer_forward, hops_between, hops_from, save_matrices
 from seqgraph.errors import GraphError
 from seqgraph.graphs import Graph, load_graph
+from seqgraph.nn.gcn import gcn_norm
 
 COURSE = "course-2020"  # the shipped example graph, by name
 
@@ -21,71 +22,11 @@ def dense_hat(A, self_loops=True):
     return At, Dm @ At @ Dm
 
 
-def pyg_gcn_norm(src, dst, w, n):
-    """PyG's gcn_norm written out: add remaining self-loops, in-degree, norm = d[row] w d[col];
-    output row = target (col index)."""
-    has = set(int(s) for s, t in zip(src, dst, strict=True) if s == t)
-    src = list(src) + [i for i in range(n) if i not in has]
-    dst = list(dst) + [i for i in range(n) if i not in has]
-    w = list(w) + [1.0] * (len(src) - len(w))
-    deg = np.zeros(n)
-    for t, x in zip(dst, w, strict=True):
-        deg[t] += x
-    dis = np.where(deg > 0, deg ** -0.5, 0)
-    P = np.zeros((n, n))
-    for s, t, x in zip(src, dst, w, strict=True):
-        P[t, s] += dis[s] * x * dis[t]
-    return P
-
-
-def test_course_graph_matrices_by_hand():
-    g = load_graph(COURSE)
-    m = gcn_matrices(g)
-    A = m.A.toarray()
-    At, Ah = dense_hat(A)
-    np.testing.assert_allclose(m.A_tilde.toarray(), At)
-    np.testing.assert_allclose(m.A_hat.toarray(), Ah)
-    # known numbers: deg(A)=4, deg(E)=2 → Â[A, E] = 1/sqrt(8)
-    i, j = g.index("A"), g.index("E")
-    assert m.A_hat.toarray()[i, j] == pytest.approx(1 / np.sqrt(8))
-    assert m.A_hat.toarray()[g.index("C"), g.index("C")] == pytest.approx(0.5)
-    assert list(m.degree) == [4, 3, 2, 4, 2, 3]
-
-
-def test_random_walk_variant_rows_sum_to_one():
-    g = load_graph(COURSE)
-    m = gcn_matrices(g, variant="rw")
-    np.testing.assert_allclose(m.A_hat.toarray().sum(1), 1.0)
-
-
 def graph(n, edges, directed=False, w=None):
     src = np.array([a for a, _ in edges], np.int64)
     dst = np.array([b for _, b in edges], np.int64)
     weights = np.ones(len(edges)) if w is None else np.array(w, float)
     return Graph([str(i) for i in range(n)], src, dst, weights, directed)
-
-
-def test_directed_weighted_selfloop_isolated_match_pyg():
-    edges = [(0, 1), (1, 2), (2, 2), (3, 1)]
-    g = graph(5, edges, directed=True, w=[2.0, 0.5, 3.0, 1.0])  # node 4 isolated; 2 has a loop of weight 3
-    m = gcn_matrices(g)
-    np.testing.assert_allclose(m.A_hat.toarray(), pyg_gcn_norm(g.src, g.dst, g.weight, 5))
-    assert m.A_tilde.toarray()[2, 2] == 3.0  # existing self-loop kept
-    assert m.A_hat.toarray()[4, 4] == 1.0  # isolated node: only itself
-
-
-def test_no_self_loops_isolated_node_gets_zero_row():
-    g = graph(3, [(0, 1)])
-    m = gcn_matrices(g, self_loops=False)
-    _, Ah = dense_hat(m.A.toarray(), self_loops=False)
-    np.testing.assert_allclose(m.A_hat.toarray(), Ah)
-    assert (m.A_hat.toarray()[2] == 0).all()
-
-
-def test_negative_degree_is_an_error():
-    g = graph(2, [(0, 1)], w=[-5.0])
-    with pytest.raises(GraphError, match="non-negative degrees"):
-        gcn_matrices(g)
 
 
 def bfs(n, edges, directed, s):
@@ -159,7 +100,7 @@ def test_gcn_layer_equals_dense_formula(tmp_path):
     wf = tmp_path / "w.csv"
     np.savetxt(wf, W, delimiter=",")
     res = gcn_layer_forward(g, features=feats, weights=wf, activation="tanh")
-    _, Ah = dense_hat(gcn_matrices(g).A.toarray())
+    _, Ah = dense_hat(gcn_norm(g).A.toarray())
     np.testing.assert_allclose(res.H, np.tanh(Ah @ X @ W), rtol=1e-12)
     seeded = gcn_layer_forward(g, out_dim=3, seed=5)
     again = gcn_layer_forward(g, out_dim=3, seed=5)
@@ -178,7 +119,7 @@ def test_gat_attention_is_a_masked_softmax():
     head = GATLayer(6, 2).double()  # same seed → same parameters
     Wh = np.eye(6) @ head.weight.detach().numpy()
     a_dst, a_src = head.att_dst.detach().numpy(), head.att_src.detach().numpy()
-    At = gcn_matrices(g).A_tilde.toarray()
+    At = gcn_norm(g).A_tilde.toarray()
     e = (Wh @ a_dst)[:, None] + (Wh @ a_src)[None, :]
     e = np.where(e > 0, e, 0.2 * e)
     e = np.where(At > 0, e, -np.inf)
@@ -191,7 +132,7 @@ def test_gat_attention_is_a_masked_softmax():
 
 def test_save_matrices_dense_and_sparse(tmp_path):
     g = load_graph(COURSE)
-    m = gcn_matrices(g)
+    m = gcn_norm(g)
     kind, _ = save_matrices(m, g.nodes, str(tmp_path / "d"))
     assert kind == "dense"
     import pandas as pd
@@ -261,14 +202,6 @@ def test_an_edge_of_weight_0_is_one_hop(tmp_path):
     d = path_with_a_zero_edge(tmp_path, directed=True)  # A → B → C → D
     np.testing.assert_array_equal(hops_from(d, "A"), [0, 1, 2, 3])
     np.testing.assert_array_equal(hops_from(d, "D"), [-1, -1, -1, 0])
-
-
-def test_an_edge_of_weight_0_carries_no_message_in_a_hat(tmp_path):
-    """Â as if the edge were absent (weight 0 adds to no degree), by hand: two pairs, 1/2 each."""
-    m = gcn_matrices(path_with_a_zero_edge(tmp_path))
-    half = np.full((2, 2), 0.5)
-    np.testing.assert_allclose(m.A_hat.toarray(), np.block([[half, np.zeros((2, 2))], [np.zeros((2, 2)), half]]))
-    np.testing.assert_array_equal(m.degree, [2, 2, 2, 2])
 
 
 def test_gat_neighbourhoods_hold_edges_of_weight_0(tmp_path):

@@ -9,7 +9,6 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from seqgraph.analysis.hops import ACTIVATIONS, VARIANTS
 from seqgraph.cli import app
 from seqgraph.config import (
     CHAR_CELLS_EXTRA,
@@ -22,6 +21,7 @@ from seqgraph.config import (
     PalindromeRun,
 )
 from seqgraph.graphs import FORMATS
+from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 from seqgraph.nn.registry import cell_names, unidirectional_cells
 from seqgraph.plots import KINDS
 

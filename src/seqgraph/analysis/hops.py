@@ -1,83 +1,25 @@
-"""GCN adjacency normalisation and how far information travels through stacked GCN layers.
+"""How far information travels through stacked GCN layers: hops from one node, all pairs, and
+receptive fields per layer; writing A, Ã, Â; one GCN/GAT layer.
 
-Message direction: an edge u → v carries messages from u to v (PyG's default flow,
-``source_to_target``). The propagation matrix therefore has one row per *receiving* node:
-``Â[v, u]`` is the weight with which v hears u. For undirected graphs A is symmetric and this
-is the textbook ``Â = D̃^-1/2 (A + I) D̃^-1/2``; for directed graphs it is
-``D̃_in^-1/2 (A + I)ᵀ D̃_in^-1/2`` with in-degrees, exactly as PyG's ``gcn_norm`` computes it.
+Hops follow edge direction (an edge u → v carries messages from u to v, as in
+:func:`seqgraph.nn.gcn.gcn_norm`) and count listed edges, never weights.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from seqgraph.errors import GraphError
 from seqgraph.graphs import Graph
+from seqgraph.nn.gcn_names import ACTIVATIONS
+
+if TYPE_CHECKING:
+    from seqgraph.nn.gcn import GCNMatrices
 
 ALL_PAIRS_LIMIT = 5_000  # nodes; all-pairs hops hold N² numbers
-
-
-@dataclass
-class GCNMatrices:
-    A: Any  # scipy CSR, A[u, v] = w for u → v
-    A_tilde: Any  # A + I (self-loops added where missing, existing ones kept: PyG's rule)
-    A_hat: Any  # the propagation matrix (rows receive)
-    degree: np.ndarray  # D̃ (row sums of the receiving form of Ã)
-
-
-VARIANTS = ("sym", "rw")  # D̃^-1/2 Ã D̃^-1/2 (Kipf & Welling) | D̃^-1 Ã (random walk)
-
-
-def gcn_matrices(g: Graph, *, self_loops: bool = True, variant: str = "sym") -> GCNMatrices:
-    r"""A, Ã and Â for a graph.
-
-    .. math::
-        \tilde A = A + I, \quad \hat A = \tilde D^{-1/2} \tilde A \tilde D^{-1/2} \;(\text{sym})
-        \text{ or } \tilde D^{-1} \tilde A \;(\text{rw}), \quad \tilde D_{ii} = \sum_j \tilde A_{ij}
-
-    Args:
-        g: the graph. self_loops: add I (True); nodes that already have a self-loop keep its
-            weight, as ``torch_geometric.utils.add_remaining_self_loops``.
-        variant: ``sym`` (Kipf & Welling) or ``rw`` (random walk, D̃^-1 Ã).
-
-    Degrees of 0 (isolated nodes without self-loops) give 0, as PyG's inf → 0; a negative
-    degree is an error.
-    """
-    import scipy.sparse as sp
-
-    if variant not in VARIANTS:
-        raise GraphError(f"unknown normalisation {variant!r} (choose from sym, rw)")
-    A = g.adjacency()
-    n = g.num_nodes
-    A_tilde = A
-    if self_loops:
-        diag = A.diagonal()
-        missing = (diag == 0) & ~_has_self_loop(g)
-        A_tilde = (A + sp.diags_array(missing.astype(np.float64), shape=(n, n))).tocsr()
-    R = A_tilde.T.tocsr() if g.directed else A_tilde  # receiving form: R[v, u] = w(u → v)
-    degree = np.asarray(R.sum(axis=1)).ravel()
-    if (degree < 0).any():
-        bad = int(np.argmax(degree < 0))
-        raise GraphError(f"normalisation needs non-negative degrees, but node {g.nodes[bad]!r} has "
-                         f"degree {degree[bad]:g} (negative edge weights)")
-    with np.errstate(divide="ignore"):
-        if variant == "sym":
-            d = np.where(degree > 0, degree ** -0.5, 0.0)
-            A_hat = sp.diags_array(d) @ R @ sp.diags_array(d)
-        else:
-            d = np.where(degree > 0, 1.0 / degree, 0.0)
-            A_hat = sp.diags_array(d) @ R
-    return GCNMatrices(A, A_tilde, sp.csr_array(A_hat), degree)
-
-
-def _has_self_loop(g: Graph) -> np.ndarray:
-    has = np.zeros(g.num_nodes, bool)
-    loops = g.src == g.dst
-    has[g.src[loops]] = True
-    return has
 
 
 def hops_from(g: Graph, source: str) -> np.ndarray:
@@ -205,9 +147,6 @@ class LayerResult:
     attention: list[dict[str, Any]] | None  # GAT: {"i", "j", "alpha"} per edge (i receives)
 
 
-ACTIVATIONS = ("relu", "tanh", "none")
-
-
 def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weights: Any = None, seed: int = 0,
                       activation: str = "relu", gat: bool = False) -> LayerResult:
     """One GCN layer ``σ(Â X W)`` (or one GAT head) on ``g``, in float64.
@@ -222,7 +161,7 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
     import torch
 
     from seqgraph.graphs import load_features
-    from seqgraph.nn.gcn import GATLayer, GCNLayer, sparse_propagation
+    from seqgraph.nn.gcn import GATLayer, GCNLayer, gcn_norm, sparse_propagation
 
     if activation not in ACTIVATIONS:
         raise GraphError(f"unknown activation {activation!r} (choose from {', '.join(ACTIVATIONS)})")
@@ -237,7 +176,7 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
     eye = torch.arange(n)
     x = torch.from_numpy(X) if X is not None else torch.sparse_coo_tensor(
         torch.stack([eye, eye]), torch.ones(n, dtype=torch.float64), (n, n), is_coalesced=True, check_invariants=True)
-    m = gcn_matrices(g)
+    m = gcn_norm(g)
     with torch.no_grad():
         if not gat:
             lay = GCNLayer(f_in, W.shape[1] if W is not None else out_dim, bias=False,

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 
-from seqgraph.analysis.hops import ACTIVATIONS, VARIANTS
 from seqgraph.cli.common import (
     complete,
     complete_examples,
@@ -22,6 +21,7 @@ from seqgraph.cli.common import (
 )
 from seqgraph.config import DEVICES, NodeClassificationConfig
 from seqgraph.graphs import FORMATS
+from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 
 app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification.",
                   no_args_is_help=True)
@@ -71,11 +71,12 @@ def adjacency(
 
     An edge's weight is its entry in A: the weight of the message it carries. An edge of weight 0 carries none and adds nothing to the degrees (Â as if it were absent), yet it is still an edge for gcn hops and GAT neighbourhoods.
     """
-    from seqgraph.analysis.hops import DENSE_LIMIT, gcn_matrices, save_matrices
+    from seqgraph.analysis.hops import DENSE_LIMIT, save_matrices
+    from seqgraph.nn.gcn import gcn_norm
 
     with user_errors():
         g = _load(graph, fmt, directed)
-        m = gcn_matrices(g, self_loops=self_loops, variant=variant)
+        m = gcn_norm(g, self_loops=self_loops, variant=variant)
         saved = save_matrices(m, g.nodes, str(out)) if out is not None else None
     if as_json:
         def enc(mat: Any) -> Any:

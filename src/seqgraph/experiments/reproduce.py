@@ -296,12 +296,13 @@ def charlm_section(b: Budget, root: Path, device: str, progress: Progress) -> st
 
 def graph_section(root: Path, progress: Progress) -> str:
     """6. The course graph: Ã, Â, and how many GCN updates carry C's information to E."""
-    from seqgraph.analysis.hops import gcn_matrices, hops_between, save_matrices
+    from seqgraph.analysis.hops import hops_between, save_matrices
     from seqgraph.graphs import load_graph
+    from seqgraph.nn.gcn import gcn_norm
 
     progress(Message("6/6 the course graph: Ã, Â and updates from C to E"))
     g = load_graph(COURSE_GRAPH)
-    m = gcn_matrices(g)
+    m = gcn_norm(g)
     save_matrices(m, g.nodes, str(root / "graph"))
 
     def mat(a: Any) -> str:

@@ -11,12 +11,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from seqgraph.analysis.hops import gcn_matrices
 from seqgraph.config import NodeClassificationConfig, to_dict, write_toml
 from seqgraph.errors import GraphError
 from seqgraph.graphs import Graph, karate_club, load_features, load_graph, node_labels
 from seqgraph.io import write_csv
-from seqgraph.nn.gcn import GCN, sparse_propagation
+from seqgraph.nn.gcn import GCN, gcn_norm, sparse_propagation
 from seqgraph.train.loop import resolve_device
 
 LOG_COLUMNS = ["epoch", "loss", "train_accuracy", "test_accuracy"]
@@ -70,7 +69,7 @@ def train_node_classifier(cfg: NodeClassificationConfig,
     if not test_mask.any():
         raise GraphError("every labelled node is in the training set: nothing left to evaluate")
     x = load_features(cfg.features, g) if cfg.features else np.eye(g.num_nodes)
-    A_hat = sparse_propagation(gcn_matrices(g).A_hat, device=device)
+    A_hat = sparse_propagation(gcn_norm(g).A_hat, device=device)
     X = torch.tensor(x, dtype=torch.float32, device=device)
     Y = torch.tensor(y, device=device)
     out = Path(cfg.out)
