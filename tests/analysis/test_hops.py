@@ -1,4 +1,5 @@
-import json
+"""Hops, all pairs and receptive fields, against a plain breadth-first search and networkx."""
+
 from collections import deque
 
 import numpy as np
@@ -6,20 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqgraph.analysis.hops import all_pairs, gcn_layer_forward, hops_between, hops_from, save_matrices
+from seqgraph.analysis.hops import all_pairs, hops_between, hops_from
 from seqgraph.errors import GraphError
 from seqgraph.graphs import Graph, load_graph
-from seqgraph.nn.gcn import gcn_norm
 
 COURSE = "course-2020"  # the shipped example graph, by name
-
-
-def dense_hat(A, self_loops=True):
-    """The textbook formula, by hand, with dense numpy."""
-    At = A + np.eye(len(A)) if self_loops else A.copy()
-    d = At.sum(1)
-    Dm = np.diag([x ** -0.5 if x > 0 else 0.0 for x in d])
-    return At, Dm @ At @ Dm
 
 
 def graph(n, edges, directed=False, w=None):
@@ -90,72 +82,6 @@ def test_unreachable_and_all_pairs_limit():
         all_pairs(graph(10, [(0, 1)]), limit=5)
 
 
-def test_gcn_layer_equals_dense_formula(tmp_path):
-    g = load_graph(COURSE)
-    X = np.random.default_rng(0).normal(size=(6, 3))
-    feats = tmp_path / "x.csv"
-    lines = [f"{n}," + ",".join(repr(float(v)) for v in row) for n, row in zip(g.nodes, X, strict=True)]
-    feats.write_text("node,a,b,c\n" + "\n".join(lines))
-    W = np.random.default_rng(1).normal(size=(3, 2))
-    wf = tmp_path / "w.csv"
-    np.savetxt(wf, W, delimiter=",")
-    res = gcn_layer_forward(g, features=feats, weights=wf, activation="tanh")
-    _, Ah = dense_hat(gcn_norm(g).A.toarray())
-    np.testing.assert_allclose(res.H, np.tanh(Ah @ X @ W), rtol=1e-12)
-    seeded = gcn_layer_forward(g, out_dim=3, seed=5)
-    again = gcn_layer_forward(g, out_dim=3, seed=5)
-    np.testing.assert_array_equal(seeded.H, again.H)
-    np.testing.assert_allclose(seeded.H, np.maximum(Ah @ np.eye(6) @ seeded.W, 0), rtol=1e-12)
-
-
-def test_gat_attention_is_a_masked_softmax():
-    g = load_graph(COURSE)
-    res = gcn_layer_forward(g, out_dim=2, seed=3, gat=True, activation="none")
-    import torch
-
-    from seqgraph.nn.gcn import GATLayer
-
-    torch.manual_seed(3)
-    head = GATLayer(6, 2).double()  # same seed → same parameters
-    Wh = np.eye(6) @ head.weight.detach().numpy()
-    a_dst, a_src = head.att_dst.detach().numpy(), head.att_src.detach().numpy()
-    At = gcn_norm(g).A_tilde.toarray()
-    e = (Wh @ a_dst)[:, None] + (Wh @ a_src)[None, :]
-    e = np.where(e > 0, e, 0.2 * e)
-    e = np.where(At > 0, e, -np.inf)
-    alpha = np.exp(e - e.max(1, keepdims=True))
-    alpha /= alpha.sum(1, keepdims=True)
-    for item in res.attention:
-        assert item["alpha"] == pytest.approx(alpha[g.index(item["i"]), g.index(item["j"])])
-    np.testing.assert_allclose(res.H, alpha @ Wh, rtol=1e-10)
-
-
-def test_save_matrices_dense_and_sparse(tmp_path):
-    g = load_graph(COURSE)
-    m = gcn_norm(g)
-    kind, _ = save_matrices(m, g.nodes, str(tmp_path / "d"))
-    assert kind == "dense"
-    import pandas as pd
-
-    df = pd.read_csv(tmp_path / "d" / "A_hat.csv", index_col=0)
-    assert list(df.columns) == g.nodes and list(df.index) == g.nodes
-    np.testing.assert_array_equal(df.to_numpy(), m.A_hat.toarray())  # full precision round-trip
-    kind, _files = save_matrices(m, g.nodes, str(tmp_path / "s"), dense_limit=3)
-    sp = pd.read_csv(tmp_path / "s" / "A_hat.csv")
-    assert kind == "sparse" and list(sp.columns) == ["row", "col", "value"] and len(sp) == m.A_hat.nnz
-
-
-def test_layer_errors(tmp_path):
-    g = load_graph(COURSE)
-    with pytest.raises(GraphError, match="unknown activation"):
-        gcn_layer_forward(g, activation="gelu")
-    wf = tmp_path / "w.csv"
-    wf.write_text("1,2\n3,4\n")
-    with pytest.raises(GraphError, match="has 2 rows"):
-        gcn_layer_forward(g, weights=wf)
-    json.dumps({})
-
-
 def test_hops_on_long_paths_and_random_graphs_equal_networkx():
     """Deep BFS trees (many pointer-jumping passes) and wide ones, against networkx."""
     import networkx as nx
@@ -202,18 +128,3 @@ def test_an_edge_of_weight_0_is_one_hop(tmp_path):
     d = path_with_a_zero_edge(tmp_path, directed=True)  # A → B → C → D
     np.testing.assert_array_equal(hops_from(d, "A"), [0, 1, 2, 3])
     np.testing.assert_array_equal(hops_from(d, "D"), [-1, -1, -1, 0])
-
-
-def test_gat_neighbourhoods_hold_edges_of_weight_0(tmp_path):
-    """GAT reads no weights: B attends to A, itself and C (the weight-0 edge was dropped with Ã's
-    zeros, so B and C never attended to each other)."""
-    g = path_with_a_zero_edge(tmp_path)
-    res = gcn_layer_forward(g, out_dim=2, seed=3, gat=True, activation="none")
-    pairs = {(a["i"], a["j"]) for a in res.attention}
-    assert pairs == {("A", "A"), ("A", "B"), ("B", "A"), ("B", "B"), ("B", "C"), ("C", "B"), ("C", "C"),
-                     ("C", "D"), ("D", "C"), ("D", "D")}
-    for node in g.nodes:
-        assert sum(a["alpha"] for a in res.attention if a["i"] == node) == pytest.approx(1.0)
-    d = path_with_a_zero_edge(tmp_path, directed=True)  # rows receive: B hears A and itself, C hears B
-    pairs = {(a["i"], a["j"]) for a in gcn_layer_forward(d, out_dim=2, gat=True).attention}
-    assert ("C", "B") in pairs and ("B", "C") not in pairs

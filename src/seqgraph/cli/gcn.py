@@ -34,12 +34,6 @@ DirectedOpt = Annotated[bool | None, typer.Option("--directed/--undirected", hel
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON answer on stdout.")]
 
 
-def _load(path: Path, fmt: str, directed: bool | None) -> Any:
-    from seqgraph.graphs import load_graph
-
-    return load_graph(path, fmt, directed)
-
-
 def _fmt(v: float) -> str:
     return "0" if v == 0 else f"{v:.4f}".rstrip("0").rstrip(".")
 
@@ -71,13 +65,12 @@ def adjacency(
 
     An edge's weight is its entry in A: the weight of the message it carries. An edge of weight 0 carries none and adds nothing to the degrees (Â as if it were absent), yet it is still an edge for gcn hops and GAT neighbourhoods.
     """
-    from seqgraph.analysis.hops import DENSE_LIMIT, save_matrices
-    from seqgraph.nn.gcn import gcn_norm
+    from seqgraph.graphs.io import DENSE_LIMIT
+    from seqgraph.graphs.tools import adjacency as compute
 
     with user_errors():
-        g = _load(graph, fmt, directed)
-        m = gcn_norm(g, self_loops=self_loops, variant=variant)
-        saved = save_matrices(m, g.nodes, str(out)) if out is not None else None
+        res = compute(graph, fmt=fmt, directed=directed, self_loops=self_loops, variant=variant, out=out)
+    g, m, saved = res.graph, res.matrices, res.saved
     if as_json:
         def enc(mat: Any) -> Any:
             if g.num_nodes <= DENSE_LIMIT:
@@ -126,57 +119,46 @@ def hops(
     """
     import numpy as np
 
-    from seqgraph.analysis.hops import all_pairs, hops_from
     from seqgraph.cli.common import fail
-    from seqgraph.io import write_csv
+    from seqgraph.graphs.tools import hops as compute
 
     with user_errors():
         if target is not None and source is None:
             raise fail("--target needs --source")
-        g = _load(graph, fmt, directed)
-        con = console()
-        if source is not None:
-            h = hops_from(g, source)
-            if target is not None:
-                k = int(h[g.index(target)])
-                hops_ = None if k < 0 else k
-                if as_json:
-                    print_json({"source": str(source), "target": str(target), "hops": hops_})
-                elif hops_ is None:
-                    con.print(f"{source} → {target}: unreachable — no number of GCN layers lets {target} hear {source}")
-                else:
-                    con.print(f"{source} → {target}: {hops_} hop{'s' if hops_ != 1 else ''} — "
-                              f"{target} first hears {source} after {hops_} GCN layer{'s' if hops_ != 1 else ''}")
-                return
-            if out is not None:
-                write_csv(out, ["node", "hops"], ({"node": n, "hops": int(v) if v >= 0 else None}
-                                                  for n, v in zip(g.nodes, h, strict=True)))
-            if as_json:
-                print_json({"source": str(source), "hops": {n: (int(v) if v >= 0 else None)
-                                                            for n, v in zip(g.nodes, h, strict=True)}})
-                return
-            reach = h[h >= 0]
-            con.print(f"from {source}: reaches {len(reach):,} of {g.num_nodes:,} nodes; farthest {reach.max()} hops")
-            if g.num_nodes <= 50:
-                from rich.table import Table
-
-                t = Table(title=f"hops from {source}", title_justify="left")
-                t.add_column("node")
-                t.add_column("hops", justify="right")
-                for n, v in zip(g.nodes, h, strict=True):
-                    t.add_row(n, str(v) if v >= 0 else "unreachable")
-                con.print(t)
-            else:
-                counts = np.bincount(reach)
-                con.print("nodes at each distance: " + ", ".join(f"{k}: {c:,}" for k, c in enumerate(counts)))
+        res = compute(graph, fmt=fmt, directed=directed, source=source, target=target, out=out)
+    g, h, ap = res.graph, res.source_hops, res.all_pairs
+    con = console()
+    if target is not None:
+        hops_ = res.target_hops
+        if as_json:
+            print_json({"source": str(source), "target": str(target), "hops": hops_})
+        elif hops_ is None:
+            con.print(f"{source} → {target}: unreachable — no number of GCN layers lets {target} hear {source}")
+        else:
+            con.print(f"{source} → {target}: {hops_} hop{'s' if hops_ != 1 else ''} — "
+                      f"{target} first hears {source} after {hops_} GCN layer{'s' if hops_ != 1 else ''}")
+        return
+    if h is not None:
+        if as_json:
+            print_json({"source": str(source), "hops": {n: (int(v) if v >= 0 else None)
+                                                        for n, v in zip(g.nodes, h, strict=True)}})
             return
-        ap = all_pairs(g)
-        if out is not None:
-            import pandas as pd
+        reach = h[h >= 0]
+        con.print(f"from {source}: reaches {len(reach):,} of {g.num_nodes:,} nodes; farthest {reach.max()} hops")
+        if g.num_nodes <= 50:
+            from rich.table import Table
 
-            from seqgraph.io import atomic_write_bytes
-
-            atomic_write_bytes(out, pd.DataFrame(ap.hops, index=g.nodes, columns=g.nodes).to_csv().encode())
+            t = Table(title=f"hops from {source}", title_justify="left")
+            t.add_column("node")
+            t.add_column("hops", justify="right")
+            for n, v in zip(g.nodes, h, strict=True):
+                t.add_row(n, str(v) if v >= 0 else "unreachable")
+            con.print(t)
+        else:
+            counts = np.bincount(reach)
+            con.print("nodes at each distance: " + ", ".join(f"{k}: {c:,}" for k, c in enumerate(counts)))
+        return
+    assert ap is not None  # no source: all pairs
     rf = ap.receptive_field
     if as_json:
         print_json({"nodes": g.nodes, "hops": [[(int(v) if v >= 0 else None) for v in row] for row in ap.hops],
@@ -223,18 +205,11 @@ def layer(
 
     Edge weights enter Â (an edge of weight 0 carries no message); a GAT layer reads no weights: its neighbourhoods are every listed edge and the node itself.
     """
-    from seqgraph.analysis.hops import gcn_layer_forward
+    from seqgraph.graphs.tools import layer as compute
 
     with user_errors():
-        g = _load(graph, fmt, directed)
-        res = gcn_layer_forward(g, features=features, out_dim=out_dim, weights=weights, seed=seed,
-                                activation=activation, gat=gat)
-        if out is not None:
-            from seqgraph.io import write_csv
-
-            cols = [f"h{k}" for k in range(res.H.shape[1])]
-            write_csv(out, ["node", *cols], ({"node": n, **dict(zip(cols, map(float, row), strict=True))}
-                                             for n, row in zip(g.nodes, res.H, strict=True)))
+        g, res = compute(graph, fmt=fmt, directed=directed, features=features, out_dim=out_dim, weights=weights,
+                         seed=seed, activation=activation, gat=gat, out=out)
     if as_json:
         data: dict[str, Any] = {"nodes": g.nodes, "H": res.H.tolist(), "W": res.W.tolist()}
         if res.attention is not None:
