@@ -7,7 +7,8 @@ Two kinds of experiment live here:
   list is a sweep *axis*, and a :class:`Sweep` is the product of its axes. How the runs are
   carried out — output folder, device, executor, resume — is a separate :class:`RunOptions`,
   which never changes a result.
-* **Single analyses** (``grads``, ``gcn train``, ``timegate``): one dataclass each.
+* **Single analyses** (``grads``, ``timegate``): one dataclass each (``gcn train``'s lives with
+  its experiment, :mod:`seqgraph.experiments.node_classification`).
 
 Each config's fields are its TOML keys (a ``[section]`` table of the command's name is also
 accepted). List fields take a list or the string the command line takes
@@ -718,41 +719,6 @@ class CharLMRun:
 
 
 # --- single analyses -------------------------------------------------------------------------
-
-@dataclasses.dataclass
-class NodeClassificationConfig:
-    """Semi-supervised node classification with a 2-layer GCN (Kipf & Welling)."""
-
-    toml_section = "gcn_train"
-
-    graph: str = ""  # graph file with node labels; empty: Zachary's karate club
-    label_key: str = ""  # node attribute holding the class ("club" for the karate club)
-    labeled: list[str] = dataclasses.field(default_factory=list)  # nodes whose labels are seen
-    per_class: int = 1  # without `labeled`: this many random labelled nodes per class
-    features: str = ""  # node features CSV; empty: one-hot node identity (X = I)
-    hidden: int = 16
-    epochs: int = 200
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    dropout: float = 0.5
-    seed: int = 0
-    device: str = "auto"
-    out: str = "results/gcn_train"
-
-    def validate(self) -> None:
-        if isinstance(self.labeled, str):
-            self.labeled = [s.strip() for s in self.labeled.split(",") if s.strip()]
-        self.labeled = [str(s) for s in self.labeled]
-        for name in ("hidden", "epochs", "per_class"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, got {self.lr}")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        check_device(self.device)
-
-
 
 @dataclasses.dataclass
 class GradsConfig:

@@ -11,7 +11,6 @@ from seqgraph.cli import app
 from seqgraph.config import (
     CharLMRun,
     GradsConfig,
-    NodeClassificationConfig,
     PalindromeOptions,
     PalindromeRun,
     TrainOptions,
@@ -19,6 +18,7 @@ from seqgraph.config import (
     resolve,
     resolve_sweep,
 )
+from seqgraph.experiments.node_classification import NodeClassificationConfig
 
 runner = CliRunner()
 TEXT = "Sleeping beauty is asleep. The prince rides in. " * 60

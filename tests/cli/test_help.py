@@ -17,9 +17,9 @@ from seqgraph.config import (
     OPTIMIZERS,
     TASKS,
     CharLMRun,
-    NodeClassificationConfig,
     PalindromeRun,
 )
+from seqgraph.experiments.node_classification import NodeClassificationConfig
 from seqgraph.graphs import FORMATS
 from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 from seqgraph.nn.registry import cell_names, unidirectional_cells

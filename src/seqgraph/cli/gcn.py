@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +17,8 @@ from seqgraph.cli.common import (
     print_json,
     user_errors,
 )
-from seqgraph.config import DEVICES, NodeClassificationConfig
+from seqgraph.config import DEVICES
+from seqgraph.experiments.node_classification import NodeClassificationConfig
 from seqgraph.graphs import FORMATS
 from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 
@@ -271,42 +270,17 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Semi-supervised node classification with a 2-layer GCN; accuracy on the unlabelled nodes."""
+    from seqgraph.cli.display import Display
     from seqgraph.config import resolve
+    from seqgraph.experiments.node_classification import train_node_classifier
 
     with user_errors():
         flags = given(ctx, exclude=("config", "as_json", "graph"))
         if graph is not None:
             flags["graph"] = str(graph)
         cfg = resolve(NodeClassificationConfig, config, **flags)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        from seqgraph.train.node_classification import train_node_classifier
-
-        err = console(stderr=True)
-        progress = Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}", markup=False),
-                            console=err, transient=as_json)
-        tasks: list[Any] = []  # the display starts at the first epoch: errors before it print alone
-        logged = [-math.inf]  # a file or a pipe: a plain line every 10 s and at the last epoch, no bar
-
-        def on_epoch(row: dict[str, Any]) -> None:
-            info = (f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
-                    f"unlabelled {row['test_accuracy']:.3f}")
-            if not err.is_terminal:
-                now = time.monotonic()
-                if now - logged[0] >= 10 or row["epoch"] >= cfg.epochs:
-                    logged[0] = now
-                    err.print(f"epoch {row['epoch']}/{cfg.epochs}  {info}", soft_wrap=True)
-                return
-            if not tasks:
-                progress.start()
-                tasks.append(progress.add_task("", total=cfg.epochs, info=""))
-            progress.update(tasks[0], completed=row["epoch"], info=info)
-
-        try:
-            res = train_node_classifier(cfg, on_epoch)
-        finally:
-            if tasks:
-                progress.stop()
+        with Display(console(stderr=True), unit="epoch") as display:  # draws from the first epoch on
+            res = train_node_classifier(cfg, display)
     if as_json:
         print_json({"graph": res.graph, "classes": res.classes, "labeled": res.labeled,
                     "test_accuracy": res.test_accuracy, "predictions": res.predictions})
