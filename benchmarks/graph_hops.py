@@ -33,14 +33,15 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from seqgraph.analysis.hops import gcn_matrices, hops_from
+from seqgraph.analysis.hops import hops_from
+from seqgraph.graphs import Graph, load_graph
+from seqgraph.nn.gcn import gcn_norm
 from seqgraph.perf import keep_freed_memory
-from seqgraph.tasks.graphs import Graph, load_graph
 
 COLD = """
 import sys, time
 from seqgraph.perf import keep_freed_memory
-from seqgraph.tasks.graphs import Graph, load_graph
+from seqgraph.graphs import Graph, load_graph
 keep_freed_memory()  # as every seqgraph command does
 t0 = time.perf_counter()
 load_graph(sys.argv[1])
@@ -123,7 +124,7 @@ def main() -> None:
     row("  importing pandas (fresh process)", f"{t_import:.3f} s", "", "", "(added cold by pandas)", None)
     print(f"  ({g.num_nodes:,} nodes, {g.num_edges:,} undirected edges after collapsing repeats)")
 
-    _, t_hat = timed(lambda: gcn_matrices(g))
+    _, t_hat = timed(lambda: gcn_norm(g))
     row("build A, Ã, Â (scipy)", f"{t_hat:.3f} s", "", "", "", None)
     G, t_nx_build = timed(lambda: nx.Graph(zip(g.src.tolist(), g.dst.tolist(), strict=True)))
     G.add_nodes_from(range(g.num_nodes))
@@ -154,7 +155,7 @@ def main() -> None:
     from seqgraph.nn.gcn import propagate, sparse_propagation
 
     torch.manual_seed(0)
-    csr = sparse_propagation(gcn_matrices(g).A_hat)
+    csr = sparse_propagation(gcn_norm(g).A_hat)
     coo = csr.to_sparse_coo().coalesce()
     H = torch.randn(g.num_nodes, 64)
     W = torch.randn(64, 64, requires_grad=True)

@@ -8,8 +8,8 @@ from seqgraph.cli import app
 from seqgraph.config import read_toml
 from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
 from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
+from seqgraph.graphs import load_graph
 from seqgraph.sweep.grid import resolve_sweep
-from seqgraph.tasks.graphs import load_graph
 
 runner = CliRunner()
 CONFIGS = [e.name for e in ex.examples("config")]
@@ -46,7 +46,7 @@ def test_a_file_of_that_name_wins(tmp_path, monkeypatch):
 
 def test_karate_labels_are_under_label():
     g = load_graph("karate")
-    from seqgraph.tasks.graphs import node_labels
+    from seqgraph.graphs import node_labels
 
     y, classes = node_labels(g, "label")
     assert sorted(classes) == ["Mr. Hi", "Officer"] and (y >= 0).all()

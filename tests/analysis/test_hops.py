@@ -1,4 +1,5 @@
-import json
+"""Hops, all pairs and receptive fields, against a plain breadth-first search and networkx."""
+
 from collections import deque
 
 import numpy as np
@@ -6,56 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqgraph.analysis.hops import all_pairs, gcn_layer_forward, gcn_matrices, hops_between, hops_from, save_matrices
+from seqgraph.analysis.hops import all_pairs, hops_between, hops_from
 from seqgraph.errors import GraphError
-from seqgraph.tasks.graphs import Graph, load_graph
+from seqgraph.graphs import Graph, load_graph
 
 COURSE = "course-2020"  # the shipped example graph, by name
-
-
-def dense_hat(A, self_loops=True):
-    """The textbook formula, by hand, with dense numpy."""
-    At = A + np.eye(len(A)) if self_loops else A.copy()
-    d = At.sum(1)
-    Dm = np.diag([x ** -0.5 if x > 0 else 0.0 for x in d])
-    return At, Dm @ At @ Dm
-
-
-def pyg_gcn_norm(src, dst, w, n):
-    """PyG's gcn_norm written out: add remaining self-loops, in-degree, norm = d[row] w d[col];
-    output row = target (col index)."""
-    has = set(int(s) for s, t in zip(src, dst, strict=True) if s == t)
-    src = list(src) + [i for i in range(n) if i not in has]
-    dst = list(dst) + [i for i in range(n) if i not in has]
-    w = list(w) + [1.0] * (len(src) - len(w))
-    deg = np.zeros(n)
-    for t, x in zip(dst, w, strict=True):
-        deg[t] += x
-    dis = np.where(deg > 0, deg ** -0.5, 0)
-    P = np.zeros((n, n))
-    for s, t, x in zip(src, dst, w, strict=True):
-        P[t, s] += dis[s] * x * dis[t]
-    return P
-
-
-def test_course_graph_matrices_by_hand():
-    g = load_graph(COURSE)
-    m = gcn_matrices(g)
-    A = m.A.toarray()
-    At, Ah = dense_hat(A)
-    np.testing.assert_allclose(m.A_tilde.toarray(), At)
-    np.testing.assert_allclose(m.A_hat.toarray(), Ah)
-    # known numbers: deg(A)=4, deg(E)=2 → Â[A, E] = 1/sqrt(8)
-    i, j = g.index("A"), g.index("E")
-    assert m.A_hat.toarray()[i, j] == pytest.approx(1 / np.sqrt(8))
-    assert m.A_hat.toarray()[g.index("C"), g.index("C")] == pytest.approx(0.5)
-    assert list(m.degree) == [4, 3, 2, 4, 2, 3]
-
-
-def test_random_walk_variant_rows_sum_to_one():
-    g = load_graph(COURSE)
-    m = gcn_matrices(g, variant="rw")
-    np.testing.assert_allclose(m.A_hat.toarray().sum(1), 1.0)
 
 
 def graph(n, edges, directed=False, w=None):
@@ -63,29 +19,6 @@ def graph(n, edges, directed=False, w=None):
     dst = np.array([b for _, b in edges], np.int64)
     weights = np.ones(len(edges)) if w is None else np.array(w, float)
     return Graph([str(i) for i in range(n)], src, dst, weights, directed)
-
-
-def test_directed_weighted_selfloop_isolated_match_pyg():
-    edges = [(0, 1), (1, 2), (2, 2), (3, 1)]
-    g = graph(5, edges, directed=True, w=[2.0, 0.5, 3.0, 1.0])  # node 4 isolated; 2 has a loop of weight 3
-    m = gcn_matrices(g)
-    np.testing.assert_allclose(m.A_hat.toarray(), pyg_gcn_norm(g.src, g.dst, g.weight, 5))
-    assert m.A_tilde.toarray()[2, 2] == 3.0  # existing self-loop kept
-    assert m.A_hat.toarray()[4, 4] == 1.0  # isolated node: only itself
-
-
-def test_no_self_loops_isolated_node_gets_zero_row():
-    g = graph(3, [(0, 1)])
-    m = gcn_matrices(g, self_loops=False)
-    _, Ah = dense_hat(m.A.toarray(), self_loops=False)
-    np.testing.assert_allclose(m.A_hat.toarray(), Ah)
-    assert (m.A_hat.toarray()[2] == 0).all()
-
-
-def test_negative_degree_is_an_error():
-    g = graph(2, [(0, 1)], w=[-5.0])
-    with pytest.raises(GraphError, match="non-negative degrees"):
-        gcn_matrices(g)
 
 
 def bfs(n, edges, directed, s):
@@ -119,7 +52,7 @@ def random_graphs(draw):
 def test_hops_equal_plain_bfs(case):
     n, edges, directed = case
     g = graph(n, edges, directed)
-    from seqgraph.tasks.graphs import _dedupe
+    from seqgraph.graphs.readers import _dedupe
 
     g = _dedupe(g)
     ap = all_pairs(g)
@@ -147,72 +80,6 @@ def test_unreachable_and_all_pairs_limit():
     assert all_pairs(g).unreachable_pairs == 5  # 6 ordered pairs, only 0 → 1 connects
     with pytest.raises(GraphError, match="give --source"):
         all_pairs(graph(10, [(0, 1)]), limit=5)
-
-
-def test_gcn_layer_equals_dense_formula(tmp_path):
-    g = load_graph(COURSE)
-    X = np.random.default_rng(0).normal(size=(6, 3))
-    feats = tmp_path / "x.csv"
-    lines = [f"{n}," + ",".join(repr(float(v)) for v in row) for n, row in zip(g.nodes, X, strict=True)]
-    feats.write_text("node,a,b,c\n" + "\n".join(lines))
-    W = np.random.default_rng(1).normal(size=(3, 2))
-    wf = tmp_path / "w.csv"
-    np.savetxt(wf, W, delimiter=",")
-    res = gcn_layer_forward(g, features=feats, weights=wf, activation="tanh")
-    _, Ah = dense_hat(gcn_matrices(g).A.toarray())
-    np.testing.assert_allclose(res.H, np.tanh(Ah @ X @ W), rtol=1e-12)
-    seeded = gcn_layer_forward(g, out_dim=3, seed=5)
-    again = gcn_layer_forward(g, out_dim=3, seed=5)
-    np.testing.assert_array_equal(seeded.H, again.H)
-    np.testing.assert_allclose(seeded.H, np.maximum(Ah @ np.eye(6) @ seeded.W, 0), rtol=1e-12)
-
-
-def test_gat_attention_is_a_masked_softmax():
-    g = load_graph(COURSE)
-    res = gcn_layer_forward(g, out_dim=2, seed=3, gat=True, activation="none")
-    import torch
-
-    from seqgraph.nn.gcn import GATLayer
-
-    torch.manual_seed(3)
-    head = GATLayer(6, 2).double()  # same seed → same parameters
-    Wh = np.eye(6) @ head.weight.detach().numpy()
-    a_dst, a_src = head.att_dst.detach().numpy(), head.att_src.detach().numpy()
-    At = gcn_matrices(g).A_tilde.toarray()
-    e = (Wh @ a_dst)[:, None] + (Wh @ a_src)[None, :]
-    e = np.where(e > 0, e, 0.2 * e)
-    e = np.where(At > 0, e, -np.inf)
-    alpha = np.exp(e - e.max(1, keepdims=True))
-    alpha /= alpha.sum(1, keepdims=True)
-    for item in res.attention:
-        assert item["alpha"] == pytest.approx(alpha[g.index(item["i"]), g.index(item["j"])])
-    np.testing.assert_allclose(res.H, alpha @ Wh, rtol=1e-10)
-
-
-def test_save_matrices_dense_and_sparse(tmp_path):
-    g = load_graph(COURSE)
-    m = gcn_matrices(g)
-    kind, _ = save_matrices(m, g.nodes, str(tmp_path / "d"))
-    assert kind == "dense"
-    import pandas as pd
-
-    df = pd.read_csv(tmp_path / "d" / "A_hat.csv", index_col=0)
-    assert list(df.columns) == g.nodes and list(df.index) == g.nodes
-    np.testing.assert_array_equal(df.to_numpy(), m.A_hat.toarray())  # full precision round-trip
-    kind, _files = save_matrices(m, g.nodes, str(tmp_path / "s"), dense_limit=3)
-    sp = pd.read_csv(tmp_path / "s" / "A_hat.csv")
-    assert kind == "sparse" and list(sp.columns) == ["row", "col", "value"] and len(sp) == m.A_hat.nnz
-
-
-def test_layer_errors(tmp_path):
-    g = load_graph(COURSE)
-    with pytest.raises(GraphError, match="unknown activation"):
-        gcn_layer_forward(g, activation="gelu")
-    wf = tmp_path / "w.csv"
-    wf.write_text("1,2\n3,4\n")
-    with pytest.raises(GraphError, match="has 2 rows"):
-        gcn_layer_forward(g, weights=wf)
-    json.dumps({})
 
 
 def test_hops_on_long_paths_and_random_graphs_equal_networkx():
@@ -261,26 +128,3 @@ def test_an_edge_of_weight_0_is_one_hop(tmp_path):
     d = path_with_a_zero_edge(tmp_path, directed=True)  # A → B → C → D
     np.testing.assert_array_equal(hops_from(d, "A"), [0, 1, 2, 3])
     np.testing.assert_array_equal(hops_from(d, "D"), [-1, -1, -1, 0])
-
-
-def test_an_edge_of_weight_0_carries_no_message_in_a_hat(tmp_path):
-    """Â as if the edge were absent (weight 0 adds to no degree), by hand: two pairs, 1/2 each."""
-    m = gcn_matrices(path_with_a_zero_edge(tmp_path))
-    half = np.full((2, 2), 0.5)
-    np.testing.assert_allclose(m.A_hat.toarray(), np.block([[half, np.zeros((2, 2))], [np.zeros((2, 2)), half]]))
-    np.testing.assert_array_equal(m.degree, [2, 2, 2, 2])
-
-
-def test_gat_neighbourhoods_hold_edges_of_weight_0(tmp_path):
-    """GAT reads no weights: B attends to A, itself and C (the weight-0 edge was dropped with Ã's
-    zeros, so B and C never attended to each other)."""
-    g = path_with_a_zero_edge(tmp_path)
-    res = gcn_layer_forward(g, out_dim=2, seed=3, gat=True, activation="none")
-    pairs = {(a["i"], a["j"]) for a in res.attention}
-    assert pairs == {("A", "A"), ("A", "B"), ("B", "A"), ("B", "B"), ("B", "C"), ("C", "B"), ("C", "C"),
-                     ("C", "D"), ("D", "C"), ("D", "D")}
-    for node in g.nodes:
-        assert sum(a["alpha"] for a in res.attention if a["i"] == node) == pytest.approx(1.0)
-    d = path_with_a_zero_edge(tmp_path, directed=True)  # rows receive: B hears A and itself, C hears B
-    pairs = {(a["i"], a["j"]) for a in gcn_layer_forward(d, out_dim=2, gat=True).attention}
-    assert ("C", "B") in pairs and ("B", "C") not in pairs

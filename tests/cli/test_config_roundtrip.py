@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from seqgraph.analysis.settings import GradsConfig, NodeClassificationConfig
+from seqgraph.analysis.settings import GradsConfig
 from seqgraph.cli import app
 from seqgraph.config import read_toml, resolve
 from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
+from seqgraph.experiments.node_classification import NodeClassificationConfig
 from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
 from seqgraph.sweep.grid import resolve_sweep
 

@@ -78,3 +78,23 @@ def test_a_sweep_guesses_no_time_left_before_one_percent_is_done():
             last = step
     lines = [line for line in buf.getvalue().splitlines() if line.startswith("runs ")]
     assert [line.endswith("eta -:--:--") for line in lines] == [True, True, False, False]
+
+
+def test_epochs_of_a_run_without_a_label():
+    """gcn train: one step is an epoch, its one run has no label; a final evaluation that the
+    last epoch's line already showed is not logged again, one with new figures is."""
+    con, buf = piped(width=200)
+    with Display(con, unit="epoch", log_every=3600) as d:
+        d(RunStarted("r", "", 30))
+        for epoch in range(1, 31):
+            d(Steps("", epoch, 30, 1, metrics={"loss": 1 / epoch, "accuracy": 0.5, "test_accuracy": 0.75}))
+        d(Evaluated("r", "", 30, {"accuracy": 0.5, "test_accuracy": 0.75}))
+        d(Evaluated("r", "", 30, {"test_accuracy": 0.8}))
+    lines = buf.getvalue().splitlines()
+    assert lines[0] == "epoch 1/30  loss 1.000  acc 0.500  test acc 0.750  eta -:--:--"
+    assert lines[1].startswith("epoch 30/30  loss 0.033  acc 0.500  test acc 0.750  ") and " epochs/s  eta " in lines[1]
+    assert lines[2:] == ["epoch 30  test acc 0.800"]
+    live = Display(Console(file=io.StringIO(), force_terminal=True), unit="epoch")
+    live(RunStarted("r", "", 30))
+    assert [t.description for t in live.progress.tasks] == ["epochs"]
+    live.stop()

@@ -9,16 +9,16 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from seqgraph.analysis.hops import ACTIVATIONS, VARIANTS
-from seqgraph.analysis.settings import NodeClassificationConfig
 from seqgraph.cli import app
 from seqgraph.config import DEVICES
 from seqgraph.experiments.charlm.spec import CharLMRun
+from seqgraph.experiments.node_classification import NodeClassificationConfig
 from seqgraph.experiments.palindrome.spec import INITS, PalindromeRun, palindrome_tasks
+from seqgraph.graphs import FORMATS
+from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 from seqgraph.nn.registry import CHAR_CELLS_EXTRA, KERNELS, cell_names, unidirectional_cells
 from seqgraph.plots import KINDS
 from seqgraph.sweep.grid import EXECUTORS
-from seqgraph.tasks.graphs import FORMATS
 from seqgraph.tasks.registry import ENCODINGS
 from seqgraph.train import OPTIMIZERS
 

@@ -25,7 +25,7 @@ from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.tasks.base import EVAL
 from seqgraph.tasks.registry import get_task
-from seqgraph.train.loop import Trainer, fit, make_optimizer, resolve_device
+from seqgraph.train.loop import Trainer, fit, make_optimizer, resolve_device, seeded
 from seqgraph.train.progress import Message, Progress, no_progress
 
 GRAD_COLUMNS = ["model", "seed", "trained_steps", "t", "grad_norm"]
@@ -76,8 +76,7 @@ def gradient_flow(cfg: GradsConfig) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name in cfg.model:
         for seed in cfg.seeds:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+            with seeded(seed):
                 model = SequenceClassifier(name, task.num_symbols(cfg.length), cfg.hidden, task.num_classes(cfg.length),
                                            forget_bias=cfg.forget_bias).to(device)
             probe = task.batch(cfg.batch_size, cfg.length, seed, 0, EVAL, device)

@@ -1,10 +1,8 @@
-"""GCN adjacency normalisation and how far information travels through stacked GCN layers.
+"""How far information travels through stacked GCN layers: hops from one node, all pairs, and
+receptive fields per layer. Functions here return data; ``seqgraph.graphs.io`` writes it.
 
-Message direction: an edge u → v carries messages from u to v (PyG's default flow,
-``source_to_target``). The propagation matrix therefore has one row per *receiving* node:
-``Â[v, u]`` is the weight with which v hears u. For undirected graphs A is symmetric and this
-is the textbook ``Â = D̃^-1/2 (A + I) D̃^-1/2``; for directed graphs it is
-``D̃_in^-1/2 (A + I)ᵀ D̃_in^-1/2`` with in-degrees, exactly as PyG's ``gcn_norm`` computes it.
+Hops follow edge direction (an edge u → v carries messages from u to v, as in
+:func:`seqgraph.nn.gcn.gcn_norm`) and count listed edges, never weights.
 """
 
 from __future__ import annotations
@@ -15,69 +13,9 @@ from typing import Any
 import numpy as np
 
 from seqgraph.errors import GraphError
-from seqgraph.tasks.graphs import Graph
+from seqgraph.graphs import Graph
 
 ALL_PAIRS_LIMIT = 5_000  # nodes; all-pairs hops hold N² numbers
-
-
-@dataclass
-class GCNMatrices:
-    A: Any  # scipy CSR, A[u, v] = w for u → v
-    A_tilde: Any  # A + I (self-loops added where missing, existing ones kept: PyG's rule)
-    A_hat: Any  # the propagation matrix (rows receive)
-    degree: np.ndarray  # D̃ (row sums of the receiving form of Ã)
-
-
-VARIANTS = ("sym", "rw")  # D̃^-1/2 Ã D̃^-1/2 (Kipf & Welling) | D̃^-1 Ã (random walk)
-
-
-def gcn_matrices(g: Graph, *, self_loops: bool = True, variant: str = "sym") -> GCNMatrices:
-    r"""A, Ã and Â for a graph.
-
-    .. math::
-        \tilde A = A + I, \quad \hat A = \tilde D^{-1/2} \tilde A \tilde D^{-1/2} \;(\text{sym})
-        \text{ or } \tilde D^{-1} \tilde A \;(\text{rw}), \quad \tilde D_{ii} = \sum_j \tilde A_{ij}
-
-    Args:
-        g: the graph. self_loops: add I (True); nodes that already have a self-loop keep its
-            weight, as ``torch_geometric.utils.add_remaining_self_loops``.
-        variant: ``sym`` (Kipf & Welling) or ``rw`` (random walk, D̃^-1 Ã).
-
-    Degrees of 0 (isolated nodes without self-loops) give 0, as PyG's inf → 0; a negative
-    degree is an error.
-    """
-    import scipy.sparse as sp
-
-    if variant not in VARIANTS:
-        raise GraphError(f"unknown normalisation {variant!r} (choose from sym, rw)")
-    A = g.adjacency()
-    n = g.num_nodes
-    A_tilde = A
-    if self_loops:
-        diag = A.diagonal()
-        missing = (diag == 0) & ~_has_self_loop(g)
-        A_tilde = (A + sp.diags_array(missing.astype(np.float64), shape=(n, n))).tocsr()
-    R = A_tilde.T.tocsr() if g.directed else A_tilde  # receiving form: R[v, u] = w(u → v)
-    degree = np.asarray(R.sum(axis=1)).ravel()
-    if (degree < 0).any():
-        bad = int(np.argmax(degree < 0))
-        raise GraphError(f"normalisation needs non-negative degrees, but node {g.nodes[bad]!r} has "
-                         f"degree {degree[bad]:g} (negative edge weights)")
-    with np.errstate(divide="ignore"):
-        if variant == "sym":
-            d = np.where(degree > 0, degree ** -0.5, 0.0)
-            A_hat = sp.diags_array(d) @ R @ sp.diags_array(d)
-        else:
-            d = np.where(degree > 0, 1.0 / degree, 0.0)
-            A_hat = sp.diags_array(d) @ R
-    return GCNMatrices(A, A_tilde, sp.csr_array(A_hat), degree)
-
-
-def _has_self_loop(g: Graph) -> np.ndarray:
-    has = np.zeros(g.num_nodes, bool)
-    loops = g.src == g.dst
-    has[g.src[loops]] = True
-    return has
 
 
 def hops_from(g: Graph, source: str) -> np.ndarray:
@@ -156,130 +94,3 @@ def all_pairs(g: Graph, limit: int = ALL_PAIRS_LIMIT) -> AllPairs:
     # receptive field of t after k layers: |{s : 0 ≤ hops[s, t] ≤ k}|
     rf = np.stack([((hops >= 0) & (hops <= k)).sum(axis=0) for k in range(K + 1)])
     return AllPairs(hops, diameter, unreachable, rf)
-
-
-DENSE_LIMIT = 2_000  # nodes; above this, matrices are written as weighted edge lists
-
-
-def save_matrices(m: GCNMatrices, nodes: list[str], out_dir: str,
-                  dense_limit: int = DENSE_LIMIT) -> tuple[str, list[str]]:
-    """Write A, Ã and Â as ``A.csv``, ``A_tilde.csv``, ``A_hat.csv``: labelled square matrices
-    (node ids as header and index, full precision) up to ``dense_limit`` nodes, else sparse
-    ``row,col,value`` lists of the non-zero entries. Returns (``"dense"`` | ``"sparse"``, file paths)."""
-    from pathlib import Path
-
-    from seqgraph.io import atomic_write_bytes
-
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise GraphError(f"--out {out} is a file, not a folder")
-    kind = "dense" if len(nodes) <= dense_limit else "sparse"
-    files = []
-    for name, mat in (("A", m.A), ("A_tilde", m.A_tilde), ("A_hat", m.A_hat)):
-        path = out / f"{name}.csv"
-        atomic_write_bytes(path, _matrix_csv(mat, nodes, kind).encode())
-        files.append(str(path))
-    return kind, files
-
-
-def _matrix_csv(mat: Any, nodes: list[str], kind: str) -> str:
-    import io
-
-    import pandas as pd
-
-    buf = io.StringIO()
-    if kind == "dense":
-        pd.DataFrame(mat.toarray(), index=nodes, columns=nodes).to_csv(buf, float_format="%.17g")
-    else:
-        coo = mat.tocoo()
-        names = np.asarray(nodes, dtype=object)
-        pd.DataFrame({"row": names[coo.row], "col": names[coo.col], "value": coo.data}).to_csv(
-            buf, index=False, float_format="%.17g")
-    return buf.getvalue()
-
-
-@dataclass
-class LayerResult:
-    H: np.ndarray  # (N, F_out) layer output
-    W: np.ndarray  # (F_in, F_out) weights used
-    attention: list[dict[str, Any]] | None  # GAT: {"i", "j", "alpha"} per edge (i receives)
-
-
-ACTIVATIONS = ("relu", "tanh", "none")
-
-
-def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weights: Any = None, seed: int = 0,
-                      activation: str = "relu", gat: bool = False) -> LayerResult:
-    """One GCN layer ``σ(Â X W)`` (or one GAT head) on ``g``, in float64.
-
-    Args:
-        features: CSV path of node features (None: X = I). out_dim: F_out for a seeded W.
-        weights: CSV path of W (F_in × F_out, no header) instead of a seeded Glorot W.
-        activation: relu, tanh or none. gat: a GAT head instead, reporting α per edge (every
-            listed edge, one of weight 0 too: GAT reads no weights).
-    """
-    import scipy.sparse as sp
-    import torch
-
-    from seqgraph.nn.gcn import GATLayer, GCNLayer, sparse_propagation
-    from seqgraph.tasks.graphs import load_features
-
-    if activation not in ACTIVATIONS:
-        raise GraphError(f"unknown activation {activation!r} (choose from {', '.join(ACTIVATIONS)})")
-    if out_dim <= 0:
-        raise GraphError(f"--out-dim must be positive, got {out_dim}")
-    n = g.num_nodes
-    X = load_features(features, g) if features is not None else None
-    f_in = X.shape[1] if X is not None else n
-    W = _read_weights(weights, f_in) if weights is not None else None
-    torch.manual_seed(seed)
-    # X = I as a sparse identity: X W is W without an N × N matrix (2M nodes would need 29 TiB)
-    eye = torch.arange(n)
-    x = torch.from_numpy(X) if X is not None else torch.sparse_coo_tensor(
-        torch.stack([eye, eye]), torch.ones(n, dtype=torch.float64), (n, n), is_coalesced=True, check_invariants=True)
-    m = gcn_matrices(g)
-    with torch.no_grad():
-        if not gat:
-            lay = GCNLayer(f_in, W.shape[1] if W is not None else out_dim, bias=False,
-                           activation=activation).double()
-            if W is not None:
-                lay.weight.copy_(torch.from_numpy(W))
-            H = lay(x, sparse_propagation(m.A_hat, dtype=torch.float64))
-            return LayerResult(H.numpy(), lay.weight.numpy().copy(), None)
-        head = GATLayer(f_in, W.shape[1] if W is not None else out_dim, activation="none").double()
-        if W is not None:
-            head.weight.copy_(torch.from_numpy(W))
-        # the neighbourhood is every listed edge, whatever its weight (GAT reads no weights): Ã's
-        # non-zeros would drop an edge of weight 0; self-loops as in Ã
-        A = g.adjacency()
-        S = sp.csr_array((np.ones_like(A.data), A.indices, A.indptr), shape=A.shape)
-        S = (S + sp.eye_array(n, format="csr")).tocsr()
-        R = (S.T if g.directed else S).tocoo()  # rows receive
-        edges = torch.from_numpy(np.stack([R.row, R.col]).astype(np.int64))
-        H, alpha = head(x, edges)
-        H = torch.relu(H) if activation == "relu" else torch.tanh(H) if activation == "tanh" else H
-        att = [{"i": g.nodes[i], "j": g.nodes[j], "alpha": float(a)}
-               for i, j, a in zip(R.row.tolist(), R.col.tolist(), alpha.tolist(), strict=True)]
-        return LayerResult(H.numpy(), head.weight.numpy().copy(), att)
-
-
-def _read_weights(path: Any, f_in: int) -> np.ndarray:
-    import warnings
-    from pathlib import Path
-
-    p = Path(path)
-    if not p.is_file():
-        raise GraphError(f"weights file not found: {p}")
-    try:
-        with warnings.catch_warnings():  # numpy warns on an empty file; the error below says it
-            warnings.simplefilter("ignore")
-            W = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
-    except ValueError as e:
-        raise GraphError(f"malformed weights CSV {p}: {str(e).splitlines()[0]}") from None
-    if W.size == 0:
-        raise GraphError(f"weights CSV {p} is empty")
-    if W.shape[0] != f_in:
-        raise GraphError(f"weights CSV {p} has {W.shape[0]} rows, but the features have {f_in} columns")
-    if not np.isfinite(W).all():
-        raise GraphError(f"weights CSV {p}: weights must be finite")
-    return W

@@ -1,4 +1,4 @@
-"""The configs of the single analyses (``seqgraph grads``, ``timegate``, ``gcn train``): one
+"""The configs of the single analyses (``seqgraph grads``, ``seqgraph timegate``): one
 dataclass each, defaults < TOML < flags. No torch here: help text reads the defaults."""
 
 from __future__ import annotations
@@ -20,40 +20,6 @@ from seqgraph.nn.memory import training_bytes
 from seqgraph.nn.registry import check_unidirectional, unidirectional_cells
 
 GRADS_ARE_FORWARD = "grads follows the loss back through states that run forward in time"
-
-
-@dataclasses.dataclass
-class NodeClassificationConfig(Settings):
-    """Semi-supervised node classification with a 2-layer GCN (Kipf & Welling)."""
-
-    toml_section: ClassVar[str] = "gcn_train"
-
-    graph: str = ""  # graph file with node labels; empty: Zachary's karate club
-    label_key: str = ""  # node attribute holding the class ("club" for the karate club)
-    labeled: list[str] = dataclasses.field(default_factory=list)  # nodes whose labels are seen
-    per_class: int = 1  # without `labeled`: this many random labelled nodes per class
-    features: str = ""  # node features CSV; empty: one-hot node identity (X = I)
-    hidden: int = 16
-    epochs: int = 200
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    dropout: float = 0.5
-    seed: int = 0
-    device: str = "auto"
-    out: str = "results/gcn_train"
-
-    def validate(self) -> None:
-        if isinstance(self.labeled, str):
-            self.labeled = [s.strip() for s in self.labeled.split(",") if s.strip()]
-        self.labeled = [str(s) for s in self.labeled]
-        for name in ("hidden", "epochs", "per_class"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, got {self.lr}")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        check_device(self.device)
 
 
 @dataclasses.dataclass

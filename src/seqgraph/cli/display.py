@@ -6,7 +6,9 @@ shows runs finished / total, runs training now, run-steps/s and the time left; b
 per job in flight with its live figures; a line per run as it finishes. Written to a file or a
 pipe (stderr not a terminal) it prints plain log lines instead, every ``log_every`` seconds
 (step, loss, accuracy, rate, time left; as nanoGPT's log interval), each evaluation of a single
-run, and the same line per finished run — never a bar, never a wrapped line.
+run (unless the line just logged showed its figures), and the same line per finished run — never
+a bar, never a wrapped line. ``unit`` names a step where it is something else (``epoch``); a
+job of no label (a command's one run) logs its lines without one.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def palindrome_line(label: str, s: dict[str, Any]) -> str:
 def _figures(metrics: dict[str, Any]) -> str:
     parts = []
     for key, fmt in (("loss", "loss {:.3f}"), ("accuracy", "acc {:.3f}"), ("val_loss", "val {:.3f}"),
-                     ("val_bpc", "({:.2f} bpc)"), ("val_accuracy", "val acc {:.3f}"), ("chars_per_s", "{:,.0f} chars/s")):
+                     ("val_bpc", "({:.2f} bpc)"), ("val_accuracy", "val acc {:.3f}"), ("test_accuracy", "test acc {:.3f}"),
+                     ("chars_per_s", "{:,.0f} chars/s")):
         if metrics.get(key) is not None:
             parts.append(fmt.format(metrics[key]))
     return "  ".join(parts)
@@ -49,7 +52,7 @@ class Display:
     starts with the first event, so an error raised before any work prints alone."""
 
     def __init__(self, con: Any, finish_line: Callable[[str, dict[str, Any]], str] | None = None,
-                 plain: bool | None = None, log_every: float = 10.0) -> None:
+                 plain: bool | None = None, log_every: float = 10.0, unit: str = "step") -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
@@ -73,7 +76,9 @@ class Display:
         self._drawn = 0.0
         self.plain = (not self.con.is_terminal) if plain is None else plain  # a file or a pipe: log lines
         self.log_every = log_every
+        self.unit = unit  # what a step is: "step", "epoch"
         self._logged = -math.inf
+        self._shown: tuple[str, int, dict[str, Any]] | None = None  # plain mode: the last step line's figures
         self._t0 = time.monotonic()
         self._done_steps = 0  # plain mode: run-steps done, for the sweep's rate and time left
 
@@ -116,8 +121,9 @@ class Display:
             self.figures[event.label] = {**self.figures.get(event.label, {}), **event.metrics}
             if event.label in self.bars:  # e.g. the final validation, after the last step
                 self.progress.update(self.bars[event.label], info=_figures(self.figures[event.label]))
-            if self.plain and self.sweep is None:  # a single run: each evaluation is a log line
-                self._line(f"step {event.step:,}  {_figures(event.metrics)}")
+            # a single run: each evaluation is a log line, unless the step line just logged showed it
+            if self.plain and self.sweep is None and not self._shows(event):
+                self._line(f"{self.unit} {event.step:,}  {_figures(event.metrics)}")
         elif isinstance(event, RunFinished):
             self._run_finished(event)
         elif isinstance(event, Message):
@@ -128,6 +134,12 @@ class Display:
             self._line(f"step {event.step:,} greedy: {greedy}")
         elif isinstance(event, RunStarted) and event.label not in self.bars and self.sweep is None:
             self._bar(event.label, event.steps)
+
+    def _shows(self, e: Evaluated) -> bool:
+        """Whether the step line just logged was of this evaluation's step and carried its figures."""
+        if self._shown is None or self._shown[:2] != (e.label, e.step):
+            return False
+        return all(self._shown[2].get(k) == v for k, v in e.metrics.items())
 
     def _sweep_started(self, e: SweepStarted) -> None:
         for task in [self.sweep, *self.bars.values()]:  # a new sweep (reproduce runs several)
@@ -150,7 +162,8 @@ class Display:
         if len(self.bars) >= self.max_bars:  # the job that reported last longest ago is done
             oldest = min(self.bars, key=lambda k: self.touched[k])
             self.progress.remove_task(self.bars.pop(oldest))
-        self.bars[label] = self.progress.add_task(f"{label:<24}", total=total or None, count="", info="")
+        self.bars[label] = self.progress.add_task(f"{label:<24}" if label else f"{self.unit}s", total=total or None,
+                                                  count="", info="")
         self.touched[label] = time.monotonic()
         return self.bars[label]
 
@@ -187,7 +200,7 @@ class Display:
         figures = {**self.figures.get(e.label, {}), **e.metrics}
         step_rate = (rate[-1][1] - rate[0][1]) / (rate[-1][0] - rate[0][0]) if len(rate) > 1 else 0.0
         info = _figures(figures)
-        info += f"  {step_rate:,.0f} steps/s" if "chars_per_s" not in figures and step_rate else ""
+        info += f"  {step_rate:,.0f} {self.unit}s/s" if "chars_per_s" not in figures and step_rate else ""
         count = f"{e.active} training" if e.active > 1 else (f"{e.step:,}/{e.total:,}" if e.total else f"{e.step:,}")
         self.progress.update(bar, completed=e.step, count=count, info=info)
         if self.sweep is not None:
@@ -215,8 +228,10 @@ class Display:
         step_rate = (rate[-1][1] - rate[0][1]) / (rate[-1][0] - rate[0][0]) if len(rate) > 1 else 0.0
         left = (e.total - e.step) / step_rate if e.total and step_rate > 0 else math.nan
         count = f"{e.step:,}/{e.total:,}" if e.total else f"{e.step:,}"
-        rate_text = "" if "chars_per_s" in figures or not step_rate else f"  {step_rate:,.1f} steps/s"
-        self._line(f"{e.label}: step {count}  {_figures(figures)}{rate_text}  eta {_clock(left)}")
+        rate_text = "" if "chars_per_s" in figures or not step_rate else f"  {step_rate:,.1f} {self.unit}s/s"
+        self._shown = (e.label, e.step, e.metrics)
+        label = f"{e.label}: " if e.label else ""
+        self._line(f"{label}{self.unit} {count}  {_figures(figures)}{rate_text}  eta {_clock(left)}")
 
     def _run_finished(self, e: RunFinished) -> None:
         self.finished += 1

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from seqgraph.analysis.hops import ACTIVATIONS, VARIANTS
-from seqgraph.analysis.settings import NodeClassificationConfig
 from seqgraph.cli.common import (
     complete,
     complete_examples,
@@ -20,9 +16,10 @@ from seqgraph.cli.common import (
     print_json,
     user_errors,
 )
-from seqgraph.cli.options import default
-from seqgraph.config import DEVICES
-from seqgraph.tasks.graphs import FORMATS
+from seqgraph.cli.options import Device, default
+from seqgraph.experiments.node_classification import NodeClassificationConfig
+from seqgraph.graphs import FORMATS
+from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 
 app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification.",
                   no_args_is_help=True)
@@ -33,12 +30,6 @@ GraphArg = Annotated[Path, typer.Argument(help="Graph file (node-link JSON, adja
 FormatOpt = Annotated[str, typer.Option("--format", help=f"Graph file format, {one_of(FORMATS)}.", autocompletion=complete(FORMATS))]
 DirectedOpt = Annotated[bool | None, typer.Option("--directed/--undirected", help="Override what the file says (default: undirected unless the file says directed).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON answer on stdout.")]
-
-
-def _load(path: Path, fmt: str, directed: bool | None) -> Any:
-    from seqgraph.tasks.graphs import load_graph
-
-    return load_graph(path, fmt, directed)
 
 
 def _fmt(v: float) -> str:
@@ -72,12 +63,12 @@ def adjacency(
 
     An edge's weight is its entry in A: the weight of the message it carries. An edge of weight 0 carries none and adds nothing to the degrees (Â as if it were absent), yet it is still an edge for gcn hops and GAT neighbourhoods.
     """
-    from seqgraph.analysis.hops import DENSE_LIMIT, gcn_matrices, save_matrices
+    from seqgraph.graphs.io import DENSE_LIMIT
+    from seqgraph.graphs.tools import adjacency as compute
 
     with user_errors():
-        g = _load(graph, fmt, directed)
-        m = gcn_matrices(g, self_loops=self_loops, variant=variant)
-        saved = save_matrices(m, g.nodes, str(out)) if out is not None else None
+        res = compute(graph, fmt=fmt, directed=directed, self_loops=self_loops, variant=variant, out=out)
+    g, m, saved = res.graph, res.matrices, res.saved
     if as_json:
         def enc(mat: Any) -> Any:
             if g.num_nodes <= DENSE_LIMIT:
@@ -126,57 +117,46 @@ def hops(
     """
     import numpy as np
 
-    from seqgraph.analysis.hops import all_pairs, hops_from
     from seqgraph.cli.common import fail
-    from seqgraph.io import write_csv
+    from seqgraph.graphs.tools import hops as compute
 
     with user_errors():
         if target is not None and source is None:
             raise fail("--target needs --source")
-        g = _load(graph, fmt, directed)
-        con = console()
-        if source is not None:
-            h = hops_from(g, source)
-            if target is not None:
-                k = int(h[g.index(target)])
-                hops_ = None if k < 0 else k
-                if as_json:
-                    print_json({"source": str(source), "target": str(target), "hops": hops_})
-                elif hops_ is None:
-                    con.print(f"{source} → {target}: unreachable — no number of GCN layers lets {target} hear {source}")
-                else:
-                    con.print(f"{source} → {target}: {hops_} hop{'s' if hops_ != 1 else ''} — "
-                              f"{target} first hears {source} after {hops_} GCN layer{'s' if hops_ != 1 else ''}")
-                return
-            if out is not None:
-                write_csv(out, ["node", "hops"], ({"node": n, "hops": int(v) if v >= 0 else None}
-                                                  for n, v in zip(g.nodes, h, strict=True)))
-            if as_json:
-                print_json({"source": str(source), "hops": {n: (int(v) if v >= 0 else None)
-                                                            for n, v in zip(g.nodes, h, strict=True)}})
-                return
-            reach = h[h >= 0]
-            con.print(f"from {source}: reaches {len(reach):,} of {g.num_nodes:,} nodes; farthest {reach.max()} hops")
-            if g.num_nodes <= 50:
-                from rich.table import Table
-
-                t = Table(title=f"hops from {source}", title_justify="left")
-                t.add_column("node")
-                t.add_column("hops", justify="right")
-                for n, v in zip(g.nodes, h, strict=True):
-                    t.add_row(n, str(v) if v >= 0 else "unreachable")
-                con.print(t)
-            else:
-                counts = np.bincount(reach)
-                con.print("nodes at each distance: " + ", ".join(f"{k}: {c:,}" for k, c in enumerate(counts)))
+        res = compute(graph, fmt=fmt, directed=directed, source=source, target=target, out=out)
+    g, h, ap = res.graph, res.source_hops, res.all_pairs
+    con = console()
+    if target is not None:
+        hops_ = res.target_hops
+        if as_json:
+            print_json({"source": str(source), "target": str(target), "hops": hops_})
+        elif hops_ is None:
+            con.print(f"{source} → {target}: unreachable — no number of GCN layers lets {target} hear {source}")
+        else:
+            con.print(f"{source} → {target}: {hops_} hop{'s' if hops_ != 1 else ''} — "
+                      f"{target} first hears {source} after {hops_} GCN layer{'s' if hops_ != 1 else ''}")
+        return
+    if h is not None:
+        if as_json:
+            print_json({"source": str(source), "hops": {n: (int(v) if v >= 0 else None)
+                                                        for n, v in zip(g.nodes, h, strict=True)}})
             return
-        ap = all_pairs(g)
-        if out is not None:
-            import pandas as pd
+        reach = h[h >= 0]
+        con.print(f"from {source}: reaches {len(reach):,} of {g.num_nodes:,} nodes; farthest {reach.max()} hops")
+        if g.num_nodes <= 50:
+            from rich.table import Table
 
-            from seqgraph.io import atomic_write_bytes
-
-            atomic_write_bytes(out, pd.DataFrame(ap.hops, index=g.nodes, columns=g.nodes).to_csv().encode())
+            t = Table(title=f"hops from {source}", title_justify="left")
+            t.add_column("node")
+            t.add_column("hops", justify="right")
+            for n, v in zip(g.nodes, h, strict=True):
+                t.add_row(n, str(v) if v >= 0 else "unreachable")
+            con.print(t)
+        else:
+            counts = np.bincount(reach)
+            con.print("nodes at each distance: " + ", ".join(f"{k}: {c:,}" for k, c in enumerate(counts)))
+        return
+    assert ap is not None  # no source: all pairs
     rf = ap.receptive_field
     if as_json:
         print_json({"nodes": g.nodes, "hops": [[(int(v) if v >= 0 else None) for v in row] for row in ap.hops],
@@ -223,18 +203,11 @@ def layer(
 
     Edge weights enter Â (an edge of weight 0 carries no message); a GAT layer reads no weights: its neighbourhoods are every listed edge and the node itself.
     """
-    from seqgraph.analysis.hops import gcn_layer_forward
+    from seqgraph.graphs.tools import layer as compute
 
     with user_errors():
-        g = _load(graph, fmt, directed)
-        res = gcn_layer_forward(g, features=features, out_dim=out_dim, weights=weights, seed=seed,
-                                activation=activation, gat=gat)
-        if out is not None:
-            from seqgraph.io import write_csv
-
-            cols = [f"h{k}" for k in range(res.H.shape[1])]
-            write_csv(out, ["node", *cols], ({"node": n, **dict(zip(cols, map(float, row), strict=True))}
-                                             for n, row in zip(g.nodes, res.H, strict=True)))
+        g, res = compute(graph, fmt=fmt, directed=directed, features=features, out_dim=out_dim, weights=weights,
+                         seed=seed, activation=activation, gat=gat, out=out)
     if as_json:
         data: dict[str, Any] = {"nodes": g.nodes, "H": res.H.tolist(), "W": res.W.tolist()}
         if res.attention is not None:
@@ -286,48 +259,23 @@ def train(
     weight_decay: Annotated[float, typer.Option(help="Adam weight decay (L2).")] = _n("weight_decay"),
     dropout: Annotated[float, typer.Option(help="Dropout on the input and hidden features.")] = _n("dropout"),
     seed: Annotated[int, typer.Option(help="Seed of the weights, dropout and the labelled nodes drawn.")] = _n("seed"),
-    device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = _n("device"),
+    device: Device = _n("device"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options; flags override it.")] = None,
     out: Annotated[str, typer.Option(help="Folder for log.csv, predictions.csv, config.toml.")] = _n("out"),
     as_json: JsonOpt = False,
 ) -> None:
     """Semi-supervised node classification with a 2-layer GCN; accuracy on the unlabelled nodes."""
+    from seqgraph.cli.display import Display
     from seqgraph.config import resolve
+    from seqgraph.experiments.node_classification import train_node_classifier
 
     with user_errors():
         flags = given(ctx, exclude=("config", "as_json", "graph"))
         if graph is not None:
             flags["graph"] = str(graph)
         cfg = resolve(NodeClassificationConfig, config, **flags)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        from seqgraph.train.node_classification import train_node_classifier
-
-        err = console(stderr=True)
-        progress = Progress(TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}", markup=False),
-                            console=err, transient=as_json)
-        tasks: list[Any] = []  # the display starts at the first epoch: errors before it print alone
-        logged = [-math.inf]  # a file or a pipe: a plain line every 10 s and at the last epoch, no bar
-
-        def on_epoch(row: dict[str, Any]) -> None:
-            info = (f"loss {row['loss']:.3f}  train {row['train_accuracy']:.2f}  "
-                    f"unlabelled {row['test_accuracy']:.3f}")
-            if not err.is_terminal:
-                now = time.monotonic()
-                if now - logged[0] >= 10 or row["epoch"] >= cfg.epochs:
-                    logged[0] = now
-                    err.print(f"epoch {row['epoch']}/{cfg.epochs}  {info}", soft_wrap=True)
-                return
-            if not tasks:
-                progress.start()
-                tasks.append(progress.add_task("", total=cfg.epochs, info=""))
-            progress.update(tasks[0], completed=row["epoch"], info=info)
-
-        try:
-            res = train_node_classifier(cfg, on_epoch)
-        finally:
-            if tasks:
-                progress.stop()
+        with Display(console(stderr=True), unit="epoch") as display:  # draws from the first epoch on
+            res = train_node_classifier(cfg, display)
     if as_json:
         print_json({"graph": res.graph, "classes": res.classes, "labeled": res.labeled,
                     "test_accuracy": res.test_accuracy, "predictions": res.predictions})

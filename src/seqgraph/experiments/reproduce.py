@@ -273,13 +273,15 @@ def charlm_section(b: Budget, root: Path, device: str, progress: Progress) -> st
 
 def graph_section(root: Path, progress: Progress) -> str:
     """6. The course graph: Ã, Â, and how many GCN updates carry C's information to E."""
-    from seqgraph.analysis.hops import gcn_matrices, hops_between, save_matrices
-    from seqgraph.tasks.graphs import load_graph
+    from seqgraph.analysis.hops import hops_between
+    from seqgraph.graphs import load_graph
+    from seqgraph.graphs.io import save_matrices
+    from seqgraph.nn.gcn import gcn_norm
 
     progress(Message("6/6 the course graph: Ã, Â and updates from C to E"))
     g = load_graph(COURSE_GRAPH)
-    m = gcn_matrices(g)
-    save_matrices(m, g.nodes, str(root / "graph"))
+    m = gcn_norm(g)
+    save_matrices(m, g.nodes, root / "graph")
 
     def mat(a: Any) -> str:
         d = a.toarray()

@@ -1,14 +1,90 @@
-"""Graph layers on a sparse propagation matrix."""
+"""Graph layers on a sparse propagation matrix, and ``gcn_norm``, the matrix they propagate with
+(as PyG keeps ``gcn_norm`` beside ``GCNConv``).
+
+Message direction: an edge u → v carries messages from u to v (PyG's default flow,
+``source_to_target``). The propagation matrix therefore has one row per *receiving* node:
+``Â[v, u]`` is the weight with which v hears u. For undirected graphs A is symmetric and this
+is the textbook ``Â = D̃^-1/2 (A + I) D̃^-1/2``; for directed graphs it is
+``D̃_in^-1/2 (A + I)ᵀ D̃_in^-1/2`` with in-degrees, exactly as PyG's ``gcn_norm`` computes it.
+"""
 
 from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+
+from seqgraph.errors import GraphError
+from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
+
+if TYPE_CHECKING:
+    from seqgraph.graphs import Graph
+
+@dataclass
+class GCNMatrices:
+    A: Any  # scipy CSR, A[u, v] = w for u → v
+    A_tilde: Any  # A + I (self-loops added where missing, existing ones kept: PyG's rule)
+    A_hat: Any  # the propagation matrix (rows receive)
+    degree: np.ndarray  # D̃ (row sums of the receiving form of Ã)
+
+
+def gcn_norm(g: Graph, *, self_loops: bool = True, variant: str = "sym") -> GCNMatrices:
+    r"""A, Ã and Â for a graph.
+
+    .. math::
+        \tilde A = A + I, \quad \hat A = \tilde D^{-1/2} \tilde A \tilde D^{-1/2} \;(\text{sym})
+        \text{ or } \tilde D^{-1} \tilde A \;(\text{rw}), \quad \tilde D_{ii} = \sum_j \tilde A_{ij}
+
+    Args:
+        g: the graph. self_loops: add I (True); nodes that already have a self-loop keep its
+            weight, as ``torch_geometric.utils.add_remaining_self_loops``.
+        variant: ``sym`` (Kipf & Welling) or ``rw`` (random walk, D̃^-1 Ã).
+
+    Degrees of 0 (isolated nodes without self-loops) give 0, as PyG's inf → 0; a negative
+    degree is an error.
+
+    Shapes:
+        ``g`` of N nodes → ``A``, ``A_tilde``, ``A_hat`` ``(N, N)`` scipy CSR (rows of ``A_hat``
+        receive), ``degree`` ``(N,)``.
+    """
+    import scipy.sparse as sp
+
+    if variant not in VARIANTS:
+        raise GraphError(f"unknown normalisation {variant!r} (choose from sym, rw)")
+    A = g.adjacency()
+    n = g.num_nodes
+    A_tilde = A
+    if self_loops:
+        diag = A.diagonal()
+        missing = (diag == 0) & ~_has_self_loop(g)
+        A_tilde = (A + sp.diags_array(missing.astype(np.float64), shape=(n, n))).tocsr()
+    R = A_tilde.T.tocsr() if g.directed else A_tilde  # receiving form: R[v, u] = w(u → v)
+    degree = np.asarray(R.sum(axis=1)).ravel()
+    if (degree < 0).any():
+        bad = int(np.argmax(degree < 0))
+        raise GraphError(f"normalisation needs non-negative degrees, but node {g.nodes[bad]!r} has "
+                         f"degree {degree[bad]:g} (negative edge weights)")
+    with np.errstate(divide="ignore"):
+        if variant == "sym":
+            d = np.where(degree > 0, degree ** -0.5, 0.0)
+            A_hat = sp.diags_array(d) @ R @ sp.diags_array(d)
+        else:
+            d = np.where(degree > 0, 1.0 / degree, 0.0)
+            A_hat = sp.diags_array(d) @ R
+    return GCNMatrices(A, A_tilde, sp.csr_array(A_hat), degree)
+
+
+def _has_self_loop(g: Graph) -> np.ndarray:
+    has = np.zeros(g.num_nodes, bool)
+    loops = g.src == g.dst
+    has[g.src[loops]] = True
+    return has
 
 
 def sparse_propagation(A_hat: object, dtype: torch.dtype = torch.float32,
@@ -23,7 +99,6 @@ def sparse_propagation(A_hat: object, dtype: torch.dtype = torch.float32,
     Shapes:
         ``(N, N)`` scipy sparse → ``(N, N)`` torch ``sparse_csr``.
     """
-    import numpy as np
     import scipy.sparse as sp
 
     csr = sp.csr_array(A_hat)
@@ -94,7 +169,7 @@ class GCNLayer(nn.Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  activation: str = "relu") -> None:
         super().__init__()
-        if activation not in ("relu", "tanh", "none"):
+        if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}")
         self.weight = nn.Parameter(torch.empty(in_features, out_features))
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None

@@ -19,7 +19,7 @@ from seqgraph.io import make_folder
 from seqgraph.nn.memory import training_bytes
 from seqgraph.sweep.spec import run_id
 from seqgraph.tasks.text import CharCorpus, Vocab
-from seqgraph.train.loop import Trainer, fit, make_optimizer, resolve_device
+from seqgraph.train.loop import Trainer, fit, make_optimizer, resolve_device, seeded
 from seqgraph.train.progress import Message, Progress, RunStarted, no_progress
 
 
@@ -62,9 +62,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
                                 steps=cfg.seq_length, inputs=len(vocab), outputs=len(vocab)),
                  f"a model of {cfg.layers} × {cfg.hidden:,} at batch size {cfg.batch_size:,}, "
                  f"sequence length {cfg.seq_length:,}")
-    cuda = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(cfg.seed)  # weights and dropout: the run's own stream
+    with seeded(cfg.seed, dev):  # weights and dropout: the run's own stream; the caller's stays as it was
         model = build_model(cfg, len(vocab), cfg.kernel).to(dev)
         opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_decay)

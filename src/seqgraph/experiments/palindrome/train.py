@@ -38,6 +38,7 @@ from seqgraph.sweep.jobs import Experiment, Job, RunResult
 from seqgraph.sweep.spec import run_id, spec_fields
 from seqgraph.tasks.base import EVAL, TRAIN
 from seqgraph.tasks.registry import get_task
+from seqgraph.train.loop import seeded
 from seqgraph.train.optim import RunOptimizer, clip_grad_norm_per_run_
 from seqgraph.train.progress import Evaluated, Progress, RunStarted, Steps, no_progress
 
@@ -67,8 +68,7 @@ def initial_model(spec: PalindromeRun) -> SequenceClassifier:
     """The run's untrained model: drawn on the CPU from the run's seed (the global random
     state is left as it was), so every executor and device starts from the same weights."""
     symbols = get_task(spec.task).num_symbols(spec.length)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(spec.seed)
+    with seeded(spec.seed):
         return SequenceClassifier(spec.model, symbols, spec.hidden, spec.num_classes(), spec.layers,
                                   forget_bias=spec.forget_bias, cell_options={"learn_gate": spec.learn_gate},
                                   encoding=spec.encoding, init=spec.init, t0=spec.t0)

@@ -1,3 +1,6 @@
+"""Reading graph files: JSON formats, edge lists (numpy, pandas and text paths) against a plain
+line-by-line reader, shipped graphs by name, error messages."""
+
 import io
 import json
 import os
@@ -8,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seqgraph.errors import GraphError
-from seqgraph.tasks import graphs
-from seqgraph.tasks.graphs import Graph, karate_club, load_features, load_graph, node_labels
+from seqgraph.graphs import Graph, load_graph, readers
 
 COURSE = "course-2020"  # the shipped example graph, by name
 
@@ -66,13 +68,6 @@ def test_repeated_edges_collapse_last_weight_wins(tmp_path):
     assert gd.num_edges == 3
 
 
-def test_karate_club_has_labels():
-    g = karate_club()
-    assert g.num_nodes == 34 and g.num_edges == 78
-    y, classes = node_labels(g, "club")
-    assert classes == ["Mr. Hi", "Officer"] and (y >= 0).all()
-
-
 @pytest.mark.parametrize("text, fmt, message", [
     ("{not json", "auto", "malformed JSON"),
     ("[1, 2]", "auto", "expected a JSON object"),
@@ -105,26 +100,6 @@ def test_non_utf8_and_missing(tmp_path):
         load_graph(p)
     with pytest.raises(GraphError, match="not found"):
         load_graph(tmp_path / "nope.json")
-
-
-def test_unknown_node_names_it():
-    g = load_graph(COURSE)
-    with pytest.raises(GraphError, match="unknown node 'Q'"):
-        g.index("Q")
-
-
-def test_features_aligned_to_graph_order(tmp_path):
-    g = load_graph(COURSE)
-    rows = "\n".join(f"{n},{i},{i * 10}" for i, n in reversed(list(enumerate(g.nodes))))
-    p = write(tmp_path, "x.csv", "node,f0,f1\n" + rows + "\n")
-    X = load_features(p, g)
-    assert X.shape == (6, 2) and (X[:, 0] == np.arange(6)).all()
-    bad = write(tmp_path, "bad.csv", "node,f0\nA,1\n")
-    with pytest.raises(GraphError, match="no row for node 'B'"):
-        load_features(bad, g)
-    unk = write(tmp_path, "unk.csv", "node,f0\n" + "\n".join(f"{n},1" for n in g.nodes) + "\nQ,2\n")
-    with pytest.raises(GraphError, match="'Q' is not in the graph"):
-        load_features(unk, g)
 
 
 def test_large_edge_list_loads(tmp_path):
@@ -250,12 +225,12 @@ def test_integer_fast_paths_and_text_path_give_the_same_graph(tmp_path, monkeypa
         p = tmp_path / f"{name}.txt"
         p.write_text(text)
         graphs_read = []
-        assert (graphs._plain_lines(p.read_bytes()) is not None) == name.startswith("plain")
+        assert (readers._plain_lines(p.read_bytes()) is not None) == name.startswith("plain")
         with monkeypatch.context() as m:
             graphs_read.append(load_graph(p))
-            m.setattr(graphs, "_plain_lines", lambda raw: None)  # pandas, int64 ids
+            m.setattr(readers, "_plain_lines", lambda raw: None)  # pandas, int64 ids
             graphs_read.append(load_graph(p))
-            m.setattr(graphs, "_ints_read_back", lambda data: False)  # pandas, ids as text
+            m.setattr(readers, "_ints_read_back", lambda data: False)  # pandas, ids as text
             graphs_read.append(load_graph(p))
         assert all(as_lists(g) == reference_edge_list(text) for g in graphs_read), name
 
@@ -284,60 +259,6 @@ def test_pandas_reads_a_regular_file_by_path_and_a_pipe_from_its_bytes(tmp_path,
     for name in ("edges.txt", "edges.gz", "edges.zip"):
         assert as_lists(load_graph(write(tmp_path, name, text))) == reference_edge_list(text)
         assert sources.pop() == tmp_path / name
-
-
-def test_plain_lines_takes_only_its_layouts():
-    read = graphs._plain_lines
-    got = read(b"0 1\n12 3\n1234567890123 7\n")
-    assert got.ends.tolist() == [0, 1, 12, 3, 1234567890123, 7] and got.weight is None
-    assert got.begin.tolist() == [0, 2, 4, 7, 9, 23] and got.stop.tolist() == [1, 3, 6, 8, 22, 24]
-    assert read(b"0 1 5\n2 3 17\n").weight.tolist() == [5.0, 17.0]
-    got = read(b"0 1 0.5000\n20 3 12.25\n4 5 007.1\n")
-    assert got.ends.tolist() == [0, 1, 20, 3, 4, 5] and got.weight.tolist() == [0.5, 12.25, 7.1]
-    for other in [b"1 2", b"01 2\n", b"1 02\n", b"-1 2\n", b"+1 2\n", b"1\t2\n", b"1  2\n", b"1 2\r\n",
-                  b"1 2\n\n", b"1 2 3 4\n", b"1\n", b"1 2\n3\n", b" 1 2\n", b"1 2 \n", b"# c\n1 2\n", b"1.0 2\n",
-                  b"a b\n", b"1 2\n9999999999999999999 1\n", b"\xef\xbb\xbf1 2\n", b"", b"1 2 .5\n", b"1 2 5.\n",
-                  b"1 2 -0.5\n", b"1 2 1e3\n", b"1 2 3\n4 5 0.5\n", b"1 2 0.5\n4 5\n", b"1 2 1234567890.123456\n",
-                  b"01 2 0.5\n", b"1.5 2 3\n"]:
-        assert read(other) is None, other
-
-
-def test_plain_weights_equal_pythons_float():
-    """i.f weights as (i·10^k + f) / 10^k: correctly rounded, as float() of the text, for any
-    split of up to 15 digits between i and f."""
-    rng = np.random.default_rng(4)
-    texts = []
-    for _ in range(3_000):
-        k = int(rng.integers(1, 15))
-        i = int(rng.integers(0, 10 ** int(rng.integers(1, 16 - k))))
-        texts.append(f"{i}.{int(rng.integers(0, 10**k)):0{k}d}")
-    text = "".join(f"{n} {n + 1} {w}\n" for n, w in enumerate(texts)).encode()
-    got = graphs._plain_lines(text)
-    assert got.weight.tolist() == [float(w) for w in texts]
-    assert got.ends.tolist() == [n + d for n in range(len(texts)) for d in (0, 1)]
-    assert [text[a:z].decode() for a, z in zip(got.begin, got.stop, strict=True)] == list(map(str, got.ends))
-    assert graphs._plain_lines(text.replace(b"\n7 8 ", b"\n07 8 ")) is None  # a bad line further down
-
-
-def test_plain_lines_reads_every_digit_count_exactly(tmp_path):
-    """Numbers of 1 to 16 digits (one or two 8-byte words, any padding), next to numbers of
-    every other length, against Python's int(); the node names are the numbers as written."""
-    rng = np.random.default_rng(3)
-    lengths = rng.integers(1, 17, 4_000)
-    values = [int(rng.integers(10 ** (k - 1) if k > 1 else 0, 10**k)) for k in lengths.tolist()]
-    values[:4] = [0, 9, 10**15, 10**16 - 1]
-    text = "".join(f"{a} {b}\n" for a, b in zip(values[0::2], values[1::2], strict=True))
-    assert graphs._plain_lines(text.encode()).ends.tolist() == values
-    assert load_graph(write(tmp_path, "g.txt", text)).nodes == list(dict.fromkeys(map(str, values)))
-
-
-@pytest.mark.parametrize("text, single", [
-    (b"a b\nc d 2\r\n", True), (b"a  b\n", False), (b"a\tb\n", False), (b" a b\n", False), (b"a b \n", False),
-    (b"a b\n c d\n", False), (b"a b # c\n", False), (b"a b\r\n c d\n", False), (b"a b ", False), (b"", False),
-])
-def test_single_spaced_layout(text, single):
-    """Files that pandas may split on single spaces (else on runs of spaces and tabs)."""
-    assert graphs._single_spaced(text) is single
 
 
 @pytest.mark.parametrize("scale, shift", [(1, 0), (1, -1_500), (10**12, 3), (-(10**15), 0)])
@@ -398,10 +319,10 @@ def test_dedupe_packed_sort_equals_stable_argsort(monkeypatch, directed):
     src, dst, w = rng.integers(0, n, e), rng.integers(0, n, e), rng.normal(size=e)
 
     def deduped():
-        return as_lists(graphs._dedupe(Graph([str(i) for i in range(n)], src.copy(), dst.copy(), w.copy(), directed)))
+        return as_lists(readers._dedupe(Graph([str(i) for i in range(n)], src.copy(), dst.copy(), w.copy(), directed)))
 
     packed = deduped()
-    monkeypatch.setattr(graphs, "_PACK_BITS", 0)  # keys never fit: the argsort path
+    monkeypatch.setattr(readers, "_PACK_BITS", 0)  # keys never fit: the argsort path
     assert deduped() == packed
     text = "".join(f"{a} {b} {c!r}\n" for a, b, c in zip(src.tolist(), dst.tolist(), w.tolist(), strict=True))
     nodes, edges = reference_edge_list(text, directed)
