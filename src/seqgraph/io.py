@@ -246,16 +246,23 @@ def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str,
 TEXT_COLUMNS = {"run_id": str}  # hex ids like 864e17513104 would otherwise be read as numbers
 
 
+def existing_file(path: str | Path, what: str, error: type[Exception], example: str = "") -> Path:
+    """``path`` as a Path when it is a file; a folder or a missing path is ``error`` naming it
+    (``what``: "CSV file", "checkpoint"; ``example``: a file the folder may hold)."""
+    p = Path(path)
+    if p.is_dir():
+        raise error(f"{p} is a folder, not a {what}" + (f" (e.g. {p / example})" if example else ""))
+    if not p.is_file():
+        raise error(f"{what} not found: {p}")
+    return p
+
+
 def read_csv(path: str | Path, required: Sequence[str] = ()) -> Any:
     """A CSV as a pandas DataFrame; a missing/malformed file or missing columns is a DataError.
     Run ids stay text."""
     import pandas as pd
 
-    p = Path(path)
-    if p.is_dir():
-        raise DataError(f"{p} is a folder, not a CSV file")
-    if not p.is_file():
-        raise DataError(f"CSV file not found: {p}")
+    p = existing_file(path, "CSV file", DataError)
     try:
         df = pd.read_csv(p, keep_default_na=False, na_values=[""], dtype=TEXT_COLUMNS)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,15 @@ def pd_row(values: tuple[Any, ...], columns: list[str]) -> Any:
     return pd.Series(values, index=columns)
 
 
+def _finish(fig: Any, axes: Any, title: str) -> Any:
+    """A light grid on every panel, the title above them, a tight layout."""
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_text(df: Any, title: str = "Character model") -> Any:
     """Text-model curves: loss (train, validation), validation bits/char, accuracy."""
     plt = _plt()
@@ -208,11 +218,7 @@ def plot_text(df: Any, title: str = "Character model") -> Any:
         axes[2].plot(df["step"], df["val_accuracy"], label="validation")
     axes[2].set(xlabel="step", ylabel="next-character accuracy")
     axes[2].legend()
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, axes, title)
 
 
 def plot_nodes(df: Any, title: str = "GCN node classification") -> Any:
@@ -226,11 +232,7 @@ def plot_nodes(df: Any, title: str = "GCN node classification") -> Any:
     axes[1].plot(df["epoch"], df["test_accuracy"], color="C1", ls="--", label="unlabelled nodes")
     axes[1].set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.05))
     axes[1].legend(fontsize="small")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, axes, title)
 
 
 def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
@@ -305,6 +307,32 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     finally:
         _plt().close(fig)
     return p
+
+
+def draw(csvs: Sequence[Path], kind: str = "auto", x: str = "length", by: str | None = None, out: Path | None = None,
+         fmt: str = "png", model: str | None = None) -> tuple[str, Path]:
+    """``seqgraph plot``: the figure ``csvs`` call for (``kind`` auto: from their columns), of
+    ``model`` (a comma list) only, saved to ``out`` (a file, or a folder for ``<kind>.<fmt>``;
+    default: beside the first CSV). Returns the kind and the file."""
+    from seqgraph.results import names, read_many
+
+    if kind != "auto" and kind not in KINDS:
+        raise DataError(f"unknown plot kind {kind!r} (choose from auto, {', '.join(KINDS)})")
+    if fmt not in FORMATS:
+        raise DataError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    df = read_many(csvs)
+    k = detect_kind(df) if kind == "auto" else kind
+    if model:
+        if "model" not in df.columns:
+            raise DataError(f"{csvs[0]} has no model column to filter")
+        df = df[df["model"].isin([m.strip() for m in model.split(",")])]
+        if df.empty:
+            raise DataError(f"no rows for model(s) {model} in {', '.join(map(str, csvs))}")
+    if (x != "length" or by is not None) and k != "accuracy":
+        raise DataError(f"--x and --by shape accuracy figures; {csvs[0]} makes a {k} figure")
+    name = f"{k}.{fmt}" if k != "accuracy" or x == "length" else f"accuracy_{x}.{fmt}"
+    path = out / name if out is not None and out.is_dir() else out or csvs[0].with_name(name)
+    return k, save_figure(figure_for(df, k, x.replace("-", "_"), names(by)), path)
 
 
 def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = None) -> Any:

@@ -60,6 +60,19 @@ def _decimal_course(name: str, summary: str, train: str, dataset: str, optimizer
     )
 
 
+def _course_2020(name: str, summary: str, values: dict[str, Any], sources: dict[str, str]) -> Preset:
+    """The 2020 template (``train.py``) trains every dataset with the same settings; each preset
+    adds its dataset's own (task, encoding, classes) and where they come from."""
+    common = {"length": 6, "steps": 3000, "early_stop": False, "batch_size": 256, "hidden": 256,
+              "optimizer": "adam", "lr": 1e-3, "max_norm": 10.0}
+    common_sources = {"steps": f"{T2020}: --train_steps 3000, no early stop",
+                      "early_stop": f"{T2020}: a fixed number of steps",
+                      "batch_size": f"{T2020}: --batch_size 256", "hidden": f"{T2020}: --num_hidden 256",
+                      "optimizer": f"{T2020}: optim.Adam", "lr": f"{T2020}: --learning_rate 0.001",
+                      "max_norm": f"{T2020}: --max_norm 10.0"}
+    return Preset(name, summary, {**common, **values}, {**common_sources, **sources})
+
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
@@ -67,51 +80,30 @@ PRESETS: dict[str, Preset] = {
                         f"not set by {T2018} (optimizer = None  # fixme); RMSprop as {T2019_FILLED}"),
         _decimal_course("2019", "2019 course, decimal palindromes (DL_assignments_2019 part1)", T2019, D2019,
                         f"{T2019_FILLED}: torch.optim.RMSprop (the template leaves it # fixme)"),
-        Preset(
+        _course_2020(
             "2020-binary", "2020 course, binary palindromes (uvadlc_practicals_2020 Part 1, bipalindrome)",
-            {"task": "binary", "encoding": "scalar", "length": 6, "steps": 3000, "early_stop": False,
-             "batch_size": 256, "hidden": 256, "optimizer": "adam", "lr": 1e-3, "max_norm": 10.0,
-             "classes": "length"},
+            {"task": "binary", "encoding": "scalar", "classes": "length"},
             {"task": f"{D2020}: BinaryPalindromeDataset",
              "encoding": f"{T2020}: --input_dim 1; {D2020}: one float per step, palindrome + 1 (pad 0, bits 1, 2)",
              "length": f"{T2020}: --input_length 6 = L, the decimal digits; the model reads 4·L + 2 − 1 symbols",
-             "steps": f"{T2020}: --train_steps 3000, no early stop",
-             "early_stop": f"{T2020}: a fixed number of steps",
-             "batch_size": f"{T2020}: --batch_size 256", "hidden": f"{T2020}: --num_hidden 256",
-             "optimizer": f"{T2020}: optim.Adam", "lr": f"{T2020}: --learning_rate 0.001",
-             "max_norm": f"{T2020}: --max_norm 10.0",
              "classes": f"{T2020}: config.num_classes = config.input_length (L outputs; labels are 0 or 1)"},
         ),
-        Preset(
+        _course_2020(
             "2020-baum-sweet", "2020 course, Baum–Sweet labels of binary integers (uvadlc_practicals_2020 Part 1, bss)",
-            {"task": "baum-sweet", "encoding": "onehot", "length": 6, "steps": 3000, "early_stop": False,
-             "batch_size": 256, "hidden": 256, "optimizer": "adam", "lr": 1e-3, "max_norm": 10.0,
-             "classes": "task"},
+            {"task": "baum-sweet", "encoding": "onehot", "classes": "task"},
             {"task": f"{D2020}: BaumSweetSequenceDataset",
              "encoding": f"{T2020}: config.input_dim = 3 (pad, 0, 1; {D2020} undoes the one-hot with argmax, "
                          "so the template feeds one float per step: --encoding scalar for that)",
              "length": f"{T2020}: --input_length 6 = L, integers up to 10^L; the model reads 4·L symbols",
-             "steps": f"{T2020}: --train_steps 3000, no early stop",
-             "early_stop": f"{T2020}: a fixed number of steps",
-             "batch_size": f"{T2020}: --batch_size 256", "hidden": f"{T2020}: --num_hidden 256",
-             "optimizer": f"{T2020}: optim.Adam", "lr": f"{T2020}: --learning_rate 0.001",
-             "max_norm": f"{T2020}: --max_norm 10.0",
              "classes": f"{T2020}: config.num_classes = 2"},
         ),
-        Preset(
+        _course_2020(
             "2020-random-combinations",
             "2020 course, the missing number of a permutation (uvadlc_practicals_2020 Part 1, randomcomb)",
-            {"task": "random-combinations", "encoding": "scalar", "length": 6, "steps": 3000, "early_stop": False,
-             "batch_size": 256, "hidden": 256, "optimizer": "adam", "lr": 1e-3, "max_norm": 10.0,
-             "classes": "task"},
+            {"task": "random-combinations", "encoding": "scalar", "classes": "task"},
             {"task": f"{D2020}: RandomCombinationsDataset",
              "encoding": f"{T2020}: --input_dim 1; {D2020}: the numbers as floats, one per step",
              "length": f"{T2020}: --input_length 6 = L, a permutation of 0..L−1; the model reads L − 1 numbers",
-             "steps": f"{T2020}: --train_steps 3000, no early stop",
-             "early_stop": f"{T2020}: a fixed number of steps",
-             "batch_size": f"{T2020}: --batch_size 256", "hidden": f"{T2020}: --num_hidden 256",
-             "optimizer": f"{T2020}: optim.Adam", "lr": f"{T2020}: --learning_rate 0.001",
-             "max_norm": f"{T2020}: --max_norm 10.0",
              "classes": f"{T2020}: config.num_classes = config.input_length (L; the task's own count)"},
         ),
     )

@@ -33,6 +33,27 @@ def read_summaries(paths: Sequence[str | Path]) -> Any:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
+def names(text: str | None) -> list[str] | None:
+    """A comma list of setting names as typed (``batch-size`` or ``batch_size``); None stays None."""
+    return None if text is None else [c.strip().replace("-", "_") for c in text.split(",") if c.strip()]
+
+
+def read_many(paths: Sequence[str | Path]) -> Any:
+    """:func:`read_summaries`, refusing an empty list."""
+    if not paths:
+        raise DataError("give at least one CSV")
+    return read_summaries(paths)
+
+
+def summary_table(paths: Sequence[str | Path], by: str | None = None) -> tuple[Any, list[Baseline]]:
+    """``seqgraph table``: palindrome summaries grouped by ``by`` (a comma list; default: every
+    setting that varies but the seed), and the not-learned baselines of their tasks."""
+    df = read_many(paths)
+    if "final_accuracy" not in df.columns:
+        raise DataError(f"{paths[0]} is not a palindrome summary (no final_accuracy column)")
+    return aggregate(df, names(by)), baselines(df)
+
+
 def varying_settings(df: Any, settings: Sequence[str] = PALINDROME_SETTINGS, exclude: Sequence[str] = ("seed",)
                      ) -> list[str]:
     """The settings that take more than one value in ``df``, in reading order."""

@@ -9,33 +9,42 @@ from typing import Annotated, Any
 import typer
 
 from seqgraph.analysis.settings import GradsConfig, TimeGateConfig
-from seqgraph.cli.common import complete, console, fail, given, one_of, print_json, user_errors
-from seqgraph.cli.options import Device, default
+from seqgraph.cli.common import complete, console, given, one_of, print_json, user_errors
+from seqgraph.cli.options import DEVICE_HELP, Opt, options_of, with_options
 from seqgraph.nn.registry import unidirectional_cells
 from seqgraph.plots import FORMATS as FIGURE_FORMATS
 from seqgraph.plots import KINDS as PLOT_KINDS
 
+GRADS_HELP: dict[str, str | Opt] = {
+    "model": Opt(f"Cells, {one_of(unidirectional_cells(), 'all')} (a comma list; cells that read forward in time).",
+                 complete=complete(lambda: (*unidirectional_cells(), "all"), lists=True)),
+    "length": "Palindrome length (the model reads L − 1 steps), at least 3.",
+    "seeds": "Seeds to average over.",
+    "train_steps": "Also measure after this many training steps at that length.",
+    "batch_size": "Sequences in the probe batch.",
+    "hidden": "Hidden units.",
+    "forget_bias": "Initial forget-gate bias of LSTM-type cells (as the palindrome benchmark).",
+    "device": DEVICE_HELP,
+    "out": "Folder for grads.csv and grads.png.",
+}
+TIMEGATE_HELP: dict[str, str | Opt] = {
+    "tau": "Period τ.",
+    "shift": "Phase shift s.",
+    "r_on": "Open ratio r_on, in (0, 1].",
+    "leak": "Leak α in the closed phase.",
+    "steps": "Show t = t0 .. t0 + steps.",
+    "t0": Opt("Time of the first input: 0 (seqgraph's cells count from 0) or 1 (the 2018 course's equations count "
+              "from t = 1).", ("--t0",)),
+    "resolution": "Points per unit of time in the figure.",
+    "out": "Folder for timegate.csv and timegate.png.",
+}
 
-def _g(field: str) -> Any:
-    return default(GradsConfig, field, typed=True)
 
-
-def _t(field: str) -> Any:
-    return default(TimeGateConfig, field, typed=True)
-
-
+@with_options(options_of(GradsConfig, GRADS_HELP))
 def grads(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option(help=f"Cells, {one_of(unidirectional_cells(), 'all')} (a comma list; cells that read forward in time).", autocompletion=complete(lambda: (*unidirectional_cells(), "all"), lists=True))] = _g("model"),
-    length: Annotated[int, typer.Option(help="Palindrome length (the model reads L − 1 steps), at least 3.")] = _g("length"),
-    seeds: Annotated[str, typer.Option(help="Seeds to average over.")] = _g("seeds"),
-    train_steps: Annotated[int, typer.Option(help="Also measure after this many training steps at that length.")] = _g("train_steps"),
-    batch_size: Annotated[int, typer.Option(help="Sequences in the probe batch.")] = _g("batch_size"),
-    hidden: Annotated[int, typer.Option(help="Hidden units.")] = _g("hidden"),
-    forget_bias: Annotated[float, typer.Option(help="Initial forget-gate bias of LSTM-type cells (as the palindrome benchmark).")] = _g("forget_bias"),
-    device: Device = _g("device"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options.")] = None,
-    out: Annotated[str, typer.Option(help="Folder for grads.csv and grads.png.")] = _g("out"),
+    **settings: Any,
 ) -> None:
     """Gradient magnitude ‖∂L/∂h_t‖ over time steps, loss on the last step: why RNNs forget."""
     from seqgraph.analysis.grads import grads_report
@@ -70,22 +79,18 @@ def grads(
     con.print(f"results: {report.csv}, figure: {report.figure}")
 
 
+@with_options(options_of(TimeGateConfig, TIMEGATE_HELP))
 def timegate(
-    tau: Annotated[float, typer.Option(help="Period τ.")] = _t("tau"),
-    shift: Annotated[float, typer.Option(help="Phase shift s.")] = _t("shift"),
-    r_on: Annotated[float, typer.Option(help="Open ratio r_on, in (0, 1].")] = _t("r_on"),
-    leak: Annotated[float, typer.Option(help="Leak α in the closed phase.")] = _t("leak"),
-    steps: Annotated[int, typer.Option(help="Show t = t0 .. t0 + steps.")] = _t("steps"),
-    t0: Annotated[int, typer.Option("--t0", help="Time of the first input: 0 (seqgraph's cells count from 0) or 1 (the 2018 course's equations count from t = 1).")] = _t("t0"),
-    out: Annotated[str, typer.Option(help="Folder for timegate.csv and timegate.png.")] = _t("out"),
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print k(t) at integer steps as JSON.")] = False,
+    **settings: Any,
 ) -> None:
     """The time gate k(t) of the time-gated LSTM, as a table, a CSV and a figure."""
     from seqgraph.analysis.timegate import timegate_report
     from seqgraph.config import resolve
 
     with user_errors():
-        cfg = resolve(TimeGateConfig, None, tau=tau, shift=shift, r_on=r_on, leak=leak, steps=steps, t0=t0, out=out)
+        cfg = resolve(TimeGateConfig, None, **given(ctx, exclude=("as_json",)))
         report = timegate_report(cfg)
     integer, fig = report.integer, report.figure
     if as_json:
@@ -109,18 +114,6 @@ def timegate(
     con.print(f"results: {Path(cfg.out) / 'timegate.csv'}, figure: {fig}")
 
 
-def _names(text: str | None) -> list[str] | None:
-    return None if text is None else [c.strip().replace("-", "_") for c in text.split(",") if c.strip()]
-
-
-def _read_many(csvs: list[Path]) -> Any:
-    from seqgraph.results import read_summaries
-
-    if not csvs:
-        raise fail("give at least one CSV")
-    return read_summaries(csvs)
-
-
 def plot(
     csvs: Annotated[list[Path], typer.Argument(help="CSVs written by seqgraph: summary, curves, log, grads or timegate (summaries or curves of several sweeps are drawn together).", show_default=False)],
     kind: Annotated[str, typer.Option(help=f"Figure, {one_of(('auto', *PLOT_KINDS))} (auto: from the CSV's columns).", autocompletion=complete(("auto", *PLOT_KINDS)))] = "auto",
@@ -131,27 +124,10 @@ def plot(
     model: Annotated[str | None, typer.Option(help="Only these models (comma list).")] = None,
 ) -> None:
     """Draw the figure a seqgraph CSV calls for (accuracy against length or any setting, learning curves, text-model curves, gradient flow, time gate)."""
-    from seqgraph.plots import FORMATS, KINDS, detect_kind, figure_for, save_figure
+    from seqgraph.plots import draw
 
     with user_errors():
-        if kind != "auto" and kind not in KINDS:
-            raise fail(f"unknown plot kind {kind!r} (choose from auto, {', '.join(KINDS)})")
-        if fmt not in FORMATS:
-            raise fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-        df = _read_many(csvs)
-        k = detect_kind(df) if kind == "auto" else kind
-        if model:
-            if "model" not in df.columns:
-                raise fail(f"{csvs[0]} has no model column to filter")
-            keep = [m.strip() for m in model.split(",")]
-            df = df[df["model"].isin(keep)]
-            if df.empty:
-                raise fail(f"no rows for model(s) {model} in {', '.join(map(str, csvs))}")
-        name = f"{k}.{fmt}" if k != "accuracy" or x == "length" else f"accuracy_{x}.{fmt}"
-        if (x != "length" or by is not None) and k != "accuracy":
-            raise fail(f"--x and --by shape accuracy figures; {csvs[0]} makes a {k} figure")
-        path = out / name if out is not None and out.is_dir() else out or csvs[0].with_name(name)
-        saved = save_figure(figure_for(df, k, x.replace("-", "_"), _names(by)), path)
+        k, saved = draw(csvs, kind, x, by, out, fmt, model)
     console().print(f"{k} figure: {saved}")
 
 
@@ -162,14 +138,11 @@ def table(
 ) -> None:
     """Held-out accuracy of palindrome runs grouped by any settings, mean ± std over seeds."""
     from seqgraph.cli.palindrome import print_summary
-    from seqgraph.results import aggregate, baselines
+    from seqgraph.results import summary_table
 
     with user_errors():
-        df = _read_many(csvs)
-        if "final_accuracy" not in df.columns:
-            raise fail(f"{csvs[0]} is not a palindrome summary (no final_accuracy column)")
-        agg = aggregate(df, _names(by))
+        agg, bases = summary_table(csvs, by)
     if as_json:
         print_json(agg.drop(columns=[c for c in ("_all",) if c in agg.columns]).to_dict("records"))
         return
-    print_summary(agg, bases=baselines(df))
+    print_summary(agg, bases=bases)

@@ -16,7 +16,7 @@ from seqgraph.cli.common import (
     print_json,
     user_errors,
 )
-from seqgraph.cli.options import Device, default
+from seqgraph.cli.options import DEVICE_HELP, Opt, options_of, with_options
 from seqgraph.experiments.node_classification import NodeClassificationConfig
 from seqgraph.graphs import FORMATS
 from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
@@ -241,28 +241,30 @@ def layer(
         con.print(f"wrote {out}")
 
 
-def _n(field: str) -> Any:
-    return default(NodeClassificationConfig, field, typed=True)
+TRAIN_HELP: dict[str, str | Opt] = {
+    "label_key": 'Node attribute with the class ("": club for the built-in karate club, label for a file).',
+    "labeled": 'Comma list of nodes whose labels are seen ("": 0,33 on the built-in karate club, else --per-class).',
+    "per_class": "Without --labeled: random labelled nodes per class.",
+    "features": 'Node features CSV ("": one-hot identity, X = I).',
+    "hidden": "Hidden units.",
+    "epochs": "Training epochs.",
+    "lr": "Adam learning rate.",
+    "weight_decay": "Adam weight decay (L2).",
+    "dropout": "Dropout on the input and hidden features.",
+    "seed": "Seed of the weights, dropout and the labelled nodes drawn.",
+    "device": DEVICE_HELP,
+    "out": "Folder for log.csv, predictions.csv, config.toml.",
+}
 
 
 @app.command()
+@with_options(options_of(NodeClassificationConfig, TRAIN_HELP, skip=("graph",)))
 def train(
     ctx: typer.Context,
     graph: Annotated[Path | None, typer.Argument(help="Graph file with node labels (node-link JSON), or the name of a shipped example graph. Default: Zachary's karate club (networkx).", show_default=False)] = None,
-    label_key: Annotated[str, typer.Option(help='Node attribute with the class ("": club for the built-in karate club, label for a file).')] = _n("label_key"),
-    labeled: Annotated[str, typer.Option(help='Comma list of nodes whose labels are seen ("": 0,33 on the built-in karate club, else --per-class).')] = _n("labeled"),
-    per_class: Annotated[int, typer.Option(help="Without --labeled: random labelled nodes per class.")] = _n("per_class"),
-    features: Annotated[str, typer.Option(help='Node features CSV ("": one-hot identity, X = I).')] = _n("features"),
-    hidden: Annotated[int, typer.Option(help="Hidden units.")] = _n("hidden"),
-    epochs: Annotated[int, typer.Option(help="Training epochs.")] = _n("epochs"),
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _n("lr"),
-    weight_decay: Annotated[float, typer.Option(help="Adam weight decay (L2).")] = _n("weight_decay"),
-    dropout: Annotated[float, typer.Option(help="Dropout on the input and hidden features.")] = _n("dropout"),
-    seed: Annotated[int, typer.Option(help="Seed of the weights, dropout and the labelled nodes drawn.")] = _n("seed"),
-    device: Device = _n("device"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options; flags override it.")] = None,
-    out: Annotated[str, typer.Option(help="Folder for log.csv, predictions.csv, config.toml.")] = _n("out"),
     as_json: JsonOpt = False,
+    **settings: Any,
 ) -> None:
     """Semi-supervised node classification with a 2-layer GCN; accuracy on the unlabelled nodes."""
     from seqgraph.cli.display import Display

@@ -17,7 +17,7 @@ from seqgraph.cli.common import (
     report_failures,
     user_errors,
 )
-from seqgraph.cli.options import RUN, SETTINGS, Kernel, RayAddress, RunDevice, Workers, default
+from seqgraph.cli.options import KERNEL_HELP, RUN, RUN_OPTIONS_HELP, SETTINGS, Opt, options_of, with_options
 from seqgraph.experiments.palindrome.spec import INITS, PalindromeOptions, PalindromeRun, palindrome_tasks
 from seqgraph.nn.registry import cell_names, complete_cells
 from seqgraph.presets import preset_names
@@ -27,50 +27,50 @@ from seqgraph.train import OPTIMIZERS
 
 TASK_HELP = "; ".join(f"{n}: {TASKS[n].summary}" for n in palindrome_tasks())
 
+SETTING_HELP: dict[str, str | Opt] = {
+    "model": Opt(f"Cells, {one_of(cell_names(), 'all')} (a list sweeps them).", complete=complete_cells),
+    "task": f"Task — {TASK_HELP}.",
+    "length": "Palindrome lengths L: start:stop[:step] (stop inclusive) or a list.",
+    "encoding": f"Input encoding, {one_of(ENCODINGS)}: a symbol as a one-hot vector, or its value as one float (as "
+                "the course templates).",
+    "classes": "Output classes: task (10 decimal, 2 binary), length (L, as the 2020 template) or a number.",
+    "seed": "Seeds (a list, or a range like 1:10): each draws its own weights and batches.",
+    "steps": "Training steps per run (at most, with early stopping).",
+    "batch_size": "Batch size.",
+    "hidden": "Hidden units.",
+    "layers": "Stacked recurrent layers.",
+    "init": f"Initial weights, {one_of(INITS)}: U(±1/√n) as torch, or N(0, 2/fan_in) with biases 0.",
+    "forget_bias": "Initial forget-gate bias of LSTM-type cells.",
+    "learn_gate": Opt("tglstm: learn the time gate's τ, s, r_on.", ("--learn-gate/--fixed-gate",)),
+    "t0": Opt("tglstm: the time gate's clock at the first input, 0 (seqgraph) or 1 (the 2018 course's equations "
+              "count from t = 1).", ("--t0",)),
+    "optimizer": f"Optimizer, {one_of(OPTIMIZERS)} (a list compares them).",
+    "lr": "Learning rate(s), e.g. 1e-3,1e-2.",
+    "max_norm": "Clip each run's gradient norm to this; 0 disables.",
+    "eval_every": "Steps between held-out evaluations.",
+    "eval_batch_size": "Held-out batch size.",
+    "early_stop": Opt("End a run once solved.", ("--early-stop/--no-early-stop",)),
+    "solved_accuracy": "Held-out accuracy that counts as solved.",
+    "solved_evals": "Consecutive solved evaluations that end a run.",
+    "kernel": KERNEL_HELP,
+}
+RUN_HELP: dict[str, str | Opt] = RUN_OPTIONS_HELP | {
+    "out": "Output folder for curves.csv, summary.csv, config.toml.",
+    "executor": Opt(f"Executor, {one_of(EXECUTORS)}: auto is batched (runs of one shape as one model) on a GPU, on "
+                    "a CPU one process per core.", complete=complete(EXECUTORS)),
+    "resume": Opt("Train only the runs whose rows are missing in --out (after a crash, or with new axis values).",
+                  ("--resume",)),
+    "overwrite": Opt("Replace results already in the output folder.", ("--overwrite",)),
+}
 
-def _d(field: str) -> str:
-    return default(PalindromeRun, field)
 
-
-def _o(field: str) -> Any:
-    return default(PalindromeOptions, field, typed=True)
-
-
+@with_options(options_of(PalindromeRun, SETTING_HELP, panel=SETTINGS),
+              options_of(PalindromeOptions, RUN_HELP, panel=RUN))
 def palindrome(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option(help=f"Cells, {one_of(cell_names(), 'all')} (a list sweeps them).", autocompletion=complete_cells, rich_help_panel=SETTINGS)] = _d("model"),
-    lengths: Annotated[str, typer.Option(help="Palindrome lengths L: start:stop[:step] (stop inclusive) or a list.", rich_help_panel=SETTINGS)] = _d("length"),
-    seeds: Annotated[str, typer.Option(help="Seeds (a list, or a range like 1:10): each draws its own weights and batches.", rich_help_panel=SETTINGS)] = _d("seed"),
     preset: Annotated[str, typer.Option(help=f"Course preset: {', '.join(preset_names())} — every setting as that course's template sets it (README table); TOML and flags still override it. Default: none (seqgraph's own defaults).", rich_help_panel=SETTINGS)] = "",
-    task: Annotated[str, typer.Option(help=f"Task — {TASK_HELP}.", autocompletion=complete(palindrome_tasks, lists=True), rich_help_panel=SETTINGS)] = _d("task"),
-    encoding: Annotated[str, typer.Option(help=f"Input encoding, {one_of(ENCODINGS)}: a symbol as a one-hot vector, or its value as one float (as the course templates).", autocompletion=complete(ENCODINGS, lists=True), rich_help_panel=SETTINGS)] = _d("encoding"),
-    classes: Annotated[str, typer.Option(help="Output classes: task (10 decimal, 2 binary), length (L, as the 2020 template) or a number.", rich_help_panel=SETTINGS)] = _d("classes"),
-    steps: Annotated[str, typer.Option(help="Training steps per run (at most, with early stopping).", rich_help_panel=SETTINGS)] = _d("steps"),
-    batch_size: Annotated[str, typer.Option(help="Batch size.", rich_help_panel=SETTINGS)] = _d("batch_size"),
-    hidden: Annotated[str, typer.Option(help="Hidden units.", rich_help_panel=SETTINGS)] = _d("hidden"),
-    layers: Annotated[str, typer.Option(help="Stacked recurrent layers.", rich_help_panel=SETTINGS)] = _d("layers"),
-    init: Annotated[str, typer.Option(help=f"Initial weights, {one_of(INITS)}: U(±1/√n) as torch, or N(0, 2/fan_in) with biases 0.", autocompletion=complete(INITS, lists=True), rich_help_panel=SETTINGS)] = _d("init"),
-    forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
-    learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate's τ, s, r_on.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
-    t0: Annotated[str, typer.Option("--t0", help="tglstm: the time gate's clock at the first input, 0 (seqgraph) or 1 (the 2018 course's equations count from t = 1).", rich_help_panel=SETTINGS)] = _d("t0"),
-    optimizer: Annotated[str, typer.Option(help=f"Optimizer, {one_of(OPTIMIZERS)} (a list compares them).", autocompletion=complete(OPTIMIZERS, lists=True), rich_help_panel=SETTINGS)] = _d("optimizer"),
-    lr: Annotated[str, typer.Option(help="Learning rate(s), e.g. 1e-3,1e-2.", rich_help_panel=SETTINGS)] = _d("lr"),
-    max_norm: Annotated[str, typer.Option(help="Clip each run's gradient norm to this; 0 disables.", rich_help_panel=SETTINGS)] = _d("max_norm"),
-    eval_every: Annotated[str, typer.Option(help="Steps between held-out evaluations.", rich_help_panel=SETTINGS)] = _d("eval_every"),
-    eval_batch_size: Annotated[str, typer.Option(help="Held-out batch size.", rich_help_panel=SETTINGS)] = _d("eval_batch_size"),
-    early_stop: Annotated[bool, typer.Option("--early-stop/--no-early-stop", help="End a run once solved.", rich_help_panel=SETTINGS)] = _d("early_stop") == "true",
-    solved_accuracy: Annotated[str, typer.Option(help="Held-out accuracy that counts as solved.", rich_help_panel=SETTINGS)] = _d("solved_accuracy"),
-    solved_evals: Annotated[str, typer.Option(help="Consecutive solved evaluations that end a run.", rich_help_panel=SETTINGS)] = _d("solved_evals"),
-    kernel: Kernel = _d("kernel"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with any of these options, or a shipped example's name (palindrome-sweep; seqgraph examples lists them); flags override it.", rich_help_panel=RUN, autocompletion=complete_examples("config"))] = None,
-    out: Annotated[str, typer.Option(help="Output folder for curves.csv, summary.csv, config.toml.", rich_help_panel=RUN)] = _o("out"),
-    device: RunDevice = _o("device"),
-    executor: Annotated[str, typer.Option(help=f"Executor, {one_of(EXECUTORS)}: auto is batched (runs of one shape as one model) on a GPU, on a CPU one process per core.", autocompletion=complete(EXECUTORS), rich_help_panel=RUN)] = _o("executor"),
-    batch_runs: Annotated[int, typer.Option(help="Runs trained at once as one model: batched (0: as many as fit on a GPU, 8 on a CPU); processes and ray: runs per job (0: one).", rich_help_panel=RUN)] = _o("batch_runs"),
-    workers: Workers = _o("workers"),
-    ray_address: RayAddress = _o("ray_address"),
-    resume: Annotated[bool, typer.Option("--resume", help="Train only the runs whose rows are missing in --out (after a crash, or with new axis values).", rich_help_panel=RUN)] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace results already in the output folder.", rich_help_panel=RUN)] = False,
+    **settings: Any,
 ) -> None:
     """Train recurrent cells to recall the first digit of a palindrome, for every combination of the settings given as lists (e.g. --lengths 5:41:4 --lr 1e-3,1e-2 --seeds 1,2,3).
 

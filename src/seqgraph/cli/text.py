@@ -20,54 +20,66 @@ from seqgraph.cli.common import (
     stop_on_ctrl_c,
     user_errors,
 )
-from seqgraph.cli.options import RUN, SETTINGS, Device, Json, Kernel, RayAddress, RunDevice, Workers, default
+from seqgraph.cli.options import (
+    KERNEL_HELP,
+    RUN,
+    RUN_OPTIONS_HELP,
+    SETTINGS,
+    Device,
+    Json,
+    Opt,
+    options_of,
+    with_options,
+)
 from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
 from seqgraph.nn.registry import char_cells
 from seqgraph.sweep.grid import EXECUTORS
 from seqgraph.train import OPTIMIZERS
 
+SETTING_HELP: dict[str, str | Opt] = {
+    "text": "",  # the TEXT argument
+    "cell": f"Cell, {one_of(char_cells())} (torch: nn.LSTM; the others are seqgraph's cells).",
+    "layers": "Recurrent layers.",
+    "hidden": "Hidden units per layer.",
+    "seq_length": "Characters per training sequence.",
+    "batch_size": "Sequences per batch.",
+    "steps": "Total training steps.",
+    "optimizer": f"Optimizer, {one_of(OPTIMIZERS)}.",
+    "lr": "Learning rate(s), e.g. 2e-4,2e-3,2e-2.",
+    "lr_decay": "Multiply the learning rate by this every --lr-step steps.",
+    "lr_step": "Steps between learning-rate decays.",
+    "max_norm": "Gradient-norm clipping; 0 disables.",
+    "dropout": "Dropout between layers and before the output layer.",
+    "forget_bias": "Initial forget-gate bias of seqgraph's LSTM-type cells.",
+    "learn_gate": Opt("tglstm: learn the time gate.", ("--learn-gate/--fixed-gate",)),
+    "val_fraction": "Held-out end of the text.",
+    "eval_every": "Steps between validation passes (and checkpoints).",
+    "eval_batches": "Validation windows per pass, in batches.",
+    "sample_every": "Steps between samples written to samples.csv; 0 never.",
+    "sample_length": "Characters per sample in samples.csv.",
+    "seed": "Seed(s) of weights and data order.",
+    "kernel": KERNEL_HELP,
+}
+GRID_EXECUTORS = tuple(e for e in EXECUTORS if e != "batched")  # character models train one at a time
+RUN_HELP: dict[str, str | Opt] = RUN_OPTIONS_HELP | {
+    "out": "Folder for log.csv, samples.csv, config.toml and checkpoints; with lists, one folder per run in it and a "
+           "summary.csv.",
+    "ckpt": "Path of the last checkpoint of a single run (best.pt beside it). Default: <out>/last.pt.",
+    "executor": Opt(f"For lists: {one_of(GRID_EXECUTORS)} (auto: on a CPU one process per core).",
+                    complete=complete(GRID_EXECUTORS)),
+    "resume": Opt("Continue from the last checkpoint (same step, schedule and data stream); with lists, train only "
+                  "what is missing.", ("--resume",)),
+    "overwrite": Opt("Replace a training run (or grid) already in --out.", ("--overwrite",)),
+}
 
-def _d(field: str) -> str:
-    return default(CharLMRun, field)
 
-
-def _o(field: str) -> Any:
-    return default(TrainOptions, field, typed=True)
-
-
+@with_options(options_of(CharLMRun, SETTING_HELP, panel=SETTINGS, skip=("text",)),
+              options_of(TrainOptions, RUN_HELP, panel=RUN, skip=("batch_runs",)))
 def train(
     ctx: typer.Context,
     text: Annotated[Path | None, typer.Argument(help="UTF-8 text file. Default: the built-in King James Bible.", show_default=False)] = None,
-    cell: Annotated[str, typer.Option(help=f"Cell, {one_of(char_cells())} (torch: nn.LSTM; the others are seqgraph's cells).", autocompletion=complete(char_cells, lists=True), rich_help_panel=SETTINGS)] = _d("cell"),
-    layers: Annotated[str, typer.Option(help="Recurrent layers.", rich_help_panel=SETTINGS)] = _d("layers"),
-    hidden: Annotated[str, typer.Option(help="Hidden units per layer.", rich_help_panel=SETTINGS)] = _d("hidden"),
-    seq_length: Annotated[str, typer.Option(help="Characters per training sequence.", rich_help_panel=SETTINGS)] = _d("seq_length"),
-    batch_size: Annotated[str, typer.Option(help="Sequences per batch.", rich_help_panel=SETTINGS)] = _d("batch_size"),
-    steps: Annotated[str, typer.Option(help="Total training steps.", rich_help_panel=SETTINGS)] = _d("steps"),
-    optimizer: Annotated[str, typer.Option(help=f"Optimizer, {one_of(OPTIMIZERS)}.", autocompletion=complete(OPTIMIZERS, lists=True), rich_help_panel=SETTINGS)] = _d("optimizer"),
-    lr: Annotated[str, typer.Option(help="Learning rate(s), e.g. 2e-4,2e-3,2e-2.", rich_help_panel=SETTINGS)] = _d("lr"),
-    lr_decay: Annotated[str, typer.Option(help="Multiply the learning rate by this every --lr-step steps.", rich_help_panel=SETTINGS)] = _d("lr_decay"),
-    lr_step: Annotated[str, typer.Option(help="Steps between learning-rate decays.", rich_help_panel=SETTINGS)] = _d("lr_step"),
-    max_norm: Annotated[str, typer.Option(help="Gradient-norm clipping; 0 disables.", rich_help_panel=SETTINGS)] = _d("max_norm"),
-    dropout: Annotated[str, typer.Option(help="Dropout between layers and before the output layer.", rich_help_panel=SETTINGS)] = _d("dropout"),
-    forget_bias: Annotated[str, typer.Option(help="Initial forget-gate bias of seqgraph's LSTM-type cells.", rich_help_panel=SETTINGS)] = _d("forget_bias"),
-    learn_gate: Annotated[bool, typer.Option("--learn-gate/--fixed-gate", help="tglstm: learn the time gate.", rich_help_panel=SETTINGS)] = _d("learn_gate") == "true",
-    val_fraction: Annotated[str, typer.Option(help="Held-out end of the text.", rich_help_panel=SETTINGS)] = _d("val_fraction"),
-    eval_every: Annotated[str, typer.Option(help="Steps between validation passes (and checkpoints).", rich_help_panel=SETTINGS)] = _d("eval_every"),
-    eval_batches: Annotated[str, typer.Option(help="Validation windows per pass, in batches.", rich_help_panel=SETTINGS)] = _d("eval_batches"),
-    sample_every: Annotated[str, typer.Option(help="Steps between samples written to samples.csv; 0 never.", rich_help_panel=SETTINGS)] = _d("sample_every"),
-    sample_length: Annotated[str, typer.Option(help="Characters per sample in samples.csv.", rich_help_panel=SETTINGS)] = _d("sample_length"),
-    seed: Annotated[str, typer.Option(help="Seed(s) of weights and data order.", rich_help_panel=SETTINGS)] = _d("seed"),
-    kernel: Kernel = _d("kernel"),
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with these options, or a shipped example's name (charlm-grid); flags override it.", rich_help_panel=RUN, autocompletion=complete_examples("config"))] = None,
-    out: Annotated[str, typer.Option(help="Folder for log.csv, samples.csv, config.toml and checkpoints; with lists, one folder per run in it and a summary.csv.", rich_help_panel=RUN)] = _o("out"),
-    ckpt: Annotated[str, typer.Option(help="Path of the last checkpoint of a single run (best.pt beside it). Default: <out>/last.pt.", rich_help_panel=RUN)] = "",
-    device: RunDevice = _o("device"),
-    executor: Annotated[str, typer.Option(help=f"For lists: {one_of(e for e in EXECUTORS if e != 'batched')} (auto: on a CPU one process per core).", autocompletion=complete([e for e in EXECUTORS if e != "batched"]), rich_help_panel=RUN)] = _o("executor"),
-    workers: Workers = _o("workers"),
-    ray_address: RayAddress = _o("ray_address"),
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint (same step, schedule and data stream); with lists, train only what is missing.", rich_help_panel=RUN)] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a training run (or grid) already in --out.", rich_help_panel=RUN)] = False,
+    **settings: Any,
 ) -> None:
     """Train a character-level language model on a text (Ctrl-C saves a checkpoint).
 

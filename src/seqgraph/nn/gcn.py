@@ -26,6 +26,7 @@ from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 if TYPE_CHECKING:
     from seqgraph.graphs import Graph
 
+
 @dataclass
 class GCNMatrices:
     A: Any  # scipy CSR, A[u, v] = w for u → v

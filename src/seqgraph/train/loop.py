@@ -120,15 +120,3 @@ def fit(trainer: Trainer, next_batch: Callable[[int], tuple[Tensor, Tensor]], *,
         if on_step is not None and on_step(StepStats(step, loss, acc)):
             break
     return step
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: Tensor, y: Tensor) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on one batch, in eval mode."""
-    was = model.training
-    model.eval()
-    logits = model(x)
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-    acc = (logits.argmax(-1) == y).float().mean()
-    model.train(was)
-    return loss.item(), acc.item()

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from seqgraph.errors import CheckpointError, SeqgraphError
-from seqgraph.io import atomic_write_bytes
+from seqgraph.io import atomic_write_bytes, existing_file
 
 FORMAT = "seqgraph-charlm"
 VERSION = 1
@@ -38,11 +38,7 @@ def _first_sentence(e: Exception, limit: int = 160) -> str:
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint safely; anything that is not a seqgraph checkpoint is a CheckpointError."""
-    p = Path(path)
-    if p.is_dir():
-        raise CheckpointError(f"{p} is a folder, not a checkpoint (e.g. {p / 'best.pt'})")
-    if not p.is_file():
-        raise CheckpointError(f"checkpoint not found: {p}")
+    p = existing_file(path, "checkpoint", CheckpointError, "best.pt")
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickle protocols; we explain
             warnings.simplefilter("ignore")

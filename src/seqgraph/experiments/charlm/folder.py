@@ -28,23 +28,15 @@ class RunFiles:
     out: Path
     last: Path  # the last checkpoint (every evaluation, at the end, on Ctrl-C)
     best: Path  # the checkpoint of the lowest validation loss, beside ``last``
+    log: Path  # a row per evaluation
+    samples: Path  # greedy and temperature samples every sample_every steps
+    config: Path  # the run's settings and where it ran
 
     @classmethod
     def of(cls, out: str | Path, ckpt: str = "") -> RunFiles:
-        last = Path(ckpt) if ckpt else Path(out) / "last.pt"
-        return cls(Path(out), last, last.with_name("best.pt"))
-
-    @property
-    def log(self) -> Path:
-        return self.out / "log.csv"
-
-    @property
-    def samples(self) -> Path:
-        return self.out / "samples.csv"
-
-    @property
-    def config(self) -> Path:
-        return self.out / "config.toml"
+        out = Path(out)
+        last = Path(ckpt) if ckpt else out / "last.pt"
+        return cls(out, last, last.with_name("best.pt"), out / "log.csv", out / "samples.csv", out / "config.toml")
 
     @property
     def own_ckpt(self) -> bool:
