@@ -70,7 +70,7 @@ def initial_model(spec: PalindromeRun) -> SequenceClassifier:
     symbols = get_task(spec.task).num_symbols(spec.length)
     with seeded(spec.seed):
         return SequenceClassifier(spec.model, symbols, spec.hidden, spec.num_classes(), spec.layers,
-                                  forget_bias=spec.forget_bias, cell_options={"learn_gate": spec.learn_gate},
+                                  forget_bias=spec.forget_bias, cell_options=spec.cell_options(),
                                   encoding=spec.encoding, init=spec.init, t0=spec.t0)
 
 
@@ -118,7 +118,7 @@ class _Trainer:
         with torch.device("meta"):  # shapes only: every slot is filled from its run's own weights below
             model = SequenceClassifier(first.model, self.task.num_symbols(first.length), first.hidden,
                                        first.num_classes(), first.layers,
-                                       cell_options={"learn_gate": first.learn_gate}, runs=K,
+                                       cell_options=first.cell_options(), runs=K,
                                        encoding=first.encoding, t0=first.t0, kernel=self.kernel)
         self.model = model.to_empty(device=device).to(dtype)
         self.label = first.label(label_fields) if len(runs) == 1 else (

@@ -121,6 +121,11 @@ class RecurrentCell(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -bound, bound)
 
+    def grad_states(self) -> tuple[int, ...]:
+        """The state components ``seqgraph grads`` reports ‖∂L/∂s_t‖ of (their joint norm): the
+        state the recursion carries, ``(source_index,)`` unless a cell says otherwise."""
+        return (self.source_index,)
+
     def forget_gate_rows(self) -> slice | None:
         """Rows of ``bias`` that feed the forget gate (None: the cell has none)."""
         return None
@@ -201,3 +206,120 @@ class RecurrentCell(nn.Module):
     def extra_repr(self) -> str:
         runs = f", runs={self.runs}" if self.runs is not None else ""
         return f"{self.input_size}, {self.hidden_size}{runs}"
+
+
+def _log_g(x: Tensor) -> Tensor:
+    r"""log g(x) for the paper's :math:`g(x) = x + 0.5` (x ≥ 0), :math:`\sigma(x)` (x < 0): positive and
+    continuous, so h̃ = g(·) has a logarithm (Feng et al. 2024, appendix B.3)."""
+    return torch.where(x >= 0, (F.relu(x) + 0.5).log(), -F.softplus(-x))
+
+
+def _g(x: Tensor) -> Tensor:
+    """g(x) = x + 0.5 for x ≥ 0, σ(x) otherwise (see :func:`_log_g`)."""
+    return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
+
+
+def log_space_scan(log_a: Tensor, log_b: Tensor, h0: Tensor) -> Tensor:
+    r"""All states of the linear recurrence :math:`h_t = a_t \odot h_{t-1} + b_t` (a, b > 0), in log
+    space (Heinsen 2023, as in Feng et al. 2024, appendix B):
+
+    .. math::
+        a^*_t = \sum_{s \le t} \log a_s,\quad
+        h_t = e^{a^*_t} h_0 + \exp\big(a^*_t + \operatorname{logcumsumexp}_{s \le t}(\log b_s - a^*_s)\big)
+
+    The initial state enters linearly, so it may have any sign. Plain autograd: the saved tensors are
+    a few of the input's size, O(T·B·H). In float32 the relative error grows like eps·|a*_T|
+    (the two large terms of the last exponent cancel): about 1e-4 when |a*_T| is in the thousands.
+
+    Shapes:
+        log_a, log_b ``(T, ...)``; h0 ``(...)`` → h ``(T, ...)`` (h_1 … h_T).
+    """
+    a_star = log_a.cumsum(0)
+    return torch.addcmul(torch.exp(a_star + (log_b - a_star).logcumsumexp(0)), a_star.exp(), h0)
+
+
+def _input_projection(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """``W x_t + b`` for every step at once, batch-major: ``(T, B, I) -> (T, B, G)``; with K runs
+    (``weight (K, G, I)``) ``(T, K, B, I) -> (T, K, B, G)``. Symbol ids ``(T, [K,] B)`` stand for
+    one-hot vectors: they pick columns of W (an embedding lookup, the same numbers)."""
+    w_t = weight.transpose(-1, -2)  # ([K,] I, G)
+    if not x.is_floating_point():
+        if weight.dim() == 3:  # run k's ids index rows k·I … k·I + I − 1 of the runs' tables laid end to end
+            K, I = weight.shape[0], weight.shape[2]
+            x = x + torch.arange(K, device=x.device).view(K, 1) * I
+        out = F.embedding(x, w_t.reshape(-1, w_t.shape[-1]))
+    else:
+        out = torch.matmul(x, w_t)  # (T, [K,] B, G): one broadcast (batched) matmul
+    if bias is not None:
+        out = out + (bias.unsqueeze(-2) if weight.dim() == 3 else bias)
+    return out
+
+
+class ParallelScanCell(RecurrentCell):
+    r"""Base of the cells whose gates do not read the previous state (minGRU, minLSTM, LRU): every
+    step's coefficients come from its input alone, so the recurrence is linear in the state and a
+    whole sequence is one parallel scan over time instead of T dependent steps.
+
+    A subclass supplies
+
+    * ``parallel(p, state)``: every state component at every step from the pre-activations
+      ``p = W x + b`` of the whole sequence (the training path, with autograd);
+    * ``step_from(p_t, state)``: one step of the paper's sequential equations (sampling, ``grads``,
+      and the reference the scan is tested against).
+
+    There is no recurrent matmul: no ``weight_hh`` and no fused kernel. Tensors are batch-major,
+    ``(T, [K,] B, ·)``, as :meth:`scan` returns them. ``scan(..., parallel=False)`` runs the step
+    loop instead (same numbers; a reference and a benchmark baseline).
+    """
+
+    rec_gates = 0
+    fused_mode = None
+
+    def __init__(self, input_size: int, hidden_size: int, runs: int | None = None) -> None:
+        super().__init__(input_size, hidden_size, runs)
+        del self.weight_hh  # no recurrent matmul: the gates read x_t only
+
+    def input_bias(self) -> Tensor | None:
+        """The bias added to the input projection (None: the cell has none)."""
+        return self.bias
+
+    def preactivations(self, x: Tensor) -> Tensor:
+        """``W x_t + b`` for all steps: ``(T, [K,] B, I)`` or ids ``(T, [K,] B)`` → ``(T, [K,] B, G·H)``."""
+        return _input_projection(x, self.weight_ih, self.input_bias())
+
+    def zero_state(self, p: Tensor) -> State:
+        """The zero initial state for pre-activations ``p (T, [K,] B, G·H)``: each ``([K,] B, H)``."""
+        z = p.new_zeros(*p.shape[1:-1], self.hidden_size)
+        return tuple(z for _ in range(self.state_size))
+
+    def parallel(self, p: Tensor, state: State) -> State:
+        """Each state component at steps 1 … T, each ``(T, [K,] B, H)``, from ``p (T, [K,] B, G·H)``
+        and the initial ``state`` (each ``([K,] B, H)``)."""
+        raise NotImplementedError
+
+    def step_from(self, p: Tensor, state: State) -> State:
+        """One step of the sequential equations: ``p ([K,] B, G·H)``, state → the new state."""
+        raise NotImplementedError
+
+    def scan(self, x: Tensor, hx: State | None = None, *, outputs: bool = True, t0: int = 0,
+             final_at: Tensor | None = None, parallel: bool = True) -> tuple[Tensor, State]:
+        """As :meth:`RecurrentCell.scan` (``t0`` is unused: the cells do not read the clock);
+        ``parallel=False`` runs the step loop (:meth:`step_from`) instead of the parallel scan."""
+        if final_at is not None and outputs:
+            raise ValueError("final_at reads one step per run; ask for outputs=False")
+        p = self.preactivations(x)
+        state = self.zero_state(p) if hx is None else tuple(hx)
+        if parallel:
+            seqs = self.parallel(p, state)
+        else:
+            steps = []
+            for p_t in p.unbind(0):
+                state = self.step_from(p_t, state)
+                steps.append(state)
+            seqs = tuple(torch.stack(s) for s in zip(*steps, strict=True))
+        if final_at is None:
+            final = tuple(s[-1] for s in seqs)
+        else:  # run k's state after step final_at[k]: (K, B, H) gathered along time
+            index = final_at.view(1, -1, 1, 1).expand(1, *seqs[0].shape[1:])
+            final = tuple(s.gather(0, index).squeeze(0) for s in seqs)
+        return (seqs[0] if outputs else None), final  # type: ignore[return-value]
