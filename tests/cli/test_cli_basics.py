@@ -162,7 +162,8 @@ def test_toml_values_of_the_wrong_type(command, line, message, tmp_path, user_er
     (["palindrome", "--resume", "--overwrite"], "contradict"),
     (["train", "--lr", "nan"], "expected a finite number"),
 ])
-def test_more_bad_settings(args, fragment, user_error):
+def test_more_bad_settings(args, fragment, user_error, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --out must not meet results a `make run` left in the checkout
     user_error(run(*args), fragment)
 
 
