@@ -8,7 +8,7 @@ import torch
 
 from seqgraph.errors import ConfigError
 from seqgraph.tasks import registry
-from seqgraph.tasks.base import EVAL, TRAIN, Task
+from seqgraph.tasks.base import EVAL, IGNORE, TRAIN, Task
 from seqgraph.tasks.registry import TASKS, check_task, get_task, task_names
 
 NAMES = task_names()
@@ -16,7 +16,7 @@ NAMES = task_names()
 
 def lengths_of(task, count=4):
     """A few lengths the task takes (short, so the tests are quick)."""
-    hi = task.max_length or task.min_length + 12
+    hi = min(task.max_length or task.min_length + 12, task.min_length + 12)
     step = max(1, (hi - task.min_length) // count)
     return list(range(task.min_length, hi + 1, step))[:count]
 
@@ -46,11 +46,19 @@ def test_shapes_sizes_and_symbol_ranges(name):
     for L in lengths_of(task):
         x, y = task.batch(64, L, seed=3)
         T = task.input_length(L)
-        assert x.shape == (64, T) and y.shape == (64,) and x.dtype == y.dtype == torch.long
         assert int(task.input_length(torch.tensor(L))) == T  # one formula for ints and tensors
-        assert 0 <= int(x.min()) and int(x.max()) < task.num_symbols(L)
-        assert 0 <= int(y.min()) and int(y.max()) < task.num_classes(L)
-        assert set(task.encodings) <= {"onehot", "scalar"} and task.target == "class-at-last"
+        if task.encodings == ("features",):
+            assert x.shape == (64, T, task.num_features(L)) and x.is_floating_point()
+        else:
+            assert set(task.encodings) <= {"onehot", "scalar"}
+            assert x.shape == (64, T) and x.dtype == torch.long
+            assert 0 <= int(x.min()) and int(x.max()) < task.num_symbols(L)
+        if task.target == "value-at-last":
+            assert y.shape == (64,) and y.is_floating_point()
+            continue
+        assert y.shape == ((64, T) if task.target == "class-at-steps" else (64,)) and y.dtype == torch.long
+        scored = y[y != IGNORE]
+        assert 0 <= int(scored.min()) and int(scored.max()) < task.num_classes(L)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -64,8 +72,10 @@ def test_a_run_gets_the_same_batch_alone_or_among_others(name):
         xa, ya = task.batch(32, lengths[k], seeds[k], counters[k])
         n = xa.shape[1]
         assert int(last[k]) == n - 1
-        assert torch.equal(x[k, :, :n], xa) and torch.equal(y[k], ya)
+        assert torch.equal(x[k, :, :n], xa) and torch.equal(y[k, :, :n] if y.dim() == 3 else y[k], ya)
         assert (x[k, :, n:] == 0).all()  # right padding
+        if y.dim() == 3:
+            assert (y[k, :, n:] == IGNORE).all()  # padding takes no loss
     order = [2, 0, 3, 1]  # the order of the runs does not matter either
     _, y2, _ = task.batches(torch.tensor(lengths)[order], torch.tensor(seeds)[order], torch.tensor(counters)[order],
                             32)
@@ -94,9 +104,17 @@ def test_the_baseline_is_the_majority_rate_of_the_generators_labels(name):
     n = 20_000
     for L in lengths_of(task, 3):
         _, y = task.batch(n, L, seed=11, stream=EVAL)
-        counts = torch.bincount(y, minlength=task.num_classes(L)).double() / n
-        best = float(counts.max())
         b = task.baseline(L)
+        if task.metric == "mse":  # always answering the mean scores the variance
+            assert abs(float(y.double().var()) - b) < 5 * b * (2 / n) ** 0.5, (L, float(y.var()), b)
+            continue
+        if task.target == "class-at-steps":  # the majority rate at each answer step
+            y = y[:, -task.answer_steps:]
+            counts = torch.stack([torch.bincount(c, minlength=task.num_classes(L)) for c in y.T]).double() / n
+            best = float(counts.max(1).values.mean())
+        else:
+            counts = torch.bincount(y, minlength=task.num_classes(L)).double() / n
+            best = float(counts.max())
         assert abs(best - b) < 5 * (b * (1 - b) / n) ** 0.5 + 1e-9, (L, best, b)
         assert task.baseline_by_length or task.baseline(L) == task.baseline(task.min_length)
 
