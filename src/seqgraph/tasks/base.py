@@ -104,6 +104,16 @@ class Task:
         """The task's own rule for "solved" (held-out accuracy ≥ 0.99 unless a task says otherwise)."""
         return metric >= 0.99
 
+    def answers(self, y: Tensor, last: Tensor) -> Tensor:
+        """class-at-steps: the steps the metric scores, a bool mask like the labels ``y (K, B,
+        T)`` given each run's last input step ``last (K,)`` — by default the last
+        :attr:`answer_steps` steps of each run."""
+        import torch
+
+        t = torch.arange(y.shape[-1], device=y.device)
+        last = last.view(-1, 1, 1)
+        return ((t > last - self.answer_steps) & (t <= last)).expand_as(y)
+
     def check_length(self, length: int) -> None:
         """A ConfigError for a length the task cannot take."""
         if length < self.min_length:
