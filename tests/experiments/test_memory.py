@@ -10,6 +10,7 @@ from seqgraph.errors import ConfigError
 from seqgraph.experiments.memory.spec import MemoryRun
 from seqgraph.experiments.memory.train import CURVE_COLUMNS, EXPERIMENT, RESULT_COLUMNS
 from seqgraph.experiments.sequence import train_runs
+from seqgraph.nn.registry import cell_names
 from seqgraph.sweep.spec import run_id
 from seqgraph.tasks.registry import get_task, task_names
 
@@ -103,3 +104,13 @@ def test_a_small_lstm_learns_adding_below_the_baseline():
         r = alone(MemoryRun(model="lstm", task="adding", length=20, seed=seed, steps=600, batch_size=64,
                             hidden=32, lr=1e-2, eval_every=100, eval_batch_size=512, kernel="seqgraph"))
         assert r.summary["final_metric"] < 0.25 * r.summary["baseline"], r.summary
+
+
+@pytest.mark.parametrize("model", cell_names())
+def test_every_cell_trains_on_a_symbol_task_and_a_feature_task_batched_as_alone(model):
+    for task, lengths in (("copy", (2, 4)), ("adding", (3, 5))):
+        runs = [MemoryRun(model=model, task=task, length=L, seed=L, **{**SMALL, "steps": 4, "eval_every": 2})
+                for L in lengths]
+        together = {r.run_id: r for r in train_runs(EXPERIMENT, runs, 2, "cpu", dtype=torch.float64)}
+        for spec in runs:
+            assert_same_run(together[run_id(spec)], alone(spec))

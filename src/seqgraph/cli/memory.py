@@ -61,8 +61,13 @@ def memory(
     """
     from seqgraph.sweep.grid import resolve_sweep
 
+    from seqgraph.experiments.memory.presets import check_preset_task
+
     with user_errors():
-        sweep = resolve_sweep(MemoryRun, MemoryOptions, config, **given(ctx, exclude=("config",)))
+        flags = given(ctx, exclude=("config",))
+        if preset:
+            check_preset_task(preset, flags.get("task"))
+        sweep = resolve_sweep(MemoryRun, MemoryOptions, config, **flags)
         summary = run_palindrome_sweep(sweep, experiment="memory")
     report_failures(summary)
     from seqgraph.results import aggregate, baselines

@@ -17,3 +17,15 @@ def get_preset(name: str) -> Preset:
         return PRESETS[name]
     except KeyError:
         raise ConfigError(f"unknown preset {name!r} (choose from {', '.join(PRESETS)})") from None
+
+
+def check_preset_task(name: str, task: str | None) -> None:
+    """A ConfigError when ``task`` (as given on the command line: a name or a comma list) is
+    not the task preset ``name`` is for: its settings belong to that task."""
+    want = get_preset(name).values.get("task")
+    if task is None or want is None:
+        return
+    asked = [t.strip() for t in str(task).split(",") if t.strip()]
+    if asked != [want]:
+        raise ConfigError(f"preset {name} holds the settings of the {want} task, not --task {task}: "
+                          f"drop --task, or give the {want} task's settings yourself")
