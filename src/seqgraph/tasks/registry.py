@@ -61,6 +61,9 @@ TASKS: dict[str, TaskEntry] = {
         TaskEntry("digits-permuted", "memory", "the class of an 8×8 digit read in one fixed shuffled pixel order",
                   "Le, Jaitly & Hinton 2015 (permuted MNIST); sklearn.datasets.load_digits",
                   "seqgraph.tasks.digits:DigitsPermuted"),
+        TaskEntry("mqar", "memory", "recall the value of each of L keys queried again after the L pairs",
+                  "Arora et al. 2023 (Zoology); HazyResearch/zoology zoology/data/associative_recall.py "
+                  "(multiquery_ar)", "seqgraph.tasks.mqar:Mqar"),
     )
 }
 
