@@ -12,7 +12,8 @@ from seqgraph.tasks.registry import get_task, task_names
 
 
 def test_the_memory_family_is_on_the_registry_beside_the_palindromes():
-    assert set(task_names("memory")) == {"copy", "adding", "selective-copy", "recall"}
+    assert set(task_names("memory")) == {"copy", "adding", "selective-copy", "recall", "digits", "digits-permuted",
+                                         "mqar"}
     assert "copy" not in task_names("palindrome")
 
 

@@ -74,6 +74,10 @@ class Task:
     baseline_why: ClassVar[str] = "majority label"
     """How the not-learned baseline comes about, in a few words."""
 
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Modules outside seqgraph's dependencies that the task's data need (an extra of seqgraph;
+    without them the task raises a ConfigError naming the extra)."""
+
     @property
     def entry(self) -> TaskEntry:
         """The task's registry entry: its family, help line and source."""

@@ -55,6 +55,15 @@ TASKS: dict[str, TaskEntry] = {
         TaskEntry("recall", "memory", "the value of a queried key after L key–value pairs",
                   "HazyResearch/safari src/dataloaders/synthetics.py (assoc_recall), "
                   "configs/dataset/icl_synthetics.yaml", "seqgraph.tasks.recall:Recall"),
+        TaskEntry("digits", "memory", "the class of an 8×8 digit read pixel by pixel (sequential MNIST, offline)",
+                  "Le, Jaitly & Hinton 2015 (pixel MNIST); sklearn.datasets.load_digits",
+                  "seqgraph.tasks.digits:Digits"),
+        TaskEntry("digits-permuted", "memory", "the class of an 8×8 digit read in one fixed shuffled pixel order",
+                  "Le, Jaitly & Hinton 2015 (permuted MNIST); sklearn.datasets.load_digits",
+                  "seqgraph.tasks.digits:DigitsPermuted"),
+        TaskEntry("mqar", "memory", "recall the value of each of L keys queried again after the L pairs",
+                  "Arora et al. 2023 (Zoology); HazyResearch/zoology zoology/data/associative_recall.py "
+                  "(multiquery_ar)", "seqgraph.tasks.mqar:Mqar"),
     )
 }
 
