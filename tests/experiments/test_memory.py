@@ -15,7 +15,8 @@ from seqgraph.sweep.spec import run_id
 from seqgraph.tasks.registry import get_task, task_names
 
 SMALL = dict(steps=12, batch_size=8, hidden=8, eval_every=4, eval_batch_size=32, kernel="seqgraph")
-LENGTHS = {"copy": (3, 6, 4), "adding": (4, 9, 6), "selective-copy": (2, 5, 3), "recall": (2, 5, 3)}
+LENGTHS = {"copy": (3, 6, 4), "adding": (4, 9, 6), "selective-copy": (2, 5, 3), "recall": (2, 5, 3), "mqar": (1, 3, 2),
+           "digits": (64, 64, 64), "digits-permuted": (64, 64, 64)}
 
 
 def alone(spec):

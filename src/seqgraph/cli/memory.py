@@ -59,9 +59,8 @@ def memory(
 
     Each task says what its length L means, what the model predicts and how it is scored (accuracy on the recalled symbols, or MSE), and what a model that learned nothing scores (the baseline, in every row). Writes curves.csv, summary.csv and config.toml to --out and prints the final held-out figure per combination (mean ± std over seeds) beside the final loss as a multiple of the not-learned loss.
     """
-    from seqgraph.sweep.grid import resolve_sweep
-
     from seqgraph.experiments.memory.presets import check_preset_task
+    from seqgraph.sweep.grid import resolve_sweep
 
     with user_errors():
         flags = given(ctx, exclude=("config",))

@@ -120,6 +120,9 @@ class Task:
 
     def check_length(self, length: int) -> None:
         """A ConfigError for a length the task cannot take."""
+        if self.min_length == self.max_length and length != self.min_length:
+            raise ConfigError(f"{self.name} takes one length, {self.min_length} ({self.length_meaning}), not "
+                              f"{length}: leave the length out")
         if length < self.min_length:
             raise ConfigError(f"length {length} is too short for {self.name}: need at least {self.min_length} "
                               f"({self.length_meaning})")
