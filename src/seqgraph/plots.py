@@ -14,6 +14,8 @@ KINDS = {
     # kind: columns that identify it
     "accuracy": ("model", "length", "seed", "final_accuracy"),
     "curves": ("model", "length", "seed", "step", "loss", "accuracy"),
+    "memory": ("model", "task", "length", "seed", "metric", "final_metric"),  # seqgraph memory's summary.csv
+    "memory-curves": ("model", "task", "length", "seed", "step", "loss", "eval_metric"),
     "text": ("step", "loss", "val_loss", "val_bpc"),
     "grads": ("model", "seed", "trained_steps", "t", "grad_norm"),
     "timegate": ("t", "k"),
@@ -27,7 +29,7 @@ FORMATS = ("png", "svg", "pdf")
 def detect_kind(df: Any) -> str:
     """The figure a CSV calls for, from its columns."""
     cols = set(df.columns)
-    for kind in ("grads", "curves", "accuracy", "text", "nodes", "timegate"):
+    for kind in ("grads", "memory-curves", "curves", "memory", "accuracy", "text", "nodes", "timegate"):
         if set(KINDS[kind]) <= cols:
             return kind
     if {"step", "text"} <= cols:
@@ -132,12 +134,64 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
     return fig
 
 
-def plot_curves(df: Any, title: str = "Learning curves") -> Any:
-    """Training loss and held-out accuracy against step: a row per model, a colour per length
-    (and per any other setting that varies but the seed), band = std over seeds."""
+def plot_memory(df: Any, x: str = "length", by: list[str] | None = None, title: str | None = None) -> Any:
+    """``seqgraph memory``'s summary: a panel per task, its final held-out metric against
+    ``x`` (default: the task's L), a line per combination of ``by`` (default: every other
+    setting that varies but the seed and the task), mean ± std over seeds; the not-learned
+    baseline dotted. MSE panels are logarithmic (lower is better)."""
+    from seqgraph.results import baselines, varying_settings
+    from seqgraph.tasks.registry import TASKS, get_task
+
+    if x not in df.columns:
+        raise DataError(f"cannot plot against {x!r}: no such column")
+    by = [c for c in (by if by is not None else varying_settings(df, exclude=("seed", "task", x))) if c != x]
+    missing = [c for c in by if c not in df.columns]
+    if missing:
+        raise DataError(f"cannot draw a line per {', '.join(missing)}: no such column")
+    plt = _plt()
+    tasks = list(dict.fromkeys(df["task"].astype(str)))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 4.2), squeeze=False)
+    bases = {b.task: b for b in baselines(df)}
+    for ax, task in zip(axes[0], tasks, strict=True):
+        part = df[df["task"].astype(str) == task]
+        metric = str(part["metric"].iloc[0])
+        groups = part.groupby(by, sort=False) if by else [((), part)]
+        for i, (keys, sub) in enumerate(groups):
+            keys = keys if isinstance(keys, tuple) else (keys,)
+            s = _mean_std(sub, [x], "final_metric")
+            ax.errorbar(s[x], s["mean"], yerr=s["std"] if (s["count"] > 1).any() else None, color=f"C{i % 10}",
+                        marker=MARKERS[i % len(MARKERS)], ls=STYLES[i % len(STYLES)], capsize=3,
+                        label=_line_label(keys, by) if by else None)
+        if task in bases:
+            ax.axhline(bases[task].value, color="grey", lw=0.8, ls=":", label=f"not learned: {bases[task].why}")
+        known = task in TASKS
+        xlabel = (get_task(task).length_meaning if known and x == "length" else x.replace("_", " "))
+        values = part[x].dropna()
+        if values.dtype.kind in "if" and 0 < values.nunique() <= 12:  # a tick at each value drawn
+            ax.set_xticks(sorted(values.unique()))
+        if metric == "mse":
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(0, 1.05)
+        runs = int(part.groupby([*by, x]).size().max()) if by else int(part.groupby(x).size().max())
+        ax.set(xlabel=xlabel, ylabel=f"final held-out {metric}",
+               title=f"{task} ({'mean ± std of ' + str(runs) + ' runs' if runs > 1 else 'one run'} per point)")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    fig.suptitle(title or "Memory benchmarks")
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(df: Any, title: str = "Learning curves", metric: str = "accuracy") -> Any:
+    """Training loss and held-out ``metric`` (a curves.csv column) against step: a row per
+    model (memory curves: per task and model, each task scored its own way), a colour per
+    length (and per any other setting that varies but the seed), band = std over seeds."""
     from seqgraph.results import varying_settings
 
     plt = _plt()
+    if metric == "eval_metric" and "task" in df.columns:  # tasks differ in metric: never one panel
+        df = df.assign(model=df["task"].astype(str) + " " + df["model"].astype(str))
     models = list(dict.fromkeys(df["model"]))
     fig, axes = plt.subplots(len(models), 2, figsize=(10, 3.2 * len(models)), squeeze=False)
     colour_by = [c for c in varying_settings(df, exclude=("seed", "model", "step")) if c in df.columns] or ["length"]
@@ -157,14 +211,17 @@ def plot_curves(df: Any, title: str = "Learning curves") -> Any:
             if sub.empty:
                 continue
             label = f"L={combo[0]}" if colour_by == ["length"] else _line_label(combo, colour_by)
-            for col, name in enumerate(("loss", "accuracy")):
+            for col, name in enumerate(("loss", metric)):
                 s = _mean_std(sub, ["step"], name)
                 ax = axes[row][col]
                 ax.plot(s["step"], s["mean"], color=cmap(i), label=label if row == 0 and col == 0 else None,
                         marker="o" if len(s) == 1 else None)  # one evaluation is a point, not an empty panel
                 ax.fill_between(s["step"], s["mean"] - s["std"], s["mean"] + s["std"], color=cmap(i), alpha=0.15)
         axes[row][0].set(ylabel=f"{model}: training loss", xlabel="step")
-        axes[row][1].set(ylabel=f"{model}: held-out accuracy", xlabel="step", ylim=(0, 1.05))
+        if metric == "accuracy":
+            axes[row][1].set(ylabel=f"{model}: held-out accuracy", xlabel="step", ylim=(0, 1.05))
+        else:
+            axes[row][1].set(ylabel=f"{model}: held-out metric", xlabel="step")
         for ax in axes[row]:
             ax.grid(alpha=0.3)
     handles, labels = axes[0][0].get_legend_handles_labels()
@@ -328,9 +385,9 @@ def draw(csvs: Sequence[Path], kind: str = "auto", x: str = "length", by: str | 
         df = df[df["model"].isin([m.strip() for m in model.split(",")])]
         if df.empty:
             raise DataError(f"no rows for model(s) {model} in {', '.join(map(str, csvs))}")
-    if (x != "length" or by is not None) and k != "accuracy":
+    if (x != "length" or by is not None) and k not in ("accuracy", "memory"):
         raise DataError(f"--x and --by shape accuracy figures; {csvs[0]} makes a {k} figure")
-    name = f"{k}.{fmt}" if k != "accuracy" or x == "length" else f"accuracy_{x}.{fmt}"
+    name = f"{k}.{fmt}" if k not in ("accuracy", "memory") or x == "length" else f"{k}_{x}.{fmt}"
     path = out / name if out is not None and out.is_dir() else out or csvs[0].with_name(name)
     return k, save_figure(figure_for(df, k, x.replace("-", "_"), names(by)), path)
 
@@ -345,7 +402,7 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
         raise DataError("the CSV has no rows to plot")
     import pandas as pd
 
-    text_columns = {"model", "task", "cell", "optimizer", "encoding", "classes", "init", "run_id", "status"}
+    text_columns = {"model", "task", "cell", "optimizer", "encoding", "classes", "init", "run_id", "status", "metric"}
     for column in (c for c in KINDS[kind] if c not in text_columns):
         values = pd.to_numeric(df[column], errors="coerce")
         if (values.isna() & df[column].notna()).any() or not np.isfinite(values.dropna()).all():
@@ -360,4 +417,8 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
         return plot_timegate(df, tau, first("shift"), r_on)
     if kind == "accuracy":
         return plot_accuracy(df, x or "length", by)
+    if kind == "memory":
+        return plot_memory(df, x or "length", by)
+    if kind == "memory-curves":
+        return plot_curves(df, "Learning curves (held-out metric: the task's own)", metric="eval_metric")
     return {"curves": plot_curves, "text": plot_text, "grads": plot_grads, "nodes": plot_nodes}[kind](df)

@@ -43,6 +43,7 @@ class Preset:
     summary: str
     values: dict[str, Any]  # spec field → value
     sources: dict[str, str] = field(default_factory=dict)  # spec field → where the value comes from
+    unmatched: dict[str, str] = field(default_factory=dict)  # what the source does that no setting matches
 
 
 def _decimal_course(name: str, summary: str, train: str, dataset: str, optimizer_source: str) -> Preset:

@@ -12,10 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from seqgraph.errors import DataError
+from seqgraph.experiments.memory.spec import MemoryRun
 from seqgraph.experiments.palindrome.spec import PalindromeRun
 from seqgraph.sweep.spec import spec_fields
 
 PALINDROME_SETTINGS = tuple(spec_fields(PalindromeRun))
+# every sequence experiment's settings (palindrome, memory), in reading order
+SETTINGS = tuple(dict.fromkeys((*PALINDROME_SETTINGS, *spec_fields(MemoryRun))))
+MSE_MARGIN = 0.1  # a final MSE within 10% of the not-learned baseline's is no result
 _FIRST = ("task", "length", "model")  # the usual reading order of a table
 
 
@@ -46,15 +50,16 @@ def read_many(paths: Sequence[str | Path]) -> Any:
 
 
 def summary_table(paths: Sequence[str | Path], by: str | None = None) -> tuple[Any, list[Baseline]]:
-    """``seqgraph table``: palindrome summaries grouped by ``by`` (a comma list; default: every
-    setting that varies but the seed), and the not-learned baselines of their tasks."""
+    """``seqgraph table``: palindrome or memory summaries grouped by ``by`` (a comma list;
+    default: every setting that varies but the seed), and the not-learned baselines of their tasks."""
     df = read_many(paths)
-    if "final_accuracy" not in df.columns:
-        raise DataError(f"{paths[0]} is not a palindrome summary (no final_accuracy column)")
+    if "final_accuracy" not in df.columns and "final_metric" not in df.columns:
+        raise DataError(f"{paths[0]} is not a palindrome or memory summary (no final_accuracy or final_metric "
+                        "column)")
     return aggregate(df, names(by)), baselines(df)
 
 
-def varying_settings(df: Any, settings: Sequence[str] = PALINDROME_SETTINGS, exclude: Sequence[str] = ("seed",)
+def varying_settings(df: Any, settings: Sequence[str] = SETTINGS, exclude: Sequence[str] = ("seed",)
                      ) -> list[str]:
     """The settings that take more than one value in ``df``, in reading order."""
     cols = [c for c in settings if c in df.columns and c not in exclude and df[c].nunique(dropna=False) > 1]
@@ -65,13 +70,15 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
     """Mean and standard deviation over the runs of each group (over seeds, by default).
 
     Args:
-        summary: palindrome summary rows. by: the settings to group by (default: every
-            setting that varies, except the seed).
+        summary: palindrome summary rows (final_accuracy) or memory ones (final_metric). by:
+            the settings to group by (default: every setting that varies, except the seed).
 
     Returns:
         one row per group: the ``by`` columns, ``runs``, ``final_mean``, ``final_std``,
         ``best_mean``, ``solved`` (runs solved), ``solved_step_mean``, ``steps_mean``,
-        ``wall_mean`` and ``failed`` (runs that could not be trained).
+        ``wall_mean`` and ``failed`` (runs that could not be trained); for memory rows also
+        ``metric`` (its name: accuracy or mse) and ``loss_ratio_mean`` (final held-out loss
+        over the not-learned loss).
     """
     import pandas as pd
 
@@ -79,11 +86,13 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
     missing = [c for c in by if c not in summary.columns]
     if missing:
         raise DataError(f"cannot group by {', '.join(missing)}: no such column "
-                        f"(settings: {', '.join(c for c in PALINDROME_SETTINGS if c in summary.columns)})")
-    needed = ["final_accuracy", "best_accuracy", "solved_step", "trained_steps", "wall_time"]
+                        f"(settings: {', '.join(c for c in SETTINGS if c in summary.columns)})")
+    memory = "final_metric" in summary.columns
+    final, best = ("final_metric", "best_metric") if memory else ("final_accuracy", "best_accuracy")
+    needed = [final, best, "solved_step", "trained_steps", "wall_time", *(["loss_ratio"] if memory else [])]
     absent = [c for c in needed if c not in summary.columns]
     if absent:
-        raise DataError(f"not a palindrome summary: no column(s) {', '.join(absent)}")
+        raise DataError(f"not a {'memory' if memory else 'palindrome'} summary: no column(s) {', '.join(absent)}")
     for column in needed:
         values = pd.to_numeric(summary[column], errors="coerce")
         if (values.isna() & summary[column].notna()).any():
@@ -96,14 +105,16 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
         df["_all"] = "all runs"
     ok = df[~df["_failed"]]
     g = ok.groupby(keys, sort=False, dropna=False)
+    extra = {"metric": ("metric", "first"), "loss_ratio_mean": ("loss_ratio", "mean")} if memory else {}
     out = g.agg(
-        runs=("final_accuracy", "count"),
-        final_mean=("final_accuracy", "mean"), final_std=("final_accuracy", "std"),
-        best_mean=("best_accuracy", "mean"),
+        runs=(final, "count"),
+        final_mean=(final, "mean"), final_std=(final, "std"),
+        best_mean=(best, "mean"),
         solved=("solved_step", "count"),
         solved_step_mean=("solved_step", "mean"),
         steps_mean=("trained_steps", "mean"),
         wall_mean=("wall_time", "mean"),
+        **extra,
     ).reset_index()
     failed = df.groupby(keys, sort=False, dropna=False)["_failed"].sum().rename("failed").reset_index()
     out = failed.merge(out, on=keys, how="left")
@@ -156,6 +167,19 @@ def baselines(summary: Any) -> list[Baseline]:
         except (ConfigError, ValueError, TypeError):
             continue
     return out
+
+
+def at_baseline(value: float, base: float | None, metric: str = "accuracy") -> bool:
+    """Whether a final ``metric`` (accuracy, or mse) is no better than the not-learned ``base``:
+    an accuracy within :data:`~seqgraph.tasks.base.BASELINE_MARGIN` of it, an MSE within
+    :data:`MSE_MARGIN` (relative)."""
+    import math
+
+    from seqgraph.tasks.base import BASELINE_MARGIN
+
+    if base is None or math.isnan(value):
+        return False
+    return value >= (1 - MSE_MARGIN) * base if metric == "mse" else value <= base + BASELINE_MARGIN
 
 
 def row_baselines(table: Any, bases: Sequence[Baseline]) -> list[float | None]:

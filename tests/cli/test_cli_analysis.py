@@ -114,7 +114,7 @@ def test_plot_bad_csvs(tmp_path, user_error):
     user_error(run("plot", bad), "malformed CSV")
     user_error(run("plot", p, "--kind", "nonsense"), "unknown plot kind")
     user_error(run("plot", p, "--kind", "grads"), "needs column")
-    user_error(run("table", p), "is not a palindrome summary")
+    user_error(run("table", p), "is not a palindrome or memory summary")
 
 
 def test_reproduce_unknown_budget(tmp_path, user_error):

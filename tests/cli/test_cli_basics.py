@@ -162,7 +162,8 @@ def test_toml_values_of_the_wrong_type(command, line, message, tmp_path, user_er
     (["palindrome", "--resume", "--overwrite"], "contradict"),
     (["train", "--lr", "nan"], "expected a finite number"),
 ])
-def test_more_bad_settings(args, fragment, user_error):
+def test_more_bad_settings(args, fragment, user_error, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --out must not meet results a `make run` left in the checkout
     user_error(run(*args), fragment)
 
 
@@ -199,16 +200,16 @@ def test_usage_errors_are_one_line_from_the_executable():
 
 
 def test_failed_runs_are_reported(tmp_path, monkeypatch):
-    from seqgraph.experiments.palindrome import train as palindrome
+    from seqgraph.experiments import sequence
 
-    step = palindrome._Trainer._train_step
+    step = sequence.SequenceTrainer._train_step
 
     def boom(self):
         if any(r is not None and r.spec.seed == 2 for r in self.slots):
             raise RuntimeError("boom")
         step(self)
 
-    monkeypatch.setattr(palindrome._Trainer, "_train_step", boom)
+    monkeypatch.setattr(sequence.SequenceTrainer, "_train_step", boom)
     common = ["palindrome", "--model", "rnn", "--lengths", "4", "--steps", "5", "--hidden", "4", "--batch-size", "4",
               "--eval-every", "5", "--eval-batch-size", "8", "--executor", "sequential"]
     r = run(*common, "--seeds", "1,2", "--out", str(tmp_path / "some"))

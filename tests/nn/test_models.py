@@ -187,3 +187,37 @@ def test_reverse_runs_reverses_each_run_within_its_own_length():
     assert torch.equal(reverse_runs(x, None), x.flip(0))
     f = torch.randn(6, 3, 2, 4)  # features follow their step
     assert torch.equal(reverse_runs(f, final_at)[:3, 1], f[:3, 1].flip(0))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "bilstm"])
+def test_a_prediction_at_every_step_is_the_head_on_every_output(cell):
+    """readout steps: p_t = W h_t + b from the stack's outputs; K runs equal each run alone
+    (its slice of every parameter); features are read as (…, T, F)."""
+    torch.manual_seed(0)
+    K, B, T, F = 3, 4, 6, 2
+    stacked = SequenceClassifier(cell, F, 5, 7, runs=K, encoding="features", readout="steps").double()
+    x = torch.randn(K, B, T, F, dtype=torch.float64)
+    out = stacked(x)
+    assert out.shape == (K, B, T, 7)
+    for k in range(K):
+        one = SequenceClassifier(cell, F, 5, 7, encoding="features", readout="steps").double()
+        one.load_state_dict({n: p[k] for n, p in stacked.state_dict().items()})
+        h, _ = one.rnn(x[k].transpose(0, 1))  # (T, B, H) in the stack's own layout
+        reference = h.transpose(0, 1) @ one.head.weight.T + one.head.bias
+        torch.testing.assert_close(one(x[k]), reference)
+        torch.testing.assert_close(out[k], reference)
+
+
+def test_a_value_head_reads_features_at_the_last_step():
+    torch.manual_seed(1)
+    m = SequenceClassifier("lstm", 2, 6, 1, encoding="features").double()
+    x = torch.randn(5, 8, 2, dtype=torch.float64)
+    ref = torch.nn.LSTM(2, 6).double()
+    cell = m.rnn.cells[0]
+    with torch.no_grad():
+        ref.weight_ih_l0.copy_(cell.weight_ih)
+        ref.weight_hh_l0.copy_(cell.weight_hh)
+        ref.bias_ih_l0.copy_(cell.bias)
+        ref.bias_hh_l0.zero_()
+    _, (h, _) = ref(x.transpose(0, 1))
+    torch.testing.assert_close(m(x), h[0] @ m.head.weight.T + m.head.bias)

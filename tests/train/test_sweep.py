@@ -318,19 +318,19 @@ def test_without_ray_the_executor_is_one_error_line(tmp_path, monkeypatch, user_
 
 
 def test_a_run_that_raises_is_reported_failed_and_the_sweep_goes_on(tmp_path, monkeypatch):
-    from seqgraph.experiments.palindrome import train as palindrome
+    from seqgraph.experiments import sequence
 
-    step = palindrome._Trainer._train_step
+    step = sequence.SequenceTrainer._train_step
 
     def flaky(self):
         if any(r is not None and r.spec.seed == 2 for r in self.slots):
             raise RuntimeError("boom")
         step(self)
 
-    monkeypatch.setattr(palindrome._Trainer, "_train_step", flaky)
+    monkeypatch.setattr(sequence.SequenceTrainer, "_train_step", flaky)
     df = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2,3"))
     assert df.set_index("seed").status.to_dict() == {1: "ok", 2: "failed: RuntimeError: boom", 3: "ok"}
-    monkeypatch.setattr(palindrome._Trainer, "_train_step", step)
+    monkeypatch.setattr(sequence.SequenceTrainer, "_train_step", step)
     again = run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2,3", resume=True))
     assert set(again.status) == {"ok"}
 
@@ -338,9 +338,9 @@ def test_a_run_that_raises_is_reported_failed_and_the_sweep_goes_on(tmp_path, mo
 def test_a_batch_out_of_memory_is_retried_with_fewer_slots(tmp_path, monkeypatch):
     import torch
 
-    from seqgraph.experiments.palindrome import train as palindrome
+    from seqgraph.experiments import sequence
 
-    step = palindrome._Trainer._train_step
+    step = sequence.SequenceTrainer._train_step
     sizes = []
 
     def small_memory(self):
@@ -349,11 +349,11 @@ def test_a_batch_out_of_memory_is_retried_with_fewer_slots(tmp_path, monkeypatch
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
         step(self)
 
-    monkeypatch.setattr(palindrome._Trainer, "_train_step", small_memory)
+    monkeypatch.setattr(sequence.SequenceTrainer, "_train_step", small_memory)
     kw = dict(model="rnn", lengths="4", seeds="1,2,3,4", executor="batched", batch_runs=4)
     df = run_sweep("palindrome", small(tmp_path / "b", **kw))
     assert sizes[0] == 4 and max(sizes[1:]) == 2 and set(df.status) == {"ok"}
-    monkeypatch.setattr(palindrome._Trainer, "_train_step", step)
+    monkeypatch.setattr(sequence.SequenceTrainer, "_train_step", step)
     same_rows(df, run_sweep("palindrome", small(tmp_path / "ref", **(kw | {"executor": "sequential"}))))
 
 

@@ -12,6 +12,7 @@ import typer
 from seqgraph import __version__
 from seqgraph.cli import examples, gcn
 from seqgraph.cli.analysis import grads, plot, table, timegate
+from seqgraph.cli.memory import memory
 from seqgraph.cli.palindrome import palindrome
 from seqgraph.cli.params import params
 from seqgraph.cli.reproduce import reproduce
@@ -47,6 +48,7 @@ def _main(
 
 
 app.command(no_args_is_help=False)(palindrome)
+app.command(no_args_is_help=False)(memory)
 app.command()(params)
 app.command()(train)
 app.command()(sample)

@@ -132,11 +132,11 @@ def plot(
 
 
 def table(
-    csvs: Annotated[list[Path], typer.Argument(help="summary.csv files of palindrome sweeps (several are concatenated).", show_default=False)],
+    csvs: Annotated[list[Path], typer.Argument(help="summary.csv files of palindrome or memory sweeps (several are concatenated).", show_default=False)],
     by: Annotated[str | None, typer.Option(help="Group by these settings (comma list). Default: every setting that varies but the seed.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON records.")] = False,
 ) -> None:
-    """Held-out accuracy of palindrome runs grouped by any settings, mean ± std over seeds."""
+    """Held-out accuracy (memory: the task's metric) of palindrome or memory runs grouped by any settings, mean ± std over seeds."""
     from seqgraph.cli.palindrome import print_summary
     from seqgraph.results import summary_table
 

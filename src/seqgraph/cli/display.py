@@ -30,9 +30,19 @@ def palindrome_line(label: str, s: dict[str, Any]) -> str:
             f"{s['trained_steps']} steps in {s['wall_time']:.1f}s")
 
 
+def memory_line(label: str, s: dict[str, Any]) -> str:
+    if str(s.get("status", "ok")) != "ok":
+        return f"{label:<24} {s['status']}"
+    solved = f"solved at {s['solved_step']}" if s.get("solved_step") else "not solved"
+    fmt = ".4f" if s["metric"] == "mse" else ".3f"
+    return (f"{label:<24} {s['metric']} {s['final_metric']:{fmt}} (best {s['best_metric']:{fmt}}, not learned "
+            f"{s['baseline']:{fmt}}), loss {s['loss_ratio']:.2f}× baseline, {solved}, {s['trained_steps']} steps in "
+            f"{s['wall_time']:.1f}s")
+
+
 def _figures(metrics: dict[str, Any]) -> str:
     parts = []
-    for key, fmt in (("loss", "loss {:.3f}"), ("accuracy", "acc {:.3f}"), ("val_loss", "val {:.3f}"),
+    for key, fmt in (("loss", "loss {:.3f}"), ("accuracy", "acc {:.3f}"), ("mse", "mse {:.4f}"), ("val_loss", "val {:.3f}"),
                      ("val_bpc", "({:.2f} bpc)"), ("val_accuracy", "val acc {:.3f}"), ("test_accuracy", "test acc {:.3f}"),
                      ("chars_per_s", "{:,.0f} chars/s")):
         if metrics.get(key) is not None:

@@ -90,15 +90,16 @@ def palindrome(
     print_summary(aggregate(summary), sweep.options.out, bases=baselines(summary))
 
 
-def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
-    """Run a sweep under the live display; Ctrl-C keeps every finished run."""
-    from seqgraph.cli.display import Display, palindrome_line
+def run_palindrome_sweep(sweep: Any, display: Any = None, experiment: str = "palindrome") -> Any:
+    """Run a sweep of ``experiment`` (palindrome, memory) under the live display; Ctrl-C keeps
+    every finished run."""
+    from seqgraph.cli.display import Display, memory_line, palindrome_line
     from seqgraph.sweep.engine import run_sweep
 
     own = display is None
-    display = display or Display(console(stderr=True), palindrome_line)
+    display = display or Display(console(stderr=True), memory_line if experiment == "memory" else palindrome_line)
     try:
-        return run_sweep("palindrome", sweep, display)
+        return run_sweep(experiment, sweep, display)
     except KeyboardInterrupt as e:
         display.finished = getattr(e, "saved", display.finished)  # the rows in summary.csv decide
         display.stop()
@@ -109,55 +110,71 @@ def run_palindrome_sweep(sweep: Any, display: Any = None) -> Any:
 
 
 def print_summary(table_df: Any, out: str | None = None,
-                  title: str = "Held-out accuracy (mean ± std over the runs of each row)",
-                  bases: list[Any] | None = None) -> None:
+                  title: str = "", bases: list[Any] | None = None) -> None:
     """The aggregated table (see :func:`seqgraph.results.aggregate`), one row per combination,
     and the not-learned baselines ``bases`` (:func:`seqgraph.results.baselines`, per task, and
-    per length where it depends on it): rows whose mean final accuracy is within
-    :data:`BASELINE_MARGIN` of their baseline are marked, never read as results."""
+    per length where it depends on it): rows whose mean final figure is no better than their
+    baseline (:func:`seqgraph.results.at_baseline`) are marked, never read as results. Memory
+    rows also show their metric (accuracy or mse) and the loss ratio: the final held-out loss
+    over the not-learned loss."""
     import math
 
-    from seqgraph.results import baseline_notes, row_baselines
-    from seqgraph.tasks.base import BASELINE_MARGIN
+    from seqgraph.results import at_baseline, baseline_notes, row_baselines
 
     bases = bases or []
     row_base = row_baselines(table_df, bases)
 
     from rich.table import Table
 
-    def pm(mean: float, std: float) -> str:
+    def pm(mean: float, std: float, fmt: str = ".3f") -> str:
         if math.isnan(mean):
             return "—"
-        return f"{mean:.3f}" if math.isnan(std) else f"{mean:.3f} ± {std:.3f}"
+        return f"{mean:{fmt}}" if math.isnan(std) else f"{mean:{fmt}} ± {std:{fmt}}"
 
+    memory = "metric" in table_df.columns
+    title = title or ("Held-out figures: accuracy on the answers, or MSE (mean ± std over the runs of each row)"
+                      if memory else "Held-out accuracy (mean ± std over the runs of each row)")
     stats = {"runs", "final_mean", "final_std", "best_mean", "solved", "solved_step_mean", "steps_mean",
-             "wall_mean", "failed"}
+             "wall_mean", "failed", "metric", "loss_ratio_mean"}
     by = [c for c in table_df.columns if c not in stats and c != "_all"]
     t = Table(title=title, title_justify="left")
     for col in by:
         t.add_column(col.replace("_", " "), justify="right" if table_df[col].dtype.kind in "if" else "left")
-    for col in ("runs", "final acc", "best acc", "solved", "solved at step", "time/run"):
+    if memory:
+        t.add_column("metric")
+    for col in ("runs", "final" if memory else "final acc", "best" if memory else "best acc"):
+        t.add_column(col, justify="right")
+    if memory:
+        t.add_column("loss ratio", justify="right")
+    for col in ("solved", "time/run") if memory else ("solved", "solved at step", "time/run"):
         t.add_column(col, justify="right")
     failed = int(table_df["failed"].sum()) if "failed" in table_df.columns else 0
     if failed:
         t.add_column("failed", justify="right")
-    def at_baseline(r: dict[str, Any], base: float | None) -> bool:
-        return base is not None and not math.isnan(r["final_mean"]) and r["final_mean"] <= base + BASELINE_MARGIN
 
     records = table_df.to_dict("records")
-    marks = any(at_baseline(r, b) for r, b in zip(records, row_base, strict=True))  # a column only when used
-    if marks:
+    def metric_of(r: dict[str, Any]) -> str:
+        return str(r["metric"]) if memory and isinstance(r["metric"], str) else "accuracy"
+
+    low = [at_baseline(r["final_mean"], b, metric_of(r)) for r, b in zip(records, row_base, strict=True)]
+    if any(low):  # a column only when used
         t.add_column("", justify="left")
-    for r, base in zip(records, row_base, strict=True):
+    for r, marked in zip(records, low, strict=True):
+        fmt = ".4f" if metric_of(r) == "mse" else ".3f"
         cells = [f"{r[c]:g}" if isinstance(r[c], float) else str(r[c]) for c in by]
-        cells += [str(r["runs"]), pm(r["final_mean"], r["final_std"]),
-                  "—" if math.isnan(r["best_mean"]) else f"{r['best_mean']:.3f}", f"{r['solved']}/{r['runs']}",
-                  "—" if math.isnan(r["solved_step_mean"]) else f"{r['solved_step_mean']:.0f}",
-                  "—" if math.isnan(r["wall_mean"]) else f"{r['wall_mean']:.1f}s"]
+        if memory:
+            cells.append(metric_of(r))
+        cells += [str(r["runs"]), pm(r["final_mean"], r["final_std"], fmt),
+                  "—" if math.isnan(r["best_mean"]) else f"{r['best_mean']:{fmt}}"]
+        if memory:
+            cells.append("—" if math.isnan(r["loss_ratio_mean"]) else f"{r['loss_ratio_mean']:.3f}")
+        at = "—" if math.isnan(r["solved_step_mean"]) else f"{r['solved_step_mean']:.0f}"
+        cells += [f"{r['solved']}/{r['runs']}" + (f" at {at}" if memory and r["solved"] else ""),
+                  *([] if memory else [at]), "—" if math.isnan(r["wall_mean"]) else f"{r['wall_mean']:.1f}s"]
         if failed:
             cells.append(str(r["failed"]))
-        if marks:
-            cells.append("at baseline: not learned" if at_baseline(r, base) else "")
+        if any(low):
+            cells.append(("not learned" if memory else "at baseline: not learned") if marked else "")
         t.add_row(*cells)
     con = console()
     con.print(t)

@@ -327,17 +327,21 @@ class BidirectionalStack(nn.Module):
 
 
 class SequenceClassifier(nn.Module):
-    r"""Read a sequence of symbols, classify from the last hidden state:
-    :math:`p = W_{ph} h_T + b_p`; a bidirectional cell (``bilstm``, :class:`BidirectionalStack`)
-    from both directions' final states, :math:`p = W_{ph} [\overrightarrow{h}_T; \overleftarrow{h}_1] + b_p`.
+    r"""Read a sequence, predict from the last hidden state — :math:`p = W_{ph} h_T + b_p`
+    (``readout="last"``) — or at every step, :math:`p_t = W_{ph} h_t + b_p` (``"steps"``); a
+    bidirectional cell (``bilstm``, :class:`BidirectionalStack`) reads both directions, at the
+    end :math:`p = W_{ph} [\overrightarrow{h}_T; \overleftarrow{h}_1] + b_p`, at step t
+    :math:`p_t = W_{ph} [\overrightarrow{h}_t; \overleftarrow{h}_t] + b_p`. A real-valued
+    answer (the adding task) is one output, ``num_classes=1``.
 
     Args:
-        cell: cell name. num_symbols: d (the symbols 0..d−1). hidden_size: n.
-        num_classes: c. num_layers: recurrent layers (1).
+        cell: cell name. num_symbols: d (the symbols 0..d−1; ``features``: F, the features
+            per step). hidden_size: n. num_classes: c (outputs). num_layers: recurrent layers (1).
         forget_bias: initial forget-gate bias of LSTM-type cells (None: plain uniform init).
         cell_options: extra cell arguments (``learn_gate`` for ``tglstm``).
-        encoding: ``onehot`` (symbol s → the d-vector e_s; input size d) or ``scalar``
-            (s → the single float s; input size 1, as the course templates feed digits).
+        encoding: ``onehot`` (symbol s → the d-vector e_s; input size d), ``scalar``
+            (s → the single float s; input size 1, as the course templates feed digits) or
+            ``features`` (real-valued inputs ``(…, T, F)``; input size F).
         init: ``default`` (torch's U(±1/√n)) or ``kaiming-normal`` (:func:`kaiming_normal_init`),
             applied before ``forget_bias``.
         runs: K independent classifiers trained as one (None: one). Run k's parameters are
@@ -346,22 +350,28 @@ class SequenceClassifier(nn.Module):
             from 1).
         kernel: ``seqgraph``, ``fused`` or ``auto`` (:class:`RecurrentStack`; a bidirectional
             stack runs the loop).
+        readout: ``last`` (one prediction per sequence) or ``steps`` (one per step).
 
     Shapes:
-        tokens ``(B, T)`` long → logits ``(B, c)``; with K runs ``(K, B, T)`` → ``(K, B, c)``.
+        tokens ``(B, T)`` long (``features``: ``(B, T, F)`` float) → logits ``(B, c)``
+        (``steps``: ``(B, T, c)``); with K runs every shape gains a leading K.
     """
 
     def __init__(self, cell: str, num_symbols: int, hidden_size: int, num_classes: int,
                  num_layers: int = 1, forget_bias: float | None = None,
                  cell_options: dict[str, Any] | None = None, runs: int | None = None,
-                 encoding: str = "onehot", init: str = "default", t0: int = 0, kernel: str = "seqgraph") -> None:
+                 encoding: str = "onehot", init: str = "default", t0: int = 0, kernel: str = "seqgraph",
+                 readout: str = "last") -> None:
         super().__init__()
         self.t0 = t0
-        if encoding not in ("onehot", "scalar"):
+        if encoding not in ("onehot", "scalar", "features"):
             raise ValueError(f"unknown encoding {encoding!r}")
+        if readout not in ("last", "steps"):
+            raise ValueError(f"unknown readout {readout!r}")
         self.num_symbols = num_symbols
         self.encoding = encoding
-        input_size = num_symbols if encoding == "onehot" else 1
+        self.readout = readout
+        input_size = 1 if encoding == "scalar" else num_symbols
         ways = directions(cell)
         self.rnn: RecurrentStack | BidirectionalStack = (
             BidirectionalStack(cell, input_size, hidden_size, num_layers, cell_options=cell_options, runs=runs)
@@ -379,10 +389,23 @@ class SequenceClassifier(nn.Module):
                 cast(RecurrentCell, c).init_forget_bias(forget_bias)
 
     def forward(self, tokens: Tensor, final_at: Tensor | None = None) -> Tensor:
-        """``final_at (K,)``: read run k's last state after that step (runs of different
-        lengths, right-padded to a common T)."""
-        ids = tokens.movedim(-1, 0)  # (T, [K,] B); ids are read as one-hot
-        if self.encoding == "scalar":  # the id itself as one feature: (T, [K,] B, 1)
-            ids = ids.unsqueeze(-1).to(cast(RecurrentCell, self.rnn.cells[0]).weight_ih.dtype)
-        _, states = self.rnn(ids, last_only=True, final_at=final_at, t0=self.t0)
-        return self.head(states[-1][0])  # h_T ([K,] B, n) (bidirectional: 2n) → ([K,] B, c)
+        """``final_at (K,)``: run k's last real step (runs of different lengths, right-padded
+        to a common T): the last state is read there, a bidirectional stack reverses each run
+        within it."""
+        dtype = cast(RecurrentCell, self.rnn.cells[0]).weight_ih.dtype
+        if self.encoding == "features":  # (…, T, F) → (T, …, F)
+            x = tokens.movedim(-2, 0).to(dtype)
+        else:
+            x = tokens.movedim(-1, 0)  # (T, [K,] B); ids are read as one-hot
+            if self.encoding == "scalar":  # the id itself as one feature: (T, [K,] B, 1)
+                x = x.unsqueeze(-1).to(dtype)
+        if self.readout == "last":
+            _, states = self.rnn(x, last_only=True, final_at=final_at, t0=self.t0)
+            return self.head(states[-1][0])  # h_T ([K,] B, n) (bidirectional: 2n) → ([K,] B, c)
+        out, _ = self.rnn(x, final_at=final_at, t0=self.t0)  # (T, [K,] B, n)
+        assert out is not None
+        out = out.movedim(0, -2)  # ([K,] B, T, n)
+        if isinstance(self.head, RunLinear):  # (K, B·T, n) through the K heads at once
+            K, B, T, n = out.shape
+            return self.head(out.reshape(K, B * T, n)).view(K, B, T, -1)
+        return self.head(out)

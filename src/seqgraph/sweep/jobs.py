@@ -21,6 +21,7 @@ S = TypeVar("S", bound=RunSpec)
 
 EXPERIMENTS = {  # name → "module:attribute", imported where the job runs (also in workers)
     "palindrome": "seqgraph.experiments.palindrome.train:EXPERIMENT",
+    "memory": "seqgraph.experiments.memory.train:EXPERIMENT",
     "charlm": "seqgraph.experiments.charlm.grid:EXPERIMENT",
 }
 

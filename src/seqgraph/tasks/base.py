@@ -23,7 +23,10 @@ from seqgraph.tasks.registry import ENCODINGS, TaskEntry, check_task
 
 TRAIN, EVAL = 0, 1  # streams: a run's training batches never overlap its held-out batches
 BASELINE_MARGIN = 0.02  # a final accuracy within this of the not-learned baseline is no result
-Target = Literal["class-at-last"]  # what the model predicts: one class, read at the last input step
+# what the model predicts: one class read at the last input step; a class at every step (labels
+# IGNORE where no loss is taken); one real value read at the last step
+Target = Literal["class-at-last", "class-at-steps", "value-at-last"]
+IGNORE = -1  # the label of a step that takes no loss (class-at-steps)
 N = TypeVar("N", int, "Tensor")
 
 
@@ -46,7 +49,11 @@ class Task:
     max_length_why: ClassVar[str] = ""
 
     encodings: ClassVar[tuple[str, ...]] = ENCODINGS
-    """The input encodings the task supports."""
+    """The input encodings the task supports (``features``: x holds real-valued input features
+    ``(…, T, F)``, F = :meth:`num_features`, no symbols)."""
+
+    default_length: ClassVar[int] = 10
+    """The L a run takes when none is given."""
 
     target: ClassVar[Target] = "class-at-last"
     """What the model predicts (the head and loss the trainer builds)."""
@@ -55,13 +62,21 @@ class Task:
     """The training loss, in words."""
 
     metric: ClassVar[str] = "accuracy"
-    """The held-out figure that decides "solved" (higher is better)."""
+    """The held-out figure that decides "solved": ``accuracy`` (higher is better; for
+    class-at-steps, over the last :attr:`answer_steps` steps) or ``mse`` (lower is better)."""
+
+    answer_steps: ClassVar[int] = 1
+    """class-at-steps: the steps at the end of the input whose answers the metric scores."""
 
     baseline_by_length: ClassVar[bool] = False
     """Whether :meth:`baseline` depends on L (then tables and figures give one per length)."""
 
     baseline_why: ClassVar[str] = "majority label"
     """How the not-learned baseline comes about, in a few words."""
+
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Modules outside seqgraph's dependencies that the task's data need (an extra of seqgraph;
+    without them the task raises a ConfigError naming the extra)."""
 
     @property
     def entry(self) -> TaskEntry:
@@ -81,8 +96,33 @@ class Task:
         """Steps the model reads for L (an int, or a tensor of lengths, elementwise)."""
         raise NotImplementedError
 
+    def num_features(self, length: int) -> int:
+        """Input features F of a ``features`` task."""
+        raise NotImplementedError
+
+    def baseline_loss(self, length: int) -> float:
+        """The expected training loss of the best model that learned nothing about the input."""
+        raise NotImplementedError
+
+    def solved(self, metric: float, length: int) -> bool:
+        """The task's own rule for "solved" (held-out accuracy ≥ 0.99 unless a task says otherwise)."""
+        return metric >= 0.99
+
+    def answers(self, y: Tensor, last: Tensor) -> Tensor:
+        """class-at-steps: the steps the metric scores, a bool mask like the labels ``y (K, B,
+        T)`` given each run's last input step ``last (K,)`` — by default the last
+        :attr:`answer_steps` steps of each run."""
+        import torch
+
+        t = torch.arange(y.shape[-1], device=y.device)
+        last = last.view(-1, 1, 1)
+        return ((t > last - self.answer_steps) & (t <= last)).expand_as(y)
+
     def check_length(self, length: int) -> None:
         """A ConfigError for a length the task cannot take."""
+        if self.min_length == self.max_length and length != self.min_length:
+            raise ConfigError(f"{self.name} takes one length, {self.min_length} ({self.length_meaning}), not "
+                              f"{length}: leave the length out")
         if length < self.min_length:
             raise ConfigError(f"length {length} is too short for {self.name}: need at least {self.min_length} "
                               f"({self.length_meaning})")
@@ -93,12 +133,14 @@ class Task:
     # --- data ----------------------------------------------------------------------------
     def generate(self, keys: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """Samples from per-sample keys ``(K, B)`` and the runs' lengths ``(K,)``: x ``(K, B,
-        T)`` long symbols right-padded with 0 to the longest input, y ``(K, B)`` long labels."""
+        T)`` long symbols right-padded with 0 to the longest input (``features``: ``(K, B, T,
+        F)`` float, padded with 0); y by :attr:`target`: ``(K, B)`` long labels, ``(K, B, T)``
+        long labels (IGNORE where no loss, padding included) or ``(K, B)`` float values."""
         raise NotImplementedError
 
     def baseline(self, length: int) -> float:
-        """The held-out accuracy of a model that learned nothing about the input (always the
-        most frequent label), exactly."""
+        """The held-out :attr:`metric` of a model that learned nothing about the input (always
+        the most frequent label; for ``mse``, always the mean target), exactly."""
         raise NotImplementedError
 
     def batches(self, lengths: Tensor, seeds: Tensor, counters: Tensor, batch: int,

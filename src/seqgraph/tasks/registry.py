@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from seqgraph.tasks.base import Task
 
 ENCODINGS = ("onehot", "scalar")  # how a symbol enters the cell: a one-hot vector, or its id as one float
+FEATURES = ("features",)  # tasks whose inputs are real-valued features, not symbols
 R2018 = "uvadlc/uvadlc_practicals_2018"
 D2020 = "uvadlc/uvadlc_practicals_2020 assignment_2/2_recurrentnns_gnns/code/Part 1/datasets.py"
 
@@ -43,6 +44,26 @@ TASKS: dict[str, TaskEntry] = {
         TaskEntry("random-combinations", "palindrome", "the number missing from a permutation of 0..L−1",
                   f"{D2020} (RandomCombinationsDataset)",
                   "seqgraph.tasks.random_combinations:RandomCombinations"),
+        TaskEntry("copy", "memory", "reproduce 10 symbols after a delay T (T + 20 steps)",
+                  "Arjovsky, Shah & Bengio 2016 (uRNN); stwisdom/urnn memory_problem.py", "seqgraph.tasks.copy:Copy"),
+        TaskEntry("adding", "memory", "the sum of the two marked values among T",
+                  "Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015; state-spaces/s4 "
+                  "src/dataloaders/datasets/adding.py", "seqgraph.tasks.adding:Adding"),
+        TaskEntry("selective-copy", "memory", "recall, in order, 10 tokens scattered among T noise steps",
+                  "Gu & Dao 2023 (Mamba) selective copying; state-spaces/s4 src/dataloaders/datasets/copying.py "
+                  "(torch_copying_data, variable=True)", "seqgraph.tasks.selective_copy:SelectiveCopy"),
+        TaskEntry("recall", "memory", "the value of a queried key after L key–value pairs",
+                  "HazyResearch/safari src/dataloaders/synthetics.py (assoc_recall), "
+                  "configs/dataset/icl_synthetics.yaml", "seqgraph.tasks.recall:Recall"),
+        TaskEntry("digits", "memory", "the class of an 8×8 digit read pixel by pixel (sequential MNIST, offline)",
+                  "Le, Jaitly & Hinton 2015 (pixel MNIST); sklearn.datasets.load_digits",
+                  "seqgraph.tasks.digits:Digits"),
+        TaskEntry("digits-permuted", "memory", "the class of an 8×8 digit read in one fixed shuffled pixel order",
+                  "Le, Jaitly & Hinton 2015 (permuted MNIST); sklearn.datasets.load_digits",
+                  "seqgraph.tasks.digits:DigitsPermuted"),
+        TaskEntry("mqar", "memory", "recall the value of each of L keys queried again after the L pairs",
+                  "Arora et al. 2023 (Zoology); HazyResearch/zoology zoology/data/associative_recall.py "
+                  "(multiquery_ar)", "seqgraph.tasks.mqar:Mqar"),
     )
 }
 

@@ -46,3 +46,14 @@ def uniform_ints(keys: Tensor, positions: Tensor, high: int) -> Tensor:
     """Integers in [0, high) per key and position: ``keys (K, B)``, ``positions (n,)`` →
     ``(K, B, n)``. (The modulo bias is below 10⁻⁹ for the small ``high`` used here.)"""
     return combine(keys.unsqueeze(-1), positions) % high
+
+
+def raw_ints(keys: Tensor, positions: Tensor) -> Tensor:
+    """32-bit hashes per key and position: ``keys (K, B)``, ``positions (n,)`` → ``(K, B, n)``
+    int64 in [0, 2³²) (take them modulo a per-run bound)."""
+    return combine(keys.unsqueeze(-1), positions)
+
+
+def uniform_floats(keys: Tensor, positions: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
+    """U[0, 1) per key and position, on the 2⁻²⁴ grid (exact in float32): ``(K, B, n)``."""
+    return (raw_ints(keys, positions) >> 8).to(dtype) * 2.0**-24

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Regenerates the README's memory-benchmark tables and figure (issue #21): two sweeps, then the
+# table and figure from their summaries. Resumable: finished runs are kept (--resume).
+#   bash docs/memory/make.sh        (about an hour on a 2-core CPU)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seqgraph=${SEQGRAPH:-.venv/bin/seqgraph}
+for task in copy adding; do
+    "$seqgraph" memory --config "docs/memory/$task.toml" --executor processes --out "docs/memory/$task" --resume
+done
+COLUMNS=150 "$seqgraph" table docs/memory/copy/summary.csv docs/memory/adding/summary.csv --by task,length,model \
+    > docs/memory/table.txt
+"$seqgraph" plot docs/memory/copy/summary.csv docs/memory/adding/summary.csv --out docs/memory/memory.png
+echo "wrote docs/memory/table.txt and docs/memory/memory.png"
+# the table into the README, between its markers
+python3 - <<'PY'
+import re
+from pathlib import Path
+readme = Path("README.md")
+table = Path("docs/memory/table.txt").read_text(encoding="utf-8").rstrip()
+text = readme.read_text(encoding="utf-8")
+start, end = "<!-- memory-table: written by docs/memory/make.sh -->", "<!-- end memory-table -->"
+new = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda m: f"{start}\n```\n{table}\n```\n{end}", text, flags=re.S)
+readme.write_text(new, encoding="utf-8")
+PY
+echo "updated README.md"

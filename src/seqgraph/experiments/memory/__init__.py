@@ -1,0 +1,1 @@
+"""``seqgraph memory``: the memory benchmarks of the research literature."""
