@@ -43,3 +43,20 @@ def test_unknown_tasks_and_lengths_get_no_baseline():
     df = pd.DataFrame(rows("nonsense", (5,)) + rows("baum-sweet", (40,)))
     assert baselines(df) == []
     assert baselines(pd.DataFrame(rows("decimal", (5,))).drop(columns="task")) == []
+
+
+def test_a_run_given_twice_counts_once_and_a_setting_named_twice_groups_once(tmp_path):
+    """Rows are runs, identified by run_id: the same summary twice (or a copied row) is not two
+    runs, and --by model,model is --by model (issue #27)."""
+    from seqgraph.results import summary_table
+
+    p = tmp_path / "summary.csv"
+    pd.DataFrame({"run_id": ["a", "b", "c"], "model": ["rnn", "rnn", "lstm"], "seed": [1, 2, 1],
+                  "task": "decimal", "length": 5, "final_accuracy": [0.5, 0.7, 1.0],
+                  "best_accuracy": [0.5, 0.7, 1.0], "solved_step": [None, None, 100],
+                  "trained_steps": 100, "wall_time": 1.0, "status": "ok"}).to_csv(p, index=False)
+    once, _ = summary_table([p], "model")
+    twice, _ = summary_table([p, p], "model,model")
+    assert list(twice.columns) == list(once.columns)
+    pd.testing.assert_frame_equal(twice, once)
+    assert dict(zip(twice["model"], twice["runs"], strict=True)) == {"rnn": 2, "lstm": 1}

@@ -8,8 +8,9 @@ seqgraph=${SEQGRAPH:-.venv/bin/seqgraph}
 for task in copy adding; do
     "$seqgraph" memory --config "docs/memory/$task.toml" --executor processes --out "docs/memory/$task" --resume
 done
-COLUMNS=150 "$seqgraph" table docs/memory/copy/summary.csv docs/memory/adding/summary.csv --by task,length,model \
-    > docs/memory/table.txt
+for task in copy adding; do  # a table per task: its rows by length, then model
+    COLUMNS=150 "$seqgraph" table "docs/memory/$task/summary.csv" --by task,length,model
+done > docs/memory/table.txt
 "$seqgraph" plot docs/memory/copy/summary.csv docs/memory/adding/summary.csv --out docs/memory/memory.png
 echo "wrote docs/memory/table.txt and docs/memory/memory.png"
 # the table into the README, between its markers

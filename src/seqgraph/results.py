@@ -24,7 +24,8 @@ _FIRST = ("task", "length", "model")  # the usual reading order of a table
 
 
 def read_summaries(paths: Sequence[str | Path]) -> Any:
-    """One DataFrame from one or more summary CSVs (rows of several sweeps)."""
+    """One DataFrame from one or more summary CSVs (rows of several sweeps). A run is its
+    ``run_id``: a run given twice (the same file twice, a copied row) is one row, the last."""
     import pandas as pd
 
     from seqgraph.io import read_csv
@@ -34,12 +35,18 @@ def read_summaries(paths: Sequence[str | Path]) -> Any:
         if list(f.columns) != list(frames[0].columns):
             raise DataError(f"{p} has other columns than {paths[0]}: give CSVs of one kind "
                             "(summaries of one experiment, or curves)")
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if "run_id" in df.columns and "step" not in df.columns:  # curves have a row per step of a run
+        df = df.drop_duplicates("run_id", keep="last").reset_index(drop=True)
+    return df
 
 
 def names(text: str | None) -> list[str] | None:
-    """A comma list of setting names as typed (``batch-size`` or ``batch_size``); None stays None."""
-    return None if text is None else [c.strip().replace("-", "_") for c in text.split(",") if c.strip()]
+    """A comma list of setting names as typed (``batch-size`` or ``batch_size``), each once, in
+    order (``model,model`` is ``model``); None stays None."""
+    if text is None:
+        return None
+    return list(dict.fromkeys(c.strip().replace("-", "_") for c in text.split(",") if c.strip()))
 
 
 def read_many(paths: Sequence[str | Path]) -> Any:

@@ -8,44 +8,25 @@ from typing import Annotated, Any
 
 import typer
 
-from seqgraph.cli.common import complete, complete_examples, given, one_of, report_failures, user_errors
-from seqgraph.cli.options import KERNEL_HELP, RUN, RUN_OPTIONS_HELP, SETTINGS, Opt, options_of, with_options
+from seqgraph.cli.common import complete, complete_examples, given, report_failures, user_errors
+from seqgraph.cli.options import RUN, RUN_OPTIONS_HELP, SETTINGS, Opt, options_of, with_options
 from seqgraph.cli.palindrome import RUN_HELP as PALINDROME_RUN_HELP
 from seqgraph.cli.palindrome import SETTING_HELP as PALINDROME_SETTING_HELP
 from seqgraph.cli.palindrome import print_summary, run_palindrome_sweep
 from seqgraph.experiments.memory.presets import PRESETS
-from seqgraph.experiments.memory.spec import INITS, MemoryOptions, MemoryRun, memory_tasks
-from seqgraph.nn.registry import cell_names, complete_cells
+from seqgraph.experiments.memory.spec import MemoryOptions, MemoryRun, memory_tasks
+from seqgraph.sweep.spec import spec_fields
 from seqgraph.tasks.registry import TASKS
-from seqgraph.train import OPTIMIZERS
 
 TASK_HELP = "; ".join(f"{n}: {TASKS[n].summary}" for n in memory_tasks())
 
-SETTING_HELP: dict[str, str | Opt] = {
-    "model": Opt(f"Cells, {one_of(cell_names(), 'all')} (a list sweeps them).", complete=complete_cells),
+# the settings memory shares with palindrome read as there; its own: the task, what L means, the solved rule
+SETTING_HELP: dict[str, str | Opt] = {k: v for k, v in PALINDROME_SETTING_HELP.items() if k in spec_fields(MemoryRun)} | {
     "task": Opt(f"Task (a list sweeps them) — {TASK_HELP}.", complete=complete(memory_tasks, lists=True)),
-    "length": "The task's L (copy, selective-copy: the delay T; adding: T steps; recall: key–value pairs): "
+    "length": "The task's L (copy, selective-copy: the delay T; adding: T steps; recall, mqar: key–value pairs): "
               "start:stop[:step] (stop inclusive) or a list; 0: the task's default.",
-    "seed": "Seeds (a list, or a range like 1:10): each draws its own weights and batches.",
-    "steps": "Training steps per run (at most, with early stopping).",
-    "batch_size": "Batch size.",
-    "hidden": "Hidden units.",
-    "layers": "Stacked recurrent layers.",
-    "init": f"Initial weights, {one_of(INITS)}: U(±1/√n) as torch, or N(0, 2/fan_in) with biases 0.",
-    "forget_bias": "Initial forget-gate bias of LSTM-type cells.",
-    "learn_gate": Opt("tglstm: learn the time gate's τ, s, r_on.", ("--learn-gate/--fixed-gate",)),
-    "r_min": PALINDROME_SETTING_HELP["r_min"],
-    "r_max": PALINDROME_SETTING_HELP["r_max"],
-    "max_phase": PALINDROME_SETTING_HELP["max_phase"],
-    "optimizer": f"Optimizer, {one_of(OPTIMIZERS)} (a list compares them).",
-    "lr": "Learning rate(s), e.g. 1e-3,1e-2.",
-    "max_norm": "Clip each run's gradient norm to this; 0 disables.",
-    "eval_every": "Steps between held-out evaluations.",
-    "eval_batch_size": "Held-out batch size.",
     "early_stop": Opt("End a run once solved (the task's rule: accuracy ≥ 0.99 on the answers; adding: MSE ≤ 1% "
                       "of the baseline's).", ("--early-stop/--no-early-stop",)),
-    "solved_evals": "Consecutive solved evaluations that end a run.",
-    "kernel": KERNEL_HELP,
 }
 RUN_HELP: dict[str, str | Opt] = RUN_OPTIONS_HELP | {k: PALINDROME_RUN_HELP[k] for k in
                                                     ("out", "executor", "resume", "overwrite")}

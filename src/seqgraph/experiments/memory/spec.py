@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from seqgraph.config import check_choice, check_layers, check_positive, check_seed
 from seqgraph.errors import ConfigError
+from seqgraph.experiments.palindrome.spec import INITS
 from seqgraph.nn.registry import (
     KERNELS,
     LRU_DEFAULTS,
@@ -22,8 +23,6 @@ from seqgraph.sweep.grid import RunOptions
 from seqgraph.sweep.spec import RunSpec, label
 from seqgraph.tasks.registry import get_task, task_names
 from seqgraph.train import OPTIMIZERS
-
-INITS = ("default", "kaiming-normal")  # initial weights: torch's U(±1/√n), or N(0, 2/fan_in) with zero biases
 
 
 def memory_tasks() -> tuple[str, ...]:
