@@ -83,40 +83,44 @@ def test_the_parallel_scan_cells_are_registered():
 
 @pytest.mark.parametrize("runs", [None, 2])
 @pytest.mark.parametrize("name", SCAN_CELLS)
-def test_parallel_scan_equals_the_step_loop(name, runs):
-    """The training path (a parallel scan over time) against the sampling path (the sequential
-    equations, step by step): outputs, final states and the gradients of input, initial state and
-    every parameter, from a random initial state; with K runs also each run read at its own step."""
+def test_both_scans_equal_the_step_loop(name, runs):
+    """The training paths (the parallel form, CUDA's default, and the fused time loop, the CPU's)
+    against the sampling path (the sequential equations, step by step), in float64: outputs, final
+    states and the gradients of input, initial state and every parameter, from a random initial
+    state; with K runs also each run read at its own step."""
     torch.manual_seed(12)
-    cell = CELLS[name](I, H, runs=runs)
+    cell = CELLS[name](I, H, runs=runs).double()
     lead = () if runs is None else (runs,)
-    x = torch.randn(T, *lead, B, I, requires_grad=True)
-    h0 = tuple(torch.randn(*lead, B, H, requires_grad=True) for _ in range(cell.state_size))
+    x = torch.randn(T, *lead, B, I, dtype=torch.float64, requires_grad=True)
+    h0 = tuple(torch.randn(*lead, B, H, dtype=torch.float64, requires_grad=True) for _ in range(cell.state_size))
     wrt = [x, *h0, *cell.parameters()]
-    results = []
-    for parallel in (True, False):
-        out, final = cell.scan(x, h0, parallel=parallel)
-        loss = (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum() + sum(f.square().sum() for f in final)
+    results = {}
+    for method in ("steps", "parallel", "sequential"):
+        out, final = cell.scan(x, h0, method=method)
+        loss = (out * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)).sum()
+        loss = loss + sum(f.square().sum() for f in final)
         if runs is not None:
-            _, read = cell.scan(x, h0, outputs=False, final_at=torch.tensor([T - 1, 2]), parallel=parallel)
+            _, read = cell.scan(x, h0, outputs=False, final_at=torch.tensor([T - 1, 2]), method=method)
             loss = loss + sum(r.sin().sum() for r in read)
-        results.append((out, *final, *torch.autograd.grad(loss, wrt, allow_unused=True)))
-    for a, b in zip(*results, strict=True):
-        if a is None or b is None:
-            assert a is None and b is None
-            continue
-        torch.testing.assert_close(a, b)
+        results[method] = (out, *final, *torch.autograd.grad(loss, wrt, allow_unused=True))
+    for method in ("parallel", "sequential"):
+        for a, b in zip(results[method], results["steps"], strict=True):
+            if a is None or b is None:
+                assert a is None and b is None
+                continue
+            torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10)
 
 
+@pytest.mark.parametrize("method", ["steps", "parallel", "sequential"])
 @pytest.mark.parametrize("name", SCAN_CELLS)
-def test_step_loop_passes_gradcheck(name):
+def test_every_scan_passes_gradcheck(name, method):
     torch.manual_seed(13)
-    cell = CELLS[name](I, H)
-    x = torch.randn(4, 2, I, requires_grad=True)
-    h0 = tuple(torch.randn(2, H, requires_grad=True) for _ in range(cell.state_size))
+    cell = CELLS[name](I, H).double()
+    x = torch.randn(4, 2, I, dtype=torch.float64, requires_grad=True)
+    h0 = tuple(torch.randn(2, H, dtype=torch.float64, requires_grad=True) for _ in range(cell.state_size))
 
     def f(x, *h):
-        out, final = cell.scan(x, h, parallel=False)
+        out, final = cell.scan(x, h, method=method)
         return (out, *final)
 
     assert torch.autograd.gradcheck(f, (x, *h0))

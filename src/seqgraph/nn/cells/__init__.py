@@ -6,7 +6,8 @@ equations and the derivation of its hand-written backward. Import cells from her
 ``from seqgraph.nn.cells import LSTMCell``.
 """
 
-from seqgraph.nn.cells.base import ParallelScanCell, RecurrentCell, log_space_scan
+from seqgraph.nn.cells.base import ParallelScanCell, RecurrentCell
+from seqgraph.nn.linear_scan import log_space_scan
 from seqgraph.nn.cells.course_gru import CourseGRUCell
 from seqgraph.nn.cells.gru import GRUCell
 from seqgraph.nn.cells.lru import LRUCell

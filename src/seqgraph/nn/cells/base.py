@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from seqgraph.nn.linear_scan import scan_method
 from seqgraph.nn.scan import State, scan
 
 
@@ -219,23 +220,19 @@ def _g(x: Tensor) -> Tensor:
     return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
 
 
-def log_space_scan(log_a: Tensor, log_b: Tensor, h0: Tensor) -> Tensor:
-    r"""All states of the linear recurrence :math:`h_t = a_t \odot h_{t-1} + b_t` (a, b > 0), in log
-    space (Heinsen 2023, as in Feng et al. 2024, appendix B):
+def _g_fast(x: Tensor) -> Tensor:
+    """:func:`_g` as relu(x) + σ(min(x, 0)): the same numbers, without ``torch.where`` (whose CPU
+    kernel, like every boolean op here, costs ~20× a sigmoid: PERF_NOTES)."""
+    return torch.sigmoid(x.clamp_max(0)).add_(torch.relu(x))
 
-    .. math::
-        a^*_t = \sum_{s \le t} \log a_s,\quad
-        h_t = e^{a^*_t} h_0 + \exp\big(a^*_t + \operatorname{logcumsumexp}_{s \le t}(\log b_s - a^*_s)\big)
 
-    The initial state enters linearly, so it may have any sign. Plain autograd: the saved tensors are
-    a few of the input's size, O(T·B·H). In float32 the relative error grows like eps·|a*_T|
-    (the two large terms of the last exponent cancel): about 1e-4 when |a*_T| is in the thousands.
-
-    Shapes:
-        log_a, log_b ``(T, ...)``; h0 ``(...)`` → h ``(T, ...)`` (h_1 … h_T).
-    """
-    a_star = log_a.cumsum(0)
-    return torch.addcmul(torch.exp(a_star + (log_b - a_star).logcumsumexp(0)), a_star.exp(), h0)
+def _g_and_grad(x: Tensor) -> tuple[Tensor, Tensor]:
+    """g(x) and g'(x) = 1 for x ≥ 0, σ(x)(1 − σ(x)) otherwise, without booleans: with
+    s = σ(min(x, 0)), g' = s(1 − s) + ¾·[x ≥ 0] (s = ½ where x ≥ 0) and [x ≥ 0] = clamp(sign x + 1, 0, 1)."""
+    s = torch.sigmoid(x.clamp_max(0))
+    g = torch.relu(x).add_(s)
+    grad = torch.sign(x).add_(1).clamp_(0, 1).mul_(0.75).add_(s).addcmul_(s, s, value=-1)
+    return g, grad
 
 
 def _input_projection(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
@@ -248,8 +245,10 @@ def _input_projection(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
             K, I = weight.shape[0], weight.shape[2]
             x = x + torch.arange(K, device=x.device).view(K, 1) * I
         out = F.embedding(x, w_t.reshape(-1, w_t.shape[-1]))
+    elif weight.dim() == 2:  # one run: x Wᵀ + b in one addmm (a separate bias pass costs as much again)
+        return F.linear(x, weight, bias)
     else:
-        out = torch.matmul(x, w_t)  # (T, [K,] B, G): one broadcast (batched) matmul
+        out = torch.matmul(x, w_t)  # (T, K, B, G): one broadcast (batched) matmul
     if bias is not None:
         out = out + (bias.unsqueeze(-2) if weight.dim() == 3 else bias)
     return out
@@ -262,14 +261,16 @@ class ParallelScanCell(RecurrentCell):
 
     A subclass supplies
 
-    * ``parallel(p, state)``: every state component at every step from the pre-activations
-      ``p = W x + b`` of the whole sequence (the training path, with autograd);
+    * ``scan_all(p, state, method)``: every state component at every step from the pre-activations
+      ``p = W x + b`` of the whole sequence (the training path, with autograd), by a
+      :mod:`seqgraph.nn.linear_scan` method: ``"parallel"`` (the paper's parallel form; CUDA's
+      default) or ``"sequential"`` (one fused time loop; the CPU's default);
     * ``step_from(p_t, state)``: one step of the paper's sequential equations (sampling, ``grads``,
-      and the reference the scan is tested against).
+      and the reference the scans are tested against).
 
     There is no recurrent matmul: no ``weight_hh`` and no fused kernel. Tensors are batch-major,
-    ``(T, [K,] B, ·)``, as :meth:`scan` returns them. ``scan(..., parallel=False)`` runs the step
-    loop instead (same numbers; a reference and a benchmark baseline).
+    ``(T, [K,] B, ·)``, as :meth:`scan` returns them. ``scan(..., method="steps")`` runs the step
+    loop with autograd instead (same numbers; the reference and the benchmark's baseline).
     """
 
     rec_gates = 0
@@ -292,9 +293,9 @@ class ParallelScanCell(RecurrentCell):
         z = p.new_zeros(*p.shape[1:-1], self.hidden_size)
         return tuple(z for _ in range(self.state_size))
 
-    def parallel(self, p: Tensor, state: State) -> State:
+    def scan_all(self, p: Tensor, state: State, method: str) -> State:
         """Each state component at steps 1 … T, each ``(T, [K,] B, H)``, from ``p (T, [K,] B, G·H)``
-        and the initial ``state`` (each ``([K,] B, H)``)."""
+        and the initial ``state`` (each ``([K,] B, H)``), by ``method`` ("parallel" or "sequential")."""
         raise NotImplementedError
 
     def step_from(self, p: Tensor, state: State) -> State:
@@ -302,15 +303,16 @@ class ParallelScanCell(RecurrentCell):
         raise NotImplementedError
 
     def scan(self, x: Tensor, hx: State | None = None, *, outputs: bool = True, t0: int = 0,
-             final_at: Tensor | None = None, parallel: bool = True) -> tuple[Tensor, State]:
-        """As :meth:`RecurrentCell.scan` (``t0`` is unused: the cells do not read the clock);
-        ``parallel=False`` runs the step loop (:meth:`step_from`) instead of the parallel scan."""
+             final_at: Tensor | None = None, method: str | None = None) -> tuple[Tensor, State]:
+        """As :meth:`RecurrentCell.scan` (``t0`` is unused: the cells do not read the clock).
+        ``method``: "parallel" or "sequential" (default: by device, :func:`~seqgraph.nn.linear_scan.scan_method`),
+        or "steps": the step loop (:meth:`step_from`) with autograd."""
         if final_at is not None and outputs:
             raise ValueError("final_at reads one step per run; ask for outputs=False")
         p = self.preactivations(x)
         state = self.zero_state(p) if hx is None else tuple(hx)
-        if parallel:
-            seqs = self.parallel(p, state)
+        if method != "steps":
+            seqs = self.scan_all(p, state, scan_method(p, method))
         else:
             steps = []
             for p_t in p.unbind(0):

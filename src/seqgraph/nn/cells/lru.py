@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from seqgraph.nn.cells.base import ParallelScanCell
+from seqgraph.nn.linear_scan import sequential_scan
 from seqgraph.nn.registry import LRU_DEFAULTS, check_lru_ring
 from seqgraph.nn.scan import State
 
@@ -46,9 +47,11 @@ class LRUCell(ParallelScanCell):
     (trained, as the paper's code); B ~ N(0, 1/(2I)), C ~ N(0, 1/H) per real and imaginary part, D ~ N(0, 1/I).
 
     Λ does not change with t, so the scan over a sequence is the causal convolution
-    :math:`x_t = \sum_{k \le t} \lambda^k b_{t-k} + \lambda^{t+1} x_0` (:func:`causal_convolution`);
-    sampling runs the recurrence step by step. The layer is linear in its input: the paper puts an
-    MLP/GLU and a skip connection after each LRU; a seqgraph stack does not.
+    :math:`x_t = \sum_{k \le t} \lambda^k b_{t-k} + \lambda^{t+1} x_0` (:func:`causal_convolution`, by
+    FFT: the parallel form, CUDA's default) or one fused complex time loop
+    (:func:`~seqgraph.nn.linear_scan.sequential_scan`, the CPU's); sampling runs the recurrence step by
+    step. The layer is linear in its input: the paper puts an MLP/GLU and a skip connection after each
+    LRU; a seqgraph stack does not.
 
     Args:
         input_size: I (for symbol ids: the number of symbols).
@@ -129,14 +132,19 @@ class LRUCell(ParallelScanCell):
         c_re, c_im = self.weight_out.chunk(2, -1)  # ([K,] H, H) each
         return torch.matmul(x_re, c_re.transpose(-1, -2)) - torch.matmul(x_im, c_im.transpose(-1, -2)) + du
 
-    def parallel(self, p: Tensor, state: State) -> State:
+    def scan_all(self, p: Tensor, state: State, method: str) -> State:
         bu_re, bu_im, du = p.chunk(3, -1)
         gamma = self._gamma()
         b = torch.complex(gamma * bu_re, gamma * bu_im)  # (T, [K,] B, H)
         log_lam = self.log_lambda()
-        T = p.shape[0]
-        x = causal_convolution(b, _power_kernel(log_lam, T))
-        x = x + _power_kernel(log_lam, T, start=1) * torch.complex(state[1], state[2])  # λ^{t+1} x_0
+        x0 = torch.complex(state[1], state[2])
+        if method == "parallel":
+            T = p.shape[0]
+            x = causal_convolution(b, _power_kernel(log_lam, T))
+            x = x + _power_kernel(log_lam, T, start=1) * x0  # λ^{t+1} x_0
+        else:
+            lam = torch.exp(log_lam)
+            x = sequential_scan(lam.unsqueeze(-2) if lam.dim() == 2 else lam, b, x0)  # ([K, 1,] H): constant in t
         x_re, x_im = x.real, x.imag
         return self._readout(x_re, x_im, du), x_re, x_im
 
