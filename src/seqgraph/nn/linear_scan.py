@@ -3,12 +3,15 @@ r"""The diagonal linear recurrence :math:`h_t = a_t \odot h_{t-1} + b_t` over a 
 * ``"parallel"`` — every step at once: Heinsen's log-space scan (2023; the form of Feng et al.
   2024, appendix B), O(T) work in cumulative sums with no dependency between steps. The form a
   GPU wants; chosen for CUDA tensors.
-* ``"sequential"`` — one fused time loop: T in-place ``addcmul`` over ``([K,] B, H)`` and its
-  hand-written backward (a reverse loop of the same size), O(T·B·H) memory. No autograd graph per
-  step, so on a CPU, where the cumulative log-sum-exp costs ~30 ns an element (its backward
-  more), it is the faster one (``benchmarks/scan_cells.py``); chosen for CPU tensors.
+* ``"sequential"`` — one fused time loop (:func:`fused_scan`): T in-place ``addcmul`` over
+  ``([K,] B, H)``, the coefficients computed from the pre-activations a block of steps at a time
+  (in cache) and never stored, and a hand-written backward (the reverse loop). No autograd graph
+  per step and O(T·B·H) memory; on a CPU, where the cumulative log-sum-exp costs ~30 ns an element
+  (its backward more) and every full-size pass pays fresh pages, it is the faster one
+  (``benchmarks/scan_cells.py``); chosen for CPU tensors. The LRU's complex recurrence has its own
+  loop in real arithmetic (``seqgraph.nn.cells.lru``).
 
-Both give the same numbers up to rounding (``tests/nn/test_linear_scan.py``), real or complex.
+Both give the same numbers up to rounding (``tests/nn/test_linear_scan.py`` and the cells' tests).
 """
 
 from __future__ import annotations
@@ -48,49 +51,6 @@ def log_space_scan(log_a: Tensor, log_b: Tensor, h0: Tensor) -> Tensor:
     """
     a_star = log_a.cumsum(0)
     return torch.addcmul(torch.exp(a_star + (log_b - a_star).logcumsumexp(0)), a_star.exp(), h0)
-
-
-class _SequentialScan(torch.autograd.Function):
-    """h_t = a_t h_{t−1} + b_t by a loop of in-place addcmul; backward by the reverse loop
-    G_t = g_t + conj(a_{t+1}) G_{t+1}, then ∂a_t = G_t conj(h_{t−1}), ∂b_t = G_t, ∂h_0 = conj(a_1) G_1
-    (torch's convention for complex gradients: y = a·h + b is holomorphic)."""
-
-    @staticmethod
-    def forward(ctx, a: Tensor, b: Tensor, h0: Tensor) -> Tensor:  # type: ignore[override]
-        h = torch.empty(b.shape, dtype=b.dtype, device=b.device)
-        prev = h0
-        for t in range(b.shape[0]):
-            torch.addcmul(b[t], a[t], prev, out=h[t])
-            prev = h[t]
-        ctx.save_for_backward(a, h0, h)
-        return h
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, g: Tensor) -> tuple[Tensor, Tensor, Tensor]:  # type: ignore[override]
-        a, h0, h = ctx.saved_tensors
-        T = g.shape[0]
-        G = torch.empty_like(g)
-        G[T - 1] = g[T - 1]
-        for t in range(T - 2, -1, -1):
-            torch.addcmul(g[t], a[t + 1].conj(), G[t + 1], out=G[t])
-        prev = torch.cat([h0.unsqueeze(0), h[:-1]])
-        d_a = (G * prev.conj()).sum_to_size(a.shape)
-        d_h0 = (a[0].conj() * G[0]).sum_to_size(h0.shape)
-        return d_a, G, d_h0
-
-
-def sequential_scan(a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
-    r"""All states of :math:`h_t = a_t \odot h_{t-1} + b_t` by one fused time loop (real or complex).
-
-    Shapes:
-        a ``(T, ...)`` broadcastable to b, or of lower rank, broadcastable to one step of b (a
-        coefficient constant over time, as the LRU's Λ);
-        b ``(T, ...)``; h0 ``(...)`` → h ``(T, ...)`` (h_1 … h_T), b's dtype.
-    """
-    if a.dim() < b.dim():  # constant over time: (1, …, ·) of b's rank, seen T times
-        a = a.view((1,) * (b.dim() - a.dim()) + a.shape).expand(b.shape[0], *([-1] * (b.dim() - 1)))
-    return _SequentialScan.apply(a, b, h0.to(b.dtype).expand(b.shape[1:]))
 
 
 Coefficients = Callable[[Tensor], tuple[Tensor, Tensor]]

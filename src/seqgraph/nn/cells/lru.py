@@ -6,9 +6,9 @@ import math
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import once_differentiable
 
 from seqgraph.nn.cells.base import ParallelScanCell
-from seqgraph.nn.linear_scan import sequential_scan
 from seqgraph.nn.registry import LRU_DEFAULTS, check_lru_ring
 from seqgraph.nn.scan import State
 
@@ -32,6 +32,47 @@ def causal_convolution(b: Tensor, kernel: Tensor) -> Tensor:
     return torch.fft.ifft(torch.fft.fft(b, n=n, dim=0) * torch.fft.fft(kernel, n=n, dim=0), dim=0)[:T]
 
 
+class _RealScan(torch.autograd.Function):
+    r"""x_t = λ x_{t−1} + b_t for a complex λ constant in time, in real arithmetic: one fused time loop
+    of four ``addcmul`` per step, states stored as ``[Re x | Im x]`` ``(T, [K,] B, 2H)`` (what the
+    readout's one matmul reads). Backward: the adjoint G_t = g_t + conj(λ) G_{t+1};
+    ∂Re λ = Σ Re(G_t conj(x_{t−1})), ∂Im λ = Σ Im(G_t conj(x_{t−1})), ∂b_t = G_t, ∂x_0 = conj(λ) G_1."""
+
+    @staticmethod
+    def forward(ctx, b_re: Tensor, b_im: Tensor, lam_re: Tensor, lam_im: Tensor,  # type: ignore[override]
+                x0_re: Tensor, x0_im: Tensor) -> Tensor:
+        T, H = b_re.shape[0], b_re.shape[-1]
+        x = torch.empty(*b_re.shape[:-1], 2 * H, dtype=b_re.dtype, device=b_re.device)
+        x_re, x_im = x[..., :H], x[..., H:]
+        re, im = x0_re, x0_im
+        for t in range(T):
+            torch.addcmul(b_re[t], lam_re, re, out=x_re[t]).addcmul_(lam_im, im, value=-1)
+            torch.addcmul(b_im[t], lam_re, im, out=x_im[t]).addcmul_(lam_im, re)
+            re, im = x_re[t], x_im[t]
+        ctx.save_for_backward(lam_re, lam_im, x0_re, x0_im, x)
+        return x
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g: Tensor) -> tuple[Tensor, ...]:  # type: ignore[override]
+        lam_re, lam_im, x0_re, x0_im, x = ctx.saved_tensors
+        T, H = x.shape[0], x.shape[-1] // 2
+        G = torch.empty_like(x)
+        G_re, G_im, g_re, g_im = G[..., :H], G[..., H:], g[..., :H], g[..., H:]
+        c_re = torch.zeros_like(x0_re)  # conj(λ) G_{t+1}, real and imaginary parts
+        c_im = torch.zeros_like(x0_im)
+        for t in range(T - 1, -1, -1):
+            torch.add(g_re[t], c_re, out=G_re[t])
+            torch.add(g_im[t], c_im, out=G_im[t])
+            c_re = torch.addcmul(lam_re * G_re[t], lam_im, G_im[t])
+            c_im = torch.addcmul(lam_re * G_im[t], lam_im, G_re[t], value=-1)
+        prev_re = torch.cat([x0_re.expand_as(G_re[0]).unsqueeze(0), x[:-1, ..., :H]])
+        prev_im = torch.cat([x0_im.expand_as(G_im[0]).unsqueeze(0), x[:-1, ..., H:]])
+        d_re = torch.addcmul(G_re * prev_re, G_im, prev_im).sum_to_size(lam_re.shape)
+        d_im = torch.addcmul(G_im * prev_re, G_re, prev_im, value=-1).sum_to_size(lam_im.shape)
+        return (G_re, G_im, d_re, d_im, c_re.sum_to_size(x0_re.shape), c_im.sum_to_size(x0_im.shape))
+
+
 class LRUCell(ParallelScanCell):
     r"""Linear Recurrent Unit — Orvieto, Smith, Gu, Fernando, Gulcehre, Pascanu & De, *Resurrecting
     Recurrent Neural Networks for Long Sequences* (ICML 2023, arXiv:2303.06349), the layer of its
@@ -48,8 +89,8 @@ class LRUCell(ParallelScanCell):
 
     Λ does not change with t, so the scan over a sequence is the causal convolution
     :math:`x_t = \sum_{k \le t} \lambda^k b_{t-k} + \lambda^{t+1} x_0` (:func:`causal_convolution`, by
-    FFT: the parallel form, CUDA's default) or one fused complex time loop
-    (:func:`~seqgraph.nn.linear_scan.sequential_scan`, the CPU's); sampling runs the recurrence step by
+    FFT: the parallel form, CUDA's default) or one fused time loop in real arithmetic (:class:`_RealScan`,
+    the CPU's); sampling runs the recurrence step by
     step. The layer is linear in its input: the paper puts an MLP/GLU and a skip connection after each
     LRU; a seqgraph stack does not.
 
@@ -135,18 +176,23 @@ class LRUCell(ParallelScanCell):
     def scan_all(self, p: Tensor, state: State, method: str) -> State:
         bu_re, bu_im, du = p.chunk(3, -1)
         gamma = self._gamma()
-        b = torch.complex(gamma * bu_re, gamma * bu_im)  # (T, [K,] B, H)
-        log_lam = self.log_lambda()
-        x0 = torch.complex(state[1], state[2])
         if method == "parallel":
+            b = torch.complex(gamma * bu_re, gamma * bu_im)  # (T, [K,] B, H)
+            log_lam = self.log_lambda()
             T = p.shape[0]
             x = causal_convolution(b, _power_kernel(log_lam, T))
-            x = x + _power_kernel(log_lam, T, start=1) * x0  # λ^{t+1} x_0
-        else:
-            lam = torch.exp(log_lam)
-            x = sequential_scan(lam.unsqueeze(-2) if lam.dim() == 2 else lam, b, x0)  # ([K, 1,] H): constant in t
-        x_re, x_im = x.real, x.imag
-        return self._readout(x_re, x_im, du), x_re, x_im
+            x = x + _power_kernel(log_lam, T, start=1) * torch.complex(state[1], state[2])  # λ^{t+1} x_0
+            x_re, x_im = x.real, x.imag
+            return self._readout(x_re, x_im, du), x_re, x_im
+        r, phase = torch.exp(-torch.exp(self.nu_log)), torch.exp(self.theta_log)  # |λ|, arg λ
+        lam_re, lam_im = r * torch.cos(phase), r * torch.sin(phase)
+        if lam_re.dim() == 2:  # K runs: (K, 1, H) against states (K, B, H)
+            lam_re, lam_im = lam_re.unsqueeze(-2), lam_im.unsqueeze(-2)
+        x = _RealScan.apply(gamma * bu_re, gamma * bu_im, lam_re, lam_im, state[1], state[2])  # (T, …, 2H)
+        c_re, c_im = self.weight_out.chunk(2, -1)
+        y = torch.matmul(x, torch.cat([c_re, -c_im], -1).transpose(-1, -2)) + du  # Re(C x) + D u, one matmul
+        H = self.hidden_size
+        return y, x[..., :H], x[..., H:]
 
     def step_from(self, p: Tensor, state: State) -> State:
         bu_re, bu_im, du = p.chunk(3, -1)
