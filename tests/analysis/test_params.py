@@ -23,6 +23,9 @@ BY_HAND = {
     "course-gru": lambda x, n: 3 * (x * n + n * n),  # z, r, h~: W_·x and W_·h / U_h, no biases
     "tglstm": lambda x, n: 4 * (x * n + n * n + n) + 3 * n,  # the LSTM + τ, s, r_on per unit
     "bilstm": lambda x, n: 2 * 4 * (x * n + n * n + n),  # an LSTM each way
+    "mingru": lambda x, n: 2 * (x * n + n),  # z, h~: Linear_·(x) with biases; no recurrent weight
+    "minlstm": lambda x, n: 3 * (x * n + n),  # f, i, h~: Linear_·(x) with biases
+    "lru": lambda x, n: 2 * x * n + x * n + 2 * n * n + 3 * n,  # complex B, real D, complex C, ν, θ, γ
 }
 # how many n-vectors a layer hands on (to the next layer and the head): both directions' h
 WIDTH = {"bilstm": 2}
@@ -53,7 +56,7 @@ def test_breakdown_parts():
     assert pc.parts["output layer"] == 8 * 3 + 3
     rnn = count_params("rnn", 10, 8, 3)
     assert rnn.parts == {"input weights": 80, "recurrent weights": 64, "peepholes": 0, "biases": 8,
-                         "time gate (τ, s, r_on)": 0,
+                         "time gate (τ, s, r_on)": 0, "output weights (C)": 0,
                          "output layer": 27}
 
 

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from seqgraph import __version__
 from seqgraph.cli import app
+from seqgraph.nn.registry import cell_names
 
 runner = CliRunner()
 
@@ -42,7 +43,8 @@ def test_params_table():
 def test_params_json_all():
     r = run("params", "--d", "3", "--n", "5", "--c", "2", "--model", "all", "--json")
     data = json.loads(r.stdout)
-    assert [d["model"] for d in data] == ["rnn", "lstm", "peep", "gru", "course-gru", "tglstm", "bilstm"]
+    assert [d["model"] for d in data] == list(cell_names())  # every registered cell, in registry order
+    assert {"rnn", "lstm", "mingru", "minlstm", "lru"} <= set(cell_names())
     assert all(d["total"] == d["module_total"] for d in data)
     assert data[0]["total"] == 3 * 5 + 5 * 5 + 5 + 5 * 2 + 2
 

@@ -102,7 +102,7 @@ def test_name_options_list_their_choices(path, monkeypatch):
 
 
 @pytest.mark.parametrize("words, expected", [
-    ("seqgraph palindrome --model rnn,l", ["rnn,lstm"]),
+    ("seqgraph palindrome --model rnn,l", ["rnn,lstm", "rnn,lru"]),
     ("seqgraph train --device c", ["cpu", "cuda"]),
     ("seqgraph train --optimizer a", ["adam"]),
     ("seqgraph gcn adjacency x --variant r", ["rw"]),

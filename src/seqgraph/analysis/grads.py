@@ -4,7 +4,9 @@ For a palindrome of length L the model reads T = L − 1 steps; the loss is the 
 of the prediction made after the last step. For t = 0 … T − 1 we report the batch mean of
 ‖∂L/∂s_t‖₂, where s_t is the state the cell carries after reading t inputs (s_0 is the initial
 state, s_1 holds the first digit): h_t for the RNN, LSTM, GRU and time-gated LSTM, c_t for the
-peephole LSTM (whose gates read c; its h_t reaches the loss only at the end). Each value is
+peephole LSTM (whose gates read c; its h_t reaches the loss only at the end), the complex x_t of
+the LRU (the joint norm of its real and imaginary parts; its output y_t is read out of x_t), h_t of
+minGRU and minLSTM (run one step at a time here, on their sequential equations). Each value is
 the exact total derivative: the gradient that reaches the state as it enters the next step.
 """
 
@@ -43,18 +45,19 @@ def state_gradients(model: SequenceClassifier, x: torch.Tensor, y: torch.Tensor)
     """
     model.eval()
     cells = [cast(RecurrentCell, c) for c in model.rnn.cells]
-    src = cells[-1].source_index
+    carried = cells[-1].grad_states()
     ids = x.t()  # (T, B)
     B = ids.shape[1]
     dtype = cast(torch.nn.Linear, model.head).weight.dtype
     zeros = [tuple(torch.zeros(B, c.hidden_size, device=x.device, dtype=dtype, requires_grad=True)
                    for _ in range(c.state_size)) for c in cells]
     states: list[Any] = zeros
-    entering = []
+    entering: list[tuple[torch.Tensor, ...]] = []
     for t in range(ids.shape[0]):
-        s = states[-1][src]
+        s = tuple(states[-1][j] for j in carried)
         if t > 0:
-            s.retain_grad()
+            for part in s:
+                part.retain_grad()
         entering.append(s)
         inp, new_states = ids[t : t + 1], []
         for i, cell in enumerate(cells):
@@ -63,8 +66,11 @@ def state_gradients(model: SequenceClassifier, x: torch.Tensor, y: torch.Tensor)
         states = new_states
     logits = model.head(states[-1][0])
     F.cross_entropy(logits, y).backward()
-    return torch.stack([s.grad.norm(dim=1).mean() if s.grad is not None else s.new_zeros(())
-                        for s in entering]).detach()
+    def norm(s: tuple[torch.Tensor, ...]) -> torch.Tensor:  # ‖∂L/∂s‖ over all carried parts, per sample
+        grads = [p.grad for p in s if p.grad is not None]
+        return torch.cat(grads, 1).norm(dim=1).mean() if grads else s[0].new_zeros(())
+
+    return torch.stack([norm(s) for s in entering]).detach()
 
 
 def gradient_flow(cfg: GradsConfig) -> list[dict[str, Any]]:

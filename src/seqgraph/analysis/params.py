@@ -21,6 +21,8 @@ class Layout:
     peephole: bool  # the recurrent weights read c (the course's peephole LSTM), not h
     biases: int  # biases: biases·n
     extra: int  # other per-unit parameters (the time gate's τ, s, r_on): extra·n
+    output: int = 0  # output weights read out of the state (the LRU's C, real and imaginary): output·n·n
+    extra_names: tuple[str, ...] = ()  # the names of the per-unit parameters
 
 
 @cache
@@ -32,11 +34,17 @@ def layout(model: str) -> Layout:
     cell = make_cell(model, 2, 3)
     params = dict(cell.named_parameters())
     per_unit = {"bias": 0, "extra": 0}
+    extra_names = []
     for name, p in params.items():
         if not name.startswith("weight"):
             per_unit["bias" if name.startswith("bias") else "extra"] += p.numel() // 3
-    return Layout(params["weight_ih"].shape[0] // 3, params["weight_hh"].shape[0] // 3, cell.source_index == 1,
-                  per_unit["bias"], per_unit["extra"])
+            if not name.startswith("bias"):
+                extra_names.append(name)
+    # a parallel-scan cell has no recurrent weight; the LRU reads its output out of the state (weight_out)
+    recurrent = params["weight_hh"].shape[0] // 3 if "weight_hh" in params else 0
+    output = params["weight_out"].numel() // 9 if "weight_out" in params else 0
+    return Layout(params["weight_ih"].shape[0] // 3, recurrent, cell.source_index == 1 and recurrent > 0,
+                  per_unit["bias"], per_unit["extra"], output, tuple(extra_names))
 
 
 class ParamMismatchError(Exception):
@@ -69,7 +77,11 @@ def _layer_terms(model: str, x: str, n: str) -> str:
     def times(m: int, term: str) -> str:
         return term if m == 1 else f"{m}·{term}"
 
-    if k.peephole:
+    if k.recurrent == 0:  # a parallel-scan cell: input weights, biases, output weights, per-unit parameters
+        terms = f"{k.gates}·({x}·{n} + {n})" if k.biases == k.gates else \
+            " + ".join(t for t in (times(k.gates, f"{x}·{n}"), times(k.output, f"{n}·{n}") if k.output else "",
+                                   times(k.biases, n) if k.biases else "") if t)
+    elif k.peephole:
         terms = f"{k.gates}·({x}·{n} + {n}) + {k.recurrent}·{n}·{n}" if k.biases == k.gates else \
             f"{times(k.gates, f'{x}·{n}')} + {k.recurrent}·{n}·{n} + {times(k.biases, n)}"
     elif k.recurrent == k.gates and k.biases % k.gates == 0:
@@ -78,6 +90,13 @@ def _layer_terms(model: str, x: str, n: str) -> str:
     else:
         terms = f"{times(k.gates, f'{x}·{n}')} + {times(k.recurrent, f'{n}·{n}')} + {times(k.biases, n)}"
     return terms + (f" + {k.extra}·{n}" if k.extra else "")
+
+
+def _extra_label(k: Layout) -> str:
+    """The breakdown's name for the per-unit parameters: the time gate's, or those of another cell."""
+    if k.extra_names in ((), ("tau", "shift", "r_on")):
+        return "time gate (τ, s, r_on)"
+    return f"per unit ({', '.join(k.extra_names)})"
 
 
 def param_formula(model: str, layers: int, d: str = "d", n: str = "n", c: str = "c",
@@ -123,7 +142,8 @@ def count_params(model: str, d: int, n: int, c: int = 10, layers: int = 1,
         "recurrent weights": 0 if k.peephole else cells * k.recurrent * n * n,
         "peepholes": cells * k.recurrent * n * n if k.peephole else 0,
         "biases": cells * k.biases * n,
-        "time gate (τ, s, r_on)": cells * k.extra * n,
+        _extra_label(k): cells * k.extra * n,
+        "output weights (C)": cells * k.output * n * n,
         "output layer": ways * n * c + c,
     }
     total = sum(parts.values())

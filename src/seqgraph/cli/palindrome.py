@@ -44,6 +44,9 @@ SETTING_HELP: dict[str, str | Opt] = {
     "learn_gate": Opt("tglstm: learn the time gate's τ, s, r_on.", ("--learn-gate/--fixed-gate",)),
     "t0": Opt("tglstm: the time gate's clock at the first input, 0 (seqgraph) or 1 (the 2018 course's equations "
               "count from t = 1).", ("--t0",)),
+    "r_min": Opt("lru: smallest initial |λ| of the ring initialisation (0 ≤ r-min < r-max ≤ 1).", ("--r-min",)),
+    "r_max": Opt("lru: largest initial |λ|.", ("--r-max",)),
+    "max_phase": Opt("lru: largest initial phase of λ, in (0, 2π].", ("--max-phase",)),
     "optimizer": f"Optimizer, {one_of(OPTIMIZERS)} (a list compares them).",
     "lr": "Learning rate(s), e.g. 1e-3,1e-2.",
     "max_norm": "Clip each run's gradient norm to this; 0 disables.",

@@ -78,6 +78,8 @@ class SequenceSpec(Protocol):
 
     def label(self, extra: tuple[str, ...] = ()) -> str: ...
 
+    def cell_options(self) -> dict[str, Any]: ...
+
 
 S = TypeVar("S", bound=RunSpec)
 
@@ -123,7 +125,7 @@ class SequenceExperiment(Experiment[S]):
         shape = self.shape(spec)
         with seeded(s.seed):
             return SequenceClassifier(s.model, shape.inputs, s.hidden, shape.outputs, s.layers,
-                                      forget_bias=s.forget_bias, cell_options={"learn_gate": s.learn_gate},
+                                      forget_bias=s.forget_bias, cell_options=s.cell_options(),
                                       encoding=shape.encoding, init=s.init, t0=shape.t0, readout=shape.readout)
 
     def run_kernel(self, spec: S, device: str | torch.device) -> str:
@@ -273,7 +275,7 @@ class SequenceTrainer:
         self.outputs = shape.outputs
         with torch.device("meta"):  # shapes only: every slot is filled from its run's own weights below
             model = SequenceClassifier(first.model, shape.inputs, first.hidden, shape.outputs, first.layers,
-                                       cell_options={"learn_gate": first.learn_gate}, runs=K,
+                                       cell_options=first.cell_options(), runs=K,
                                        encoding=shape.encoding, t0=shape.t0, kernel=self.kernel,
                                        readout=shape.readout)
         self.model = model.to_empty(device=device).to(dtype)

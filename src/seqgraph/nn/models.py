@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from seqgraph.nn.cells import RecurrentCell
+from seqgraph.nn.cells import ParallelScanCell, RecurrentCell
 from seqgraph.nn.fused import auto_kernel, fused_scan
 from seqgraph.nn.registry import cell_class, cell_options, directions
 from seqgraph.nn.scan import State
@@ -191,6 +191,8 @@ class RecurrentStack(nn.Module):
 def _layer_stepper(cell: RecurrentCell) -> Callable[[Tensor, State, int], State]:
     """One layer's step for :meth:`RecurrentStack.stepper`, batch-major: ids ``(B,)`` or
     inputs ``(B, I)`` and the state (each ``(B, H)``) → the new state."""
+    if isinstance(cell, ParallelScanCell):
+        return _scan_cell_stepper(cell)
     step_inference = cell.step_inference
     if step_inference is not None and type(cell).project is RecurrentCell.project:
         # rec = x W_ihᵀ + b + h W_hhᵀ (B, G·H), written into a buffer kept per batch size with
@@ -232,6 +234,24 @@ def _layer_stepper(cell: RecurrentCell) -> Callable[[Tensor, State, int], State]
         return tuple(s.t() for s in new_state)
 
     return general
+
+
+def _scan_cell_stepper(cell: ParallelScanCell) -> Callable[[Tensor, State, int], State]:
+    """A parallel-scan cell's sequential step (:meth:`ParallelScanCell.step_from`), batch-major; the
+    pre-activations of a symbol are a row of the table W_ihᵀ + b, looked up once per step."""
+    bias = cell.input_bias()
+    w_t = cell.weight_ih.t()
+    table = w_t + bias if bias is not None else w_t
+    w_t = w_t.contiguous()
+
+    def step(x: Tensor, state: State, t: int) -> State:
+        if x.is_floating_point():
+            p = x @ w_t if bias is None else torch.addmm(bias, x, w_t)
+        else:
+            p = table.index_select(0, x)
+        return cell.step_from(p, state)
+
+    return step
 
 
 def _loop_layout(x: Tensor) -> Tensor:

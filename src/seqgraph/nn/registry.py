@@ -7,6 +7,7 @@ A new cell is one class in :mod:`seqgraph.nn.cells` (plus its test) and one line
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ class CellEntry:
     # a forward and a backward stack of ``cls``, the head reading both (seqgraph.nn.models.BidirectionalStack):
     # a sequence classifier only; models that step forward in time (the character model, grads) refuse it
     bidirectional: bool = False
+    # whether ``forget_bias`` means something for the cell; False: a forget bias other than its default is refused
+    # (the older cells without a forget gate ignore it, as they always have)
+    forget_bias: bool = True
 
 
 CELLS: dict[str, CellEntry] = {
@@ -39,6 +43,12 @@ CELLS: dict[str, CellEntry] = {
                   "seqgraph.nn.cells.course_gru:CourseGRUCell"),
         CellEntry("tglstm", "time-gated LSTM (a Phased-LSTM time gate)", "seqgraph.nn.cells.tglstm:TimeGatedLSTMCell",
                   options=("learn_gate",)),
+        CellEntry("mingru", "minGRU (Feng et al. 2024): h = (1 − z)⊙h + z⊙g(W x), z = σ(W_z x); a parallel scan",
+                  "seqgraph.nn.cells.mingru:MinGRUCell", forget_bias=False),
+        CellEntry("minlstm", "minLSTM (Feng et al. 2024): h = f'⊙h + i'⊙g(W x), gates from x only; a parallel scan",
+                  "seqgraph.nn.cells.minlstm:MinLSTMCell"),
+        CellEntry("lru", "LRU (Orvieto et al. 2023): complex diagonal x = Λx + γ⊙Bu, y = Re(Cx) + Du; in parallel",
+                  "seqgraph.nn.cells.lru:LRUCell", options=("r_min", "r_max", "max_phase"), forget_bias=False),
         CellEntry("bilstm", "the 2020 course's biLSTM: an LSTM each way, the head reads both final states",
                   "seqgraph.nn.cells.lstm:LSTMCell", bidirectional=True),
     )
@@ -52,6 +62,33 @@ KERNELS = ("auto", "seqgraph", "fused")
 # the character model takes nn.LSTM itself beside seqgraph's cells
 CHAR_CELLS_EXTRA = ("torch",)
 CHAR_MODEL_IS_CAUSAL = "a character model predicts each character from the ones before it"
+# the cells with a forget gate, whose bias ``forget_bias`` sets (a test checks it against the classes)
+FORGET_GATE_CELLS = ("lstm", "peep", "tglstm", "bilstm", "minlstm")
+# the LRU's ring initialisation, as the paper's appendix A writes it (r_min=0, r_max=1, max_phase=6.28)
+LRU_DEFAULTS = {"r_min": 0.0, "r_max": 1.0, "max_phase": 6.28}
+
+
+def check_lru_ring(r_min: float, r_max: float, max_phase: float) -> None:
+    """A ConfigError unless 0 ≤ r_min < r_max ≤ 1 and max_phase > 0 (|λ| ≤ 1: the LRU is stable)."""
+    if not 0 <= r_min < r_max <= 1:
+        raise ConfigError(f"lru: the ring's radii must satisfy 0 ≤ r-min < r-max ≤ 1, got r-min {r_min}, "
+                          f"r-max {r_max}")
+    if not 0 < max_phase <= 2 * math.pi + 1e-9:
+        raise ConfigError(f"lru: max-phase must be in (0, 2π], got {max_phase}")
+
+
+def check_cell_settings(name: str, changed: dict[str, Any]) -> None:
+    """A ConfigError for a cell setting given (``changed``: the settings that differ from their
+    defaults) to a cell that does not have it: the LRU's ``r_min``/``r_max``/``max_phase`` for
+    another cell, ``forget_bias`` for a cell whose entry refuses it. Names the cells that take it."""
+    entry = check_cell(name)
+    for key in changed:
+        flag = "--" + key.replace("_", "-")
+        if key in LRU_DEFAULTS and key not in entry.options:
+            takers = [n for n, e in CELLS.items() if key in e.options]
+            raise ConfigError(f"{flag} is an option of {', '.join(takers)}, not of {name}")
+        if key == "forget_bias" and not entry.forget_bias:
+            raise ConfigError(f"{flag}: {name} has no forget gate (it applies to {', '.join(FORGET_GATE_CELLS)})")
 
 
 def cell_names() -> tuple[str, ...]:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from seqgraph.analysis.params import count_params
-from seqgraph.nn.cells import CourseGRUCell, GRUCell, TimeGatedLSTMCell, time_gate
+from seqgraph.nn.cells import CourseGRUCell, GRUCell, ParallelScanCell, TimeGatedLSTMCell, time_gate
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.nn.registry import CELLS as REGISTRY
 from seqgraph.nn.registry import cell_class, cell_names, unidirectional_cells
@@ -40,6 +40,8 @@ def _scan_params(cell, ps, x):
 
     names = [n for n, _ in cell.named_parameters()]
     p = dict(zip(names, ps, strict=True))
+    if isinstance(cell, ParallelScanCell):  # no loop weights: the cell's own scan on the perturbed parameters
+        return torch.func.functional_call(_Scanning(cell), {f"cell.{n}": v for n, v in p.items()}, (x,))
     if isinstance(cell, CourseGRUCell):  # no biases; U_h (the last H rows of weight_hh) is a step weight
         H = cell.hidden_size
         z = x.new_zeros(H, x.shape[1])
@@ -59,6 +61,69 @@ def _scan_params(cell, ps, x):
     z = x.new_zeros(cell.hidden_size, x.shape[1])
     out, _ = scan(cell, seqs, p["weight_hh"], b_hh, tuple(z for _ in range(cell.state_size)))
     return out
+
+
+class _Scanning(nn.Module):
+    """``cell.scan(x)``'s output as a module's forward (for torch.func.functional_call)."""
+
+    def __init__(self, cell):
+        super().__init__()
+        self.cell = cell
+
+    def forward(self, x):
+        return self.cell.scan(x)[0]
+
+
+SCAN_CELLS = sorted(n for n, c in CELLS.items() if issubclass(c, ParallelScanCell))
+
+
+def test_the_parallel_scan_cells_are_registered():
+    assert {"mingru", "minlstm", "lru"} <= set(SCAN_CELLS)
+
+
+@pytest.mark.parametrize("runs", [None, 2])
+@pytest.mark.parametrize("name", SCAN_CELLS)
+def test_both_scans_equal_the_step_loop(name, runs):
+    """The training paths (the parallel form, CUDA's default, and the fused time loop, the CPU's)
+    against the sampling path (the sequential equations, step by step), in float64: outputs, final
+    states and the gradients of input, initial state and every parameter, from a random initial
+    state; with K runs also each run read at its own step."""
+    torch.manual_seed(12)
+    cell = CELLS[name](I, H, runs=runs).double()
+    lead = () if runs is None else (runs,)
+    x = torch.randn(T, *lead, B, I, dtype=torch.float64, requires_grad=True)
+    h0 = tuple(torch.randn(*lead, B, H, dtype=torch.float64, requires_grad=True) for _ in range(cell.state_size))
+    wrt = [x, *h0, *cell.parameters()]
+    results = {}
+    for method in ("steps", "parallel", "sequential"):
+        out, final = cell.scan(x, h0, method=method)
+        loss = (out * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)).sum()
+        loss = loss + sum(f.square().sum() for f in final)
+        if runs is not None:
+            _, read = cell.scan(x, h0, outputs=False, final_at=torch.tensor([T - 1, 2]), method=method)
+            loss = loss + sum(r.sin().sum() for r in read)
+        results[method] = (out, *final, *torch.autograd.grad(loss, wrt, allow_unused=True))
+    for method in ("parallel", "sequential"):
+        for a, b in zip(results[method], results["steps"], strict=True):
+            if a is None or b is None:
+                assert a is None and b is None
+                continue
+            torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["steps", "parallel", "sequential"])
+@pytest.mark.parametrize("name", SCAN_CELLS)
+def test_every_scan_passes_gradcheck(name, method):
+    torch.manual_seed(13)
+    cell = CELLS[name](I, H).double()
+    x = torch.randn(4, 2, I, dtype=torch.float64, requires_grad=True)
+    h0 = tuple(torch.randn(2, H, dtype=torch.float64, requires_grad=True) for _ in range(cell.state_size))
+
+    def f(x, *h):
+        out, final = cell.scan(x, h, method=method)
+        return (out, *final)
+
+    assert torch.autograd.gradcheck(f, (x, *h0))
 
 
 @pytest.mark.parametrize("name", sorted(CELLS))
@@ -159,7 +224,8 @@ def test_total_equals_numel_of_the_module(model, d, n, c, layers):
 
 def test_registry_lists_every_cell_class():
     """Every RecurrentCell subclass in every module of seqgraph.nn.cells is registered, under
-    the module that defines it, and importable from the package."""
+    the module that defines it, and importable from the package (the base classes of base.py
+    excepted: ParallelScanCell is a contract, not a cell)."""
     import importlib
     import inspect
     import pkgutil
@@ -169,12 +235,19 @@ def test_registry_lists_every_cell_class():
     defined = set()
     for module in pkgutil.iter_modules(cells.__path__, cells.__name__ + "."):
         defined |= {c for _, c in inspect.getmembers(importlib.import_module(module.name), inspect.isclass)
-                    if issubclass(c, cells.RecurrentCell) and c is not cells.RecurrentCell}
+                    if issubclass(c, cells.RecurrentCell) and c not in (cells.RecurrentCell, ParallelScanCell)}
     assert set(CELLS.values()) == defined
     for name, entry in REGISTRY.items():
         cls = cell_class(name)
         assert entry.cls == f"{cls.__module__}:{cls.__qualname__}", name
         assert getattr(cells, cls.__name__) is cls, name
+
+
+def test_forget_gate_cells_are_those_with_forget_gate_rows():
+    from seqgraph.nn.registry import FORGET_GATE_CELLS
+
+    have = {n for n in unidirectional_cells() if cell_class(n)(2, 3).forget_gate_rows() is not None}
+    assert set(FORGET_GATE_CELLS) == have | {n for n, e in REGISTRY.items() if e.bidirectional}
 
 
 def test_unknown_cell_is_a_config_error():

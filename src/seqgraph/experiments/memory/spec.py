@@ -10,7 +10,15 @@ from typing import Any, ClassVar
 from seqgraph.config import check_choice, check_layers, check_positive, check_seed
 from seqgraph.errors import ConfigError
 from seqgraph.experiments.palindrome.spec import INITS
-from seqgraph.nn.registry import KERNELS, cell_names, check_cell, check_kernel
+from seqgraph.nn.registry import (
+    KERNELS,
+    LRU_DEFAULTS,
+    cell_names,
+    check_cell,
+    check_cell_settings,
+    check_kernel,
+    check_lru_ring,
+)
 from seqgraph.sweep.grid import RunOptions
 from seqgraph.sweep.spec import RunSpec, label
 from seqgraph.tasks.registry import get_task, task_names
@@ -59,6 +67,11 @@ class MemoryRun(RunSpec):
     init: str = "default"  # default: U(±1/√n) as torch; kaiming-normal: weights N(0, 2/fan_in), biases 0
     forget_bias: float = 1.0  # initial forget-gate bias of LSTM-type cells (after init)
     learn_gate: bool = True  # tglstm: learn the time gate's τ, s, r_on (else fixed)
+    # lru: the ring initialisation of its eigenvalues, |λ| in [r_min, r_max], phase in [0, max_phase] (the paper's
+    # defaults; seqgraph.nn.registry.LRU_DEFAULTS)
+    r_min: float = LRU_DEFAULTS["r_min"]
+    r_max: float = LRU_DEFAULTS["r_max"]
+    max_phase: float = LRU_DEFAULTS["max_phase"]
     optimizer: str = "adam"
     lr: float = 1e-3
     max_norm: float = 1.0  # gradient-norm clipping; 0 disables
@@ -76,6 +89,10 @@ class MemoryRun(RunSpec):
 
     def validate(self) -> None:
         check_cell(self.model)
+        defaults = {f.name: f.default for f in dataclasses.fields(MemoryRun)}
+        check_cell_settings(self.model, {k: getattr(self, k) for k in ("forget_bias", *LRU_DEFAULTS)
+                                         if getattr(self, k) != defaults[k]})
+        check_lru_ring(self.r_min, self.r_max, self.max_phase)
         if self.task not in memory_tasks():
             raise ConfigError(f"unknown task {self.task!r} (choose from {', '.join(memory_tasks())})")
         task = get_task(self.task)
@@ -91,6 +108,10 @@ class MemoryRun(RunSpec):
         if self.max_norm < 0:
             raise ConfigError(f"max-norm must be ≥ 0, got {self.max_norm}")
         check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+
+    def cell_options(self) -> dict[str, Any]:
+        """The constructor options of the cells (each cell takes its own: seqgraph.nn.registry.cell_options)."""
+        return {"learn_gate": self.learn_gate, "r_min": self.r_min, "r_max": self.r_max, "max_phase": self.max_phase}
 
     def label(self, extra: tuple[str, ...] = ()) -> str:
         """``lstm copy L=100 seed=1``, plus ``name=value`` for each setting in ``extra``."""

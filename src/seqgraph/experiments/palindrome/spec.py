@@ -9,7 +9,15 @@ from typing import Any, ClassVar
 
 from seqgraph.config import check_choice, check_layers, check_positive, check_seed
 from seqgraph.errors import ConfigError
-from seqgraph.nn.registry import KERNELS, cell_names, check_cell, check_kernel
+from seqgraph.nn.registry import (
+    KERNELS,
+    LRU_DEFAULTS,
+    cell_names,
+    check_cell,
+    check_cell_settings,
+    check_kernel,
+    check_lru_ring,
+)
 from seqgraph.sweep.grid import RunOptions
 from seqgraph.sweep.spec import RunSpec, label
 from seqgraph.tasks.registry import ENCODINGS, get_task, task_names
@@ -36,7 +44,7 @@ class PalindromeRun(RunSpec):
                                             "encoding": ENCODINGS, "init": INITS, "kernel": KERNELS}
     # settings added after run ids were in use: part of a run's id only when not at their
     # default, so every run made before they existed keeps its id
-    in_id_unless_default: ClassVar[tuple[str, ...]] = ("t0", "kernel")
+    in_id_unless_default: ClassVar[tuple[str, ...]] = ("t0", "kernel", "r_min", "r_max", "max_phase")
 
     @classmethod
     def preset_names(cls) -> tuple[str, ...]:
@@ -66,6 +74,11 @@ class PalindromeRun(RunSpec):
     forget_bias: float = 1.0  # initial forget-gate bias of LSTM-type cells (after init)
     learn_gate: bool = True  # tglstm: learn the time gate's τ, s, r_on (else fixed)
     t0: int = 0  # tglstm: the time gate's clock at the first input, 0 (seqgraph) or 1 (the 2018 course's t = 1)
+    # lru: the ring initialisation of its eigenvalues, |λ| in [r_min, r_max], phase in [0, max_phase] (the paper's
+    # defaults; seqgraph.nn.registry.LRU_DEFAULTS)
+    r_min: float = LRU_DEFAULTS["r_min"]
+    r_max: float = LRU_DEFAULTS["r_max"]
+    max_phase: float = LRU_DEFAULTS["max_phase"]
     optimizer: str = "rmsprop"
     lr: float = 1e-3
     max_norm: float = 10.0  # gradient-norm clipping; 0 disables
@@ -80,6 +93,10 @@ class PalindromeRun(RunSpec):
 
     def validate(self) -> None:
         check_cell(self.model)
+        defaults = {f.name: f.default for f in dataclasses.fields(PalindromeRun)}
+        check_cell_settings(self.model, {k: getattr(self, k) for k in ("forget_bias", *LRU_DEFAULTS)
+                                         if getattr(self, k) != defaults[k]})
+        check_lru_ring(self.r_min, self.r_max, self.max_phase)
         task = get_task(self.task) if self.task in palindrome_tasks() else None
         if task is None:
             raise ConfigError(f"unknown task {self.task!r} (choose from {', '.join(palindrome_tasks())})")
@@ -101,6 +118,10 @@ class PalindromeRun(RunSpec):
         if not 0 < self.solved_accuracy <= 1:
             raise ConfigError(f"solved-accuracy must be in (0, 1], got {self.solved_accuracy}")
         check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+
+    def cell_options(self) -> dict[str, Any]:
+        """The constructor options of the cells (each cell takes its own: seqgraph.nn.registry.cell_options)."""
+        return {"learn_gate": self.learn_gate, "r_min": self.r_min, "r_max": self.r_max, "max_phase": self.max_phase}
 
     def num_classes(self) -> int:
         """The output layer's size: ``classes`` resolved against the task and length."""

@@ -6,10 +6,14 @@ equations and the derivation of its hand-written backward. Import cells from her
 ``from seqgraph.nn.cells import LSTMCell``.
 """
 
-from seqgraph.nn.cells.base import RecurrentCell
+from seqgraph.nn.cells.base import ParallelScanCell, RecurrentCell
+from seqgraph.nn.linear_scan import log_space_scan
 from seqgraph.nn.cells.course_gru import CourseGRUCell
 from seqgraph.nn.cells.gru import GRUCell
+from seqgraph.nn.cells.lru import LRUCell
 from seqgraph.nn.cells.lstm import LSTMCell
+from seqgraph.nn.cells.mingru import MinGRUCell
+from seqgraph.nn.cells.minlstm import MinLSTMCell
 from seqgraph.nn.cells.peephole import PeepholeLSTMCell
 from seqgraph.nn.cells.rnn import RNNCell
 from seqgraph.nn.cells.tglstm import TimeGatedLSTMCell, time_gate
@@ -17,10 +21,15 @@ from seqgraph.nn.cells.tglstm import TimeGatedLSTMCell, time_gate
 __all__ = [
     "CourseGRUCell",
     "GRUCell",
+    "LRUCell",
     "LSTMCell",
+    "MinGRUCell",
+    "MinLSTMCell",
+    "ParallelScanCell",
     "PeepholeLSTMCell",
     "RNNCell",
     "RecurrentCell",
     "TimeGatedLSTMCell",
+    "log_space_scan",
     "time_gate",
 ]

@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from seqgraph.nn.linear_scan import scan_method
 from seqgraph.nn.scan import State, scan
 
 
@@ -121,6 +122,11 @@ class RecurrentCell(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -bound, bound)
 
+    def grad_states(self) -> tuple[int, ...]:
+        """The state components ``seqgraph grads`` reports ‖∂L/∂s_t‖ of (their joint norm): the
+        state the recursion carries, ``(source_index,)`` unless a cell says otherwise."""
+        return (self.source_index,)
+
     def forget_gate_rows(self) -> slice | None:
         """Rows of ``bias`` that feed the forget gate (None: the cell has none)."""
         return None
@@ -201,3 +207,121 @@ class RecurrentCell(nn.Module):
     def extra_repr(self) -> str:
         runs = f", runs={self.runs}" if self.runs is not None else ""
         return f"{self.input_size}, {self.hidden_size}{runs}"
+
+
+def _log_g(x: Tensor) -> Tensor:
+    r"""log g(x) for the paper's :math:`g(x) = x + 0.5` (x ≥ 0), :math:`\sigma(x)` (x < 0): positive and
+    continuous, so h̃ = g(·) has a logarithm (Feng et al. 2024, appendix B.3)."""
+    return torch.where(x >= 0, (F.relu(x) + 0.5).log(), -F.softplus(-x))
+
+
+def _g(x: Tensor) -> Tensor:
+    """g(x) = x + 0.5 for x ≥ 0, σ(x) otherwise (see :func:`_log_g`)."""
+    return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
+
+
+def _g_fast(x: Tensor) -> Tensor:
+    """:func:`_g` as relu(x) + σ(min(x, 0)): the same numbers, without ``torch.where`` (whose CPU
+    kernel, like every boolean op here, costs ~20× a sigmoid: PERF_NOTES)."""
+    return torch.sigmoid(x.clamp_max(0)).add_(torch.relu(x))
+
+
+def _g_and_grad(x: Tensor) -> tuple[Tensor, Tensor]:
+    """g(x) and g'(x) = 1 for x ≥ 0, σ(x)(1 − σ(x)) otherwise, without booleans: with
+    s = σ(min(x, 0)), g' = s(1 − s) + ¾·[x ≥ 0] (s = ½ where x ≥ 0) and [x ≥ 0] = clamp(sign x + 1, 0, 1)."""
+    s = torch.sigmoid(x.clamp_max(0))
+    g = torch.relu(x).add_(s)
+    grad = torch.sign(x).add_(1).clamp_(0, 1).mul_(0.75).add_(s).addcmul_(s, s, value=-1)
+    return g, grad
+
+
+def _input_projection(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """``W x_t + b`` for every step at once, batch-major: ``(T, B, I) -> (T, B, G)``; with K runs
+    (``weight (K, G, I)``) ``(T, K, B, I) -> (T, K, B, G)``. Symbol ids ``(T, [K,] B)`` stand for
+    one-hot vectors: they pick columns of W (an embedding lookup, the same numbers)."""
+    w_t = weight.transpose(-1, -2)  # ([K,] I, G)
+    if not x.is_floating_point():
+        if weight.dim() == 3:  # run k's ids index rows k·I … k·I + I − 1 of the runs' tables laid end to end
+            K, I = weight.shape[0], weight.shape[2]
+            x = x + torch.arange(K, device=x.device).view(K, 1) * I
+        out = F.embedding(x, w_t.reshape(-1, w_t.shape[-1]))
+    elif weight.dim() == 2:  # one run: x Wᵀ + b in one addmm (a separate bias pass costs as much again)
+        return F.linear(x, weight, bias)
+    else:
+        out = torch.matmul(x, w_t)  # (T, K, B, G): one broadcast (batched) matmul
+    if bias is not None:
+        out = out + (bias.unsqueeze(-2) if weight.dim() == 3 else bias)
+    return out
+
+
+class ParallelScanCell(RecurrentCell):
+    r"""Base of the cells whose gates do not read the previous state (minGRU, minLSTM, LRU): every
+    step's coefficients come from its input alone, so the recurrence is linear in the state and a
+    whole sequence is one parallel scan over time instead of T dependent steps.
+
+    A subclass supplies
+
+    * ``scan_all(p, state, method)``: every state component at every step from the pre-activations
+      ``p = W x + b`` of the whole sequence (the training path, with autograd), by a
+      :mod:`seqgraph.nn.linear_scan` method: ``"parallel"`` (the paper's parallel form; CUDA's
+      default) or ``"sequential"`` (one fused time loop; the CPU's default);
+    * ``step_from(p_t, state)``: one step of the paper's sequential equations (sampling, ``grads``,
+      and the reference the scans are tested against).
+
+    There is no recurrent matmul: no ``weight_hh`` and no fused kernel. Tensors are batch-major,
+    ``(T, [K,] B, ·)``, as :meth:`scan` returns them. ``scan(..., method="steps")`` runs the step
+    loop with autograd instead (same numbers; the reference and the benchmark's baseline).
+    """
+
+    rec_gates = 0
+    fused_mode = None
+
+    def __init__(self, input_size: int, hidden_size: int, runs: int | None = None) -> None:
+        super().__init__(input_size, hidden_size, runs)
+        del self.weight_hh  # no recurrent matmul: the gates read x_t only
+
+    def input_bias(self) -> Tensor | None:
+        """The bias added to the input projection (None: the cell has none)."""
+        return self.bias
+
+    def preactivations(self, x: Tensor) -> Tensor:
+        """``W x_t + b`` for all steps: ``(T, [K,] B, I)`` or ids ``(T, [K,] B)`` → ``(T, [K,] B, G·H)``."""
+        return _input_projection(x, self.weight_ih, self.input_bias())
+
+    def zero_state(self, p: Tensor) -> State:
+        """The zero initial state for pre-activations ``p (T, [K,] B, G·H)``: each ``([K,] B, H)``."""
+        z = p.new_zeros(*p.shape[1:-1], self.hidden_size)
+        return tuple(z for _ in range(self.state_size))
+
+    def scan_all(self, p: Tensor, state: State, method: str) -> State:
+        """Each state component at steps 1 … T, each ``(T, [K,] B, H)``, from ``p (T, [K,] B, G·H)``
+        and the initial ``state`` (each ``([K,] B, H)``), by ``method`` ("parallel" or "sequential")."""
+        raise NotImplementedError
+
+    def step_from(self, p: Tensor, state: State) -> State:
+        """One step of the sequential equations: ``p ([K,] B, G·H)``, state → the new state."""
+        raise NotImplementedError
+
+    def scan(self, x: Tensor, hx: State | None = None, *, outputs: bool = True, t0: int = 0,
+             final_at: Tensor | None = None, method: str | None = None) -> tuple[Tensor, State]:
+        """As :meth:`RecurrentCell.scan` (``t0`` is unused: the cells do not read the clock).
+        ``method``: "parallel" or "sequential" (default: by device, :func:`~seqgraph.nn.linear_scan.scan_method`),
+        or "steps": the step loop (:meth:`step_from`) with autograd."""
+        if final_at is not None and outputs:
+            raise ValueError("final_at reads one step per run; ask for outputs=False")
+        p = self.preactivations(x)
+        state = self.zero_state(p) if hx is None else tuple(hx)
+        if method != "steps":
+            seqs = self.scan_all(p, state, scan_method(p, method))
+        else:
+            steps = []
+            for p_t in p.unbind(0):
+                state = self.step_from(p_t, state)
+                steps.append(state)
+            seqs = tuple(torch.stack(s) for s in zip(*steps, strict=True))
+        if final_at is None:
+            final = tuple(s[-1] for s in seqs)
+        else:  # run k's state after step final_at[k]: (K, B, H) gathered along time
+            index = final_at.view(1, -1, 1, 1).expand(1, *seqs[0].shape[1:])
+            final = tuple(s.gather(0, index).squeeze(0) for s in seqs)
+        return (seqs[0] if outputs else None), final  # type: ignore[return-value]
