@@ -7,6 +7,7 @@ import torch
 
 from seqgraph.errors import ConfigError
 from seqgraph.nn.charlm import CharLM, beam_search, choose_next, generate
+from seqgraph.nn.registry import unidirectional_cells
 
 
 @pytest.fixture(params=["lstm", "gru", "tglstm", "torch", "rnn", "peep", "course-gru"])
@@ -178,7 +179,7 @@ def test_generate_refuses_a_beta_that_is_not_positive():
             generate(model, torch.tensor([1]), 3, beta=beta)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn", "gru", "peep", "course-gru", "tglstm"])
+@pytest.mark.parametrize("cell", unidirectional_cells())
 def test_one_step_at_a_time_equals_reading_the_whole_sequence(cell):
     """RecurrentStack.stepper (sampling's path) against the training forward over a sequence."""
     torch.manual_seed(0)

@@ -240,6 +240,7 @@ def _scan_cell_stepper(cell: ParallelScanCell) -> Callable[[Tensor, State, int],
     """A parallel-scan cell's sequential step (:meth:`ParallelScanCell.step_from`), batch-major; the
     pre-activations of a symbol are a row of the table W_ihᵀ + b, looked up once per step."""
     bias = cell.input_bias()
+    step_from = cell.inference_step()
     w_t = cell.weight_ih.t()
     table = w_t + bias if bias is not None else w_t
     w_t = w_t.contiguous()
@@ -249,7 +250,7 @@ def _scan_cell_stepper(cell: ParallelScanCell) -> Callable[[Tensor, State, int],
             p = x @ w_t if bias is None else torch.addmm(bias, x, w_t)
         else:
             p = table.index_select(0, x)
-        return cell.step_from(p, state)
+        return step_from(p, state)
 
     return step
 

@@ -7,7 +7,6 @@ equations and the derivation of its hand-written backward. Import cells from her
 """
 
 from seqgraph.nn.cells.base import ParallelScanCell, RecurrentCell
-from seqgraph.nn.linear_scan import log_space_scan
 from seqgraph.nn.cells.course_gru import CourseGRUCell
 from seqgraph.nn.cells.gru import GRUCell
 from seqgraph.nn.cells.lru import LRUCell
@@ -17,6 +16,7 @@ from seqgraph.nn.cells.minlstm import MinLSTMCell
 from seqgraph.nn.cells.peephole import PeepholeLSTMCell
 from seqgraph.nn.cells.rnn import RNNCell
 from seqgraph.nn.cells.tglstm import TimeGatedLSTMCell, time_gate
+from seqgraph.nn.linear_scan import log_space_scan
 
 __all__ = [
     "CourseGRUCell",

@@ -302,6 +302,12 @@ class ParallelScanCell(RecurrentCell):
         """One step of the sequential equations: ``p ([K,] B, G·H)``, state → the new state."""
         raise NotImplementedError
 
+    def inference_step(self) -> Callable[[Tensor, State], State]:
+        """One step for sampling, ``p ([K,] B, G·H)``, state → the new state: :meth:`step_from`
+        unless a cell precomputes what its fixed weights give every step, or fuses ops (at batch 1
+        a step's cost is its number of ops)."""
+        return self.step_from
+
     def scan(self, x: Tensor, hx: State | None = None, *, outputs: bool = True, t0: int = 0,
              final_at: Tensor | None = None, method: str | None = None) -> tuple[Tensor, State]:
         """As :meth:`RecurrentCell.scan` (``t0`` is unused: the cells do not read the clock).

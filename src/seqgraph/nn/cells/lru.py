@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -205,6 +206,25 @@ class LRUCell(ParallelScanCell):
         new_re = lam_re * x_re - lam_im * x_im + gamma * bu_re
         new_im = lam_re * x_im + lam_im * x_re + gamma * bu_im
         return self._readout(new_re, new_im, du), new_re, new_im
+
+    def inference_step(self) -> Callable[[Tensor, State], State]:
+        """:meth:`step_from` with λ, γ and the readout computed once (the weights are fixed while sampling)."""
+        r, phase = torch.exp(-torch.exp(self.nu_log)), torch.exp(self.theta_log)
+        lam_re, lam_im, gamma = r * torch.cos(phase), r * torch.sin(phase), self._gamma()
+        if lam_re.dim() == 2:
+            lam_re, lam_im = lam_re.unsqueeze(-2), lam_im.unsqueeze(-2)
+        c_re, c_im = (c.transpose(-1, -2).contiguous() for c in self.weight_out.chunk(2, -1))
+
+        def step(p: Tensor, state: State) -> State:
+            bu_re, bu_im, du = p.chunk(3, -1)
+            _, x_re, x_im = state
+            re = torch.addcmul(torch.addcmul(gamma * bu_re, lam_re, x_re), lam_im, x_im, value=-1)
+            im = torch.addcmul(torch.addcmul(gamma * bu_im, lam_re, x_im), lam_im, x_re)
+            if re.dim() == 2:  # one run: y = D u + Re x C_reᵀ − Im x C_imᵀ in two addmm
+                return torch.addmm(du, re, c_re).addmm_(im, c_im, alpha=-1), re, im
+            return torch.matmul(re, c_re) - torch.matmul(im, c_im) + du, re, im
+
+        return step
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, r_min={self.r_min}, r_max={self.r_max}, max_phase={self.max_phase}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 from torch.nn import functional as F
@@ -81,3 +83,11 @@ class MinLSTMCell(ParallelScanCell):
         pre_f, pre_i, pre_h = p.chunk(3, -1)
         f, i = pre_f.sigmoid(), pre_i.sigmoid()
         return ((f * state[0] + i * _g(pre_h)) / (f + i),)
+
+    def inference_step(self) -> Callable[[Tensor, State], State]:
+        def step(p: Tensor, state: State) -> State:
+            pre_f, pre_i, v = p.chunk(3, -1)
+            f, i = torch.sigmoid(pre_f), torch.sigmoid(pre_i)
+            return (torch.addcmul(f * state[0], i, _g_fast(v)).div_(f + i),)
+
+        return step
