@@ -70,7 +70,7 @@ class _FusedScan(torch.autograd.Function):
     recomputes each block's (a, b) and applies the cell's chain rule into ∂p."""
 
     @staticmethod
-    def forward(ctx, p: Tensor, h0: Tensor, coefficients: Coefficients,  # type: ignore[override]
+    def forward(ctx, p: Tensor, h0: Tensor, coefficients: Coefficients,
                 coefficient_grads: CoefficientGrads) -> Tensor:
         T = p.shape[0]
         h = torch.empty(*p.shape[:-1], h0.shape[-1], dtype=p.dtype, device=p.device)
@@ -86,7 +86,7 @@ class _FusedScan(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, g: Tensor) -> tuple[Tensor, Tensor, None, None]:  # type: ignore[override]
+    def backward(ctx, g: Tensor) -> tuple[Tensor, Tensor, None, None]:
         p, h0, h = ctx.saved_tensors
         coefficients, coefficient_grads = ctx.functions
         dp = torch.empty_like(p)

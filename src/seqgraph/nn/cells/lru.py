@@ -40,7 +40,7 @@ class _RealScan(torch.autograd.Function):
     ∂Re λ = Σ Re(G_t conj(x_{t−1})), ∂Im λ = Σ Im(G_t conj(x_{t−1})), ∂b_t = G_t, ∂x_0 = conj(λ) G_1."""
 
     @staticmethod
-    def forward(ctx, b_re: Tensor, b_im: Tensor, lam_re: Tensor, lam_im: Tensor,  # type: ignore[override]
+    def forward(ctx, b_re: Tensor, b_im: Tensor, lam_re: Tensor, lam_im: Tensor,
                 x0_re: Tensor, x0_im: Tensor) -> Tensor:
         T, H = b_re.shape[0], b_re.shape[-1]
         x = torch.empty(*b_re.shape[:-1], 2 * H, dtype=b_re.dtype, device=b_re.device)
@@ -55,7 +55,7 @@ class _RealScan(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, g: Tensor) -> tuple[Tensor, ...]:  # type: ignore[override]
+    def backward(ctx, g: Tensor) -> tuple[Tensor, ...]:
         lam_re, lam_im, x0_re, x0_im, x = ctx.saved_tensors
         T, H = x.shape[0], x.shape[-1] // 2
         G = torch.empty_like(x)
