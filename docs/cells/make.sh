@@ -17,15 +17,4 @@ done
 "$seqgraph" plot docs/cells/palindrome/summary.csv --out docs/cells/palindrome.png
 "$seqgraph" plot docs/cells/copy/summary.csv docs/cells/selective-copy/summary.csv --out docs/cells/memory.png
 echo "wrote docs/cells/table.txt, docs/cells/palindrome.png and docs/cells/memory.png"
-# the table into the README, between its markers
-python3 - <<'PY'
-import re
-from pathlib import Path
-readme = Path("README.md")
-table = Path("docs/cells/table.txt").read_text(encoding="utf-8").rstrip()
-text = readme.read_text(encoding="utf-8")
-start, end = "<!-- cells-table: written by docs/cells/make.sh -->", "<!-- end cells-table -->"
-new = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda m: f"{start}\n```\n{table}\n```\n{end}", text, flags=re.S)
-readme.write_text(new, encoding="utf-8")
-PY
-echo "updated README.md"
+python3 docs/embed.py cells-table docs/cells/table.txt README.md  # the table into the README, between its markers

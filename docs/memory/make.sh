@@ -13,15 +13,4 @@ for task in copy adding; do  # a table per task: its rows by length, then model
 done > docs/memory/table.txt
 "$seqgraph" plot docs/memory/copy/summary.csv docs/memory/adding/summary.csv --out docs/memory/memory.png
 echo "wrote docs/memory/table.txt and docs/memory/memory.png"
-# the table into the README, between its markers
-python3 - <<'PY'
-import re
-from pathlib import Path
-readme = Path("README.md")
-table = Path("docs/memory/table.txt").read_text(encoding="utf-8").rstrip()
-text = readme.read_text(encoding="utf-8")
-start, end = "<!-- memory-table: written by docs/memory/make.sh -->", "<!-- end memory-table -->"
-new = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda m: f"{start}\n```\n{table}\n```\n{end}", text, flags=re.S)
-readme.write_text(new, encoding="utf-8")
-PY
-echo "updated README.md"
+python3 docs/embed.py memory-table docs/memory/table.txt README.md  # the table into the README, between its markers
