@@ -292,6 +292,31 @@ def plot_nodes(df: Any, title: str = "GCN node classification") -> Any:
     return _finish(fig, axes, title)
 
 
+def plot_smoothing(rows: Sequence[dict[str, Any]], title: str = "Over-smoothing") -> Any:
+    """√(Dirichlet energy) and MAD against propagation step / layer, log scale, a line per
+    ``where`` (``propagation``: Â^k X; a model: after layer k). Values of exactly 0 (smoothed to
+    the last bit) cannot sit on a log axis: they are left out, and the caption says how many."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    dropped = 0
+    for n, where in enumerate(dict.fromkeys(r["where"] for r in rows)):
+        mine = [r for r in rows if r["where"] == where]
+        label = "Â^k X (propagation)" if where == "propagation" else f"{where.upper()}, after layer k"
+        for ax, key in zip(axes, ("sqrt_energy", "mad"), strict=True):
+            pts = [(r["step"], r[key]) for r in mine if r[key] > 0]
+            dropped += len(mine) - len(pts)
+            if pts:
+                xs, ys = zip(*pts, strict=True)
+                ax.plot(xs, ys, color=f"C{n}", ls=STYLES[n % len(STYLES)], marker=MARKERS[n % len(MARKERS)],
+                        markersize=3, label=label)
+    axes[0].set(xlabel="step k (propagations or layers)", ylabel="√ Dirichlet energy", yscale="log")
+    axes[1].set(xlabel="step k (propagations or layers)", ylabel="MAD (neighbours)", yscale="log")
+    axes[0].legend(fontsize="small")
+    if dropped:
+        fig.text(0.01, 0.01, f"{dropped} value(s) of exactly 0 not drawn (log scale)", fontsize="small")
+    return _finish(fig, axes, title)
+
+
 def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
     """‖∂L/∂s_t‖ against step t on a log scale, a colour per model (mean over seeds, band =
     std); dashed after training. Gradients that are all zero (vanished to the last bit) are

@@ -21,7 +21,7 @@ from seqgraph.experiments.node_classification import NodeClassificationConfig
 from seqgraph.graphs import FORMATS
 from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 
-app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification.",
+app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification, over-smoothing, over-squashing and effective resistance.",
                   no_args_is_help=True)
 
 SHOW_LIMIT = 15  # nodes: print full matrices as tables up to this size
@@ -239,6 +239,157 @@ def layer(
         con.print(t)
     if out is not None:
         con.print(f"wrote {out}")
+
+
+FeaturesOpt = Annotated[Path | None, typer.Option(help="CSV: node id, then features. Default: --num-features standard normal features drawn from --seed.")]
+NumFeaturesOpt = Annotated[int, typer.Option(help="Random features per node when no --features file is given.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed of the random features and the weights.")]
+
+
+def _num(v: float) -> str:
+    return "∞" if v == float("inf") else f"{v:.4g}"
+
+
+@app.command()
+def smoothing(
+    graph: GraphArg,
+    layers: Annotated[str, typer.Option(help="Steps to report: propagations Â^k X and layers k of each model (start:stop, a list, or one depth; the deepest sets the network's depth).")] = "1:32",
+    model: Annotated[str, typer.Option(help="Models whose layers are measured beside Â^k X: gcn, gat or gcn,gat (random Glorot weights, width = the features).")] = "gcn",
+    features: FeaturesOpt = None,
+    num_features: NumFeaturesOpt = 16,
+    seed: SeedOpt = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for smoothing.csv and smoothing.png (log scale).")] = None,
+    fmt: FormatOpt = "auto",
+    directed: DirectedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Over-smoothing: Dirichlet energy √E (Rusch et al. 2023) and MAD, the mean cosine distance between neighbours (Chen et al. 2020), after each propagation Â^k X and each layer of a GCN or GAT.
+
+    E(X) = (1/|V|) Σ_i Σ_{j∈N(i)} ‖X_i − X_j‖². Both fall as neighbours' features become alike; with the symmetric Â the propagation tends to D̃^1/2-scaled constants, so E levels off at a floor while MAD keeps falling towards 0.
+    """
+    from seqgraph.graphs.tools import smoothing as compute
+
+    with user_errors():
+        models = tuple(dict.fromkeys(m.strip() for m in model.split(",") if m.strip()))
+        res = compute(graph, layers=layers, models=models, features=features, num_features=num_features,
+                      seed=seed, fmt=fmt, directed=directed, out=out)
+    rows = res.curve.rows
+    if as_json:
+        print_json({"nodes": res.curve.nodes, "edges": res.curve.edges, "features": res.curve.features, "rows": rows})
+        return
+    from rich.table import Table
+
+    con = console()
+    con.print(f"{res.curve.nodes:,} nodes, {res.curve.edges:,} edges, {res.curve.features} features")
+    wheres = list(dict.fromkeys(r["where"] for r in rows))
+    t = Table(title="√E (Dirichlet energy) and MAD after k steps", title_justify="left")
+    t.add_column("k", justify="right")
+    for w in wheres:
+        name = "Â^k X" if w == "propagation" else w.upper()
+        t.add_column(f"{name} √E", justify="right")
+        t.add_column(f"{name} MAD", justify="right")
+    by = {(r["where"], r["step"]): r for r in rows}
+    for k in sorted({r["step"] for r in rows}):
+        cells = []
+        for w in wheres:
+            r = by[(w, k)]
+            cells += [_num(r["sqrt_energy"]), _num(r["mad"])]
+        t.add_row(str(k), *cells)
+    con.print(t)
+    if res.saved:
+        con.print(f"wrote {', '.join(res.saved)}")
+
+
+@app.command()
+def squash(
+    graph: GraphArg,
+    source: Annotated[str, typer.Option(help="Node u whose input travels.", show_default=False)],
+    target: Annotated[str, typer.Option(help="Node v that should hear it.", show_default=False)],
+    layers: Annotated[str, typer.Option(help="GCN depths r (start:stop, a list, or one).")] = "1:8",
+    width: Annotated[int, typer.Option(help="Hidden features of each GCN layer.")] = 16,
+    features: FeaturesOpt = None,
+    num_features: NumFeaturesOpt = 16,
+    seed: SeedOpt = 0,
+    out: Annotated[Path | None, typer.Option(help="CSV: one row per depth.")] = None,
+    fmt: FormatOpt = "auto",
+    directed: DirectedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Over-squashing: how much of u's input reaches v through r GCN layers — the Jacobian ‖∂h_v/∂x_u‖₂ against its bound Π‖W_k‖₂ (Â^r)_vu (Topping et al. 2022), and the effective resistance R(u, v) (Di Giovanni et al. 2023).
+
+    Each depth r is a GCN of r ReLU layers with Glorot weights from --seed (layer k the same at every depth).
+    """
+    from seqgraph.graphs.tools import squash as compute
+
+    with user_errors():
+        res = compute(graph, source=source, target=target, layers=layers, features=features,
+                      num_features=num_features, width=width, seed=seed, fmt=fmt, directed=directed, out=out)
+    s = res.result
+    if as_json:
+        print_json({"source": source, "target": target, "hops": s.hops, "resistance": s.resistance,
+                    "resistance_method": s.resistance_method, "rows": s.rows})
+        return
+    from rich.table import Table
+
+    con = console()
+    hops = "unreachable" if s.hops is None else f"{s.hops} hop{'s' if s.hops != 1 else ''}"
+    con.print(f"{source} → {target}: {hops}; effective resistance R = {_num(s.resistance)} ({s.resistance_method})")
+    t = Table(title=f"sensitivity of h_{target} to x_{source}", title_justify="left")
+    for col in ("layers r", "‖∂h_v/∂x_u‖₂", "bound Π‖W‖ (Â^r)_vu", "(Â^r)_vu", "Π‖W_k‖₂"):
+        t.add_column(col, justify="right")
+    for r in s.rows:
+        t.add_row(str(r["layers"]), _num(r["sensitivity"]), _num(r["bound"]), _num(r["propagation"]),
+                  _num(r["weight_norm_product"]))
+    con.print(t)
+    if s.hops is not None and any(r["layers"] < s.hops for r in s.rows):
+        con.print(f"depths below {s.hops} cannot reach: their sensitivity and bound are 0")
+    if res.saved:
+        con.print(f"wrote {res.saved[0]}")
+
+
+@app.command()
+def resistance(
+    graph: GraphArg,
+    pairs: Annotated[str | None, typer.Option(help="Node pairs u-v, comma-separated (e.g. C-E,A-F). Default: every pair (exact method only).")] = None,
+    method: Annotated[str, typer.Option(help="auto: exact up to 5,000 nodes, else sparse; exact: dense L⁺ by Cholesky, and the Kirchhoff index; sparse: the requested pairs by a factorised grounded Laplacian.", autocompletion=complete(("auto", "exact", "sparse")))] = "auto",
+    out: Annotated[Path | None, typer.Option(help="CSV: u, v, resistance.")] = None,
+    fmt: FormatOpt = "auto",
+    directed: DirectedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Effective resistance R(u, v) = (e_u − e_v)ᵀ L⁺ (e_u − e_v) between node pairs, and the total (the Kirchhoff index, Σ_{u<v} R).
+
+    Edges conduct with their weight. Nodes in different components are infinitely far apart.
+    """
+    from seqgraph.graphs.tools import resistance as compute
+
+    with user_errors():
+        res = compute(graph, pairs=pairs, method=method, fmt=fmt, directed=directed, out=out)
+    r = res.result
+    if as_json:
+        print_json({"method": r.method, "components": r.components, "kirchhoff_index": r.kirchhoff,
+                    "pairs": [{"u": u, "v": v, "resistance": x, "connected": x != float("inf")}
+                              for u, v, x in r.pairs]})
+        return
+    from rich.table import Table
+
+    con = console()
+    g = res.graph
+    con.print(f"{g.num_nodes:,} nodes, {g.num_edges:,} edges, {r.components:,} component(s); method: {r.method}")
+    shown = r.pairs if len(r.pairs) <= 50 else sorted(r.pairs, key=lambda p: -p[2])[:20]
+    con.print("effective resistance" + ("" if len(r.pairs) <= 50 else f" (the 20 largest of {len(r.pairs):,} pairs)")
+              + ("; ∞: in different components" if r.components > 1 else ""))
+    t = Table()
+    for col in ("u", "v", "R(u, v)"):
+        t.add_column(col, justify="right" if col == "R(u, v)" else "left")
+    for u, v, x in shown:
+        t.add_row(u, v, _num(x))
+    con.print(t)
+    if r.kirchhoff is not None:
+        note = f" (the graph has {r.components} components)" if r.components > 1 else ""
+        con.print(f"Kirchhoff index (total effective resistance, Σ_u<v R): {_num(r.kirchhoff)}{note}")
+    if res.saved:
+        con.print(f"wrote {res.saved[0]}")
 
 
 TRAIN_HELP: dict[str, str | Opt] = {
