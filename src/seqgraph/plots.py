@@ -20,6 +20,7 @@ KINDS = {
     "grads": ("model", "seed", "trained_steps", "t", "grad_norm"),
     "timegate": ("t", "k"),
     "nodes": ("epoch", "loss", "train_accuracy", "test_accuracy"),  # gcn train's log.csv
+    "transfer": ("graph", "distance", "model", "seed", "final_accuracy", "resistance"),  # gcn transfer's summary.csv
 }
 STYLES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -29,7 +30,7 @@ FORMATS = ("png", "svg", "pdf")
 def detect_kind(df: Any) -> str:
     """The figure a CSV calls for, from its columns."""
     cols = set(df.columns)
-    for kind in ("grads", "memory-curves", "curves", "memory", "accuracy", "text", "nodes", "timegate"):
+    for kind in ("grads", "memory-curves", "curves", "memory", "transfer", "accuracy", "text", "nodes", "timegate"):
         if set(KINDS[kind]) <= cols:
             return kind
     if {"step", "text"} <= cols:
@@ -317,6 +318,37 @@ def plot_smoothing(rows: Sequence[dict[str, Any]], title: str = "Over-smoothing"
     return _finish(fig, axes, title)
 
 
+def plot_transfer(df: Any, title: str = "Graph transfer: held-out accuracy against source–target distance") -> Any:
+    """gcn transfer's summary: final test accuracy against distance r, a line per (graph,
+    model) through the mean over seeds with every seed's point; beside it, each graph's bounds
+    on the transfer: the effective resistance R(source, target) and the r-step propagation
+    weight (Â^r)_{target,source} (log scale). The dotted line: a guess among the classes."""
+    plt = _plt()
+    ok = df[df["status"].astype(str) == "ok"] if "status" in df.columns else df
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    ax = axes[0]
+    for n, ((graph, model), part) in enumerate(ok.groupby(["graph", "model"], sort=True)):
+        stats = _mean_std(part, ["distance"], "final_accuracy")
+        color, ls = f"C{n % 10}", STYLES[n % len(STYLES)]
+        ax.plot(stats["distance"], stats["mean"], color=color, ls=ls, marker=MARKERS[n % len(MARKERS)],
+                label=f"{model.upper()} on {graph}")
+        ax.scatter(part["distance"], part["final_accuracy"], color=color, s=10, alpha=0.5)
+    if "baseline" in ok.columns and ok["baseline"].notna().any():
+        ax.axhline(float(ok["baseline"].dropna().iloc[0]), color="grey", ls=":", label="guess (1 / classes)")
+    ax.set(xlabel="distance r (layers = r)", ylabel="test accuracy (mean; dots: seeds)", ylim=(0, 1.05))
+    ax.legend(fontsize="small")
+    ax = axes[1]
+    bounds = ok.drop_duplicates(["graph", "distance"]).sort_values(["graph", "distance"])
+    for n, (graph, part) in enumerate(bounds.groupby("graph", sort=True)):
+        ax.plot(part["distance"], part["resistance"], color=f"C{n}", marker="o", label=f"R(s, t), {graph}")
+        if "propagation" in part.columns and (part["propagation"] > 0).all():
+            ax.plot(part["distance"], part["propagation"], color=f"C{n}", ls="--", marker="s",
+                    label=f"(Â^r)_ts, {graph}")
+    ax.set(xlabel="distance r", ylabel="bound (log scale)", yscale="log")
+    ax.legend(fontsize="x-small")
+    return _finish(fig, axes, title)
+
+
 def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
     """‖∂L/∂s_t‖ against step t on a log scale, a colour per model (mean over seeds, band =
     std); dashed after training. Gradients that are all zero (vanished to the last bit) are
@@ -427,7 +459,8 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
         raise DataError("the CSV has no rows to plot")
     import pandas as pd
 
-    text_columns = {"model", "task", "cell", "optimizer", "encoding", "classes", "init", "run_id", "status", "metric"}
+    text_columns = {"model", "task", "cell", "optimizer", "encoding", "classes", "init", "run_id", "status", "metric",
+                    "graph"}
     for column in (c for c in KINDS[kind] if c not in text_columns):
         values = pd.to_numeric(df[column], errors="coerce")
         if (values.isna() & df[column].notna()).any() or not np.isfinite(values.dropna()).all():
@@ -440,6 +473,8 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
         if (tau is not None and not tau > 0) or (r_on is not None and not 0 < r_on <= 1):
             raise DataError(f"a time gate needs tau > 0 and r_on in (0, 1]; the CSV has tau = {tau}, r_on = {r_on}")
         return plot_timegate(df, tau, first("shift"), r_on)
+    if kind == "transfer":
+        return plot_transfer(df)
     if kind == "accuracy":
         return plot_accuracy(df, x or "length", by)
     if kind == "memory":

@@ -11,14 +11,19 @@ from seqgraph.cli.common import (
     complete,
     complete_examples,
     console,
+    fail,
     given,
+    interrupted,
     one_of,
     print_json,
+    report_failures,
     user_errors,
 )
-from seqgraph.cli.options import DEVICE_HELP, Opt, options_of, with_options
+from seqgraph.cli.options import DEVICE_HELP, RUN, RUN_OPTIONS_HELP, SETTINGS, Opt, options_of, with_options
 from seqgraph.experiments.node_classification import NodeClassificationConfig
+from seqgraph.experiments.transfer.spec import MODELS, NORMS, TransferOptions, TransferRun
 from seqgraph.graphs import FORMATS
+from seqgraph.graphs.transfer import FAMILIES
 from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 
 app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification, over-smoothing, over-squashing and effective resistance.",
@@ -117,7 +122,6 @@ def hops(
     """
     import numpy as np
 
-    from seqgraph.cli.common import fail
     from seqgraph.graphs.tools import hops as compute
 
     with user_errors():
@@ -440,3 +444,79 @@ def train(
     n_test = sum(1 for p in res.predictions if p["true"] and not p["labeled"])
     con.print(Text(f"accuracy on the {n_test} unlabelled nodes: ").append(f"{res.test_accuracy:.3f}", style="bold"))
     con.print(f"results: {Path(cfg.out) / 'log.csv'}, {Path(cfg.out) / 'predictions.csv'}")
+
+
+TRANSFER_HELP: dict[str, str | Opt] = {
+    "graph": Opt(f"Graph families, {one_of(FAMILIES)} (a list sweeps them): a ring of 2r nodes, the ring with "
+                 "cross edges, or a clique joined to a path.", complete=complete(FAMILIES, lists=True)),
+    "distance": Opt("Source–target distances r: start:stop[:step] (stop inclusive) or a list.",
+                    ("--distance", "--distances")),
+    "model": Opt(f"Models, {one_of(MODELS)} (a list sweeps them).", complete=complete(MODELS, lists=True)),
+    "seed": "Seeds (a list, or a range like 1:3): each draws its own weights, split and batches.",
+    "layers": "Message-passing layers; 0: the distance r (the benchmark's rule).",
+    "hidden": "Hidden features.",
+    "norm": f"Normalisation between layers, {one_of(NORMS)} (batch: BatchNorm, as the repository).",
+    "classes": "Labels the source may carry.",
+    "samples": "Graphs in the dataset (one structure; the source's label varies).",
+    "test_fraction": "Fraction of the samples held out.",
+    "batch_size": "Batch size.",
+    "epochs": "Training epochs (at most, with early stopping).",
+    "lr": "Adam learning rate (halved after 10 epochs without a better test accuracy, to 1e-5 at least).",
+    "weight_decay": "Adam weight decay.",
+    "early_stop": Opt("End a run at test accuracy 1.", ("--early-stop/--no-early-stop",)),
+}
+TRANSFER_RUN_HELP: dict[str, str | Opt] = RUN_OPTIONS_HELP | {
+    "out": "Output folder for curves.csv, summary.csv, config.toml and transfer.png.",
+    "executor": Opt("Executor, auto, sequential, processes or ray (runs train one at a time; auto: one process per "
+                    "core).", complete=complete(("auto", "sequential", "processes", "ray"))),
+    "resume": Opt("Train only the runs whose rows are missing in --out.", ("--resume",)),
+    "overwrite": Opt("Replace results already in the output folder.", ("--overwrite",)),
+}
+
+
+@app.command()
+@with_options(options_of(TransferRun, TRANSFER_HELP, panel=SETTINGS),
+              options_of(TransferOptions, TRANSFER_RUN_HELP, panel=RUN))
+def transfer(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file with any of these options (its [transfer] table, or top-level keys); flags override it.", rich_help_panel=RUN)] = None,
+    **settings: Any,
+) -> None:
+    """The graph-transfer benchmark (Di Giovanni et al., ICML 2023): a source node r hops from the target carries one of 5 labels, and an r-layer GCN or GAT must predict it at the target — accuracy against distance, for every combination of the settings given as lists (e.g. --graph ring,crossed-ring --distances 2:10 --model gcn,gat --seeds 1:3).
+
+    Every row also carries the graph's bounds on the transfer: the hops, the propagation weight (Â^r)_ts and the effective resistance R(s, t). Writes curves.csv (every epoch), summary.csv, config.toml and transfer.png to --out.
+    """
+    from seqgraph.cli.display import Display, palindrome_line
+    from seqgraph.cli.palindrome import print_summary
+    from seqgraph.experiments.transfer.train import run_transfer
+    from seqgraph.sweep.grid import resolve_sweep
+
+    with user_errors():
+        sweep = resolve_sweep(TransferRun, TransferOptions, config, **given(ctx, exclude=("config",)))
+        if sweep.options.executor == "batched":
+            raise fail("--executor batched: transfer runs train one at a time (choose sequential, processes or ray)")
+        display = Display(console(stderr=True), palindrome_line)
+        try:
+            summary, figure = run_transfer(sweep, display)
+        except KeyboardInterrupt as e:
+            display.finished = getattr(e, "saved", display.finished)
+            display.stop()
+            raise interrupted(display.finished, sweep.options.out) from None
+        finally:
+            display.stop()
+    report_failures(summary)
+    from seqgraph.results import aggregate, varying_settings
+    from seqgraph.sweep.spec import spec_fields
+
+    by = varying_settings(summary, spec_fields(TransferRun)) or ["graph", "distance", "model"]
+    print_summary(aggregate(summary, by), sweep.options.out,
+                  title="Held-out accuracy at the target (mean ± std over seeds)")
+    con = console()
+    classes = sorted({int(c) for c in summary["classes"]})
+    con.print("not learned (baseline): " + ", ".join(f"1/{c} = {1 / c:.3f}" for c in classes)
+              + " (a guess among the labels)")
+    bounds = summary.drop_duplicates(["graph", "distance"]).sort_values(["graph", "distance"])
+    con.print("the graphs' bounds: " + "; ".join(
+        f"{r.graph} r={r.distance}: R = {r.resistance:.3g}, (Â^r)_ts = {r.propagation:.3g}" for r in bounds.itertuples()))
+    if figure is not None:
+        con.print(f"figure: {figure}")
