@@ -302,7 +302,8 @@ def plot_smoothing(rows: Sequence[dict[str, Any]], title: str = "Over-smoothing"
     dropped = 0
     for n, where in enumerate(dict.fromkeys(r["where"] for r in rows)):
         mine = [r for r in rows if r["where"] == where]
-        label = "Â^k X (propagation)" if where == "propagation" else f"{where.upper()}, after layer k"
+        label = ("Â^k X (propagation)" if where == "propagation"
+                 else f"{where.upper().replace('-TRAINED', ' (trained)')}, after layer k")
         for ax, key in zip(axes, ("sqrt_energy", "mad"), strict=True):
             pts = [(r["step"], r[key]) for r in mine if r[key] > 0]
             dropped += len(mine) - len(pts)
@@ -327,11 +328,14 @@ def plot_transfer(df: Any, title: str = "Graph transfer: held-out accuracy again
     ok = df[df["status"].astype(str) == "ok"] if "status" in df.columns else df
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     ax = axes[0]
-    for n, ((graph, model), part) in enumerate(ok.groupby(["graph", "model"], sort=True)):
+    graphs = sorted(ok["graph"].astype(str).unique())
+    models = sorted(ok["model"].astype(str).unique())
+    for (graph, model), part in ok.groupby(["graph", "model"], sort=True):
         stats = _mean_std(part, ["distance"], "final_accuracy")
-        color, ls = f"C{n % 10}", STYLES[n % len(STYLES)]
-        ax.plot(stats["distance"], stats["mean"], color=color, ls=ls, marker=MARKERS[n % len(MARKERS)],
-                label=f"{model.upper()} on {graph}")
+        g, m = graphs.index(str(graph)), models.index(str(model))  # a colour per graph, a line style per model
+        color = f"C{g % 10}"
+        ax.plot(stats["distance"], stats["mean"], color=color, ls=STYLES[m % len(STYLES)],
+                marker=MARKERS[m % len(MARKERS)], label=f"{str(model).upper()} on {graph}")
         ax.scatter(part["distance"], part["final_accuracy"], color=color, s=10, alpha=0.5)
     if "baseline" in ok.columns and ok["baseline"].notna().any():
         ax.axhline(float(ok["baseline"].dropna().iloc[0]), color="grey", ls=":", label="guess (1 / classes)")
@@ -339,7 +343,8 @@ def plot_transfer(df: Any, title: str = "Graph transfer: held-out accuracy again
     ax.legend(fontsize="small")
     ax = axes[1]
     bounds = ok.drop_duplicates(["graph", "distance"]).sort_values(["graph", "distance"])
-    for n, (graph, part) in enumerate(bounds.groupby("graph", sort=True)):
+    for graph, part in bounds.groupby("graph", sort=True):
+        n = graphs.index(str(graph))
         ax.plot(part["distance"], part["resistance"], color=f"C{n}", marker="o", label=f"R(s, t), {graph}")
         if "propagation" in part.columns and (part["propagation"] > 0).all():
             ax.plot(part["distance"], part["propagation"], color=f"C{n}", ls="--", marker="s",

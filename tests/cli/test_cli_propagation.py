@@ -75,3 +75,20 @@ def test_resistance_across_components_is_infinite(tmp_path):
 ])
 def test_bad_input_is_one_error_line(args, fragment, user_error):
     user_error(run("gcn", *args), fragment)
+
+
+def test_smoothing_of_trained_networks():
+    r = run("gcn", "smoothing", "karate", "--layers", "2", "--model", "gcn", "--trained", "--epochs", "60", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert {x["where"] for x in data["rows"]} == {"propagation", "gcn-trained"}
+    assert data["trained_accuracy"]["gcn"] > 0.7  # two clubs from one labelled node each
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--epochs", "10"], "options of --trained"),
+    (["--trained", "--label-key", "colour"], "no 'colour' attribute"),
+    (["--trained", "--epochs", "0"], "must be positive"),
+])
+def test_bad_training_requests(args, fragment, user_error):
+    user_error(run("gcn", "smoothing", "karate", "--layers", "2", *args), fragment)

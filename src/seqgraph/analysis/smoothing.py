@@ -22,7 +22,7 @@ which cancels to noise exactly where smoothing is strong).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -115,15 +115,30 @@ class SmoothingCurve:
     features: int
     nodes: int
     edges: int
+    trained_accuracy: dict[str, float] = field(default_factory=dict)  # model → accuracy on the unlabelled nodes
 
 
-def smoothing(g: Graph, X: np.ndarray, layers: list[int], models: tuple[str, ...] = ("gcn",), seed: int = 0
-              ) -> SmoothingCurve:
+@dataclass(frozen=True)
+class Training:
+    """Train the measured networks first: a linear head on the last layer, cross-entropy on
+    ``per_class`` labelled nodes per class (drawn from the seed), Adam (Kipf & Welling's 0.01,
+    weight decay 5e-4) for ``epochs`` full-graph steps."""
+
+    label_key: str = "label"
+    per_class: int = 1
+    epochs: int = 200
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+
+
+def smoothing(g: Graph, X: np.ndarray, layers: list[int], models: tuple[str, ...] = ("gcn",), seed: int = 0,
+              training: Training | None = None) -> SmoothingCurve:
     r"""Dirichlet energy (E and √E) and MAD of ``X`` after each of ``max(layers)`` propagations
     ``X_k = Â X_{k−1}`` (``Â = D̃^{-1/2}(A + I)D̃^{-1/2}``, :func:`seqgraph.nn.gcn.gcn_norm`), and
     after each layer of a ``max(layers)``-layer GCN (``H_k = ReLU(Â H_{k−1} W_k)``, Glorot W) or
-    GAT (one head per layer, ELU) of width F, drawn from ``seed``. Only the steps in ``layers``
-    (and 0) are reported.
+    GAT (one head per layer, ELU) of width F, drawn from ``seed`` — or, with ``training``,
+    those networks after training on the graph's node labels (rows ``gcn-trained``,
+    ``gat-trained``; :class:`Training`). Only the steps in ``layers`` (and 0) are reported.
 
     Shapes:
         X ``(N, F)``; layers: depths ≥ 1.
@@ -142,6 +157,7 @@ def smoothing(g: Graph, X: np.ndarray, layers: list[int], models: tuple[str, ...
     keep = {0, *layers}
     pairs = neighbour_pairs(g)
     rows: list[dict[str, Any]] = []
+    accuracy: dict[str, float] = {}
 
     def record(where: str, k: int, H: np.ndarray) -> None:
         if k in keep:
@@ -156,12 +172,49 @@ def smoothing(g: Graph, X: np.ndarray, layers: list[int], models: tuple[str, ...
         for k in range(1, K + 1):
             h = propagate(A_hat, h)
             record("propagation", k, h.numpy())
-        for m in models:
-            net = deep_model(m, X.shape[1], K, seed)
-            record(m, 0, X)
+    for m in models:
+        net = deep_model(m, X.shape[1], K, seed)
+        where = m
+        if training is not None:
+            accuracy[m] = train_deep(net, g, X, training, seed)
+            where = f"{m}-trained"
+        record(where, 0, X)
+        with torch.no_grad():
             for k, H in enumerate(net.layer_outputs(torch.from_numpy(X), g), start=1):
-                record(m, k, H.numpy())
-    return SmoothingCurve(rows, X.shape[1], g.num_nodes, g.num_edges)
+                record(where, k, H.numpy())
+    return SmoothingCurve(rows, X.shape[1], g.num_nodes, g.num_edges, accuracy)
+
+
+def train_deep(net: DeepGraphNet, g: Graph, X: np.ndarray, training: Training, seed: int) -> float:
+    """Train ``net`` and a linear head on its last layer for node classification (labels: node
+    attribute ``training.label_key``); returns the accuracy on the unlabelled nodes."""
+    import torch
+    from torch.nn import functional as F
+
+    from seqgraph.experiments.node_classification import choose_labeled
+    from seqgraph.graphs.graph import node_labels
+    from seqgraph.train.loop import seeded
+
+    y, classes = node_labels(g, training.label_key)
+    train_idx = torch.from_numpy(choose_labeled(g, y, [], training.per_class, seed))
+    Y = torch.from_numpy(y)
+    x = torch.from_numpy(X)
+    width = X.shape[1]
+    with seeded(seed + 1):
+        head = torch.nn.Linear(width, len(classes)).double()
+    opt = torch.optim.Adam([*net.layers.parameters(), *head.parameters()], lr=training.lr,
+                           weight_decay=training.weight_decay)
+    for _ in range(training.epochs):
+        logits = head(net.layer_outputs(x, g)[-1])
+        loss = F.cross_entropy(logits[train_idx], Y[train_idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        pred = head(net.layer_outputs(x, g)[-1]).argmax(1)
+    test = (Y >= 0).clone()
+    test[train_idx] = False
+    return float((pred[test] == Y[test]).double().mean()) if test.any() else float("nan")
 
 
 class DeepGraphNet:
@@ -181,26 +234,25 @@ class DeepGraphNet:
             self.layers = torch.nn.ModuleList(GATLayer(a, b, activation="elu")
                                               for a, b in itertools.pairwise(sizes))
         self.layers.double()
+        self._graph: Graph | None = None
+        self._structure: Any = None
 
     def layer_outputs(self, x: Any, g: Graph) -> list[Any]:
         """``[H_1, …, H_K]`` for input ``x (N, F)``."""
+        import torch
+
         from seqgraph.graphs.layer import gat_edges
         from seqgraph.nn.gcn import gcn_norm, sparse_propagation
 
+        if self._graph is not g:  # the propagation matrix (or GAT's edges), built once per graph
+            self._graph = g
+            self._structure = (sparse_propagation(gcn_norm(g).A_hat, dtype=torch.float64) if self.model == "gcn"
+                               else torch.from_numpy(gat_edges(g)))
         outs = []
         h = x
-        if self.model == "gcn":
-            A_hat = sparse_propagation(gcn_norm(g).A_hat, dtype=x.dtype)
-            for layer in self.layers:
-                h = layer(h, A_hat)
-                outs.append(h)
-        else:
-            import torch
-
-            edges = torch.from_numpy(gat_edges(g))
-            for layer in self.layers:
-                h, _ = layer(h, edges)
-                outs.append(h)
+        for layer in self.layers:
+            h = layer(h, self._structure) if self.model == "gcn" else layer(h, self._structure)[0]
+            outs.append(h)
         return outs
 
 

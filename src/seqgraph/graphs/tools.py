@@ -122,16 +122,17 @@ SMOOTHING_COLUMNS = ("where", "step", "energy", "sqrt_energy", "mad")
 
 def smoothing(path: str | Path, *, layers: str | int = "1:32", models: tuple[str, ...] = ("gcn",),
               features: str | Path | None = None, num_features: int = 16, seed: int = 0, fmt: str = "auto",
-              directed: bool | None = None, out: str | Path | None = None) -> Smoothing:
+              directed: bool | None = None, out: str | Path | None = None, training: Any = None) -> Smoothing:
     """Dirichlet energy and MAD per propagation step and per layer
-    (:func:`seqgraph.analysis.smoothing.smoothing`); ``out``: a folder for ``smoothing.csv``
-    and ``smoothing.png`` (log scale)."""
+    (:func:`seqgraph.analysis.smoothing.smoothing`; ``training``: a
+    :class:`~seqgraph.analysis.smoothing.Training` to measure trained networks); ``out``: a
+    folder for ``smoothing.csv`` and ``smoothing.png`` (log scale)."""
     from seqgraph.analysis.smoothing import smoothing as compute
 
     ks = depths(layers)
     g = load_graph(path, fmt, directed)
     X = node_features(g, features, num_features, seed)
-    curve = compute(g, X, ks, models, seed)
+    curve = compute(g, X, ks, models, seed, training)
     saved: list[str] = []
     if out is not None:
         from seqgraph.io import make_folder, write_csv
