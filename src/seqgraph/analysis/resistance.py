@@ -34,6 +34,7 @@ from seqgraph.errors import GraphError
 from seqgraph.graphs.graph import Graph
 
 EXACT_LIMIT = 5_000  # nodes: a dense N × N pseudo-inverse (200 MB at 5,000)
+CG_RTOL = 1e-10  # relative residual ‖L x − b‖ / ‖b‖ at which a solve stops
 
 
 def laplacian(g: Graph) -> Any:
@@ -165,22 +166,11 @@ def kirchhoff_index(g: Graph, labels: np.ndarray | None = None) -> float:
     return float(n * (np.einsum("ij,ij->", Ci, Ci) - 1.0))  # 11ᵀ/n adds eigenvalue 1 along 1
 
 
-CG_RTOL = 1e-10  # relative residual ‖L x − b‖ / ‖b‖ at which a solve stops
-
-
 def _sparse_pairs(L: Any, labels: np.ndarray, idx: list[tuple[int, int]]) -> list[float]:
     """R(u, v) for each pair: conjugate gradients on the component's Laplacian for
-    ``L x = e_u − e_v`` (consistent: b sums to 0 on the component; the free constant of x
-    cancels in ``x_u − x_v``), preconditioned by the degrees (Jacobi).
-
-    CG on L itself, not on a grounded L (one node's row and column removed): grounding makes
-    the system non-singular but pushes its smallest eigenvalue towards 0 (measured on a random
-    100k-node graph: hundreds of iterations instead of 21); a sparse LU of the grounded system
-    fills in badly on graphs without small separators (random graphs)."""
-    import scipy.sparse as sp
-    import scipy.sparse.linalg as spla
-
-    systems: dict[int, tuple[Any, Any, np.ndarray]] = {}
+    ``L x = e_u − e_v`` (:func:`laplacian_cg`; the system is consistent: b sums to 0 on the
+    component, and the free constant of x cancels in ``x_u − x_v``)."""
+    systems: dict[int, tuple[Any, np.ndarray]] = {}
     out = []
     for u, v in idx:
         if u == v:
@@ -194,16 +184,46 @@ def _sparse_pairs(L: Any, labels: np.ndarray, idx: list[tuple[int, int]]) -> lis
             nodes = np.flatnonzero(labels == c)
             pos = np.full(L.shape[0], -1, np.int64)
             pos[nodes] = np.arange(len(nodes))
-            sub = L[nodes][:, nodes].tocsr()
-            systems[c] = (sub, sp.diags_array(1.0 / sub.diagonal()), pos)  # ≥ 2 nodes: every degree > 0
-        sub, M, pos = systems[c]
+            systems[c] = (L[nodes][:, nodes].tocsr(), pos)  # ≥ 2 nodes: every degree > 0
+        sub, pos = systems[c]
         b = np.zeros(sub.shape[0])
         b[pos[u]], b[pos[v]] = 1.0, -1.0
-        limit = 10 * sub.shape[0] + 100
-        x, info = spla.cg(sub, b, rtol=CG_RTOL, atol=0.0, maxiter=limit, M=M)
-        if info != 0:
-            raise GraphError(f"conjugate gradients did not converge for R({u}, {v}) within {limit:,} iterations "
-                             "(a badly conditioned Laplacian): use --method exact on a graph of at most "
-                             f"{EXACT_LIMIT:,} nodes")
+        x = laplacian_cg(sub, b)
         out.append(float(x[pos[u]] - x[pos[v]]))
     return out
+
+
+def laplacian_cg(L: Any, b: np.ndarray, rtol: float = CG_RTOL, maxiter: int | None = None) -> np.ndarray:
+    r"""Solve ``L x = b`` (L a connected graph's Laplacian, ``Σ b = 0``) by conjugate gradients
+    preconditioned by the degrees (Jacobi), to ``‖L x − b‖ ≤ rtol ‖b‖``.
+
+    The loop is written out (numpy): scipy's ``cg`` spent ~10× the sparse products' time per
+    iteration on this machine (benchmarks/propagation.py). On random graphs it converges in
+    ~20 iterations (L's spectral gap is wide); on long paths it needs up to ~N.
+
+    Shapes:
+        L ``(n, n)`` scipy CSR, b ``(n,)`` → x ``(n,)``.
+    """
+    n = L.shape[0]
+    maxiter = maxiter or 10 * n + 100
+    dinv = 1.0 / L.diagonal()
+    x = np.zeros(n)
+    r = b.copy()
+    z = dinv * r
+    p = z.copy()
+    rz = float(r @ z)
+    stop = rtol * float(np.linalg.norm(b))
+    for _ in range(maxiter):
+        q = L @ p
+        alpha = rz / float(p @ q)
+        x += alpha * p
+        r -= alpha * q
+        if float(np.linalg.norm(r)) <= stop:
+            return x
+        np.multiply(dinv, r, out=z)
+        rz_new = float(r @ z)
+        p *= rz_new / rz
+        p += z
+        rz = rz_new
+    raise GraphError(f"conjugate gradients did not converge within {maxiter:,} iterations (a badly conditioned "
+                     f"Laplacian): use --method exact on a graph of at most {EXACT_LIMIT:,} nodes")

@@ -26,7 +26,7 @@ from seqgraph.graphs import FORMATS
 from seqgraph.graphs.transfer import FAMILIES
 from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 
-app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification, over-smoothing, over-squashing and effective resistance.",
+app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification, over-smoothing, over-squashing, effective resistance and the graph-transfer benchmark.",
                   no_args_is_help=True)
 
 SHOW_LIMIT = 15  # nodes: print full matrices as tables up to this size
@@ -495,7 +495,7 @@ def transfer(
     config: Annotated[Path | None, typer.Option("--config", help="TOML file with any of these options (its [transfer] table, or top-level keys); flags override it.", rich_help_panel=RUN)] = None,
     **settings: Any,
 ) -> None:
-    """The graph-transfer benchmark (Di Giovanni et al., ICML 2023): a source node r hops from the target carries one of 5 labels, and an r-layer GCN or GAT must predict it at the target — accuracy against distance, for every combination of the settings given as lists (e.g. --graph ring,crossed-ring --distances 2:10 --model gcn,gat --seeds 1:3).
+    """The graph-transfer benchmark (Di Giovanni et al., ICML 2023): a source node r hops from the target carries one of 5 labels, and an r-layer GCN or GAT must predict it at the target — accuracy against distance, for every combination of the settings given as lists (e.g. --graph ring,crossed-ring --distance 2:10 --model gcn,gat --seeds 1:3).
 
     Every row also carries the graph's bounds on the transfer: the hops, the propagation weight (Â^r)_ts and the effective resistance R(s, t). Writes curves.csv (every epoch), summary.csv, config.toml and transfer.png to --out.
     """
