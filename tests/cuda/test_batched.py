@@ -69,7 +69,8 @@ def test_a_run_on_cuda_equals_the_run_on_the_cpu(model):
 def test_a_sweep_on_cuda_plans_batched_with_lengths_mixed_and_finishes(tmp_path):
     sweep = resolve_sweep(PalindromeRun, PalindromeOptions, None, model="rnn,lstm,mingru", lengths="4,7",
                           seeds="1,2", steps="20", batch_size="16", hidden="8", eval_every="10",
-                          eval_batch_size="64", out=str(tmp_path / "out"), device="cuda", executor="auto")
+                          eval_batch_size="64", early_stop=False, out=str(tmp_path / "out"), device="cuda",
+                          executor="auto")
     runs = sweep.runs()
     plan = make_plan(EXPERIMENT, sweep.options, runs)
     assert (plan.executor, plan.mix_lengths, plan.device) == ("batched", True, "cuda")

@@ -37,6 +37,8 @@ def test_the_debug_mode_catches_a_sync():
 
 @pytest.mark.parametrize("name", cell_names())
 def test_forward_and_backward_of_k_runs_of_mixed_lengths_do_not_sync(name):
+    """The whole model — input projection of symbol ids, the time loop (or parallel scan), the readout at
+    each run's own step, the head — and its backward."""
     torch.manual_seed(0)
     model = SequenceClassifier(name, 10, 32, 10, num_layers=2, runs=4).cuda()
     x = torch.randint(0, 10, (4, 16, 24), device="cuda")
