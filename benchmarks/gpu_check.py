@@ -55,10 +55,11 @@ DRY_REPRODUCE = ("from seqgraph.experiments.reproduce import Budget, reproduce; 
 @dataclass
 class Step:
     name: str
-    limit: float  # seconds at most (less when the whole budget runs short)
+    limit: float  # seconds at most: the step's own limit, less where the budget runs short (then what it had)
     command: list[str]
     output: str  # the file its stdout and stderr go to
     keep: tuple[str, ...] = ()  # the files it leaves that stay beside the bundle
+    reserve: float = 0.0  # seconds of the budget earlier steps leave to it
     status: str = "not run"
     seconds: float = 0.0
     returncode: int | None = None
@@ -84,11 +85,11 @@ def steps_for(args: argparse.Namespace, out: Path, site: Path) -> list[Step]:
              keep=("cuda_tests.txt", "cuda_tests.csv")),
         Step("sweep-throughput", 100, [py, "benchmarks/sweep_throughput.py", "--device", dev, *sweep,
                                        "--csv", str(out / "sweep_throughput.csv")], "sweep_throughput.txt",
-             keep=("sweep_throughput.csv",)),
+             keep=("sweep_throughput.csv",), reserve=40),
         Step("recurrent-steps", 80, [py, "benchmarks/recurrent_steps.py", "--device", dev, *recurrent,
                                      "--csv", str(out / "recurrent_steps.csv")], "recurrent_steps.txt",
-             keep=("recurrent_steps.csv",)),
-        Step("reproduce", 300, reproduce, "reproduce.txt", keep=("reproduce.txt",)),
+             keep=("recurrent_steps.csv",), reserve=30),
+        Step("reproduce", 300, reproduce, "reproduce.txt", keep=("reproduce.txt",), reserve=150),
     ]
 
 
@@ -278,13 +279,15 @@ def main() -> int:
         ap.error(f"unknown step(s) {', '.join(sorted(unknown))} (choose from {', '.join(s.name for s in steps)})")
     t0 = time.perf_counter()
     env_lines: list[str] = []
-    for step in steps:
-        if wanted and step.name != "install" and step.name not in wanted:
+    todo = [s.name for s in steps if not wanted or s.name == "install" or s.name in wanted]
+    for i, step in enumerate(steps):
+        if step.name not in todo:
             step.status = "not asked for"
             continue
-        left = args.budget - (time.perf_counter() - t0)
-        print(f"[{time.perf_counter() - t0:6.1f} s] {step.name} (at most {min(step.limit, left):.0f} s) …", flush=True)
-        run_step(step, out, env, min(step.limit, left))
+        later = sum(s.reserve for s in steps[i + 1 :] if s.name in todo)  # what the steps after this one keep
+        step.limit = min(step.limit, args.budget - (time.perf_counter() - t0) - later)
+        print(f"[{time.perf_counter() - t0:6.1f} s] {step.name} (at most {step.limit:.0f} s) …", flush=True)
+        run_step(step, out, env, step.limit)
         print(f"[{time.perf_counter() - t0:6.1f} s] {step.name}: {step.status} in {step.seconds:.1f} s", flush=True)
         if step.name == "install":
             env_lines = environment(env)
