@@ -80,7 +80,7 @@ def steps_for(args: argparse.Namespace, out: Path, site: Path) -> list[Step]:
                      "--out", str(out / "reproduce")]
     return [
         Step("install", 60, [py, str(Path(__file__).resolve()), "--install-into", str(site)], "install.txt"),
-        Step("cuda-tests", 150, [py, "-m", "pytest", "-m", "cuda", "tests/cuda", "-q", "-rA", "-p", "no:cacheprovider",
+        Step("cuda-tests", 150, [py, "-m", "pytest", "-m", "cuda", "tests/cuda", "-v", "-rA", "-p", "no:cacheprovider",
                                  f"--junitxml={out / 'cuda_tests.xml'}"], "cuda_tests.txt",
              keep=("cuda_tests.txt", "cuda_tests.csv")),
         Step("sweep-throughput", 100, [py, "benchmarks/sweep_throughput.py", "--device", dev, *sweep,
