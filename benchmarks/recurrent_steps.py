@@ -7,7 +7,7 @@ parameters (``--kernel fused``) — and ``auto`` is the one :func:`resolve_kerne
 Rounds are interleaved and the median is reported, so the ratio is robust to the machine's
 drift. Target (issue #12): auto ≥ 1.0× of torch's module at T = 20 and T = 80.
 
-    python benchmarks/recurrent_steps.py [--lengths 20,80] [--rounds 5] [--device cpu]
+    python benchmarks/recurrent_steps.py [--lengths 20,80] [--rounds 5] [--device cpu|cuda] [--csv PATH]
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from seqgraph.io import write_csv
 from seqgraph.nn.fused import resolve_kernel
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.perf import keep_freed_memory
+
+CSV_COLUMNS = ("device", "model", "T", "seqgraph_loop", "fused", "torch", "auto", "auto_over_torch")
 
 
 class TorchClassifier(nn.Module):
@@ -71,13 +74,16 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--csv", help="also write the table here, one row per (model, T), rewritten after each row")
     args = ap.parse_args()
     keep_freed_memory()  # as the seqgraph commands do; see seqgraph/perf.py
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
+    where = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} threads"
+    print(f"torch {torch.__version__}, {where}, device {args.device}")
     print("steps/s (median of rounds); ratios against torch's module in the same run")
     print(f"{'model':<6} {'T':>4} {'seqgraph loop':>14} {'fused':>8} {'torch':>8} {'auto':>9} "
           f"{'auto/torch':>10} {'target':>7}")
+    rows: list[dict[str, object]] = []
     for kind in args.models.split(","):
         for T in (int(t) for t in args.lengths.split(",")):
             loop = SequenceClassifier(kind, 10, 128, 10).to(args.device)
@@ -93,7 +99,11 @@ def main() -> None:
             auto = resolve_kernel("auto", [kind], args.device, batch=128)
             ratio = med[auto] / med["torch"]
             print(f"{kind:<6} {T:>4} {med['seqgraph']:>14.1f} {med['fused']:>8.1f} {med['torch']:>8.1f} "
-                  f"{auto:>9} {ratio:>10.2f} {'≥ 1.0' if kind == 'lstm' else '':>7}")
+                  f"{auto:>9} {ratio:>10.2f} {'≥ 1.0' if kind == 'lstm' else '':>7}", flush=True)
+            rows.append({"device": where, "model": kind, "T": T, "seqgraph_loop": med["seqgraph"],
+                         "fused": med["fused"], "torch": med["torch"], "auto": auto, "auto_over_torch": ratio})
+            if args.csv:  # after every row: a run stopped midway keeps its rows
+                write_csv(args.csv, CSV_COLUMNS, rows)
 
 
 if __name__ == "__main__":

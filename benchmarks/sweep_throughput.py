@@ -6,7 +6,7 @@ loss on the last step, forward + backward + per-run clipping + RMSprop). Each me
 times steady-state steps only (initialisation and the first steps excluded); rounds are
 interleaved and the median reported.
 
-    python benchmarks/sweep_throughput.py [--device cpu|cuda] [--ks 1,8,64,256] [--lengths 20,80]
+    python benchmarks/sweep_throughput.py [--device cpu|cuda] [--ks 1,8,64,256] [--lengths 20,80] [--csv PATH]
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ from torch.nn import functional as F
 
 from seqgraph.experiments.palindrome.spec import PalindromeRun
 from seqgraph.experiments.palindrome.train import EXPERIMENT, train_runs
+from seqgraph.io import write_csv
 from seqgraph.perf import keep_freed_memory
 from seqgraph.train.progress import Event, Steps
+
+CSV_COLUMNS = ("device", "model", "T", "K", "run_steps_per_s", "x_one_run", "x_torch", "torch_run_steps_per_s", "note")
 
 
 class TorchClassifier(nn.Module):
@@ -103,19 +106,29 @@ def main() -> None:
     ap.add_argument("--ks", default="1,8,64,256")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=1.0, help="time per measurement, about")
+    ap.add_argument("--csv", help="also write the table here, one row per (model, T, K), rewritten after each row")
     args = ap.parse_args()
     keep_freed_memory()
     name = torch.cuda.get_device_name() if args.device == "cuda" else f"{torch.get_num_threads()} CPU threads"
     print(f"torch {torch.__version__}, {name}")
     print(f"{'model':<5} {'T':>3} {'K':>4} {'run-steps/s':>12} {'× one run':>10} {'× torch':>8}   (torch run-steps/s)")
+    rows: list[dict[str, object]] = []
+
+    def save(rows: list[dict[str, object]]) -> None:  # after every row: a run stopped midway keeps its rows
+        if args.csv:
+            write_csv(args.csv, CSV_COLUMNS, rows)
+
     for kind in args.models.split(","):
         for T in (int(t) for t in args.lengths.split(",")):
             n_ref = max(3, int(args.seconds * reference(kind, T, args.device, 3)))
             ref = statistics.median(reference(kind, T, args.device, n_ref) for _ in range(args.rounds))
             one = None
             for K in (int(k) for k in args.ks.split(",")):
+                row: dict[str, object] = {"device": name, "model": kind, "T": T, "K": K, "torch_run_steps_per_s": ref}
                 if not fits(kind, T, K, args.device):
                     print(f"{kind:<5} {T:>3} {K:>4} {'skipped: more than 60% of free memory':>12}")
+                    rows.append({**row, "note": "skipped: more than 60% of free memory"})
+                    save(rows)
                     continue
                 try:
                     probe = seqgraph_runs(kind, T, K, args.device, 2, warmup=2)
@@ -123,11 +136,15 @@ def main() -> None:
                     rate = statistics.median(seqgraph_runs(kind, T, K, args.device, n) for _ in range(args.rounds))
                 except torch.OutOfMemoryError:
                     print(f"{kind:<5} {T:>3} {K:>4} {'out of memory':>12}")
+                    rows.append({**row, "note": "out of memory"})
+                    save(rows)
                     torch.cuda.empty_cache()
                     break
                 one = one or rate
                 print(f"{kind:<5} {T:>3} {K:>4} {rate:>12.1f} {rate / one:>10.2f} {rate / ref:>8.2f}   ({ref:.1f})",
                       flush=True)
+                rows.append({**row, "run_steps_per_s": rate, "x_one_run": rate / one, "x_torch": rate / ref})
+                save(rows)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from seqgraph.sweep.grid import EXECUTORS
 
 
 def reproduce(
-    budget: Annotated[str, typer.Option(help=f"Budget, {one_of(BUDGETS)} (quick: minutes on a laptop CPU; full: a GPU or a long afternoon).", autocompletion=complete(BUDGETS))] = "quick",
+    budget: Annotated[str, typer.Option(help=f"Budget, {one_of(BUDGETS)} (quick: minutes on a laptop CPU; full: over 12× quick's training steps, not timed yet).", autocompletion=complete(BUDGETS))] = "quick",
     out: Annotated[str, typer.Option(help="Folder for report.md, figures and CSVs.")] = "results/reproduce",
     device: Annotated[str, typer.Option(help=f"Device, {one_of(DEVICES, 'cuda:N')}.", autocompletion=complete(DEVICES))] = "auto",
     executor: Annotated[str, typer.Option(help=f"How palindrome sweeps run (as seqgraph palindrome), {one_of(EXECUTORS)}.", autocompletion=complete(EXECUTORS))] = "auto",

@@ -231,6 +231,7 @@ def charlm_section(b: Budget, root: Path, device: str, progress: Progress) -> st
     from seqgraph.nn.charlm import generate
     from seqgraph.plots import plot_text, save_figure
     from seqgraph.tasks.text import CharCorpus
+    from seqgraph.train.loop import resolve_device
 
     progress(Message(f"5/6 character LSTM on the King James Bible, {b.text_steps} steps"))
     tdir = root / "charlm"
@@ -238,10 +239,11 @@ def charlm_section(b: Budget, root: Path, device: str, progress: Progress) -> st
     tlog = pd.read_csv(tdir / "log.csv")
     save_figure(plot_text(tlog, f"Character LSTM on the King James Bible ({b.text_steps} steps)"),
                 tdir / "curves.png")
-    model, vocab, ck = load_model(tdir / "last.pt")
+    dev = resolve_device(device)  # the held-out pass reads 5% of the Bible: on the run's device
+    model, vocab, ck = load_model(tdir / "last.pt", dev)
     text, _ = corpus_text("")
     val = CharCorpus(text, vocab, ck["config"]["val_fraction"], ck["config"]["seq_length"]).val
-    ev = evaluate_stream(model, val, torch.device("cpu"))
+    ev = evaluate_stream(model, val, dev)
     div_path = tdir / "diversity.csv"
     if div_path.exists():
         div = pd.read_csv(div_path, keep_default_na=False)
@@ -250,7 +252,7 @@ def charlm_section(b: Budget, root: Path, device: str, progress: Progress) -> st
         prompt = vocab.encode("And ")
         for T in (0.0, 0.5, 1.0, 2.0):
             ids = generate(model, prompt, b.sample_chars, num=4, temperature=T,
-                           generator=torch.Generator().manual_seed(0))
+                           generator=torch.Generator(device=dev).manual_seed(0))
             samples = [vocab.decode(r) for r in ids]
             ent, distinct = zip(*(diversity(s) for s in samples), strict=True)
             drows.append({"temperature": "greedy" if T == 0 else T, "entropy_bits": sum(ent) / 4,

@@ -40,9 +40,10 @@ def auto_kernel(mode: str | None, device: str | torch.device, batch: int, batcha
 
     On a GPU: cuDNN (``fused``), except for runs of an experiment that trains runs K at once
     (``batchable``: palindrome sweeps), which take the loop there, so that such a run computes
-    the same alone and in a batch — and K runs stacked as one model outrun one cuDNN run 14–26×
-    (PERF_NOTES). On the CPU: oneDNN for the LSTM at batch ≥ 16 (there a stacked batch gains
-    little: the batched executor trains these runs one at a time); else ``seqgraph``.
+    the same alone and in a batch — and K runs stacked as one model should outrun one cuDNN run
+    (a prototype did 14–26× on an H100; seqgraph's figure: docs/performance.md, "On a GPU"). On
+    the CPU: oneDNN for the LSTM at batch ≥ 16 (there a stacked batch gains little: the batched
+    executor trains these runs one at a time); else ``seqgraph``.
     """
     if mode is None:
         return "seqgraph"
