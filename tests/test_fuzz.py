@@ -216,3 +216,57 @@ def test_any_command_line_exits_0_or_2_with_one_line_and_touches_nothing_else(in
         lines = err.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), f"{where}:\n{err}"
     assert snapshot(inputs) == before, f"{where} changed a file outside --out"
+
+
+# --- concurrent writers: one owner per output folder, for every command that writes one ------------
+
+WRITERS = {  # valid, small command lines of every command that writes an --out folder
+    "palindrome": ["palindrome", *SMALL_PALINDROME],
+    "memory": ["memory", "--task", "copy", *SMALL_PALINDROME],
+    "train": ["train", "book.txt", *SMALL_TRAIN],
+    "train --overwrite": ["train", "book.txt", *SMALL_TRAIN, "--overwrite"],
+    "train --resume": ["train", "book.txt", *SMALL_TRAIN, "--resume", "--steps", "4"],
+    "train grid": ["train", "book.txt", *SMALL_TRAIN, "--seed", "1,2", "--executor", "sequential"],
+    "gcn train": ["gcn", "train", "--epochs", "2"],
+    "grads": ["grads", "--length", "5", "--batch-size", "2", "--hidden", "2", "--seeds", "1", "--model", "rnn",
+              "--device", "cpu"],
+    "timegate": ["timegate"],
+    "reproduce": ["reproduce", "--budget", "quick", "--device", "cpu"],
+}
+
+
+@contextlib.contextmanager
+def held(folder, what):
+    """Another seqgraph process holding ``folder``'s lock: yields its pid."""
+    import subprocess
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import time; from seqgraph.io import folder_lock\n"
+        f"with folder_lock({str(folder)!r}, {what!r}):\n    print('held', flush=True); time.sleep(120)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_a_folder_another_seqgraph_writes_is_refused_by_every_command(inputs, name, tmp_path):
+    """Two writers on one --out: the second gets one error line naming the owner (its pid and what
+    it is) and exit 2; the owner's files are untouched (``train --overwrite`` cleared them)."""
+    out = tmp_path / "out"
+    code, _, err = invoke(["train", str(inputs / "book.txt"), *SMALL_TRAIN, "--out", str(out)])  # the owner's run
+    assert code == 0, err
+    before = snapshot(out)
+    args = [str(inputs / a) if (inputs / a).exists() else a for a in WRITERS[name]]
+    with held(out, "training run") as pid:
+        code, stdout, err = invoke([*args, "--out", str(out)])
+    assert code == 2, f"{name}: exit {code}\n{err[-2000:]}"
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and f"training run (pid {pid})" in lines[0], err
+    after = snapshot(out)
+    after.pop(".seqgraph.lock", None)
+    before.pop(".seqgraph.lock", None)
+    assert after == before, f"{name} changed the owner's files"

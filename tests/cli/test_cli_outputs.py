@@ -94,5 +94,5 @@ def test_gcn_train_checks_its_output_folder_before_training(tmp_path, user_error
     f = tmp_path / "notes.txt"
     f.write_text("mine")
     r = run("gcn", "train", "--epochs", 50, "--out", f / "run")
-    user_error(r, f"cannot write {f / 'run' / 'config.toml'}: {f} is a file, not a folder")
+    user_error(r, f"cannot create folder {f / 'run'}: {f} is a file, not a folder")
     assert "epochs" not in r.stderr  # no training (and no progress line) before the error

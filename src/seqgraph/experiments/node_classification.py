@@ -96,7 +96,15 @@ def choose_labeled(g: Graph, y: np.ndarray, labeled: list[str], per_class: int, 
 def train_node_classifier(cfg: NodeClassificationConfig,
                           progress: Progress = no_progress) -> NodeClassificationResult:
     """Train and evaluate; writes ``config.toml`` (first), ``log.csv`` and ``predictions.csv``
-    to ``cfg.out``. ``cfg`` is left as it was given."""
+    to ``cfg.out``, which no other seqgraph process may write meanwhile. ``cfg`` is left as it
+    was given."""
+    from seqgraph.io import folder_lock
+
+    with folder_lock(cfg.out, "gcn training run"):
+        return _train_node_classifier(cfg, progress)
+
+
+def _train_node_classifier(cfg: NodeClassificationConfig, progress: Progress) -> NodeClassificationResult:
     import torch
 
     from seqgraph.graphs import karate_club, load_features, load_graph, node_labels
