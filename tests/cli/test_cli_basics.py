@@ -308,6 +308,96 @@ def test_ctrl_c_with_two_workers_says_how_many_rows_summary_csv_holds(tmp_path):
     assert said_finished(err) == whole_rows(out / "summary.csv") >= 1
 
 
+def descendants(pid):
+    """The pids of a process's children, grandchildren, … (Linux: /proc/<pid>/task/*/children)."""
+    import glob
+
+    found = set()
+    for f in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            kids = {int(k) for k in open(f).read().split()}
+        except OSError:  # the task ended meanwhile
+            continue
+        for k in kids:
+            found |= {k, *descendants(k)}
+    return found
+
+
+def alive(pid):
+    """Whether ``pid`` runs (a zombie waiting to be reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_sigterm_to_a_processes_sweep_stops_its_workers_keeps_its_rows_and_resumes(tmp_path):
+    """``kill PID`` (SIGTERM to the driver alone) during a sweep in worker processes: the workers
+    and multiprocessing's resource tracker end with it (they were left running, re-parented to
+    PID 1), the finished rows stay, one line, exit code 143; --resume then completes the sweep."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "o"
+    longer = [{"1:6": "1:12", "40": "400"}.get(a, a) for a in SWEEP]
+    cmd = [sys.executable, "-m", "seqgraph", *longer, "--executor", "processes", "--workers", "2", "--out", str(out)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    children: set[int] = set()
+    deadline = time.monotonic() + 120
+    while whole_rows(out / "summary.csv") < 1 and p.poll() is None and time.monotonic() < deadline:
+        children |= descendants(p.pid)
+        time.sleep(0.01)
+    children |= descendants(p.pid)
+    os.kill(p.pid, signal.SIGTERM)
+    try:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 143, err
+        assert "Traceback" not in err and "leaked" not in err and "Warning" not in err, err
+        line = err.splitlines()[-1]
+        assert line.startswith("error: terminated (SIGTERM)") and [x for x in err.splitlines()
+                                                                  if x.startswith("error")] == [line], err
+        assert len(children) >= 2  # the workers (and the resource tracker)
+        deadline = time.monotonic() + 5
+        while any(alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [c for c in children if alive(c)], "worker processes outlived the driver"
+    finally:
+        for c in children:
+            if alive(c):
+                os.kill(c, signal.SIGKILL)
+    kept = whole_rows(out / "summary.csv")
+    assert kept >= 1 and f"{kept} finished run(s)" in line
+    r = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert whole_rows(out / "summary.csv") == 12
+
+
+def test_sigterm_to_train_saves_a_checkpoint_as_ctrl_c_does(tmp_path):
+    """SIGTERM during a single training run: it stops at the next step, saves its checkpoint, one
+    line, exit code 143 (it was killed at once, losing the steps since the last evaluation)."""
+    import os
+    import signal
+    import time
+
+    text = tmp_path / "t.txt"
+    text.write_text("In the beginning God created the heaven and the earth. " * 40)
+    out = tmp_path / "t"
+    p = subprocess.Popen([sys.executable, "-m", "seqgraph", "train", str(text), "--steps", "100000", "--hidden", "4",
+                          "--seq-length", "4", "--batch-size", "2", "--eval-every", "5", "--eval-batches", "1",
+                          "--sample-every", "0", "--device", "cpu", "--out", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "last.pt").exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(p.pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert err.splitlines()[-1].startswith("error: interrupted at step ") and "checkpoint saved" in err, err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("command", [["palindrome"], ["train"]])
 def test_ctrl_c_before_training_starts_is_one_line_and_exit_130(command, monkeypatch, capsys):
     """Ctrl-C while the settings are resolved (the start-up, before the first progress line):

@@ -67,15 +67,16 @@ def main() -> None:
     Ctrl-C is one line and exit code 130 wherever it lands."""
     import sys
 
-    from seqgraph.cli.common import failures, readable_streams
+    from seqgraph.cli.common import exit_code, failures, readable_streams, sigterm_as_ctrl_c, terminated
 
     readable_streams()
     before = failures()
     try:
-        code = app(standalone_mode=False, prog_name="seqgraph")
+        with sigterm_as_ctrl_c():  # SIGTERM = Ctrl-C: workers stopped, finished rows kept, exit code 143
+            code = app(standalone_mode=False, prog_name="seqgraph")
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        sys.exit(130)
+        sys.stderr.write("error: terminated (SIGTERM)\n" if terminated() else "error: interrupted\n")
+        sys.exit(exit_code(130))
     except Exception as e:
         if not (hasattr(e, "format_message") and hasattr(e, "exit_code")):  # not a usage error: a bug
             raise
@@ -85,5 +86,5 @@ def main() -> None:
         sys.stderr.write(f"error: {message} (see '{where} --help')\n")
         sys.exit(e.exit_code)
     if code == 130 and failures() == before:  # Typer turns a Ctrl-C no command caught into a silent exit 130
-        sys.stderr.write("error: interrupted\n")
-    sys.exit(code if isinstance(code, int) else 0)
+        sys.stderr.write("error: terminated (SIGTERM)\n" if terminated() else "error: interrupted\n")
+    sys.exit(exit_code(code) if isinstance(code, int) else 0)

@@ -77,12 +77,53 @@ def user_errors() -> Iterator[None]:
         raise fail(f"cannot write {bad!r}: it is not Unicode text (a name or label that is not UTF-8?)") from None
 
 
+_terminated = [False]  # a SIGTERM arrived in this process
+
+
+def terminated() -> bool:
+    """Whether this process was sent SIGTERM (handled like Ctrl-C, but exit code 143)."""
+    return _terminated[0]
+
+
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """While inside, SIGTERM (``kill``, ``timeout``, a batch system) is handled as Ctrl-C is: a
+    KeyboardInterrupt where the main thread is, so sweeps stop their worker processes and keep
+    their finished rows, and the command prints its one line (exit code 143, see
+    :func:`terminated`). Later SIGTERMs are ignored, so the clean-up is not cut short (SIGKILL
+    still ends the process). Process-wide: installed at the CLI entry only."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        if _terminated[0]:
+            return  # already stopping
+        _terminated[0] = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def exit_code(code: int) -> int:
+    """An interrupted command's exit code: 130 after Ctrl-C, 143 (128 + 15) after SIGTERM."""
+    return 143 if code == 130 and terminated() else code
+
+
 @contextmanager
 def stop_on_ctrl_c(enabled: bool = True) -> Iterator[Callable[[], bool]]:
-    """While inside, the first Ctrl-C (SIGINT) asks long work to stop at its next step boundary
-    (it saves what it must and raises); a second one interrupts at once. Yields the question
-    the core asks after each step. Process-wide, so only commands install it (in the main
-    thread); disabled, Ctrl-C interrupts at once as usual."""
+    """While inside, the first Ctrl-C (SIGINT) or SIGTERM asks long work to stop at its next step
+    boundary (it saves what it must and raises); a second Ctrl-C interrupts at once. Yields the
+    question the core asks after each step. Process-wide, so only commands install it (in the
+    main thread); disabled, Ctrl-C interrupts at once as usual (and SIGTERM as the entry's
+    :func:`sigterm_as_ctrl_c` says)."""
     import signal
     import threading
 
@@ -92,15 +133,21 @@ def stop_on_ctrl_c(enabled: bool = True) -> Iterator[Callable[[], bool]]:
         return
 
     def request_stop(signum: int, frame: Any) -> None:
-        if stop.is_set():  # a second Ctrl-C: stop now
+        if signum == signal.SIGTERM:
+            if _terminated[0]:
+                return  # a second SIGTERM: the stop under way finishes (SIGKILL ends it at once)
+            _terminated[0] = True
+        elif stop.is_set():  # a second Ctrl-C: stop now
             raise KeyboardInterrupt
         stop.set()
 
     previous = signal.signal(signal.SIGINT, request_stop)
+    previous_term = signal.signal(signal.SIGTERM, request_stop)
     try:
         yield stop.is_set
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
 
 
 def print_json(data: Any) -> None:
@@ -171,11 +218,13 @@ def report_failures(summary: Any) -> None:
 
 
 def interrupted(finished: int, out: str) -> typer.Exit:
-    """The line Ctrl-C leaves (exit code 130)."""
+    """The line Ctrl-C (exit code 130) or SIGTERM (143) leaves."""
+    how = "terminated (SIGTERM)" if terminated() else "interrupted"
     if finished:
-        return fail(f"interrupted: {finished} finished run(s) are saved in {out}; "
-                    "run the same command with --resume to continue", code=130)
-    return fail("interrupted before any run finished; run the same command with --resume to continue", code=130)
+        return fail(f"{how}: {finished} finished run(s) are saved in {out}; "
+                    "run the same command with --resume to continue", code=exit_code(130))
+    return fail(f"{how} before any run finished; run the same command with --resume to continue",
+                code=exit_code(130))
 
 
 def one_of(choices: Any, extra: str = "") -> str:
