@@ -27,7 +27,7 @@ from seqgraph.io import folder_lock, read_csv, whole_rows
 from seqgraph.sweep.executors import cpu_count, execute
 from seqgraph.sweep.grid import RunOptions, Sweep
 from seqgraph.sweep.jobs import Experiment, Job, experiment
-from seqgraph.sweep.output import Output, prepare_output, read_output
+from seqgraph.sweep.output import Output, describe_folder, prepare_output, read_output
 from seqgraph.sweep.spec import run_id
 from seqgraph.train.progress import Progress, RunFinished, SweepStarted, no_progress
 
@@ -249,6 +249,7 @@ def _train_and_record(exp: Experiment[Any], sweep: Sweep[Any], progress: Progres
         trained = result.summary.get("trained_steps") or 0
         progress(RunFinished(result.run_id, result.spec.label(label_fields), result.summary,
                              max(0, exp.steps(result.spec) - int(trained)), result.where))
+    describe_folder(out, sweep)  # only now: what a resumed folder's config.toml would say is true
     df = read_csv(out.summary) if out.summary.exists() else None
     if df is None:
         return None
