@@ -157,7 +157,8 @@ def count_params(model: str, d: int, n: int, c: int = 10, layers: int = 1,
         if module_total is None:  # a weight whose bytes no int64 holds: check the formula at small sizes
             pc.module_total = None
             pc.checked_at = {"d": min(d, 5), "n": min(n, 7), "c": min(c, 3), "layers": layers}
-            small = count_params(model, **pc.checked_at)
+            at = pc.checked_at
+            small = count_params(model, at["d"], at["n"], at["c"], layers)
             if small.module_total != small.total:
                 raise ParamMismatchError(f"{model}: formula gives {small.total} parameters but the module has "
                                          f"{small.module_total} (at {pc.checked_at})")
