@@ -263,3 +263,28 @@ def test_evaluate_json_of_a_model_whose_loss_overflows_is_valid_json(trained, tm
     data = strict_json(r.stdout)
     assert data["loss"] > 709 and data["perplexity"] is None  # infinite: null
     assert run("evaluate", tmp_path / "loud.pt", "--device", "cpu").exit_code == 0
+
+
+def test_a_checkpoint_knows_its_training_text_and_says_when_it_changed(tmp_path, user_error):
+    """The text a checkpoint was trained on, overwritten with other text of the same characters
+    and length: `evaluate` on its validation split and `train --resume` refuse with a way forward
+    (both used the new file silently, calling it "the validation split")."""
+    edit = tmp_path / "edit.txt"
+    edit.write_text(TEXT)
+    small = ["--hidden", 4, "--seq-length", 8, "--batch-size", 4, "--eval-every", 5, "--eval-batches", 1,
+             "--sample-every", 0, "--device", "cpu", "--out", tmp_path / "t"]
+    assert run("train", edit, "--steps", 5, *small).exit_code == 0
+    assert run("evaluate", tmp_path / "t" / "best.pt").exit_code == 0
+    edit.write_text(TEXT[::-1])  # the same characters and size, another text
+    r = run("evaluate", tmp_path / "t" / "best.pt")
+    user_error(r, "has changed since the checkpoint was written")
+    assert "pass the file as TEXT" in r.stderr
+    assert run("evaluate", tmp_path / "t" / "best.pt", edit).exit_code == 0  # on the file as it is now
+    r = run("train", edit, "--steps", 10, "--resume", *small)
+    user_error(r, f"--resume: the training text {edit}: it has changed")
+    assert "restore it" in r.stderr and "--overwrite" in r.stderr
+    edit.write_text(TEXT + "more")
+    user_error(run("train", edit, "--steps", 10, "--resume", *small),
+               f"{len(TEXT):,} characters then, {len(TEXT) + 4:,} now")
+    edit.write_text(TEXT)  # restored: the run continues
+    assert run("train", edit, "--steps", 10, "--resume", *small).exit_code == 0
