@@ -440,3 +440,16 @@ def test_the_executable_enters_through_the_guarded_loader():
 
     project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["seqgraph"] == "seqgraph.__main__:run"
+
+
+@pytest.mark.parametrize("command", [[], ["gcn"], ["examples"]])
+def test_a_bare_group_prints_its_help_and_exits_0(command, monkeypatch, capsys):
+    """`seqgraph` or `seqgraph gcn` alone: its help, exit 0 (it was exit 2 with an empty error line)."""
+    from seqgraph.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["seqgraph", *command])
+    with pytest.raises(SystemExit) as e:
+        main()
+    out, err = capsys.readouterr()
+    assert e.value.code in (0, None) and err == ""
+    assert "Usage" in out or "examples" in out

@@ -80,6 +80,11 @@ def main() -> None:
     except Exception as e:
         if not (hasattr(e, "format_message") and hasattr(e, "exit_code")):  # not a usage error: a bug
             raise
+        # a bare `seqgraph` or `seqgraph gcn`: its help, which asks nothing (by name: Typer may vendor click)
+        if any(c.__name__ == "NoArgsIsHelpError" for c in type(e).__mro__):
+            if e.format_message().strip():  # (Typer's rich help has printed it already)
+                sys.stdout.write(e.format_message() + "\n")
+            sys.exit(0)
         ctx = getattr(e, "ctx", None)
         where = ctx.command_path if ctx is not None else "seqgraph"
         message = " ".join(str(e.format_message()).split())
