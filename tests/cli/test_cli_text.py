@@ -288,3 +288,12 @@ def test_a_checkpoint_knows_its_training_text_and_says_when_it_changed(tmp_path,
                f"{len(TEXT):,} characters then, {len(TEXT) + 4:,} now")
     edit.write_text(TEXT)  # restored: the run continues
     assert run("train", edit, "--steps", 10, "--resume", *small).exit_code == 0
+
+
+@pytest.mark.parametrize("flags", [["--temp", 5], ["--top-k", 2], ["--top-p", 0.1], ["--greedy"], ["--beta", 2],
+                                   ["--temp", 5, "--top-k", 2, "--top-p", 0.1]])
+def test_beam_search_with_a_sampling_flag_is_refused_alike(trained, flags, user_error):
+    """--beam with --temp, --top-k, --top-p or --greedy ignored them silently; with --beta it was refused."""
+    r = run("sample", trained / "run" / "last.pt", "--beam", 3, *flags)
+    user_error(r, "--beam searches for the likeliest texts and samples nothing")
+    assert str(flags[0]) in r.stderr

@@ -55,6 +55,12 @@ def sample_checkpoint(ckpt: str | Path, how: Sampling, *, length: int = 30, prom
         raise ConfigError(f"--num × --length = {num * length:,} characters; at most {MAX_SAMPLED:,} per call")
     knobs = [k for k, on in (("--beta", how.beta is not None), ("--temp", how.temperature_given),
                              ("--greedy", how.greedy), ("--beam", how.beam > 0)) if on]
+    if how.beam:  # beam search draws nothing: every sampling flag beside it would be silently ignored
+        sampling = [k for k in knobs if k != "--beam"] + [k for k, on in (("--top-k", how.top_k != 0),
+                                                                          ("--top-p", how.top_p != 1.0)) if on]
+        if sampling:
+            raise ConfigError(f"--beam searches for the likeliest texts and samples nothing: {', '.join(sampling)} "
+                              f"{'is' if len(sampling) == 1 else 'are'} for sampling; give one or the other")
     if how.beta is not None and len(knobs) > 1:
         raise ConfigError(f"{' and '.join(knobs)} are alternatives: give one")
     check_sampling(how.temperature, how.beta, how.top_k, how.top_p)
