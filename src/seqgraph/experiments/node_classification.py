@@ -54,7 +54,7 @@ class NodeClassificationConfig(Settings):
     def validate(self) -> None:
         if isinstance(self.labeled, str):
             self.labeled = [s.strip() for s in self.labeled.split(",") if s.strip()]
-        self.labeled = [str(s) for s in self.labeled]
+        self.labeled = list(dict.fromkeys(str(s) for s in self.labeled))  # a node named twice is one node
         for name in ("hidden", "epochs", "per_class"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
