@@ -262,7 +262,7 @@ def test_a_folder_another_seqgraph_writes_is_refused_by_every_command(inputs, na
     before = snapshot(out)
     args = [str(inputs / a) if (inputs / a).exists() else a for a in WRITERS[name]]
     with held(out, "training run") as pid:
-        code, stdout, err = invoke([*args, "--out", str(out)])
+        code, _, err = invoke([*args, "--out", str(out)])
     assert code == 2, f"{name}: exit {code}\n{err[-2000:]}"
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and f"training run (pid {pid})" in lines[0], err
