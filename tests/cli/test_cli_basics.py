@@ -453,3 +453,13 @@ def test_a_bare_group_prints_its_help_and_exits_0(command, monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert e.value.code in (0, None) and err == ""
     assert "Usage" in out or "examples" in out
+
+
+@pytest.mark.parametrize("plan, cause", [(["--executor", "processes", "--batch-runs", "4"], "--batch-runs 4"),
+                                         (["--executor", "batched"], "--executor batched")])
+def test_the_fused_kernel_refused_in_a_stacked_plan_names_the_cause(plan, cause, tmp_path, user_error):
+    """With --batch-runs 4 it said "use --executor sequential or processes" though processes was given."""
+    r = run("palindrome", "--model", "lstm", "--lengths", "4", "--seeds", "1,2", "--steps", "2", "--kernel", "fused",
+            "--device", "cpu", *plan, "--out", tmp_path / "o")
+    user_error(r, f"--kernel fused trains one run at a time, but {cause} trains runs together")
+    assert not (tmp_path / "o").exists()

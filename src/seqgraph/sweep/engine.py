@@ -120,7 +120,9 @@ def make_plan(exp: Experiment[Any], options: RunOptions, todo: Sequence[Any]) ->
     if name == "processes" and workers > (limit := max_workers()):
         capped = f" (--workers {workers} capped: more would only compete for cores or memory)"
         workers = limit
-    exp.check(todo, device, stacked=name == "batched" or slots > 1)
+    stacked = ("--executor batched" if options.executor == "batched" else "--executor auto (batched on a GPU)"
+               if name == "batched" else f"--batch-runs {slots}" if slots > 1 else "")
+    exp.check(todo, device, stacked=stacked)
     return Plan(name, max(1, slots), workers, mix_lengths=gpu, device=device, note=capped)
 
 
@@ -147,7 +149,8 @@ def _ray_plan(exp: Experiment[Any], options: RunOptions, todo: Sequence[Any]) ->
     slots = options.batch_runs or (64 if device == "cuda" and exp.batchable else 1)
     if not exp.batchable:
         slots = 1
-    exp.check(todo, device, stacked=slots > 1)
+    exp.check(todo, device, stacked=f"--batch-runs {slots}" if options.batch_runs > 1 else
+              f"--executor ray ({slots} runs per GPU task)" if slots > 1 else "")
     return Plan("ray", slots, options.workers, mix_lengths=device == "cuda", device=device, cluster=cluster)
 
 
