@@ -197,3 +197,19 @@ def test_sampling_a_one_character_model_warns_nothing(tmp_path):
     for extra in ([], ["--top-k", 1], ["--top-p", 0.5], ["--beam", 1], ["--greedy"]):
         r = run("sample", tmp_path / "one.pt", "--length", 5, "--device", "cpu", *extra)
         assert r.exit_code == 0 and r.stdout == "aaaaaa\n" and r.stderr == "", (extra, r.output)
+
+
+def test_a_narrow_terminal_wraps_a_table_instead_of_emptying_its_cells(tmp_path, monkeypatch):
+    """COLUMNS=10: every value cell was cut to "…"."""
+    import pandas as pd
+
+    rows = [{"model": "rnn", "task": "decimal", "length": L, "seed": 1, "final_accuracy": acc, "best_accuracy": acc,
+             "solved_step": None, "trained_steps": 10, "wall_time": 1.0, "status": "ok"}
+            for L, acc in ((5, 0.875), (10, 0.4375))]
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    monkeypatch.setenv("COLUMNS", "10")
+    r = run("table", tmp_path / "summary.csv")
+    assert r.exit_code == 0, r.output
+    assert "0.875" in r.stdout and "0.438" in r.stdout and "final acc" in r.stdout
+    r = run("params", "--n", 4)
+    assert "recurrent weights" in r.stdout and "64" in r.stdout

@@ -190,17 +190,24 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
+MIN_WIDTH = 80  # narrower, a table's every cell was cut to "…": the terminal wraps long lines instead
+
+
 def console(stderr: bool = False) -> Any:
     """A rich console; written to a file or a pipe it is 200 columns wide (not 80), so tables
-    are not cut (COLUMNS still decides where set). Markup is off: node labels, paths and texts
-    print as they are (``a[/x]`` is not a tag); style with ``rich.text.Text``."""
+    are not cut (COLUMNS still decides where set, down to :data:`MIN_WIDTH`). Markup is off:
+    node labels, paths and texts print as they are (``a[/x]`` is not a tag); style with
+    ``rich.text.Text``."""
     import os
 
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
-    return Console(stderr=stderr, highlight=False, width=width, markup=False)  # user text is never markup
+    con = Console(stderr=stderr, highlight=False, width=width, markup=False)  # user text is never markup
+    if con.width < MIN_WIDTH:
+        con.width = MIN_WIDTH
+    return con
 
 
 def report_failures(summary: Any) -> None:
