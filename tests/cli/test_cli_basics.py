@@ -463,3 +463,17 @@ def test_the_fused_kernel_refused_in_a_stacked_plan_names_the_cause(plan, cause,
             "--device", "cpu", *plan, "--out", tmp_path / "o")
     user_error(r, f"--kernel fused trains one run at a time, but {cause} trains runs together")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_home_that_cannot_be_written_gives_no_matplotlib_lines(tmp_path):
+    """HOME not writable (here: under a regular file, which stops root too): matplotlib said twice
+    on stderr that it made a temporary cache folder; seqgraph points MPLCONFIGDIR at its own."""
+    import os
+
+    (tmp_path / "file").write_text("x")
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env["HOME"] = str(tmp_path / "file" / "home")
+    r = subprocess.run([sys.executable, "-m", "seqgraph", "timegate", "--steps", "3", "--out", str(tmp_path / "t")],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert (tmp_path / "t" / "timegate.png").exists()

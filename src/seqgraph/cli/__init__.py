@@ -40,11 +40,12 @@ def _main(
     ] = False,
 ) -> None:
     """seqgraph: memory in recurrent networks, message passing in graph networks."""
-    from seqgraph.cli.common import readable_streams
+    from seqgraph.cli.common import matplotlib_cache, readable_streams
     from seqgraph.perf import keep_freed_memory
 
     keep_freed_memory()  # process-wide, so set here at the entry (worker processes set it too)
     readable_streams()  # a name that is not UTF-8 prints escaped, never as a UnicodeEncodeError
+    matplotlib_cache()  # a HOME that cannot be written: no matplotlib lines on stderr
 
 
 app.command(no_args_is_help=False)(palindrome)

@@ -61,6 +61,44 @@ def readable_streams() -> None:
             stream.reconfigure(errors="seqgraph-escape")
 
 
+def matplotlib_cache() -> None:
+    """Where matplotlib's default config and cache folders (under ``$HOME``) cannot be written,
+    point ``MPLCONFIGDIR`` at a folder of this user's own in the temporary directory, kept
+    between runs so its font cache is built once (matplotlib made a new one each time and said
+    so in two lines on stderr). Process-wide (an environment variable): called at the CLI entry,
+    before anything imports matplotlib."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    home = Path.home() if os.environ.get("HOME") else None
+    bases = [os.environ.get("XDG_CONFIG_HOME") or (home and home / ".config"),
+             os.environ.get("XDG_CACHE_HOME") or (home and home / ".cache")]
+
+    def writable(base: Any) -> bool:
+        if not base:
+            return False
+        folder = Path(base) / "matplotlib"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(folder, os.W_OK)
+
+    if all(writable(b) for b in bases):
+        return
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    own = Path(tempfile.gettempdir()) / f"seqgraph-matplotlib-{uid if uid is not None else 'user'}"
+    try:
+        own.mkdir(mode=0o700, exist_ok=True)
+        ok = own.is_dir() and not own.is_symlink() and (uid is None or own.stat().st_uid == uid)  # not another's
+    except OSError:
+        ok = False
+    os.environ["MPLCONFIGDIR"] = str(own) if ok else tempfile.mkdtemp(prefix="seqgraph-matplotlib-")
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Run core code; a SeqgraphError — or a path that cannot be written or read, such as an
