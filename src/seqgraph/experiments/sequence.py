@@ -171,7 +171,8 @@ class SequenceExperiment(Experiment[S]):
 
     def check(self, todo: Sequence[S], device: str, stacked: str) -> None:
         if stacked and any(cast(SequenceSpec, s).kernel == "fused" for s in todo):
-            fix = "leave out --batch-runs" if stacked.startswith("--batch-runs") else "use --executor sequential or processes"
+            fix = ("leave out --batch-runs" if stacked.startswith("--batch-runs")
+                   else "use --executor sequential or processes")
             raise ConfigError(f"--kernel fused trains one run at a time, but {stacked} trains runs together: {fix}")
 
     def check_resume(self, done: Mapping[str, Mapping[str, Any]], todo: Sequence[S], device: str) -> None:
