@@ -240,6 +240,15 @@ def folder_lock(folder: str | Path, what: str = "run") -> Iterator[None]:
             p.rmdir()
 
 
+def check_replace(path: str | Path, overwrite: bool) -> None:
+    """The one policy for a file the user names with ``--out``: one that exists is replaced only
+    with ``--overwrite`` (``examples copy`` never replaces one). Checked before any work; a folder
+    there is refused where it is written ("it is a folder")."""
+    p = Path(path)
+    if p.is_file() and not overwrite:
+        raise ConfigError(f"{p} exists: not replaced (add --overwrite to replace it, or choose another --out)")
+
+
 def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
     """Write a whole CSV atomically (temp file + rename)."""
     buf = io.StringIO()

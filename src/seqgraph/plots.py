@@ -367,10 +367,12 @@ def save_figure(fig: Any, path: str | Path) -> Path:
 
 
 def draw(csvs: Sequence[Path], kind: str = "auto", x: str = "length", by: str | None = None, out: Path | None = None,
-         fmt: str = "png", model: str | None = None) -> tuple[str, Path]:
+         fmt: str = "png", model: str | None = None, overwrite: bool = False) -> tuple[str, Path]:
     """``seqgraph plot``: the figure ``csvs`` call for (``kind`` auto: from their columns), of
     ``model`` (a comma list) only, saved to ``out`` (a file, or a folder for ``<kind>.<fmt>``;
-    default: beside the first CSV). Returns the kind and the file."""
+    an existing file there replaced only with ``overwrite``; default: beside the first CSV, as
+    the command that wrote the CSV draws it). Returns the kind and the file."""
+    from seqgraph.io import check_replace
     from seqgraph.results import names, read_many
 
     if kind != "auto" and kind not in KINDS:
@@ -389,6 +391,8 @@ def draw(csvs: Sequence[Path], kind: str = "auto", x: str = "length", by: str | 
         raise DataError(f"--x and --by shape accuracy figures; {csvs[0]} makes a {k} figure")
     name = f"{k}.{fmt}" if k not in ("accuracy", "memory") or x == "length" else f"{k}_{x}.{fmt}"
     path = out / name if out is not None and out.is_dir() else out or csvs[0].with_name(name)
+    if out is not None:
+        check_replace(path, overwrite)
     return k, save_figure(figure_for(df, k, x.replace("-", "_"), names(by)), path)
 
 

@@ -297,3 +297,13 @@ def test_beam_search_with_a_sampling_flag_is_refused_alike(trained, flags, user_
     r = run("sample", trained / "run" / "last.pt", "--beam", 3, *flags)
     user_error(r, "--beam searches for the likeliest texts and samples nothing")
     assert str(flags[0]) in r.stderr
+
+
+def test_sample_replaces_an_existing_out_file_only_with_overwrite(trained, tmp_path, user_error):
+    mine = tmp_path / "notes.csv"
+    mine.write_text("mine")
+    r = run("sample", trained / "run" / "last.pt", "--out", mine)
+    user_error(r, f"{mine} exists: not replaced (add --overwrite")
+    assert mine.read_text() == "mine"
+    assert run("sample", trained / "run" / "last.pt", "--out", mine, "--overwrite").exit_code == 0
+    assert mine.read_text().startswith("knob,value,seed,text")
