@@ -404,13 +404,9 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
         raise DataError(f"a {kind} plot needs column(s) {', '.join(missing)}")
     if df.empty:
         raise DataError("the CSV has no rows to plot")
-    import pandas as pd
+    from seqgraph.results import check_numbers
 
-    text_columns = {"model", "task", "cell", "optimizer", "encoding", "classes", "init", "run_id", "status", "metric"}
-    for column in (c for c in KINDS[kind] if c not in text_columns):
-        values = pd.to_numeric(df[column], errors="coerce")
-        if (values.isna() & df[column].notna()).any() or not np.isfinite(values.dropna()).all():
-            raise DataError(f"column {column!r} holds values that are not finite numbers")
+    check_numbers(df, KINDS[kind])
     if kind == "timegate":
         def first(k: str) -> float | None:
             return float(df[k].iloc[0]) if k in df.columns else None

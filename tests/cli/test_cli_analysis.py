@@ -213,3 +213,21 @@ def test_a_narrow_terminal_wraps_a_table_instead_of_emptying_its_cells(tmp_path,
     assert "0.875" in r.stdout and "0.438" in r.stdout and "final acc" in r.stdout
     r = run("params", "--n", 4)
     assert "recurrent weights" in r.stdout and "64" in r.stdout
+
+
+SUMMARY_HEADER = "model,task,length,seed,final_accuracy,best_accuracy,solved_step,trained_steps,wall_time,status\n"
+
+
+@pytest.mark.parametrize("rows, fragment", [
+    ("rnn,decimal,abc,1,1.0,1.0,50,100,0.5,ok\n", "column 'length' holds values that are not finite numbers"),
+    ("rnn,decimal,5,1,high,1.0,50,100,0.5,ok\n", "column 'final_accuracy' holds values that are not finite"),
+    ("rnn,decimal,4.5,1,1.0,1.0,50,100,0.5,ok\n", "lengths that are not whole numbers"),
+    ("", "no rows"),
+])
+def test_table_and_plot_refuse_a_hand_edited_summary_alike(rows, fragment, tmp_path, user_error):
+    """Lengths that are not numbers were accepted by table (their baselines silently gone) and a
+    header-only summary gave an empty table with exit code 0, where plot refused both."""
+    f = tmp_path / "summary.csv"
+    f.write_text(SUMMARY_HEADER + rows)
+    user_error(run("table", f), fragment)
+    user_error(run("plot", f, "--out", tmp_path / "x.png"), "no rows" if not rows else "column '")
