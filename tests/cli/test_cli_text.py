@@ -307,3 +307,15 @@ def test_sample_replaces_an_existing_out_file_only_with_overwrite(trained, tmp_p
     assert mine.read_text() == "mine"
     assert run("sample", trained / "run" / "last.pt", "--out", mine, "--overwrite").exit_code == 0
     assert mine.read_text().startswith("knob,value,seed,text")
+
+
+def test_resume_before_anything_was_saved_says_so(tmp_path, user_error):
+    """A run stopped before its first evaluation has no checkpoint: --resume said "checkpoint not
+    found"; it says nothing was saved yet and that the command without --resume starts the run."""
+    book = tmp_path / "book.txt"
+    book.write_text(TEXT)
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "config.toml").write_text('steps = 5\n')  # all a killed run had written
+    r = run("train", book, "--steps", 5, "--hidden", 4, "--device", "cpu", "--resume", "--out", tmp_path / "t")
+    user_error(r, f"--resume: nothing is saved in {tmp_path / 't'} yet")
+    assert "without --resume to start it" in r.stderr
