@@ -477,3 +477,16 @@ def test_a_home_that_cannot_be_written_gives_no_matplotlib_lines(tmp_path):
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0 and r.stderr == "", r.stderr
     assert (tmp_path / "t" / "timegate.png").exists()
+
+
+def test_resume_names_only_the_result_files_that_exist(tmp_path):
+    """After curves.csv was deleted, --resume (nothing left to train) still named it among the results."""
+    args = ["palindrome", "--model", "rnn", "--lengths", "4", "--seeds", "1", "--steps", "2", "--hidden", "2",
+            "--batch-size", "4", "--eval-every", "1", "--eval-batch-size", "4", "--executor", "sequential",
+            "--device", "cpu", "--out", tmp_path / "o"]
+    assert run(*args).exit_code == 0
+    (tmp_path / "o" / "curves.csv").unlink()
+    r = run(*args, "--resume")
+    assert r.exit_code == 0, r.output
+    line = next(x for x in r.stdout.splitlines() if x.startswith("results:"))
+    assert "summary.csv" in line and "config.toml" in line and "curves.csv" not in line
