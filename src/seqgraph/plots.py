@@ -128,7 +128,7 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
     # the statistic on a line of its own: on one line the title ran past the figure's edge
     ax.set(xlabel=xlabel, ylabel="final held-out accuracy", ylim=(0, 1.05),
            title=f"{title or f'Held-out accuracy against {xlabel}'}\n({stat})")
-    ax.legend(title=", ".join(by) if len(by) == 1 else None, fontsize="small")
+    _legend(ax, title=", ".join(by) if len(by) == 1 else None, fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -176,7 +176,7 @@ def plot_memory(df: Any, x: str = "length", by: list[str] | None = None, title: 
         runs = int(part.groupby([*by, x]).size().max()) if by else int(part.groupby(x).size().max())
         ax.set(xlabel=xlabel, ylabel=f"final held-out {metric}",
                title=f"{task} ({'mean ± std of ' + str(runs) + ' runs' if runs > 1 else 'one run'} per point)")
-        ax.legend(fontsize="small")
+        _legend(ax, fontsize="small")
         ax.grid(alpha=0.3)
     fig.suptitle(title or "Memory benchmarks")
     fig.tight_layout()
@@ -259,6 +259,13 @@ def _finish(fig: Any, axes: Any, title: str) -> Any:
     return fig
 
 
+def _legend(ax: Any, **kw: Any) -> None:
+    """``ax.legend(**kw)`` where the axes has labelled lines (an empty legend is a matplotlib
+    warning on the user's terminal)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
+
+
 def plot_text(df: Any, title: str = "Character model") -> Any:
     """Text-model curves: loss (train, validation), validation bits/char, accuracy."""
     plt = _plt()
@@ -266,7 +273,7 @@ def plot_text(df: Any, title: str = "Character model") -> Any:
     axes[0].plot(df["step"], df["loss"], label="training")
     axes[0].plot(df["step"], df["val_loss"], label="validation")
     axes[0].set(xlabel="step", ylabel="loss (nats/char)")
-    axes[0].legend()
+    _legend(axes[0])
     axes[1].plot(df["step"], df["val_bpc"], color="C1")
     axes[1].set(xlabel="step", ylabel="validation bits/char")
     if "accuracy" in df.columns:
@@ -274,7 +281,7 @@ def plot_text(df: Any, title: str = "Character model") -> Any:
     if "val_accuracy" in df.columns:
         axes[2].plot(df["step"], df["val_accuracy"], label="validation")
     axes[2].set(xlabel="step", ylabel="next-character accuracy")
-    axes[2].legend()
+    _legend(axes[2])
     return _finish(fig, axes, title)
 
 
@@ -288,7 +295,7 @@ def plot_nodes(df: Any, title: str = "GCN node classification") -> Any:
     axes[1].plot(df["epoch"], df["train_accuracy"], color="C0", label="labelled nodes (training)")
     axes[1].plot(df["epoch"], df["test_accuracy"], color="C1", ls="--", label="unlabelled nodes")
     axes[1].set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.05))
-    axes[1].legend(fontsize="small")
+    _legend(axes[1], fontsize="small")
     return _finish(fig, axes, title)
 
 
@@ -317,7 +324,7 @@ def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
     ax.set(xlabel="time step $t$ (the loss is at the last step)",
            ylabel=r"$\Vert\partial L/\partial s_t\Vert$ (batch mean)",
            title=title if log else f"{title} (all zero)")
-    ax.legend(fontsize="small")
+    _legend(ax, fontsize="small")
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig
@@ -344,7 +351,7 @@ def plot_timegate(df: Any, tau: float | None = None, shift: float | None = None,
                 first = False
             start += tau
     ax.set(xlabel="t", ylabel="k(t)", ylim=(-0.05, 1.1), title=title)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _legend(ax, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

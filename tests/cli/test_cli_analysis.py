@@ -231,3 +231,13 @@ def test_table_and_plot_refuse_a_hand_edited_summary_alike(rows, fragment, tmp_p
     f.write_text(SUMMARY_HEADER + rows)
     user_error(run("table", f), fragment)
     user_error(run("plot", f, "--out", tmp_path / "x.png"), "no rows" if not rows else "column '")
+
+
+@pytest.mark.filterwarnings("error")  # a warning reaching the user's terminal fails the test
+def test_a_text_log_without_accuracy_columns_plots_without_a_legend_warning(tmp_path, is_drawn):
+    """Its accuracy panel has no labelled line: matplotlib warned "No artists with labels found"."""
+    log = tmp_path / "log.csv"
+    log.write_text("step,loss,val_loss,val_bpc\n10,1.0,1.1,1.5\n20,0.9,1.0,1.4\n")
+    r = run("plot", log, "--out", tmp_path / "log.png")
+    assert r.exit_code == 0, r.output
+    assert is_drawn(tmp_path / "log.png")
