@@ -80,7 +80,7 @@ NUMBER_COLUMNS = ("length", "seed", "final_accuracy", "final_metric", "best_accu
 def check_numbers(df: Any, columns: Sequence[str]) -> None:
     """Refuse (DataError) a column of ``columns`` in ``df`` (those of :data:`TEXT_COLUMNS` aside)
     that holds text or non-finite numbers where numbers belong: one check for ``table`` and
-    ``plot``, so a hand-edited summary is read alike by both; a length must be a whole number."""
+    ``plot``, so a hand-edited summary is read alike by both; a length must be a whole number ≥ 1."""
     import numpy as np
     import pandas as pd
 
@@ -90,6 +90,8 @@ def check_numbers(df: Any, columns: Sequence[str]) -> None:
             raise DataError(f"column {column!r} holds values that are not finite numbers")
         if column == "length" and not (values.dropna() % 1 == 0).all():
             raise DataError(f"column {column!r} holds lengths that are not whole numbers")
+        if column == "length" and (values.dropna() < 1).any():  # seqgraph writes a run's length as trained
+            raise DataError(f"column {column!r} holds lengths below 1 (e.g. {int(values[values < 1].iloc[0])})")
 
 
 def varying_settings(df: Any, settings: Sequence[str] = SETTINGS, exclude: Sequence[str] = ("seed",)

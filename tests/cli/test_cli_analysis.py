@@ -222,6 +222,7 @@ SUMMARY_HEADER = "model,task,length,seed,final_accuracy,best_accuracy,solved_ste
     ("rnn,decimal,abc,1,1.0,1.0,50,100,0.5,ok\n", "column 'length' holds values that are not finite numbers"),
     ("rnn,decimal,5,1,high,1.0,50,100,0.5,ok\n", "column 'final_accuracy' holds values that are not finite"),
     ("rnn,decimal,4.5,1,1.0,1.0,50,100,0.5,ok\n", "lengths that are not whole numbers"),
+    ("rnn,baum-sweet,0,1,1.0,1.0,50,100,0.5,ok\n", "lengths below 1 (e.g. 0)"),
     ("", "no rows"),
 ])
 def test_table_and_plot_refuse_a_hand_edited_summary_alike(rows, fragment, tmp_path, user_error):
