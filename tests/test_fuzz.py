@@ -64,6 +64,13 @@ CSVS = {
                 "lstm,decimal,5,1,1.0,1.0,50,100,0.5,failed: x\n",
     "empty.csv": "",
     "header.csv": "a,b\n",
+    # hand-edited summaries: lengths that are not numbers or are 0, a header only, a run copied
+    "lengths.csv": "model,task,length,seed,final_accuracy,best_accuracy,solved_step,trained_steps,wall_time,status\n"
+                   "rnn,baum-sweet,abc,1,1.0,1.0,50,100,0.5,ok\nrnn,baum-sweet,0,1,0.4,0.5,,200,1.0,ok\n",
+    "only-header.csv": "model,task,length,seed,final_accuracy,best_accuracy,solved_step,trained_steps,wall_time,"
+                       "status\n",
+    "copied.csv": "run_id,model,task,length,seed,final_accuracy,best_accuracy,solved_step,trained_steps,wall_time,"
+                  "status\nab12,rnn,decimal,5,1,1.0,1.0,50,100,0.5,ok\nab12,rnn,decimal,5,1,1.0,1.0,50,100,0.5,ok\n",
 }
 
 
@@ -123,7 +130,7 @@ COMMANDS = {
         **{"--kind": ["accuracy", "curves", "grads", "timegate", "x"], "--x": ["length", "lr", "x", ""],
            "--by": ["model", "x", ""]})),
     "table": st.tuples(st.builds(lambda f: ["table", f], choice([*CSVS, "missing.csv"])), options(
-        **{"--by": ["model", "x", "", "model,length"], "--json": None})),
+        **{"--by": ["model", "x", "", "model,length", "length,length"], "--json": None})),
     "gcn": st.tuples(st.builds(lambda c, f: ["gcn", c, f], choice(["adjacency", "hops", "layer", "train"]),
                                choice([*GRAPHS, "course-2019", "missing.json", "latin1.txt", "empty.txt"])), options(
         **{"--source": NODES, "--target": NODES, "--format": ["auto", "edgelist", "node-link", "x"],
@@ -270,3 +277,31 @@ def test_a_folder_another_seqgraph_writes_is_refused_by_every_command(inputs, na
     after.pop(".seqgraph.lock", None)
     before.pop(".seqgraph.lock", None)
     assert after == before, f"{name} changed the owner's files"
+
+
+# --- signals at any moment: SIGTERM is Ctrl-C, and --resume then finishes the sweep -------------
+
+@pytest.mark.parametrize("delay", [0.0, 0.7])
+def test_sigterm_at_any_moment_of_a_sweep_then_resume_finishes_it(tmp_path, delay):
+    """SIGTERM `delay` s after the sweep's first line (while planning, or in a run): exit code 143
+    and one error line, or 0 if it had finished; never a traceback; --resume completes the sweep."""
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "o"
+    cmd = [sys.executable, "-m", "seqgraph", "palindrome", *SMALL_PALINDROME, "--seeds", "1:6", "--steps", "60",
+           "--out", str(out)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stderr.readline()  # the sweep has started
+    time.sleep(delay)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode in (0, 143), err
+    assert "Traceback" not in err and "Warning" not in err, err
+    if p.returncode == 143:
+        assert [line for line in err.splitlines() if line.startswith("error")] == [err.splitlines()[-1]], err
+        assert err.splitlines()[-1].startswith("error: terminated (SIGTERM)")
+    r = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (out / "summary.csv").read_text().count("\n") == 1 + 6
