@@ -16,7 +16,7 @@ from seqgraph.cli.common import (
     print_json,
     user_errors,
 )
-from seqgraph.cli.options import DEVICE_HELP, Opt, options_of, with_options
+from seqgraph.cli.options import DEVICE_HELP, Opt, Overwrite, options_of, with_options
 from seqgraph.experiments.node_classification import NodeClassificationConfig
 from seqgraph.graphs import FORMATS
 from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
@@ -53,6 +53,7 @@ def _matrix_table(title: str, mat: Any, nodes: list[str]) -> Any:
 def adjacency(
     graph: GraphArg,
     out: Annotated[Path | None, typer.Option(help="Folder for A.csv, A_tilde.csv, A_hat.csv.")] = None,
+    overwrite: Overwrite = False,
     self_loops: Annotated[bool, typer.Option("--self-loops/--no-self-loops", help="Add I (Ã = A + I).")] = True,
     variant: Annotated[str, typer.Option(help=f"Normalisation, {one_of(VARIANTS)} (sym: D̃^-1/2 Ã D̃^-1/2; rw: D̃^-1 Ã, random walk).", autocompletion=complete(VARIANTS))] = VARIANTS[0],
     fmt: FormatOpt = "auto",
@@ -67,7 +68,8 @@ def adjacency(
     from seqgraph.graphs.tools import adjacency as compute
 
     with user_errors():
-        res = compute(graph, fmt=fmt, directed=directed, self_loops=self_loops, variant=variant, out=out)
+        res = compute(graph, fmt=fmt, directed=directed, self_loops=self_loops, variant=variant, out=out,
+                      overwrite=overwrite)
     g, m, saved = res.graph, res.matrices, res.saved
     if as_json:
         def enc(mat: Any) -> Any:
@@ -107,6 +109,7 @@ def hops(
     source: Annotated[str | None, typer.Option(help="Node whose information travels.")] = None,
     target: Annotated[str | None, typer.Option(help="Node that should hear it (needs --source).")] = None,
     out: Annotated[Path | None, typer.Option(help="CSV of hops (per node, or the all-pairs matrix).")] = None,
+    overwrite: Overwrite = False,
     fmt: FormatOpt = "auto",
     directed: DirectedOpt = None,
     as_json: JsonOpt = False,
@@ -123,7 +126,7 @@ def hops(
     with user_errors():
         if target is not None and source is None:
             raise fail("--target needs --source")
-        res = compute(graph, fmt=fmt, directed=directed, source=source, target=target, out=out)
+        res = compute(graph, fmt=fmt, directed=directed, source=source, target=target, out=out, overwrite=overwrite)
     g, h, ap = res.graph, res.source_hops, res.all_pairs
     con = console()
     if target is not None:
@@ -190,6 +193,7 @@ def layer(
     graph: GraphArg,
     features: Annotated[Path | None, typer.Option(help="CSV: node id, then features. Default: one-hot identity (X = I).")] = None,
     out: Annotated[Path | None, typer.Option(help="CSV for H' (node id, then features).")] = None,
+    overwrite: Overwrite = False,
     out_dim: Annotated[int, typer.Option(help="Output features (with a seeded Glorot W).")] = 2,
     weights: Annotated[Path | None, typer.Option(help="CSV of W (F_in rows × F_out columns, no header) instead of a seeded one.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for W (and a).")] = 0,
@@ -207,7 +211,7 @@ def layer(
 
     with user_errors():
         g, res = compute(graph, fmt=fmt, directed=directed, features=features, out_dim=out_dim, weights=weights,
-                         seed=seed, activation=activation, gat=gat, out=out)
+                         seed=seed, activation=activation, gat=gat, out=out, overwrite=overwrite)
     if as_json:
         data: dict[str, Any] = {"nodes": g.nodes, "H": res.H.tolist(), "W": res.W.tolist()}
         if res.attention is not None:
