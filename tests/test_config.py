@@ -253,3 +253,12 @@ def test_train_cell_all_means_every_cell_a_character_model_takes():
     assert s.axes["cell"] == list(char_cells()) and "bilstm" not in s.axes["cell"] and "torch" in s.axes["cell"]
     with pytest.raises(ConfigError, match="cell 'bilstm' reads each sequence both ways"):
         resolve_sweep(CharLMRun, TrainOptions, None, cell="gru,bilstm")
+
+
+def test_every_list_of_values_counts_a_value_given_twice_once():
+    from seqgraph.config import parse_bool_list, parse_float_list, parse_int_list, parse_name_list
+
+    assert parse_int_list("3,1,3,1", "seeds") == [3, 1] and parse_int_list([2, 2], "seeds") == [2]
+    assert parse_float_list("1e-3,0.001,1e-2", "lr") == [1e-3, 1e-2]
+    assert parse_bool_list("true,yes,false", "learn") == [True, False]
+    assert parse_name_list("lstm,rnn,LSTM", "model", ("rnn", "lstm")) == ["lstm", "rnn"]

@@ -64,6 +64,13 @@ CSVS = {
                 "lstm,decimal,5,1,1.0,1.0,50,100,0.5,failed: x\n",
     "empty.csv": "",
     "header.csv": "a,b\n",
+    # hand-edited summaries: lengths that are not numbers or are 0, a header only, a run copied
+    "lengths.csv": "model,task,length,seed,final_accuracy,best_accuracy,solved_step,trained_steps,wall_time,status\n"
+                   "rnn,baum-sweet,abc,1,1.0,1.0,50,100,0.5,ok\nrnn,baum-sweet,0,1,0.4,0.5,,200,1.0,ok\n",
+    "only-header.csv": "model,task,length,seed,final_accuracy,best_accuracy,solved_step,trained_steps,wall_time,"
+                       "status\n",
+    "copied.csv": "run_id,model,task,length,seed,final_accuracy,best_accuracy,solved_step,trained_steps,wall_time,"
+                  "status\nab12,rnn,decimal,5,1,1.0,1.0,50,100,0.5,ok\nab12,rnn,decimal,5,1,1.0,1.0,50,100,0.5,ok\n",
 }
 
 
@@ -123,7 +130,7 @@ COMMANDS = {
         **{"--kind": ["accuracy", "curves", "grads", "timegate", "x"], "--x": ["length", "lr", "x", ""],
            "--by": ["model", "x", ""]})),
     "table": st.tuples(st.builds(lambda f: ["table", f], choice([*CSVS, "missing.csv"])), options(
-        **{"--by": ["model", "x", "", "model,length"], "--json": None})),
+        **{"--by": ["model", "x", "", "model,length", "length,length"], "--json": None})),
     "gcn": st.tuples(st.builds(lambda c, f: ["gcn", c, f], choice(["adjacency", "hops", "layer", "train"]),
                                choice([*GRAPHS, "course-2019", "missing.json", "latin1.txt", "empty.txt"])), options(
         **{"--source": NODES, "--target": NODES, "--format": ["auto", "edgelist", "node-link", "x"],
@@ -216,3 +223,85 @@ def test_any_command_line_exits_0_or_2_with_one_line_and_touches_nothing_else(in
         lines = err.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), f"{where}:\n{err}"
     assert snapshot(inputs) == before, f"{where} changed a file outside --out"
+
+
+# --- concurrent writers: one owner per output folder, for every command that writes one ------------
+
+WRITERS = {  # valid, small command lines of every command that writes an --out folder
+    "palindrome": ["palindrome", *SMALL_PALINDROME],
+    "memory": ["memory", "--task", "copy", *SMALL_PALINDROME],
+    "train": ["train", "book.txt", *SMALL_TRAIN],
+    "train --overwrite": ["train", "book.txt", *SMALL_TRAIN, "--overwrite"],
+    "train --resume": ["train", "book.txt", *SMALL_TRAIN, "--resume", "--steps", "4"],
+    "train grid": ["train", "book.txt", *SMALL_TRAIN, "--seed", "1,2", "--executor", "sequential"],
+    "gcn train": ["gcn", "train", "--epochs", "2"],
+    "grads": ["grads", "--length", "5", "--batch-size", "2", "--hidden", "2", "--seeds", "1", "--model", "rnn",
+              "--device", "cpu"],
+    "timegate": ["timegate"],
+    "reproduce": ["reproduce", "--budget", "quick", "--device", "cpu"],
+}
+
+
+@contextlib.contextmanager
+def held(folder, what):
+    """Another seqgraph process holding ``folder``'s lock: yields its pid."""
+    import subprocess
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import time; from seqgraph.io import folder_lock\n"
+        f"with folder_lock({str(folder)!r}, {what!r}):\n    print('held', flush=True); time.sleep(120)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_a_folder_another_seqgraph_writes_is_refused_by_every_command(inputs, name, tmp_path):
+    """Two writers on one --out: the second gets one error line naming the owner (its pid and what
+    it is) and exit 2; the owner's files are untouched (``train --overwrite`` cleared them)."""
+    out = tmp_path / "out"
+    code, _, err = invoke(["train", str(inputs / "book.txt"), *SMALL_TRAIN, "--out", str(out)])  # the owner's run
+    assert code == 0, err
+    before = snapshot(out)
+    args = [str(inputs / a) if (inputs / a).exists() else a for a in WRITERS[name]]
+    with held(out, "training run") as pid:
+        code, _, err = invoke([*args, "--out", str(out)])
+    assert code == 2, f"{name}: exit {code}\n{err[-2000:]}"
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and f"training run (pid {pid})" in lines[0], err
+    after = snapshot(out)
+    after.pop(".seqgraph.lock", None)
+    before.pop(".seqgraph.lock", None)
+    assert after == before, f"{name} changed the owner's files"
+
+
+# --- signals at any moment: SIGTERM is Ctrl-C, and --resume then finishes the sweep -------------
+
+@pytest.mark.parametrize("delay", [0.0, 0.7])
+def test_sigterm_at_any_moment_of_a_sweep_then_resume_finishes_it(tmp_path, delay):
+    """SIGTERM `delay` s after the sweep's first line (while planning, or in a run): exit code 143
+    and one error line, or 0 if it had finished; never a traceback; --resume completes the sweep."""
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "o"
+    cmd = [sys.executable, "-m", "seqgraph", "palindrome", *SMALL_PALINDROME, "--seeds", "1:6", "--steps", "60",
+           "--out", str(out)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stderr.readline()  # the sweep has started
+    time.sleep(delay)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode in (0, 143), err
+    assert "Traceback" not in err and "Warning" not in err, err
+    if p.returncode == 143:
+        assert [line for line in err.splitlines() if line.startswith("error")] == [err.splitlines()[-1]], err
+        assert err.splitlines()[-1].startswith("error: terminated (SIGTERM)")
+    r = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (out / "summary.csv").read_text().count("\n") == 1 + 6

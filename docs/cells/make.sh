@@ -14,7 +14,7 @@ done
     COLUMNS=150 "$seqgraph" table docs/cells/palindrome/summary.csv --by length,model
     COLUMNS=150 "$seqgraph" table docs/cells/copy/summary.csv docs/cells/selective-copy/summary.csv --by task,length,model
 } > docs/cells/table.txt
-"$seqgraph" plot docs/cells/palindrome/summary.csv --out docs/cells/palindrome.png
-"$seqgraph" plot docs/cells/copy/summary.csv docs/cells/selective-copy/summary.csv --out docs/cells/memory.png
+"$seqgraph" plot docs/cells/palindrome/summary.csv --out docs/cells/palindrome.png --overwrite
+"$seqgraph" plot docs/cells/copy/summary.csv docs/cells/selective-copy/summary.csv --out docs/cells/memory.png --overwrite
 echo "wrote docs/cells/table.txt, docs/cells/palindrome.png and docs/cells/memory.png"
 python3 docs/embed.py cells-table docs/cells/table.txt README.md  # the table into the README, between its markers

@@ -11,6 +11,6 @@ done
 for task in copy adding; do  # a table per task: its rows by length, then model
     COLUMNS=150 "$seqgraph" table "docs/memory/$task/summary.csv" --by task,length,model
 done > docs/memory/table.txt
-"$seqgraph" plot docs/memory/copy/summary.csv docs/memory/adding/summary.csv --out docs/memory/memory.png
+"$seqgraph" plot docs/memory/copy/summary.csv docs/memory/adding/summary.csv --out docs/memory/memory.png --overwrite
 echo "wrote docs/memory/table.txt and docs/memory/memory.png"
 python3 docs/embed.py memory-table docs/memory/table.txt README.md  # the table into the README, between its markers

@@ -24,7 +24,8 @@ show "$tmp/course.txt" gcn resistance course-2020 --pairs C-E,A-D
 cp "$tmp/course.txt" "$here/course.txt"
 
 : > "$tmp/smoothing.txt"
-show "$tmp/smoothing.txt" gcn smoothing karate --layers 1,2,4,8,16,32 --model gcn,gat --out "$here/karate"
+show "$tmp/smoothing.txt" gcn smoothing karate --layers 1,2,4,8,16,32 --model gcn,gat --out "$here/karate" --overwrite
+show "$tmp/smoothing.txt" gcn smoothing karate --layers 1,2,4,8,16,32 --model gcn --trained
 sed -i "s#$here/karate#karate-smoothing#g" "$tmp/smoothing.txt"
 cp "$tmp/smoothing.txt" "$here/smoothing.txt"
 

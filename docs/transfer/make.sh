@@ -13,5 +13,5 @@ common=(--model gcn,gat --seeds 1:3 --samples 5500 --test-fraction 0.0909 --epoc
 "$SG" gcn transfer --graph clique-path --distance 3,4,5,6,7,8,10,12 "${common[@]}" --out "$out" --resume > /dev/null
 COLUMNS=140 "$SG" table "$out/summary.csv" --by graph,distance,model > docs/transfer/table.txt
 cp "$out/summary.csv" docs/transfer/summary.csv
-"$SG" plot "$out/summary.csv" --out docs/transfer/transfer.png
+"$SG" plot "$out/summary.csv" --out docs/transfer/transfer.png --overwrite
 python3 docs/embed.py transfer-table docs/transfer/table.txt README.md

@@ -197,13 +197,20 @@ def whole_rows(path: str | Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
+LOCK_NAME = ".seqgraph.lock"
+
+
 @contextmanager
 def folder_lock(folder: str | Path, what: str = "run") -> Iterator[None]:
     """Hold ``folder/.seqgraph.lock`` while the block runs, so two seqgraph processes never
-    write one output folder at once. The lock is the operating system's (``flock``): a killed
-    owner releases it, so a stale lock file is simply taken over. The owner's pid is written in
-    it for the error message."""
+    write one output folder at once (every command that writes a folder takes it: sweeps,
+    grids, ``train``, ``gcn train``, ``grads``, ``reproduce``). The lock is the operating
+    system's (``flock``): a killed owner releases it, so a stale lock file is simply taken over.
+    The owner's pid and what it is (``what``: "sweep", "training run") are written in it for the
+    error message."""
     p = Path(folder)
+    if p.exists() and not p.is_dir():
+        raise ConfigError(f"--out {p} is a file, not a folder")
     created = not p.exists()
     make_folder(p)
     try:
@@ -211,7 +218,7 @@ def folder_lock(folder: str | Path, what: str = "run") -> Iterator[None]:
     except ImportError:  # not POSIX: no lock
         yield
         return
-    path = p / ".seqgraph.lock"
+    path = p / LOCK_NAME
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, default_mode())
     except OSError as e:
@@ -220,17 +227,26 @@ def folder_lock(folder: str | Path, what: str = "run") -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
-            raise ConfigError(f"{p} is in use by another seqgraph {what} (pid {owner}); wait for it to end "
-                              "or choose another --out") from None
+            pid, _, kind = os.pread(fd, 200, 0).decode(errors="replace").strip().partition(" ")
+            raise ConfigError(f"{p} is in use by another seqgraph {kind or what} (pid {pid or '?'}); wait for it "
+                              "to end or choose another --out") from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(fd, f"{os.getpid()} {' '.join(what.split())}\n".encode(), 0)
         yield
     finally:
         os.close(fd)  # releases the lock
-        if created and [c.name for c in p.iterdir()] == [path.name]:  # an error before any write
+        if created and p.is_dir() and [c.name for c in p.iterdir()] == [path.name]:  # an error before any write
             path.unlink(missing_ok=True)
             p.rmdir()
+
+
+def check_replace(path: str | Path, overwrite: bool) -> None:
+    """The one policy for a file the user names with ``--out``: one that exists is replaced only
+    with ``--overwrite`` (``examples copy`` never replaces one). Checked before any work; a folder
+    there is refused where it is written ("it is a folder")."""
+    p = Path(path)
+    if p.is_file() and not overwrite:
+        raise ConfigError(f"{p} exists: not replaced (add --overwrite to replace it, or choose another --out)")
 
 
 def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:

@@ -129,7 +129,7 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
     # the statistic on a line of its own: on one line the title ran past the figure's edge
     ax.set(xlabel=xlabel, ylabel="final held-out accuracy", ylim=(0, 1.05),
            title=f"{title or f'Held-out accuracy against {xlabel}'}\n({stat})")
-    ax.legend(title=", ".join(by) if len(by) == 1 else None, fontsize="small")
+    _legend(ax, title=", ".join(by) if len(by) == 1 else None, fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -177,7 +177,7 @@ def plot_memory(df: Any, x: str = "length", by: list[str] | None = None, title: 
         runs = int(part.groupby([*by, x]).size().max()) if by else int(part.groupby(x).size().max())
         ax.set(xlabel=xlabel, ylabel=f"final held-out {metric}",
                title=f"{task} ({'mean ± std of ' + str(runs) + ' runs' if runs > 1 else 'one run'} per point)")
-        ax.legend(fontsize="small")
+        _legend(ax, fontsize="small")
         ax.grid(alpha=0.3)
     fig.suptitle(title or "Memory benchmarks")
     fig.tight_layout()
@@ -260,6 +260,13 @@ def _finish(fig: Any, axes: Any, title: str) -> Any:
     return fig
 
 
+def _legend(ax: Any, **kw: Any) -> None:
+    """``ax.legend(**kw)`` where the axes has labelled lines (an empty legend is a matplotlib
+    warning on the user's terminal)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
+
+
 def plot_text(df: Any, title: str = "Character model") -> Any:
     """Text-model curves: loss (train, validation), validation bits/char, accuracy."""
     plt = _plt()
@@ -267,7 +274,7 @@ def plot_text(df: Any, title: str = "Character model") -> Any:
     axes[0].plot(df["step"], df["loss"], label="training")
     axes[0].plot(df["step"], df["val_loss"], label="validation")
     axes[0].set(xlabel="step", ylabel="loss (nats/char)")
-    axes[0].legend()
+    _legend(axes[0])
     axes[1].plot(df["step"], df["val_bpc"], color="C1")
     axes[1].set(xlabel="step", ylabel="validation bits/char")
     if "accuracy" in df.columns:
@@ -275,7 +282,7 @@ def plot_text(df: Any, title: str = "Character model") -> Any:
     if "val_accuracy" in df.columns:
         axes[2].plot(df["step"], df["val_accuracy"], label="validation")
     axes[2].set(xlabel="step", ylabel="next-character accuracy")
-    axes[2].legend()
+    _legend(axes[2])
     return _finish(fig, axes, title)
 
 
@@ -289,7 +296,7 @@ def plot_nodes(df: Any, title: str = "GCN node classification") -> Any:
     axes[1].plot(df["epoch"], df["train_accuracy"], color="C0", label="labelled nodes (training)")
     axes[1].plot(df["epoch"], df["test_accuracy"], color="C1", ls="--", label="unlabelled nodes")
     axes[1].set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.05))
-    axes[1].legend(fontsize="small")
+    _legend(axes[1], fontsize="small")
     return _finish(fig, axes, title)
 
 
@@ -379,7 +386,7 @@ def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
     ax.set(xlabel="time step $t$ (the loss is at the last step)",
            ylabel=r"$\Vert\partial L/\partial s_t\Vert$ (batch mean)",
            title=title if log else f"{title} (all zero)")
-    ax.legend(fontsize="small")
+    _legend(ax, fontsize="small")
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig
@@ -406,7 +413,7 @@ def plot_timegate(df: Any, tau: float | None = None, shift: float | None = None,
                 first = False
             start += tau
     ax.set(xlabel="t", ylabel="k(t)", ylim=(-0.05, 1.1), title=title)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _legend(ax, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -429,10 +436,12 @@ def save_figure(fig: Any, path: str | Path) -> Path:
 
 
 def draw(csvs: Sequence[Path], kind: str = "auto", x: str = "length", by: str | None = None, out: Path | None = None,
-         fmt: str = "png", model: str | None = None) -> tuple[str, Path]:
+         fmt: str = "png", model: str | None = None, overwrite: bool = False) -> tuple[str, Path]:
     """``seqgraph plot``: the figure ``csvs`` call for (``kind`` auto: from their columns), of
     ``model`` (a comma list) only, saved to ``out`` (a file, or a folder for ``<kind>.<fmt>``;
-    default: beside the first CSV). Returns the kind and the file."""
+    an existing file there replaced only with ``overwrite``; default: beside the first CSV, as
+    the command that wrote the CSV draws it). Returns the kind and the file."""
+    from seqgraph.io import check_replace
     from seqgraph.results import names, read_many
 
     if kind != "auto" and kind not in KINDS:
@@ -451,6 +460,8 @@ def draw(csvs: Sequence[Path], kind: str = "auto", x: str = "length", by: str | 
         raise DataError(f"--x and --by shape accuracy figures; {csvs[0]} makes a {k} figure")
     name = f"{k}.{fmt}" if k not in ("accuracy", "memory") or x == "length" else f"{k}_{x}.{fmt}"
     path = out / name if out is not None and out.is_dir() else out or csvs[0].with_name(name)
+    if out is not None:
+        check_replace(path, overwrite)
     return k, save_figure(figure_for(df, k, x.replace("-", "_"), names(by)), path)
 
 
@@ -462,14 +473,9 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
         raise DataError(f"a {kind} plot needs column(s) {', '.join(missing)}")
     if df.empty:
         raise DataError("the CSV has no rows to plot")
-    import pandas as pd
+    from seqgraph.results import check_numbers
 
-    text_columns = {"model", "task", "cell", "optimizer", "encoding", "classes", "init", "run_id", "status", "metric",
-                    "graph"}
-    for column in (c for c in KINDS[kind] if c not in text_columns):
-        values = pd.to_numeric(df[column], errors="coerce")
-        if (values.isna() & df[column].notna()).any() or not np.isfinite(values.dropna()).all():
-            raise DataError(f"column {column!r} holds values that are not finite numbers")
+    check_numbers(df, KINDS[kind])
     if kind == "timegate":
         def first(k: str) -> float | None:
             return float(df[k].iloc[0]) if k in df.columns else None

@@ -64,7 +64,35 @@ def summary_table(paths: Sequence[str | Path], by: str | None = None) -> tuple[A
     if "final_accuracy" not in df.columns and "final_metric" not in df.columns:
         raise DataError(f"{paths[0]} is not a palindrome or memory summary (no final_accuracy or final_metric "
                         "column)")
+    if df.empty:  # as plot refuses it: an empty table said nothing with exit code 0
+        raise DataError(f"{paths[0]} has no rows (a header only)" if len(paths) == 1 else
+                        f"{', '.join(map(str, paths))} have no rows (headers only)")
+    check_numbers(df, NUMBER_COLUMNS)
     return aggregate(df, names(by)), baselines(df)
+
+
+TEXT_COLUMNS = {"model", "task", "cell", "optimizer", "encoding", "classes", "init", "run_id", "status", "metric",
+                "kernel", "kernel_used", "text", "folder", "graph", "norm"}
+# what a summary's numbers are read as; a column absent from a file is not checked
+NUMBER_COLUMNS = ("length", "seed", "final_accuracy", "final_metric", "best_accuracy", "best_metric", "solved_step",
+                  "trained_steps", "wall_time", "loss_ratio")
+
+
+def check_numbers(df: Any, columns: Sequence[str]) -> None:
+    """Refuse (DataError) a column of ``columns`` in ``df`` (those of :data:`TEXT_COLUMNS` aside)
+    that holds text or non-finite numbers where numbers belong: one check for ``table`` and
+    ``plot``, so a hand-edited summary is read alike by both; a length must be a whole number ≥ 1."""
+    import numpy as np
+    import pandas as pd
+
+    for column in (c for c in columns if c in df.columns and c not in TEXT_COLUMNS):
+        values = pd.to_numeric(df[column], errors="coerce")
+        if (values.isna() & df[column].notna()).any() or not np.isfinite(values.dropna()).all():
+            raise DataError(f"column {column!r} holds values that are not finite numbers")
+        if column == "length" and not (values.dropna() % 1 == 0).all():
+            raise DataError(f"column {column!r} holds lengths that are not whole numbers")
+        if column == "length" and (values.dropna() < 1).any():  # seqgraph writes a run's length as trained
+            raise DataError(f"column {column!r} holds lengths below 1 (e.g. {int(values[values < 1].iloc[0])})")
 
 
 def varying_settings(df: Any, settings: Sequence[str] = SETTINGS, exclude: Sequence[str] = ("seed",)

@@ -59,3 +59,11 @@ def test_after_training_rows_are_reported(tmp_path):
     assert {r["trained_steps"] for r in rows} == {0, 5}
     assert len(rows) == 2 * 7
     assert sorted({r['t'] for r in rows}) == list(range(7))
+
+
+def test_a_seed_or_model_given_twice_counts_once():
+    """`grads --seeds 1,1` measured seed 1 twice (duplicate rows); palindrome de-duplicated its runs."""
+    cfg = resolve(GradsConfig, None, model="rnn,rnn", length=4, seeds="1,1", batch_size=2, hidden=2, device="cpu")
+    assert cfg.seeds == [1] and cfg.model == ["rnn"]
+    once = resolve(GradsConfig, None, model="rnn", length=4, seeds="1", batch_size=2, hidden=2, device="cpu")
+    assert gradient_flow(cfg) == gradient_flow(once)

@@ -82,3 +82,24 @@ def test_bilstm_count_equals_torch_bidirectional_lstm_less_its_second_biases(d, 
     assert pc.total == expected == pc.module_total
     assert pc.formula == ("2·4·(d·n + n·n + n) + 2·n·c + c" if layers == 1 else
                           "2·4·(d·n + n·n + n) + (L−1)·[2·4·(2·n·n + n·n + n)] + 2·n·c + c")
+
+
+@pytest.mark.parametrize("model, n", [("lstm", 2147483647), ("lstm", 1600000000), ("gru", 1000000000),
+                                      ("bilstm", 2147483647)])
+def test_sizes_too_large_for_torch_to_lay_out_are_counted_by_formula(model, n):
+    """The meta device refuses a weight whose size in bytes overflows int64 ("Storage size
+    calculation overflowed"): the count is the closed formula's, checked at small sizes."""
+    pc = count_params(model, 10, n, 10)
+    assert pc.total == BY_HAND[model](10, n) + WIDTH.get(model, 1) * n * 10 + 10
+    assert pc.module_total is None and pc.checked_at == {"d": 5, "n": 7, "c": 3, "layers": 1}
+    assert pc.as_dict()["module_total"] is None
+
+
+def test_the_cli_counts_the_largest_sizes_it_allows():
+    from typer.testing import CliRunner
+
+    from seqgraph.cli import app
+
+    for args in (["--d", "10", "--n", "2147483647"], ["--model", "gru", "--n", "1000000000"]):
+        r = CliRunner().invoke(app, ["params", *args])
+        assert r.exit_code == 0 and "too large for torch to lay out" in r.stdout, r.output

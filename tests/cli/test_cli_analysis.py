@@ -197,3 +197,48 @@ def test_sampling_a_one_character_model_warns_nothing(tmp_path):
     for extra in ([], ["--top-k", 1], ["--top-p", 0.5], ["--beam", 1], ["--greedy"]):
         r = run("sample", tmp_path / "one.pt", "--length", 5, "--device", "cpu", *extra)
         assert r.exit_code == 0 and r.stdout == "aaaaaa\n" and r.stderr == "", (extra, r.output)
+
+
+def test_a_narrow_terminal_wraps_a_table_instead_of_emptying_its_cells(tmp_path, monkeypatch):
+    """COLUMNS=10: every value cell was cut to "…"."""
+    import pandas as pd
+
+    rows = [{"model": "rnn", "task": "decimal", "length": L, "seed": 1, "final_accuracy": acc, "best_accuracy": acc,
+             "solved_step": None, "trained_steps": 10, "wall_time": 1.0, "status": "ok"}
+            for L, acc in ((5, 0.875), (10, 0.4375))]
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    monkeypatch.setenv("COLUMNS", "10")
+    r = run("table", tmp_path / "summary.csv")
+    assert r.exit_code == 0, r.output
+    assert "0.875" in r.stdout and "0.438" in r.stdout and "final acc" in r.stdout
+    r = run("params", "--n", 4)
+    assert "recurrent weights" in r.stdout and "64" in r.stdout
+
+
+SUMMARY_HEADER = "model,task,length,seed,final_accuracy,best_accuracy,solved_step,trained_steps,wall_time,status\n"
+
+
+@pytest.mark.parametrize("rows, fragment", [
+    ("rnn,decimal,abc,1,1.0,1.0,50,100,0.5,ok\n", "column 'length' holds values that are not finite numbers"),
+    ("rnn,decimal,5,1,high,1.0,50,100,0.5,ok\n", "column 'final_accuracy' holds values that are not finite"),
+    ("rnn,decimal,4.5,1,1.0,1.0,50,100,0.5,ok\n", "lengths that are not whole numbers"),
+    ("rnn,baum-sweet,0,1,1.0,1.0,50,100,0.5,ok\n", "lengths below 1 (e.g. 0)"),
+    ("", "no rows"),
+])
+def test_table_and_plot_refuse_a_hand_edited_summary_alike(rows, fragment, tmp_path, user_error):
+    """Lengths that are not numbers were accepted by table (their baselines silently gone) and a
+    header-only summary gave an empty table with exit code 0, where plot refused both."""
+    f = tmp_path / "summary.csv"
+    f.write_text(SUMMARY_HEADER + rows)
+    user_error(run("table", f), fragment)
+    user_error(run("plot", f, "--out", tmp_path / "x.png"), "no rows" if not rows else "column '")
+
+
+@pytest.mark.filterwarnings("error")  # a warning reaching the user's terminal fails the test
+def test_a_text_log_without_accuracy_columns_plots_without_a_legend_warning(tmp_path, is_drawn):
+    """Its accuracy panel has no labelled line: matplotlib warned "No artists with labels found"."""
+    log = tmp_path / "log.csv"
+    log.write_text("step,loss,val_loss,val_bpc\n10,1.0,1.1,1.5\n20,0.9,1.0,1.4\n")
+    r = run("plot", log, "--out", tmp_path / "log.png")
+    assert r.exit_code == 0, r.output
+    assert is_drawn(tmp_path / "log.png")

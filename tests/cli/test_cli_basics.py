@@ -308,6 +308,96 @@ def test_ctrl_c_with_two_workers_says_how_many_rows_summary_csv_holds(tmp_path):
     assert said_finished(err) == whole_rows(out / "summary.csv") >= 1
 
 
+def descendants(pid):
+    """The pids of a process's children, grandchildren, … (Linux: /proc/<pid>/task/*/children)."""
+    import glob
+
+    found = set()
+    for f in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            kids = {int(k) for k in open(f).read().split()}
+        except OSError:  # the task ended meanwhile
+            continue
+        for k in kids:
+            found |= {k, *descendants(k)}
+    return found
+
+
+def alive(pid):
+    """Whether ``pid`` runs (a zombie waiting to be reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_sigterm_to_a_processes_sweep_stops_its_workers_keeps_its_rows_and_resumes(tmp_path):
+    """``kill PID`` (SIGTERM to the driver alone) during a sweep in worker processes: the workers
+    and multiprocessing's resource tracker end with it (they were left running, re-parented to
+    PID 1), the finished rows stay, one line, exit code 143; --resume then completes the sweep."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "o"
+    longer = [{"1:6": "1:12", "40": "400"}.get(a, a) for a in SWEEP]
+    cmd = [sys.executable, "-m", "seqgraph", *longer, "--executor", "processes", "--workers", "2", "--out", str(out)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    children: set[int] = set()
+    deadline = time.monotonic() + 120
+    while whole_rows(out / "summary.csv") < 1 and p.poll() is None and time.monotonic() < deadline:
+        children |= descendants(p.pid)
+        time.sleep(0.01)
+    children |= descendants(p.pid)
+    os.kill(p.pid, signal.SIGTERM)
+    try:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 143, err
+        assert "Traceback" not in err and "leaked" not in err and "Warning" not in err, err
+        line = err.splitlines()[-1]
+        assert line.startswith("error: terminated (SIGTERM)") and [x for x in err.splitlines()
+                                                                  if x.startswith("error")] == [line], err
+        assert len(children) >= 2  # the workers (and the resource tracker)
+        deadline = time.monotonic() + 5
+        while any(alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [c for c in children if alive(c)], "worker processes outlived the driver"
+    finally:
+        for c in children:
+            if alive(c):
+                os.kill(c, signal.SIGKILL)
+    kept = whole_rows(out / "summary.csv")
+    assert kept >= 1 and f"{kept} finished run(s)" in line
+    r = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert whole_rows(out / "summary.csv") == 12
+
+
+def test_sigterm_to_train_saves_a_checkpoint_as_ctrl_c_does(tmp_path):
+    """SIGTERM during a single training run: it stops at the next step, saves its checkpoint, one
+    line, exit code 143 (it was killed at once, losing the steps since the last evaluation)."""
+    import os
+    import signal
+    import time
+
+    text = tmp_path / "t.txt"
+    text.write_text("In the beginning God created the heaven and the earth. " * 40)
+    out = tmp_path / "t"
+    p = subprocess.Popen([sys.executable, "-m", "seqgraph", "train", str(text), "--steps", "100000", "--hidden", "4",
+                          "--seq-length", "4", "--batch-size", "2", "--eval-every", "5", "--eval-batches", "1",
+                          "--sample-every", "0", "--device", "cpu", "--out", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "last.pt").exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(p.pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert err.splitlines()[-1].startswith("error: interrupted at step ") and "checkpoint saved" in err, err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("command", [["palindrome"], ["train"]])
 def test_ctrl_c_before_training_starts_is_one_line_and_exit_130(command, monkeypatch, capsys):
     """Ctrl-C while the settings are resolved (the start-up, before the first progress line):
@@ -350,3 +440,53 @@ def test_the_executable_enters_through_the_guarded_loader():
 
     project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["seqgraph"] == "seqgraph.__main__:run"
+
+
+@pytest.mark.parametrize("command", [[], ["gcn"], ["examples"]])
+def test_a_bare_group_prints_its_help_and_exits_0(command, monkeypatch, capsys):
+    """`seqgraph` or `seqgraph gcn` alone: its help, exit 0 (it was exit 2 with an empty error line)."""
+    from seqgraph.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["seqgraph", *command])
+    with pytest.raises(SystemExit) as e:
+        main()
+    out, err = capsys.readouterr()
+    assert e.value.code in (0, None) and err == ""
+    assert "Usage" in out or "examples" in out
+
+
+@pytest.mark.parametrize("plan, cause", [(["--executor", "processes", "--batch-runs", "4"], "--batch-runs 4"),
+                                         (["--executor", "batched"], "--executor batched")])
+def test_the_fused_kernel_refused_in_a_stacked_plan_names_the_cause(plan, cause, tmp_path, user_error):
+    """With --batch-runs 4 it said "use --executor sequential or processes" though processes was given."""
+    r = run("palindrome", "--model", "lstm", "--lengths", "4", "--seeds", "1,2", "--steps", "2", "--kernel", "fused",
+            "--device", "cpu", *plan, "--out", tmp_path / "o")
+    user_error(r, f"--kernel fused trains one run at a time, but {cause} trains runs together")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_home_that_cannot_be_written_gives_no_matplotlib_lines(tmp_path):
+    """HOME not writable (here: under a regular file, which stops root too): matplotlib said twice
+    on stderr that it made a temporary cache folder; seqgraph points MPLCONFIGDIR at its own."""
+    import os
+
+    (tmp_path / "file").write_text("x")
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env["HOME"] = str(tmp_path / "file" / "home")
+    r = subprocess.run([sys.executable, "-m", "seqgraph", "timegate", "--steps", "3", "--out", str(tmp_path / "t")],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert (tmp_path / "t" / "timegate.png").exists()
+
+
+def test_resume_names_only_the_result_files_that_exist(tmp_path):
+    """After curves.csv was deleted, --resume (nothing left to train) still named it among the results."""
+    args = ["palindrome", "--model", "rnn", "--lengths", "4", "--seeds", "1", "--steps", "2", "--hidden", "2",
+            "--batch-size", "4", "--eval-every", "1", "--eval-batch-size", "4", "--executor", "sequential",
+            "--device", "cpu", "--out", tmp_path / "o"]
+    assert run(*args).exit_code == 0
+    (tmp_path / "o" / "curves.csv").unlink()
+    r = run(*args, "--resume")
+    assert r.exit_code == 0, r.output
+    line = next(x for x in r.stdout.splitlines() if x.startswith("results:"))
+    assert "summary.csv" in line and "config.toml" in line and "curves.csv" not in line

@@ -94,5 +94,31 @@ def test_gcn_train_checks_its_output_folder_before_training(tmp_path, user_error
     f = tmp_path / "notes.txt"
     f.write_text("mine")
     r = run("gcn", "train", "--epochs", 50, "--out", f / "run")
-    user_error(r, f"cannot write {f / 'run' / 'config.toml'}: {f} is a file, not a folder")
+    user_error(r, f"cannot create folder {f / 'run'}: {f} is a file, not a folder")
     assert "epochs" not in r.stderr  # no training (and no progress line) before the error
+
+
+REPLACED = {  # commands whose --out names files: (args, the file an --out of `target` writes)
+    "gcn layer": (lambda g: FILE_OUTPUTS["gcn layer"], lambda t: t),
+    "gcn hops (all pairs)": (lambda g: FILE_OUTPUTS["gcn hops (all pairs)"], lambda t: t),
+    "gcn hops --source": (lambda g: FILE_OUTPUTS["gcn hops --source"], lambda t: t),
+    "gcn adjacency": (lambda g: ["gcn", "adjacency", GRAPH], lambda t: t / "A_hat.csv"),
+    "plot": (lambda g: ["plot", g], lambda t: t),
+}
+
+
+@pytest.mark.parametrize("name", REPLACED)
+def test_an_existing_out_file_is_replaced_only_with_overwrite(name, grads_csv, tmp_path, user_error):
+    """One policy for every --out file, as `examples copy` has: an unrelated file there was replaced
+    without asking."""
+    args, written = REPLACED[name]
+    target = tmp_path / ("mats" if name == "gcn adjacency" else "mine.png" if name == "plot" else "mine.csv")
+    if name == "gcn adjacency":
+        target.mkdir()
+    written(target).write_text("mine")
+    r = run(*args(grads_csv), "--out", target)
+    user_error(r, f"{written(target)} exists: not replaced (add --overwrite")
+    assert written(target).read_text() == "mine"
+    r = run(*args(grads_csv), "--out", target, "--overwrite")
+    assert r.exit_code == 0, r.output
+    assert written(target).read_bytes() != b"mine"

@@ -92,3 +92,24 @@ def test_smoothing_of_trained_networks():
 ])
 def test_bad_training_requests(args, fragment, user_error):
     user_error(run("gcn", "smoothing", "karate", "--layers", "2", *args), fragment)
+
+
+@pytest.mark.parametrize("args, name", [
+    (["squash", "course-2020", "--source", "C", "--target", "E", "--layers", "4"], "s.csv"),
+    (["resistance", "course-2020"], "r.csv"),
+    (["smoothing", "course-2020", "--layers", "2"], "folder"),
+])
+def test_an_existing_out_is_replaced_only_with_overwrite(tmp_path, args, name, user_error):
+    target = tmp_path / name
+    if name == "folder":
+        target.mkdir()
+        (target / "smoothing.csv").write_text("mine\n")
+        kept = target / "smoothing.csv"
+    else:
+        target.write_text("mine\n")
+        kept = target
+    user_error(run("gcn", *args, "--out", str(target)), "exists: not replaced")
+    assert kept.read_text() == "mine\n"
+    r = run("gcn", *args, "--out", str(target), "--overwrite")
+    assert r.exit_code == 0, r.output
+    assert kept.read_text() != "mine\n"

@@ -263,3 +263,59 @@ def test_evaluate_json_of_a_model_whose_loss_overflows_is_valid_json(trained, tm
     data = strict_json(r.stdout)
     assert data["loss"] > 709 and data["perplexity"] is None  # infinite: null
     assert run("evaluate", tmp_path / "loud.pt", "--device", "cpu").exit_code == 0
+
+
+def test_a_checkpoint_knows_its_training_text_and_says_when_it_changed(tmp_path, user_error):
+    """The text a checkpoint was trained on, overwritten with other text of the same characters
+    and length: `evaluate` on its validation split and `train --resume` refuse with a way forward
+    (both used the new file silently, calling it "the validation split")."""
+    edit = tmp_path / "edit.txt"
+    edit.write_text(TEXT)
+    small = ["--hidden", 4, "--seq-length", 8, "--batch-size", 4, "--eval-every", 5, "--eval-batches", 1,
+             "--sample-every", 0, "--device", "cpu", "--out", tmp_path / "t"]
+    assert run("train", edit, "--steps", 5, *small).exit_code == 0
+    assert run("evaluate", tmp_path / "t" / "best.pt").exit_code == 0
+    edit.write_text(TEXT[::-1])  # the same characters and size, another text
+    r = run("evaluate", tmp_path / "t" / "best.pt")
+    user_error(r, "has changed since the checkpoint was written")
+    assert "pass the file as TEXT" in r.stderr
+    assert run("evaluate", tmp_path / "t" / "best.pt", edit).exit_code == 0  # on the file as it is now
+    r = run("train", edit, "--steps", 10, "--resume", *small)
+    user_error(r, f"--resume: the training text {edit}: it has changed")
+    assert "restore it" in r.stderr and "--overwrite" in r.stderr
+    edit.write_text(TEXT + "more")
+    user_error(run("train", edit, "--steps", 10, "--resume", *small),
+               f"{len(TEXT):,} characters then, {len(TEXT) + 4:,} now")
+    edit.write_text(TEXT)  # restored: the run continues
+    assert run("train", edit, "--steps", 10, "--resume", *small).exit_code == 0
+
+
+@pytest.mark.parametrize("flags", [["--temp", 5], ["--top-k", 2], ["--top-p", 0.1], ["--greedy"], ["--beta", 2],
+                                   ["--temp", 5, "--top-k", 2, "--top-p", 0.1]])
+def test_beam_search_with_a_sampling_flag_is_refused_alike(trained, flags, user_error):
+    """--beam with --temp, --top-k, --top-p or --greedy ignored them silently; with --beta it was refused."""
+    r = run("sample", trained / "run" / "last.pt", "--beam", 3, *flags)
+    user_error(r, "--beam searches for the likeliest texts and samples nothing")
+    assert str(flags[0]) in r.stderr
+
+
+def test_sample_replaces_an_existing_out_file_only_with_overwrite(trained, tmp_path, user_error):
+    mine = tmp_path / "notes.csv"
+    mine.write_text("mine")
+    r = run("sample", trained / "run" / "last.pt", "--out", mine)
+    user_error(r, f"{mine} exists: not replaced (add --overwrite")
+    assert mine.read_text() == "mine"
+    assert run("sample", trained / "run" / "last.pt", "--out", mine, "--overwrite").exit_code == 0
+    assert mine.read_text().startswith("knob,value,seed,text")
+
+
+def test_resume_before_anything_was_saved_says_so(tmp_path, user_error):
+    """A run stopped before its first evaluation has no checkpoint: --resume said "checkpoint not
+    found"; it says nothing was saved yet and that the command without --resume starts the run."""
+    book = tmp_path / "book.txt"
+    book.write_text(TEXT)
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "config.toml").write_text('steps = 5\n')  # all a killed run had written
+    r = run("train", book, "--steps", 5, "--hidden", 4, "--device", "cpu", "--resume", "--out", tmp_path / "t")
+    user_error(r, f"--resume: nothing is saved in {tmp_path / 't'} yet")
+    assert "without --resume to start it" in r.stderr

@@ -101,3 +101,16 @@ def test_labelled_nodes_per_class_from_their_own_generator(tmp_path):
     assert res.labeled == [g.nodes[i] for i in picks.tolist()]
     with pytest.raises(GraphError, match="too few for --per-class 40"):
         choose_labeled(g, y, [], 40, seed=0)
+
+
+def test_a_class_too_small_for_per_class_is_named_by_its_label_and_why(tmp_path):
+    """The message named the class index (0, 1) and not why one node must stay unlabelled."""
+    import json
+
+    g = tmp_path / "g.json"
+    g.write_text(json.dumps({"nodes": [{"id": "A", "label": "cat"}, {"id": "B", "label": "cat"},
+                                       {"id": "C", "label": "dog"}],
+                             "edges": [{"source": "A", "target": "B"}, {"source": "B", "target": "C"}]}))
+    with pytest.raises(GraphError, match=r"class 'dog' has 1 node\(s\): too few for --per-class 1 \(each class keeps "
+                                         r"at least one unlabelled node, to measure accuracy on\)"):
+        train_node_classifier(config(tmp_path, graph=str(g)))

@@ -106,6 +106,44 @@ def test_extending_a_sweep_with_a_new_axis_value_trains_only_the_new_runs(tmp_pa
     assert "lr = [\n    0.001,\n    0.01,\n]" in (tmp_path / "out" / "config.toml").read_text()
 
 
+def test_an_interrupted_resume_leaves_config_toml_as_it_was(tmp_path):
+    """A resume with more axes, stopped before any of its runs finished: config.toml still
+    describes the runs in the folder (it was replaced at once by the union of every axis, which,
+    fed back, planned runs that never ran); once they have all finished, it describes them all."""
+    from seqgraph.sweep.engine import SweepInterrupted
+
+    kw = dict(model="rnn", lengths="4", seeds="1,2")
+    run_sweep("palindrome", small(tmp_path, **kw))
+    config = tmp_path / "out" / "config.toml"
+    before = config.read_bytes()
+
+    def stop(event):
+        if isinstance(event, RunStarted):
+            raise KeyboardInterrupt
+
+    wider = dict(model="rnn,gru", lengths="4,5", seeds="1,2", resume=True)
+    with pytest.raises(SweepInterrupted):
+        run_sweep("palindrome", small(tmp_path, **wider), stop)
+    assert config.read_bytes() == before
+    fed_back = resolve_sweep(PalindromeRun, PalindromeOptions, config, out=str(tmp_path / "out"), resume=True)
+    assert len(fed_back.runs()) == 2
+    run_sweep("palindrome", small(tmp_path, **wider))
+    assert len(resolve_sweep(PalindromeRun, PalindromeOptions, config).runs()) == 8  # every run in the folder
+
+
+def test_a_resume_whose_grid_does_not_extend_the_folders_keeps_config_toml_true(tmp_path):
+    """Two sweeps whose axes do not make one grid (rnn at L = 4, then gru at L = 5): their union
+    would plan rnn at 5 and gru at 4, which never ran; the config says the last sweep instead."""
+    run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1"))
+    run_sweep("palindrome", small(tmp_path, model="gru", lengths="5", seeds="1", resume=True))
+    config = tmp_path / "out" / "config.toml"
+    rec = Recorder()
+    run_sweep("palindrome", resolve_sweep(PalindromeRun, PalindromeOptions, config, out=str(tmp_path / "out"),
+                                          device="cpu", executor="sequential", resume=True), rec)
+    assert rec.of(RunStarted) == []  # fed back, it plans only runs the folder holds
+    assert "earlier sweeps" in config.read_text()
+
+
 def test_resume_drops_rows_of_unfinished_and_failed_runs(tmp_path):
     run_sweep("palindrome", small(tmp_path, model="rnn", lengths="4", seeds="1,2"))
     out = tmp_path / "out"

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from seqgraph.analysis.settings import GradsConfig
 from seqgraph.config import read_toml, to_dict, write_toml
-from seqgraph.io import make_folder, read_csv, write_csv
+from seqgraph.io import folder_lock, make_folder, read_csv, write_csv
 from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.tasks.base import EVAL
@@ -131,9 +131,14 @@ def grads_report(cfg: GradsConfig, progress: Progress = no_progress, reuse: bool
     is read back instead of measured again. An ``--out`` that cannot be a folder, or a missing
     GPU, is refused before minutes of measuring (and before the ``Message`` saying what is
     measured)."""
+    resolve_device(cfg.device)
+    with folder_lock(cfg.out, "grads measurement"):
+        return _grads_report(cfg, progress, reuse)
+
+
+def _grads_report(cfg: GradsConfig, progress: Progress, reuse: bool) -> GradsReport:
     from seqgraph.plots import plot_grads, save_figure
 
-    resolve_device(cfg.device)
     out = make_folder(cfg.out)
     csv, conf = out / "grads.csv", out / "config.toml"
     if reuse and csv.exists() and conf.exists() and read_toml(conf) == to_dict(cfg):

@@ -62,12 +62,14 @@ class ParamCount:
     formula: str = ""  # symbolic
     filled: str = ""  # with the numbers in
     total: int = 0  # by formula
-    module_total: int = 0  # sum(p.numel()) of the real module
+    module_total: int | None = 0  # sum(p.numel()) of the real module; None: too large for torch to lay out
+    checked_at: dict[str, int] = field(default_factory=dict)  # then: the sizes the formula was checked at
 
     def as_dict(self) -> dict[str, object]:
         return {"model": self.model, "d": self.d, "n": self.n, "c": self.c, "layers": self.layers,
                 "parts": self.parts, "formula": self.formula, "filled": self.filled,
-                "total": self.total, "module_total": self.module_total}
+                "total": self.total, "module_total": self.module_total,
+                **({"checked_at": self.checked_at} if self.checked_at else {})}
 
 
 def _layer_terms(model: str, x: str, n: str) -> str:
@@ -151,15 +153,35 @@ def count_params(model: str, d: int, n: int, c: int = 10, layers: int = 1,
     pc = ParamCount(model, d, n, c, layers, parts, param_formula(model, layers), f"{filled} = {total}",
                     total)
     if check:
-        import torch
-
-        from seqgraph.nn.models import SequenceClassifier
-
-        with torch.device("meta"):  # shapes only: any size is counted without allocating it
-            module = SequenceClassifier(model, d, n, c, layers)
-        pc.module_total = sum(p.numel() for p in module.parameters())
-        if pc.module_total != total:
-            raise ParamMismatchError(
-                f"{model}: formula gives {total} parameters but the module has {pc.module_total}"
-            )
+        module_total = _module_count(model, d, n, c, layers)
+        if module_total is None:  # a weight whose bytes no int64 holds: check the formula at small sizes
+            pc.module_total = None
+            pc.checked_at = {"d": min(d, 5), "n": min(n, 7), "c": min(c, 3), "layers": layers}
+            at = pc.checked_at
+            small = count_params(model, at["d"], at["n"], at["c"], layers)
+            if small.module_total != small.total:
+                raise ParamMismatchError(f"{model}: formula gives {small.total} parameters but the module has "
+                                         f"{small.module_total} (at {pc.checked_at})")
+        elif module_total != total:
+            pc.module_total = module_total
+            raise ParamMismatchError(f"{model}: formula gives {total} parameters but the module has {module_total}")
+        pc.module_total = module_total
     return pc
+
+
+def _module_count(model: str, d: int, n: int, c: int, layers: int) -> int | None:
+    """``sum(p.numel())`` of the real module, built on the meta device (shapes only, nothing
+    allocated); None where even that cannot be: torch refuses a tensor whose size in bytes
+    overflows int64 (``--n 2147483647``: a weight of 8.6e9 × 2.1e9 elements)."""
+    import torch
+
+    from seqgraph.nn.models import SequenceClassifier
+
+    try:
+        with torch.device("meta"):
+            module = SequenceClassifier(model, d, n, c, layers)
+    except RuntimeError as e:
+        if "overflow" in str(e).lower():
+            return None
+        raise
+    return sum(p.numel() for p in module.parameters())

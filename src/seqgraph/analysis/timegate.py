@@ -49,13 +49,14 @@ def timegate_report(cfg: TimeGateConfig) -> TimeGateReport:
     to ``<out>/timegate.png``."""
     import pandas as pd
 
-    from seqgraph.io import write_csv
+    from seqgraph.io import folder_lock, write_csv
     from seqgraph.plots import plot_timegate, save_figure
 
     integer, fine = time_gate_table(cfg)
     csv = Path(cfg.out) / "timegate.csv"
-    write_csv(csv, TIMEGATE_COLUMNS, fine)
-    title = f"Time gate k(t): τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"
-    figure = save_figure(plot_timegate(pd.DataFrame(fine), cfg.tau, cfg.shift, cfg.r_on, title),
-                         Path(cfg.out) / "timegate.png")
+    with folder_lock(cfg.out, "timegate"):
+        write_csv(csv, TIMEGATE_COLUMNS, fine)
+        title = f"Time gate k(t): τ = {cfg.tau:g}, s = {cfg.shift:g}, r_on = {cfg.r_on:g}"
+        figure = save_figure(plot_timegate(pd.DataFrame(fine), cfg.tau, cfg.shift, cfg.r_on, title),
+                             Path(cfg.out) / "timegate.png")
     return TimeGateReport(integer, csv, figure)

@@ -40,11 +40,12 @@ def _main(
     ] = False,
 ) -> None:
     """seqgraph: memory in recurrent networks, message passing in graph networks."""
-    from seqgraph.cli.common import readable_streams
+    from seqgraph.cli.common import matplotlib_cache, readable_streams
     from seqgraph.perf import keep_freed_memory
 
     keep_freed_memory()  # process-wide, so set here at the entry (worker processes set it too)
     readable_streams()  # a name that is not UTF-8 prints escaped, never as a UnicodeEncodeError
+    matplotlib_cache()  # a HOME that cannot be written: no matplotlib lines on stderr
 
 
 app.command(no_args_is_help=False)(palindrome)
@@ -67,23 +68,29 @@ def main() -> None:
     Ctrl-C is one line and exit code 130 wherever it lands."""
     import sys
 
-    from seqgraph.cli.common import failures, readable_streams
+    from seqgraph.cli.common import exit_code, failures, readable_streams, sigterm_as_ctrl_c, terminated
 
     readable_streams()
     before = failures()
     try:
-        code = app(standalone_mode=False, prog_name="seqgraph")
+        with sigterm_as_ctrl_c():  # SIGTERM = Ctrl-C: workers stopped, finished rows kept, exit code 143
+            code = app(standalone_mode=False, prog_name="seqgraph")
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        sys.exit(130)
+        sys.stderr.write("error: terminated (SIGTERM)\n" if terminated() else "error: interrupted\n")
+        sys.exit(exit_code(130))
     except Exception as e:
         if not (hasattr(e, "format_message") and hasattr(e, "exit_code")):  # not a usage error: a bug
             raise
+        # a bare `seqgraph` or `seqgraph gcn`: its help, which asks nothing (by name: Typer may vendor click)
+        if any(c.__name__ == "NoArgsIsHelpError" for c in type(e).__mro__):
+            if e.format_message().strip():  # (Typer's rich help has printed it already)
+                sys.stdout.write(e.format_message() + "\n")
+            sys.exit(0)
         ctx = getattr(e, "ctx", None)
         where = ctx.command_path if ctx is not None else "seqgraph"
         message = " ".join(str(e.format_message()).split())
         sys.stderr.write(f"error: {message} (see '{where} --help')\n")
         sys.exit(e.exit_code)
     if code == 130 and failures() == before:  # Typer turns a Ctrl-C no command caught into a silent exit 130
-        sys.stderr.write("error: interrupted\n")
-    sys.exit(code if isinstance(code, int) else 0)
+        sys.stderr.write("error: terminated (SIGTERM)\n" if terminated() else "error: interrupted\n")
+    sys.exit(exit_code(code) if isinstance(code, int) else 0)

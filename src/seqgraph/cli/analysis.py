@@ -10,7 +10,7 @@ import typer
 
 from seqgraph.analysis.settings import GradsConfig, TimeGateConfig
 from seqgraph.cli.common import complete, console, given, one_of, print_json, user_errors
-from seqgraph.cli.options import DEVICE_HELP, Opt, options_of, with_options
+from seqgraph.cli.options import DEVICE_HELP, Opt, Overwrite, options_of, with_options
 from seqgraph.nn.registry import unidirectional_cells
 from seqgraph.plots import FORMATS as FIGURE_FORMATS
 from seqgraph.plots import KINDS as PLOT_KINDS
@@ -122,12 +122,13 @@ def plot(
     out: Annotated[Path | None, typer.Option(help="Figure file (.png, .svg or .pdf). Default: <kind>.<format> beside the first CSV.")] = None,
     fmt: Annotated[str, typer.Option("--format", help=f"Figure format when --out is not given, {one_of(FIGURE_FORMATS)}.", autocompletion=complete(FIGURE_FORMATS))] = FIGURE_FORMATS[0],
     model: Annotated[str | None, typer.Option(help="Only these models (comma list).")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Draw the figure a seqgraph CSV calls for (accuracy against length or any setting, learning curves, text-model curves, gradient flow, time gate)."""
     from seqgraph.plots import draw
 
     with user_errors():
-        k, saved = draw(csvs, kind, x, by, out, fmt, model)
+        k, saved = draw(csvs, kind, x, by, out, fmt, model, overwrite)
     console().print(f"{k} figure: {saved}")
 
 

@@ -61,6 +61,44 @@ def readable_streams() -> None:
             stream.reconfigure(errors="seqgraph-escape")
 
 
+def matplotlib_cache() -> None:
+    """Where matplotlib's default config and cache folders (under ``$HOME``) cannot be written,
+    point ``MPLCONFIGDIR`` at a folder of this user's own in the temporary directory, kept
+    between runs so its font cache is built once (matplotlib made a new one each time and said
+    so in two lines on stderr). Process-wide (an environment variable): called at the CLI entry,
+    before anything imports matplotlib."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    home = Path.home() if os.environ.get("HOME") else None
+    bases = [os.environ.get("XDG_CONFIG_HOME") or (home and home / ".config"),
+             os.environ.get("XDG_CACHE_HOME") or (home and home / ".cache")]
+
+    def writable(base: Any) -> bool:
+        if not base:
+            return False
+        folder = Path(base) / "matplotlib"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(folder, os.W_OK)
+
+    if all(writable(b) for b in bases):
+        return
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    own = Path(tempfile.gettempdir()) / f"seqgraph-matplotlib-{uid if uid is not None else 'user'}"
+    try:
+        own.mkdir(mode=0o700, exist_ok=True)
+        ok = own.is_dir() and not own.is_symlink() and (uid is None or own.stat().st_uid == uid)  # not another's
+    except OSError:
+        ok = False
+    os.environ["MPLCONFIGDIR"] = str(own) if ok else tempfile.mkdtemp(prefix="seqgraph-matplotlib-")
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Run core code; a SeqgraphError — or a path that cannot be written or read, such as an
@@ -77,12 +115,53 @@ def user_errors() -> Iterator[None]:
         raise fail(f"cannot write {bad!r}: it is not Unicode text (a name or label that is not UTF-8?)") from None
 
 
+_terminated = [False]  # a SIGTERM arrived in this process
+
+
+def terminated() -> bool:
+    """Whether this process was sent SIGTERM (handled like Ctrl-C, but exit code 143)."""
+    return _terminated[0]
+
+
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """While inside, SIGTERM (``kill``, ``timeout``, a batch system) is handled as Ctrl-C is: a
+    KeyboardInterrupt where the main thread is, so sweeps stop their worker processes and keep
+    their finished rows, and the command prints its one line (exit code 143, see
+    :func:`terminated`). Later SIGTERMs are ignored, so the clean-up is not cut short (SIGKILL
+    still ends the process). Process-wide: installed at the CLI entry only."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        if _terminated[0]:
+            return  # already stopping
+        _terminated[0] = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def exit_code(code: int) -> int:
+    """An interrupted command's exit code: 130 after Ctrl-C, 143 (128 + 15) after SIGTERM."""
+    return 143 if code == 130 and terminated() else code
+
+
 @contextmanager
 def stop_on_ctrl_c(enabled: bool = True) -> Iterator[Callable[[], bool]]:
-    """While inside, the first Ctrl-C (SIGINT) asks long work to stop at its next step boundary
-    (it saves what it must and raises); a second one interrupts at once. Yields the question
-    the core asks after each step. Process-wide, so only commands install it (in the main
-    thread); disabled, Ctrl-C interrupts at once as usual."""
+    """While inside, the first Ctrl-C (SIGINT) or SIGTERM asks long work to stop at its next step
+    boundary (it saves what it must and raises); a second Ctrl-C interrupts at once. Yields the
+    question the core asks after each step. Process-wide, so only commands install it (in the
+    main thread); disabled, Ctrl-C interrupts at once as usual (and SIGTERM as the entry's
+    :func:`sigterm_as_ctrl_c` says)."""
     import signal
     import threading
 
@@ -92,15 +171,21 @@ def stop_on_ctrl_c(enabled: bool = True) -> Iterator[Callable[[], bool]]:
         return
 
     def request_stop(signum: int, frame: Any) -> None:
-        if stop.is_set():  # a second Ctrl-C: stop now
+        if signum == signal.SIGTERM:
+            if _terminated[0]:
+                return  # a second SIGTERM: the stop under way finishes (SIGKILL ends it at once)
+            _terminated[0] = True
+        elif stop.is_set():  # a second Ctrl-C: stop now
             raise KeyboardInterrupt
         stop.set()
 
     previous = signal.signal(signal.SIGINT, request_stop)
+    previous_term = signal.signal(signal.SIGTERM, request_stop)
     try:
         yield stop.is_set
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
 
 
 def print_json(data: Any) -> None:
@@ -143,17 +228,24 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
+MIN_WIDTH = 80  # narrower, a table's every cell was cut to "…": the terminal wraps long lines instead
+
+
 def console(stderr: bool = False) -> Any:
     """A rich console; written to a file or a pipe it is 200 columns wide (not 80), so tables
-    are not cut (COLUMNS still decides where set). Markup is off: node labels, paths and texts
-    print as they are (``a[/x]`` is not a tag); style with ``rich.text.Text``."""
+    are not cut (COLUMNS still decides where set, down to :data:`MIN_WIDTH`). Markup is off:
+    node labels, paths and texts print as they are (``a[/x]`` is not a tag); style with
+    ``rich.text.Text``."""
     import os
 
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
-    return Console(stderr=stderr, highlight=False, width=width, markup=False)  # user text is never markup
+    con = Console(stderr=stderr, highlight=False, width=width, markup=False)  # user text is never markup
+    if con.width < MIN_WIDTH:
+        con.width = MIN_WIDTH
+    return con
 
 
 def report_failures(summary: Any) -> None:
@@ -171,11 +263,13 @@ def report_failures(summary: Any) -> None:
 
 
 def interrupted(finished: int, out: str) -> typer.Exit:
-    """The line Ctrl-C leaves (exit code 130)."""
+    """The line Ctrl-C (exit code 130) or SIGTERM (143) leaves."""
+    how = "terminated (SIGTERM)" if terminated() else "interrupted"
     if finished:
-        return fail(f"interrupted: {finished} finished run(s) are saved in {out}; "
-                    "run the same command with --resume to continue", code=130)
-    return fail("interrupted before any run finished; run the same command with --resume to continue", code=130)
+        return fail(f"{how}: {finished} finished run(s) are saved in {out}; "
+                    "run the same command with --resume to continue", code=exit_code(130))
+    return fail(f"{how} before any run finished; run the same command with --resume to continue",
+                code=exit_code(130))
 
 
 def one_of(choices: Any, extra: str = "") -> str:

@@ -19,7 +19,7 @@ from seqgraph.cli.common import (
     report_failures,
     user_errors,
 )
-from seqgraph.cli.options import DEVICE_HELP, RUN, RUN_OPTIONS_HELP, SETTINGS, Opt, options_of, with_options
+from seqgraph.cli.options import DEVICE_HELP, RUN, RUN_OPTIONS_HELP, SETTINGS, Opt, Overwrite, options_of, with_options
 from seqgraph.experiments.node_classification import NodeClassificationConfig
 from seqgraph.experiments.transfer.spec import MODELS, NORMS, TransferOptions, TransferRun
 from seqgraph.graphs import FORMATS
@@ -58,6 +58,7 @@ def _matrix_table(title: str, mat: Any, nodes: list[str]) -> Any:
 def adjacency(
     graph: GraphArg,
     out: Annotated[Path | None, typer.Option(help="Folder for A.csv, A_tilde.csv, A_hat.csv.")] = None,
+    overwrite: Overwrite = False,
     self_loops: Annotated[bool, typer.Option("--self-loops/--no-self-loops", help="Add I (Ã = A + I).")] = True,
     variant: Annotated[str, typer.Option(help=f"Normalisation, {one_of(VARIANTS)} (sym: D̃^-1/2 Ã D̃^-1/2; rw: D̃^-1 Ã, random walk).", autocompletion=complete(VARIANTS))] = VARIANTS[0],
     fmt: FormatOpt = "auto",
@@ -72,7 +73,8 @@ def adjacency(
     from seqgraph.graphs.tools import adjacency as compute
 
     with user_errors():
-        res = compute(graph, fmt=fmt, directed=directed, self_loops=self_loops, variant=variant, out=out)
+        res = compute(graph, fmt=fmt, directed=directed, self_loops=self_loops, variant=variant, out=out,
+                      overwrite=overwrite)
     g, m, saved = res.graph, res.matrices, res.saved
     if as_json:
         def enc(mat: Any) -> Any:
@@ -112,6 +114,7 @@ def hops(
     source: Annotated[str | None, typer.Option(help="Node whose information travels.")] = None,
     target: Annotated[str | None, typer.Option(help="Node that should hear it (needs --source).")] = None,
     out: Annotated[Path | None, typer.Option(help="CSV of hops (per node, or the all-pairs matrix).")] = None,
+    overwrite: Overwrite = False,
     fmt: FormatOpt = "auto",
     directed: DirectedOpt = None,
     as_json: JsonOpt = False,
@@ -127,7 +130,7 @@ def hops(
     with user_errors():
         if target is not None and source is None:
             raise fail("--target needs --source")
-        res = compute(graph, fmt=fmt, directed=directed, source=source, target=target, out=out)
+        res = compute(graph, fmt=fmt, directed=directed, source=source, target=target, out=out, overwrite=overwrite)
     g, h, ap = res.graph, res.source_hops, res.all_pairs
     con = console()
     if target is not None:
@@ -194,6 +197,7 @@ def layer(
     graph: GraphArg,
     features: Annotated[Path | None, typer.Option(help="CSV: node id, then features. Default: one-hot identity (X = I).")] = None,
     out: Annotated[Path | None, typer.Option(help="CSV for H' (node id, then features).")] = None,
+    overwrite: Overwrite = False,
     out_dim: Annotated[int, typer.Option(help="Output features (with a seeded Glorot W).")] = 2,
     weights: Annotated[Path | None, typer.Option(help="CSV of W (F_in rows × F_out columns, no header) instead of a seeded one.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for W (and a).")] = 0,
@@ -211,7 +215,7 @@ def layer(
 
     with user_errors():
         g, res = compute(graph, fmt=fmt, directed=directed, features=features, out_dim=out_dim, weights=weights,
-                         seed=seed, activation=activation, gat=gat, out=out)
+                         seed=seed, activation=activation, gat=gat, out=out, overwrite=overwrite)
     if as_json:
         data: dict[str, Any] = {"nodes": g.nodes, "H": res.H.tolist(), "W": res.W.tolist()}
         if res.attention is not None:
@@ -267,6 +271,7 @@ def smoothing(
     per_class: Annotated[int, typer.Option(help="With --trained: labelled nodes per class, drawn from --seed.")] = 1,
     epochs: Annotated[int, typer.Option(help="With --trained: training epochs (full-graph steps).")] = 200,
     out: Annotated[Path | None, typer.Option(help="Folder for smoothing.csv and smoothing.png (log scale).")] = None,
+    overwrite: Overwrite = False,
     fmt: FormatOpt = "auto",
     directed: DirectedOpt = None,
     as_json: JsonOpt = False,
@@ -286,7 +291,7 @@ def smoothing(
             raise fail("--epochs and --per-class must be positive")
         training = Training(label_key, per_class, epochs) if trained else None
         res = compute(graph, layers=layers, models=models, features=features, num_features=num_features,
-                      seed=seed, fmt=fmt, directed=directed, out=out, training=training)
+                      seed=seed, fmt=fmt, directed=directed, out=out, training=training, overwrite=overwrite)
     rows = res.curve.rows
     if as_json:
         print_json({"nodes": res.curve.nodes, "edges": res.curve.edges, "features": res.curve.features, "rows": rows,
@@ -328,6 +333,7 @@ def squash(
     num_features: NumFeaturesOpt = 16,
     seed: SeedOpt = 0,
     out: Annotated[Path | None, typer.Option(help="CSV: one row per depth.")] = None,
+    overwrite: Overwrite = False,
     fmt: FormatOpt = "auto",
     directed: DirectedOpt = None,
     as_json: JsonOpt = False,
@@ -340,7 +346,8 @@ def squash(
 
     with user_errors():
         res = compute(graph, source=source, target=target, layers=layers, features=features,
-                      num_features=num_features, width=width, seed=seed, fmt=fmt, directed=directed, out=out)
+                      num_features=num_features, width=width, seed=seed, fmt=fmt, directed=directed, out=out,
+                      overwrite=overwrite)
     s = res.result
     if as_json:
         print_json({"source": source, "target": target, "hops": s.hops, "resistance": s.resistance,
@@ -370,6 +377,7 @@ def resistance(
     pairs: Annotated[str | None, typer.Option(help="Node pairs u-v, comma-separated (e.g. C-E,A-F). Default: every pair (exact method only).")] = None,
     method: Annotated[str, typer.Option(help="auto: exact up to 5,000 nodes, else sparse; exact: dense L⁺ by Cholesky, and the Kirchhoff index; sparse: the requested pairs by conjugate gradients on the sparse Laplacian.", autocompletion=complete(("auto", "exact", "sparse")))] = "auto",
     out: Annotated[Path | None, typer.Option(help="CSV: u, v, resistance.")] = None,
+    overwrite: Overwrite = False,
     fmt: FormatOpt = "auto",
     directed: DirectedOpt = None,
     as_json: JsonOpt = False,
@@ -381,7 +389,7 @@ def resistance(
     from seqgraph.graphs.tools import resistance as compute
 
     with user_errors():
-        res = compute(graph, pairs=pairs, method=method, fmt=fmt, directed=directed, out=out)
+        res = compute(graph, pairs=pairs, method=method, fmt=fmt, directed=directed, out=out, overwrite=overwrite)
     r = res.result
     if as_json:
         print_json({"method": r.method, "components": r.components, "kirchhoff_index": r.kirchhoff,

@@ -64,6 +64,8 @@ RUN_OPTIONS_HELP: dict[str, str | Opt] = {
                    "seqgraph\\[ray]).",
 }
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+# the one policy for an --out file (seqgraph.io.check_replace): an existing one is replaced only when asked
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace the --out file(s) if they exist.")]
 
 
 def options_of(cls: Any, help: Mapping[str, str | Opt], *, panel: str | None = None,

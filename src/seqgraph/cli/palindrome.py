@@ -181,4 +181,5 @@ def print_summary(table_df: Any, out: str | None = None,
     if bases:
         con.print("not learned (baseline): " + "; ".join(baseline_notes(bases)))
     if out is not None:
-        con.print(f"results: {Path(out) / 'summary.csv'}, {Path(out) / 'curves.csv'}, {Path(out) / 'config.toml'}")
+        files = [Path(out) / f for f in ("summary.csv", "curves.csv", "config.toml")]
+        con.print(f"results: {', '.join(str(f) for f in files if f.exists())}", soft_wrap=True)  # a deleted one: not named

@@ -48,5 +48,10 @@ def params(
         out.print(table)
         out.print(f"formula: {pc.formula}")
         out.print(f"         {pc.filled}")
-        out.print(Text(f"module:  sum(p.numel()) = {pc.module_total:,} ").append("✓ matches", style="green"))
+        if pc.module_total is None:  # too large for torch to lay out, even without memory
+            at = ", ".join(f"{k}={v}" for k, v in pc.checked_at.items())
+            out.print(Text("module:  too large for torch to lay out (a weight's size in bytes overflows int64); "
+                           f"the formula matches the module at {at} ").append("✓", style="green"))
+        else:
+            out.print(Text(f"module:  sum(p.numel()) = {pc.module_total:,} ").append("✓ matches", style="green"))
         out.print()

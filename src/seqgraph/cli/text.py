@@ -28,6 +28,7 @@ from seqgraph.cli.options import (
     Device,
     Json,
     Opt,
+    Overwrite,
     options_of,
     with_options,
 )
@@ -167,6 +168,7 @@ def sample(
     beam: Annotated[int, typer.Option(help="Beam search with this width instead of sampling (0: off); prints the --num best beams.")] = 0,
     device: Device = "auto",
     out: Annotated[Path | None, typer.Option("--out", help="Also write the samples to this CSV (knob, value, seed, text).")] = None,
+    overwrite: Overwrite = False,
     as_json: Json = False,
 ) -> None:
     """Generate text from a trained character model (state carried, one step per character)."""
@@ -174,7 +176,8 @@ def sample(
 
     with user_errors():
         how = Sampling(temp, beta, greedy, beam, top_k, top_p, temperature_given="temp" in given(ctx))
-        res = sample_checkpoint(ckpt, how, length=length, prompt=prompt, num=num, seed=seed, device=device, out=out)
+        res = sample_checkpoint(ckpt, how, length=length, prompt=prompt, num=num, seed=seed, device=device, out=out,
+                                overwrite=overwrite)
     if as_json:
         print_json({"checkpoint": str(ckpt), "step": res.step, "knob": res.knob, "value": res.value,
                     "temperature": res.temperature, "beta": beta, "beam": beam,

@@ -1,19 +1,34 @@
 """Parsing the values users type: ranges, comma lists, names, booleans.
 
 The command line and TOML files take the same forms: ``"5:81:2"`` (start:stop:step, stop
-inclusive), ``"5,10,20"`` or a list, ``"1e-3,1e-2"``, ``"rnn,lstm"`` (or ``all``).
+inclusive), ``"5,10,20"`` or a list, ``"1e-3,1e-2"``, ``"rnn,lstm"`` (or ``all``). A value
+given twice counts once (``--seeds 1,1`` is one seed), in every list, in the order first given.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from seqgraph.config.limits import MAX_RUNS
 from seqgraph.errors import ConfigError
 
+F = TypeVar("F", bound=Callable[..., list[Any]])
 
+
+def distinct(parse: F) -> F:
+    """A list parser whose values come once each, in the order first given."""
+
+    @functools.wraps(parse)
+    def once(*args: Any, **kwargs: Any) -> list[Any]:
+        return list(dict.fromkeys(parse(*args, **kwargs)))
+
+    return cast(F, once)
+
+
+@distinct
 def parse_int_list(spec: str | int | list[Any], what: str) -> list[int]:
     """``"5:81:2"`` (start:stop:step, stop inclusive), ``"5:9"`` (step 1), ``"5,10,20"`` or a
     list → ints."""
@@ -55,6 +70,7 @@ def parse_int_list(spec: str | int | list[Any], what: str) -> list[int]:
         ) from None
 
 
+@distinct
 def parse_float_list(spec: str | float | list[Any], what: str) -> list[float]:
     """``"1e-3,1e-2"``, a number or a list of numbers → floats."""
     items = spec if isinstance(spec, list) else [spec] if isinstance(spec, (int, float)) else str(spec).split(",")
@@ -74,6 +90,7 @@ def parse_float_list(spec: str | float | list[Any], what: str) -> list[float]:
     return out
 
 
+@distinct
 def parse_bool_list(spec: Any, what: str) -> list[bool]:
     """``true``/``false``, a list of them, or ``"true,false"`` → bools."""
     items = spec if isinstance(spec, list) else [spec] if isinstance(spec, bool) else str(spec).split(",")
@@ -91,6 +108,7 @@ def parse_bool_list(spec: Any, what: str) -> list[bool]:
     return out
 
 
+@distinct
 def parse_name_list(spec: str | list[Any], what: str, choices: tuple[str, ...] | list[str],
                     all_word: str | None = "all", why_not: Callable[[str], None] | None = None) -> list[str]:
     """``"rnn,lstm"`` or ``["rnn", "lstm"]`` → names, each checked against ``choices``;

@@ -54,7 +54,7 @@ class NodeClassificationConfig(Settings):
     def validate(self) -> None:
         if isinstance(self.labeled, str):
             self.labeled = [s.strip() for s in self.labeled.split(",") if s.strip()]
-        self.labeled = [str(s) for s in self.labeled]
+        self.labeled = list(dict.fromkeys(str(s) for s in self.labeled))  # a node named twice is one node
         for name in ("hidden", "epochs", "per_class"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
@@ -75,9 +75,12 @@ class NodeClassificationResult:
     log: list[dict[str, Any]]
 
 
-def choose_labeled(g: Graph, y: np.ndarray, labeled: list[str], per_class: int, seed: int) -> np.ndarray:
+def choose_labeled(g: Graph, y: np.ndarray, labeled: list[str], per_class: int, seed: int,
+                   classes: list[str] | None = None) -> np.ndarray:
     """Indices of the nodes whose labels the model sees: ``labeled`` by id, or (empty)
-    ``per_class`` nodes of each class drawn with ``np.random.default_rng(seed)``."""
+    ``per_class`` nodes of each class drawn with ``np.random.default_rng(seed)`` — fewer than the
+    class has, so each class keeps an unlabelled node to measure accuracy on (``classes``: the
+    labels, by class index, for the message)."""
     if labeled:
         idx = np.array([g.index(n) for n in labeled], np.int64)
         if (y[idx] < 0).any():
@@ -88,7 +91,10 @@ def choose_labeled(g: Graph, y: np.ndarray, labeled: list[str], per_class: int, 
     for c in range(int(y.max()) + 1):
         members = np.flatnonzero(y == c)
         if len(members) <= per_class:
-            raise GraphError(f"class {c} has {len(members)} node(s): too few for --per-class {per_class}")
+            name = repr(classes[c]) if classes is not None else str(c)
+            raise GraphError(f"class {name} has {len(members)} node(s): too few for --per-class {per_class} (each "
+                             "class keeps at least one unlabelled node, to measure accuracy on); give a smaller "
+                             "--per-class, or choose the nodes with --labeled")
         picks.extend(rng.choice(members, per_class, replace=False).tolist())
     return np.array(sorted(picks), np.int64)
 
@@ -96,7 +102,15 @@ def choose_labeled(g: Graph, y: np.ndarray, labeled: list[str], per_class: int, 
 def train_node_classifier(cfg: NodeClassificationConfig,
                           progress: Progress = no_progress) -> NodeClassificationResult:
     """Train and evaluate; writes ``config.toml`` (first), ``log.csv`` and ``predictions.csv``
-    to ``cfg.out``. ``cfg`` is left as it was given."""
+    to ``cfg.out``, which no other seqgraph process may write meanwhile. ``cfg`` is left as it
+    was given."""
+    from seqgraph.io import folder_lock
+
+    with folder_lock(cfg.out, "gcn training run"):
+        return _train_node_classifier(cfg, progress)
+
+
+def _train_node_classifier(cfg: NodeClassificationConfig, progress: Progress) -> NodeClassificationResult:
     import torch
 
     from seqgraph.graphs import karate_club, load_features, load_graph, node_labels
@@ -114,7 +128,7 @@ def train_node_classifier(cfg: NodeClassificationConfig,
         labeled = labeled or KARATE_LABELED
     y, classes = node_labels(g, key)
     device = resolve_device(cfg.device)
-    train_idx = choose_labeled(g, y, labeled, cfg.per_class, cfg.seed)
+    train_idx = choose_labeled(g, y, labeled, cfg.per_class, cfg.seed, classes)
     test_mask = y >= 0
     test_mask[train_idx] = False
     if not test_mask.any():

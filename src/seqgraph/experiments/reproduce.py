@@ -20,7 +20,7 @@ from seqgraph.config import read_toml, resolve, write_toml
 from seqgraph.errors import ConfigError
 from seqgraph.experiments.charlm.spec import CharLMRun
 from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
-from seqgraph.io import atomic_write_bytes, make_folder
+from seqgraph.io import atomic_write_bytes, folder_lock, make_folder
 from seqgraph.sweep.grid import EXECUTORS, resolve_sweep
 from seqgraph.train.progress import Message, Progress, no_progress
 
@@ -89,6 +89,11 @@ def reproduce(budget_name: str | Budget, out: str, device: str = "auto", progres
     root = Path(out)
     if root.exists() and not root.is_dir():
         raise ConfigError(f"--out {root} is a file, not a folder")
+    with folder_lock(root, "reproduction"):
+        return _reproduce(b, budget_name, root, device, executor, progress)
+
+
+def _reproduce(b: Budget, budget_name: str, root: Path, device: str, executor: str, progress: Progress) -> Path:
     marker = root / "budget.toml"
     if marker.exists() and read_toml(marker).get("budget") != budget_name:
         raise ConfigError(f"{root} holds a '{read_toml(marker).get('budget')}' reproduction; "

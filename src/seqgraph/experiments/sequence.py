@@ -169,9 +169,11 @@ class SequenceExperiment(Experiment[S]):
         logits = 3 * shape.outputs * s.batch_size if shape.readout == "steps" else 0
         return 4 * (per_step * s.layers + logits) * self.input_length(spec) + 4 * 4 * weights  # + grads, optimizer
 
-    def check(self, todo: Sequence[S], device: str, stacked: bool) -> None:
+    def check(self, todo: Sequence[S], device: str, stacked: str) -> None:
         if stacked and any(cast(SequenceSpec, s).kernel == "fused" for s in todo):
-            raise ConfigError("--kernel fused trains one run at a time: use --executor sequential or processes")
+            fix = ("leave out --batch-runs" if stacked.startswith("--batch-runs")
+                   else "use --executor sequential or processes")
+            raise ConfigError(f"--kernel fused trains one run at a time, but {stacked} trains runs together: {fix}")
 
     def check_resume(self, done: Mapping[str, Mapping[str, Any]], todo: Sequence[S], device: str) -> None:
         """Refuse to add runs whose kernel ``auto`` resolves otherwise on this device than it did

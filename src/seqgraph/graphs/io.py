@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from seqgraph.nn.gcn import GCNMatrices
 
 DENSE_LIMIT = 2_000  # nodes; above this, matrices are written as weighted edge lists
+MATRIX_FILES = ("A.csv", "A_tilde.csv", "A_hat.csv")  # what save_matrices writes
 
 
 def save_matrices(m: GCNMatrices, nodes: list[str], out_dir: str | Path,
@@ -27,8 +28,8 @@ def save_matrices(m: GCNMatrices, nodes: list[str], out_dir: str | Path,
         raise GraphError(f"--out {out} is a file, not a folder")
     kind = "dense" if len(nodes) <= dense_limit else "sparse"
     files = []
-    for name, mat in (("A", m.A), ("A_tilde", m.A_tilde), ("A_hat", m.A_hat)):
-        path = out / f"{name}.csv"
+    for name, mat in zip(MATRIX_FILES, (m.A, m.A_tilde, m.A_hat), strict=True):
+        path = out / name
         atomic_write_bytes(path, _matrix_csv(mat, nodes, kind).encode())
         files.append(str(path))
     return kind, files

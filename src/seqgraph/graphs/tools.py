@@ -12,6 +12,7 @@ import numpy as np
 
 from seqgraph.graphs.graph import Graph
 from seqgraph.graphs.readers import load_graph
+from seqgraph.io import check_replace
 
 if TYPE_CHECKING:
     from seqgraph.analysis.hops import AllPairs
@@ -27,11 +28,16 @@ class Adjacency:
 
 
 def adjacency(path: str | Path, *, fmt: str = "auto", directed: bool | None = None, self_loops: bool = True,
-              variant: str = "sym", out: str | Path | None = None) -> Adjacency:
+              variant: str = "sym", out: str | Path | None = None, overwrite: bool = False) -> Adjacency:
     """A, Ã and Â of a graph file (:func:`seqgraph.nn.gcn.gcn_norm`); with ``out``, written
-    to that folder as ``A.csv``, ``A_tilde.csv``, ``A_hat.csv``."""
-    from seqgraph.graphs.io import save_matrices
+    to that folder as ``A.csv``, ``A_tilde.csv``, ``A_hat.csv`` (existing ones only with
+    ``overwrite``)."""
+    from seqgraph.graphs.io import MATRIX_FILES, save_matrices
     from seqgraph.nn.gcn import gcn_norm
+
+    if out is not None and Path(out).is_dir():
+        for name in MATRIX_FILES:
+            check_replace(Path(out) / name, overwrite)
 
     g = load_graph(path, fmt, directed)
     m = gcn_norm(g, self_loops=self_loops, variant=variant)
@@ -47,12 +53,15 @@ class Hops:
 
 
 def hops(path: str | Path, *, fmt: str = "auto", directed: bool | None = None, source: str | None = None,
-         target: str | None = None, out: str | Path | None = None) -> Hops:
+         target: str | None = None, out: str | Path | None = None, overwrite: bool = False) -> Hops:
     """Hops from ``source`` to ``target``, from ``source`` to every node, or between all pairs
     (no source). ``out``: a CSV of the hops per node (``node,hops``) or of the all-pairs matrix;
-    not written for one target."""
+    not written for one target; an existing one replaced only with ``overwrite``."""
     from seqgraph.analysis.hops import all_pairs, hops_from
     from seqgraph.graphs.io import save_all_pairs, save_hops
+
+    if out is not None and target is None:
+        check_replace(out, overwrite)
 
     g = load_graph(path, fmt, directed)
     if source is None:
@@ -71,11 +80,14 @@ def hops(path: str | Path, *, fmt: str = "auto", directed: bool | None = None, s
 
 def layer(path: str | Path, *, fmt: str = "auto", directed: bool | None = None, features: str | Path | None = None,
           out_dim: int = 2, weights: str | Path | None = None, seed: int = 0, activation: str = "relu",
-          gat: bool = False, out: str | Path | None = None) -> tuple[Graph, LayerResult]:
+          gat: bool = False, out: str | Path | None = None, overwrite: bool = False) -> tuple[Graph, LayerResult]:
     """One GCN layer (or GAT head) on a graph file (:func:`seqgraph.graphs.layer.gcn_layer_forward`);
-    ``out``: a CSV of H' (``node,h0,h1,…``)."""
+    ``out``: a CSV of H' (``node,h0,h1,…``), an existing one replaced only with ``overwrite``."""
     from seqgraph.graphs.io import save_node_features
     from seqgraph.graphs.layer import gcn_layer_forward
+
+    if out is not None:
+        check_replace(out, overwrite)
 
     g = load_graph(path, fmt, directed)
     res = gcn_layer_forward(g, features=features, out_dim=out_dim, weights=weights, seed=seed,
@@ -122,14 +134,19 @@ SMOOTHING_COLUMNS = ("where", "step", "energy", "sqrt_energy", "mad")
 
 def smoothing(path: str | Path, *, layers: str | int = "1:32", models: tuple[str, ...] = ("gcn",),
               features: str | Path | None = None, num_features: int = 16, seed: int = 0, fmt: str = "auto",
-              directed: bool | None = None, out: str | Path | None = None, training: Any = None) -> Smoothing:
+              directed: bool | None = None, out: str | Path | None = None, training: Any = None,
+              overwrite: bool = False) -> Smoothing:
     """Dirichlet energy and MAD per propagation step and per layer
     (:func:`seqgraph.analysis.smoothing.smoothing`; ``training``: a
     :class:`~seqgraph.analysis.smoothing.Training` to measure trained networks); ``out``: a
-    folder for ``smoothing.csv`` and ``smoothing.png`` (log scale)."""
+    folder for ``smoothing.csv`` and ``smoothing.png`` (log scale), existing ones replaced only
+    with ``overwrite``."""
     from seqgraph.analysis.smoothing import smoothing as compute
 
     ks = depths(layers)
+    if out is not None:
+        for name in ("smoothing.csv", "smoothing.png"):
+            check_replace(Path(out) / name, overwrite)
     g = load_graph(path, fmt, directed)
     X = node_features(g, features, num_features, seed)
     curve = compute(g, X, ks, models, seed, training)
@@ -158,13 +175,17 @@ SQUASH_COLUMNS = ("layers", "sensitivity", "bound", "propagation", "weight_norm_
 
 def squash(path: str | Path, *, source: str, target: str, layers: str | int = "1:8",
            features: str | Path | None = None, num_features: int = 16, width: int = 16, seed: int = 0,
-           fmt: str = "auto", directed: bool | None = None, out: str | Path | None = None) -> Squash:
+           fmt: str = "auto", directed: bool | None = None, out: str | Path | None = None,
+           overwrite: bool = False) -> Squash:
     """The sensitivity of GCNs of each depth between two nodes against its bound, and their
-    effective resistance (:func:`seqgraph.analysis.squashing.sensitivity`); ``out``: a CSV."""
+    effective resistance (:func:`seqgraph.analysis.squashing.sensitivity`); ``out``: a CSV
+    (an existing one replaced only with ``overwrite``)."""
     from seqgraph.analysis.squashing import sensitivity
     from seqgraph.io import write_csv
 
     ks = depths(layers)
+    if out is not None:
+        check_replace(out, overwrite)
     g = load_graph(path, fmt, directed)
     g.index(source), g.index(target)  # unknown nodes: said before any work
     X = node_features(g, features, num_features, seed)
@@ -198,13 +219,15 @@ def parse_pairs(text: str) -> list[tuple[str, str]]:
 
 
 def resistance(path: str | Path, *, pairs: str | None = None, method: str = "auto", fmt: str = "auto",
-               directed: bool | None = None, out: str | Path | None = None) -> Resistance:
+               directed: bool | None = None, out: str | Path | None = None, overwrite: bool = False) -> Resistance:
     """Effective resistances of ``pairs`` (every pair by default, on graphs the exact method
     takes) and the Kirchhoff index (:func:`seqgraph.analysis.resistance.resistances`); ``out``:
-    a CSV ``u,v,resistance``."""
+    a CSV ``u,v,resistance`` (an existing one replaced only with ``overwrite``)."""
     from seqgraph.analysis.resistance import resistances
     from seqgraph.io import write_csv
 
+    if out is not None:
+        check_replace(out, overwrite)
     asked = parse_pairs(pairs) if pairs is not None else None
     g = load_graph(path, fmt, directed)
     res = resistances(g, asked, method)

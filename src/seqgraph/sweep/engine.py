@@ -27,7 +27,7 @@ from seqgraph.io import folder_lock, read_csv, whole_rows
 from seqgraph.sweep.executors import cpu_count, execute
 from seqgraph.sweep.grid import RunOptions, Sweep
 from seqgraph.sweep.jobs import Experiment, Job, experiment
-from seqgraph.sweep.output import Output, prepare_output, read_output
+from seqgraph.sweep.output import Output, describe_folder, prepare_output, read_output
 from seqgraph.sweep.spec import run_id
 from seqgraph.train.progress import Progress, RunFinished, SweepStarted, no_progress
 
@@ -120,7 +120,9 @@ def make_plan(exp: Experiment[Any], options: RunOptions, todo: Sequence[Any]) ->
     if name == "processes" and workers > (limit := max_workers()):
         capped = f" (--workers {workers} capped: more would only compete for cores or memory)"
         workers = limit
-    exp.check(todo, device, stacked=name == "batched" or slots > 1)
+    stacked = ("--executor batched" if options.executor == "batched" else "--executor auto (batched on a GPU)"
+               if name == "batched" else f"--batch-runs {slots}" if slots > 1 else "")
+    exp.check(todo, device, stacked=stacked)
     return Plan(name, max(1, slots), workers, mix_lengths=gpu, device=device, note=capped)
 
 
@@ -147,7 +149,8 @@ def _ray_plan(exp: Experiment[Any], options: RunOptions, todo: Sequence[Any]) ->
     slots = options.batch_runs or (64 if device == "cuda" and exp.batchable else 1)
     if not exp.batchable:
         slots = 1
-    exp.check(todo, device, stacked=slots > 1)
+    exp.check(todo, device, stacked=f"--batch-runs {slots}" if options.batch_runs > 1 else
+              f"--executor ray ({slots} runs per GPU task)" if slots > 1 else "")
     return Plan("ray", slots, options.workers, mix_lengths=device == "cuda", device=device, cluster=cluster)
 
 
@@ -249,6 +252,7 @@ def _train_and_record(exp: Experiment[Any], sweep: Sweep[Any], progress: Progres
         trained = result.summary.get("trained_steps") or 0
         progress(RunFinished(result.run_id, result.spec.label(label_fields), result.summary,
                              max(0, exp.steps(result.spec) - int(trained)), result.where))
+    describe_folder(out, sweep)  # only now: what a resumed folder's config.toml would say is true
     df = read_csv(out.summary) if out.summary.exists() else None
     if df is None:
         return None

@@ -108,9 +108,10 @@ class Experiment(Generic[S]):
         """Refuse (ConfigError) a ``--resume`` whose new runs would not be computed as the rows
         already in the folder were (``done``: run id → row). Nothing to check by default."""
 
-    def check(self, todo: Sequence[S], device: str, stacked: bool) -> None:
+    def check(self, todo: Sequence[S], device: str, stacked: str) -> None:
         """Refuse (ConfigError), before anything is written, runs this device or plan cannot
-        train (``stacked``: the plan trains runs K at once)."""
+        train (``stacked``: what makes the plan train runs K at once, to name in the message,
+        e.g. ``--batch-runs 4``; "" when it trains them one at a time)."""
 
     def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
         """Train a job's runs; yield each result the moment its run finishes."""

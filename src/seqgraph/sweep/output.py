@@ -16,8 +16,8 @@ from typing import Any
 
 from seqgraph.config import read_toml, write_toml
 from seqgraph.errors import ConfigError
-from seqgraph.io import append_rows, drop_torn_row, make_folder, read_csv, write_csv
-from seqgraph.sweep.grid import RunOptions, Sweep, axis_name
+from seqgraph.io import append_rows, drop_torn_row, make_folder, read_csv, whole_rows, write_csv
+from seqgraph.sweep.grid import RunOptions, Sweep, axis_name, parse_axis
 from seqgraph.sweep.jobs import Experiment, RunResult
 from seqgraph.sweep.spec import spec_fields
 
@@ -143,13 +143,36 @@ def prepare_output(exp: Experiment[Any], out: Output, sweep: Sweep[Any], keep: s
             if len(kept) != len(df) or old_version:
                 write_csv(path, columns, kept.to_dict("records"))
     make_folder(out.folder)
-    data = sweep.to_dict()
-    if sweep.options.resume and out.config.exists():  # describe every run in the folder: merge the axes
-        saved = read_toml(out.config)
-        for name in (axis_name(sweep.spec, f) for f in spec_fields(sweep.spec)):
-            if name in saved:
-                old = saved[name] if isinstance(saved[name], list) else [saved[name]]
-                new = data[name] if isinstance(data[name], list) else [data[name]]
-                merged = list(dict.fromkeys([*old, *new]))
-                data[name] = merged[0] if len(merged) == 1 else merged
-    write_toml(out.config, data)
+    if not (sweep.options.resume and out.config.exists()):  # a new folder: this sweep is what it holds
+        write_toml(out.config, sweep.to_dict())
+    # else the config.toml there stays as it is until the runs that make a new one true have finished
+    # (describe_folder): an interrupted resume leaves it describing the runs that are in the folder
+
+
+def describe_folder(out: Output, sweep: Sweep[Any]) -> None:
+    """After a resumed sweep has trained all its runs, rewrite ``config.toml`` so that, fed back
+    (``--config <out>/config.toml --resume``), it plans exactly the runs in the folder: the axes
+    of the saved config merged with this sweep's when their grid is those runs; else (the two
+    sweeps' grids do not make one grid) this sweep's own, with a comment saying the folder holds
+    more."""
+    if not (sweep.options.resume and out.config.exists()):
+        return  # written by prepare_output before the runs
+    from seqgraph.sweep.spec import run_id
+
+    saved = read_toml(out.config)
+    axes: dict[str, list[Any]] = {}
+    try:
+        for f in spec_fields(sweep.spec):
+            name = axis_name(sweep.spec, f)
+            old = parse_axis(sweep.spec, f, saved[name]) if name in saved else []
+            axes[f] = list(dict.fromkeys([*old, *sweep.axes[f]]))
+        merged = dataclasses.replace(sweep, axes=axes)
+        planned: set[str] | None = {run_id(r) for r in merged.runs()}
+    except ConfigError:  # a hand-edited config, or a merged grid too large to be one sweep
+        planned = None
+    held = {str(r["run_id"]) for r in whole_rows(out.summary)}
+    if planned == held:
+        write_toml(out.config, merged.to_dict())
+    else:
+        write_toml(out.config, sweep.to_dict(), comment="the last sweep written into this folder; its summary.csv "
+                   "also holds runs of earlier sweeps")

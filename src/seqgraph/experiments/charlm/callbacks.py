@@ -52,8 +52,10 @@ class Callbacks:
     """``on_step`` for :func:`seqgraph.train.loop.fit`: returns True when ``stop()`` asks to stop."""
 
     def __init__(self, cfg: CharLMRun, state: TrainState, corpus: CharCorpus, files: RunFiles, name: str,
-                 run_id: str, label: str, progress: Progress, stop: Callable[[], bool], start_step: int) -> None:
+                 run_id: str, label: str, progress: Progress, stop: Callable[[], bool], start_step: int,
+                 data: dict[str, Any] | None = None) -> None:
         self.cfg, self.state, self.corpus, self.files, self.name = cfg, state, corpus, files, name
+        self.data = data  # the training text's identity (text_identity), kept in every checkpoint
         self.run_id, self.label, self.progress, self.stop = run_id, label, progress, stop
         self.start_step, self.t0 = start_step, time.perf_counter()
         self.val_batches = corpus.val_batches(cfg.batch_size, cfg.eval_batches)
@@ -105,6 +107,6 @@ class Callbacks:
             rng["cuda"] = torch.cuda.get_rng_state(s.device)
         loss, acc, n = s.running
         save_checkpoint(path, {"config": to_dict(self.cfg), "vocab": self.corpus.vocab.chars, "corpus": self.name,
-                               "model": s.model.state_dict(), "optimizer": s.opt.state_dict(),
+                               "data": self.data, "model": s.model.state_dict(), "optimizer": s.opt.state_dict(),
                                "scheduler": s.sched.state_dict(), "step": step, "best_val_loss": s.best_val_loss,
                                "rng": rng, "running": {"loss": float(loss), "accuracy": float(acc), "steps": int(n)}})

@@ -95,12 +95,39 @@ def check_schema(ckpt: dict[str, Any], p: Path) -> None:
     step = ckpt["step"]
     if not isinstance(step, int) or isinstance(step, bool) or step < 0:
         raise bad(f"a malformed step {step!r}")
+    data = ckpt.get("data")  # the training text's identity (absent in older checkpoints)
+    if data is not None and not (isinstance(data, dict) and isinstance(data.get("characters"), int)
+                                 and not isinstance(data["characters"], bool)
+                                 and isinstance(data.get("sha256"), str)):
+        raise bad("a malformed record of its training text")
     weights = ckpt["model"]
     if not isinstance(weights, dict) or not weights or not all(isinstance(t, torch.Tensor) for t in weights.values()):
         raise bad("malformed weights")
     for name, t in weights.items():
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             raise bad(f"non-finite weights ({name})")
+
+
+def text_identity(text: str) -> dict[str, Any]:
+    """What identifies a training text in a checkpoint: its length in characters and the SHA-256
+    of its UTF-8 bytes."""
+    import hashlib
+
+    return {"characters": len(text), "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()}
+
+
+def text_changed(ckpt: dict[str, Any], text: str) -> str:
+    """How ``text`` differs from the text the checkpoint's model was trained on, in words ("" if
+    it is the same, or the checkpoint is older than this record)."""
+    was = ckpt.get("data")
+    if not isinstance(was, dict):
+        return ""
+    now = text_identity(text)
+    if now == {k: was.get(k) for k in now}:
+        return ""
+    size = (f"{was['characters']:,} characters then, {now['characters']:,} now"
+            if was["characters"] != now["characters"] else f"{now['characters']:,} characters, other content")
+    return f"it has changed since the checkpoint was written ({size}; sha256 {str(was['sha256'])[:12]}… then)"
 
 
 RESUME_KEYS = ("optimizer", "scheduler", "rng")

@@ -73,6 +73,9 @@ def starts_over(files: RunFiles, resume: bool) -> bool:
         for path in (files.log, files.samples, files.best):
             path.unlink(missing_ok=True)
         return False
+    if resume and not files.last.exists() and not files.best.exists():
+        raise ConfigError(f"--resume: nothing is saved in {files.out} yet (no checkpoint: the run stopped before its "
+                          "first evaluation); run the same command without --resume to start it")
     if not resume and (files.last.exists() or files.log.exists() or files.best.exists()):
         holder = files.out if files.own_ckpt else f"{files.out} (or {files.last.parent})"
         raise ConfigError(f"{holder} already holds a training run: add --resume to continue it, "

@@ -18,7 +18,7 @@ from seqgraph.experiments.charlm.folder import LOG_COLUMNS, checkpoint_step, cle
 from seqgraph.experiments.charlm.loop import never, train_charlm
 from seqgraph.experiments.charlm.model import corpus_text
 from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
-from seqgraph.io import read_csv
+from seqgraph.io import LOCK_NAME, folder_lock, read_csv
 from seqgraph.sweep.grid import Sweep, resolve_sweep
 from seqgraph.sweep.jobs import Experiment, Job, RunResult
 from seqgraph.sweep.spec import run_id
@@ -59,10 +59,11 @@ def train(sweep: Sweep[CharLMRun], progress: Progress = no_progress, stop: Calla
             raise ConfigError("--ckpt names the checkpoint of one run; a grid keeps one folder per run under --out")
         return train_grid(sweep, progress)
     spec = sweep.single()
-    if options.overwrite:
-        clear_run(options.out, options.ckpt)
-    return train_charlm(spec, options.out, device=options.device, resume=options.resume, ckpt=options.ckpt,
-                        progress=progress, stop=stop)
+    with folder_lock(options.out, "training run"):  # one writer: --overwrite must not clear a running run's files
+        if options.overwrite:
+            clear_run(options.out, options.ckpt)
+        return train_charlm(spec, options.out, device=options.device, resume=options.resume, ckpt=options.ckpt,
+                            progress=progress, stop=stop)
 
 
 def train_grid(sweep: Sweep[CharLMRun], progress: Progress = no_progress) -> Any:
@@ -137,12 +138,17 @@ class _CharLM(Experiment[CharLMRun]):
         ctx = job.context
         for spec in job.runs:
             folder = run_folder(ctx["out"], spec, job.label_fields)
-            if ctx.get("overwrite") and folder.exists():
-                shutil.rmtree(folder)
-            if ctx.get("resume"):
-                s = continue_run(spec, folder, device, progress, job.run_label(spec))
-            else:
-                s = train_charlm(spec, folder, device=device, progress=progress, label=job.run_label(spec))
+            with folder_lock(folder, "training run"):  # a single `train` on this run's folder is refused
+                if ctx.get("overwrite"):  # all but the lock held now
+                    for child in folder.iterdir():
+                        if child.is_dir():
+                            shutil.rmtree(child)
+                        elif child.name != LOCK_NAME:
+                            child.unlink()
+                if ctx.get("resume"):
+                    s = continue_run(spec, folder, device, progress, job.run_label(spec))
+                else:
+                    s = train_charlm(spec, folder, device=device, progress=progress, label=job.run_label(spec))
             summary = {"trained_steps": s.step, "val_loss": s.val.get("loss"), "val_bpc": s.val.get("bpc"),
                        "val_accuracy": s.val.get("accuracy"), "best_val_loss": s.best_val_loss,
                        "chars_per_s": round(s.chars_per_s, 1), "wall_time": round(s.wall_time, 3),

@@ -10,7 +10,9 @@ import torch
 from torch import Tensor
 
 from seqgraph.config import check_memory, to_dict, write_toml
+from seqgraph.errors import ConfigError
 from seqgraph.experiments.charlm.callbacks import Callbacks, TrainState, TrainSummary
+from seqgraph.experiments.charlm.checkpoint import text_changed, text_identity
 from seqgraph.experiments.charlm.folder import RunFiles, check_folder, starts_over
 from seqgraph.experiments.charlm.model import build_model, corpus_text
 from seqgraph.experiments.charlm.resume import load_resumable, restore
@@ -56,6 +58,9 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
     ckpt_data = load_resumable(files, cfg) if resume else None
 
     text, name = corpus_text(cfg.text)
+    if ckpt_data and (changed := text_changed(ckpt_data, text)):
+        raise ConfigError(f"--resume: the training text {name}: {changed}; restore it to continue, or train "
+                          "on it as it is now with --overwrite or another --out")
     vocab = Vocab(ckpt_data["vocab"]) if ckpt_data else Vocab.from_text(text)
     corpus = CharCorpus(text, vocab, cfg.val_fraction, cfg.seq_length)
     check_memory(training_bytes(gates=4, hidden=cfg.hidden, layers=cfg.layers, batch=cfg.batch_size,
@@ -79,7 +84,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
         n_params = sum(p.numel() for p in model.parameters())
         progress(Message(f"corpus: {name}; model: {n_params:,} parameters; from step {step:,}"))
         progress(RunStarted(rid, label, cfg.steps))
-        callbacks = Callbacks(cfg, state, corpus, files, name, rid, label, progress, stop, step)
+        callbacks = Callbacks(cfg, state, corpus, files, name, rid, label, progress, stop, step, text_identity(text))
         trainer = Trainer(model, opt, max_norm=cfg.max_norm, scheduler=sched, forward=lambda x: model(x)[0])
 
         def next_batch(_: int) -> tuple[Tensor, Tensor]:

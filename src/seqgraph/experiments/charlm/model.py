@@ -13,7 +13,7 @@ from torch.nn import functional as F
 
 from seqgraph.config import to_dict
 from seqgraph.errors import CheckpointError, ConfigError, DataError
-from seqgraph.experiments.charlm.checkpoint import load_checkpoint
+from seqgraph.experiments.charlm.checkpoint import load_checkpoint, text_changed
 from seqgraph.experiments.charlm.spec import CharLMRun
 from seqgraph.nn.charlm import CharLM, generate
 from seqgraph.tasks.text import DEFAULT_CORPUS, CharCorpus, Vocab, default_corpus, load_text
@@ -138,6 +138,10 @@ def evaluate_checkpoint(path: str | Path, text: str | Path | None, device: torch
         if source and not Path(source).is_file():
             raise DataError(f"the checkpoint's training text {source} is not available: pass a TEXT file")
         full, name = corpus_text(source)
+        if changed := text_changed(ck, full):  # its split is not the one the model was validated on
+            raise DataError(f"the checkpoint's training text {name}: {changed}, so its validation split is not "
+                            f"the one this model was validated on; pass the file as TEXT to evaluate on all of it "
+                            "as it is now")
         ids = CharCorpus(full, vocab, cfg["val_fraction"], cfg["seq_length"]).val
         name = f"validation split of {name}"
     else:

@@ -12,7 +12,7 @@ import torch
 from seqgraph.config import check_memory
 from seqgraph.errors import ConfigError
 from seqgraph.experiments.charlm.model import load_model
-from seqgraph.io import write_csv
+from seqgraph.io import check_replace, write_csv
 from seqgraph.nn.charlm import beam_search, check_sampling, generate
 from seqgraph.nn.memory import sampling_bytes
 from seqgraph.train.loop import resolve_device
@@ -45,16 +45,25 @@ class SampleResult:
 
 
 def sample_checkpoint(ckpt: str | Path, how: Sampling, *, length: int = 30, prompt: str = "", num: int = 1,
-                      seed: int = 0, device: str = "auto", out: str | Path | None = None) -> SampleResult:
+                      seed: int = 0, device: str = "auto", out: str | Path | None = None,
+                      overwrite: bool = False) -> SampleResult:
     """``num`` texts of ``length`` characters continuing ``prompt`` (default: a newline if the
     vocabulary has one, else its first character), generated as one batch with its own seeded
-    generator; ``out``: also a CSV of them."""
+    generator; ``out``: also a CSV of them (an existing one replaced only with ``overwrite``)."""
+    if out is not None:
+        check_replace(out, overwrite)
     if length <= 0 or num <= 0:
         raise ConfigError("--length and --num must be positive")
     if num * length > MAX_SAMPLED:
         raise ConfigError(f"--num × --length = {num * length:,} characters; at most {MAX_SAMPLED:,} per call")
     knobs = [k for k, on in (("--beta", how.beta is not None), ("--temp", how.temperature_given),
                              ("--greedy", how.greedy), ("--beam", how.beam > 0)) if on]
+    if how.beam:  # beam search draws nothing: every sampling flag beside it would be silently ignored
+        sampling = [k for k in knobs if k != "--beam"] + [k for k, on in (("--top-k", how.top_k != 0),
+                                                                          ("--top-p", how.top_p != 1.0)) if on]
+        if sampling:
+            raise ConfigError(f"--beam searches for the likeliest texts and samples nothing: {', '.join(sampling)} "
+                              f"{'is' if len(sampling) == 1 else 'are'} for sampling; give one or the other")
     if how.beta is not None and len(knobs) > 1:
         raise ConfigError(f"{' and '.join(knobs)} are alternatives: give one")
     check_sampling(how.temperature, how.beta, how.top_k, how.top_p)
