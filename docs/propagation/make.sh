@@ -25,7 +25,7 @@ cp "$tmp/course.txt" "$here/course.txt"
 
 : > "$tmp/smoothing.txt"
 show "$tmp/smoothing.txt" gcn smoothing karate --layers 1,2,4,8,16,32 --model gcn,gat --out "$here/karate" --overwrite
-show "$tmp/smoothing.txt" gcn smoothing karate --layers 1,2,4,8,16,32 --model gcn --trained
+show "$tmp/smoothing.txt" gcn smoothing karate --layers 1,2,4,8 --model gcn --trained
 sed -i "s#$here/karate#karate-smoothing#g" "$tmp/smoothing.txt"
 cp "$tmp/smoothing.txt" "$here/smoothing.txt"
 
