@@ -20,6 +20,7 @@ KINDS = {
     "grads": ("model", "seed", "trained_steps", "t", "grad_norm"),
     "timegate": ("t", "k"),
     "nodes": ("epoch", "loss", "train_accuracy", "test_accuracy"),  # gcn train's log.csv
+    "transfer": ("graph", "distance", "model", "seed", "final_accuracy", "resistance"),  # gcn transfer's summary.csv
 }
 STYLES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -29,7 +30,7 @@ FORMATS = ("png", "svg", "pdf")
 def detect_kind(df: Any) -> str:
     """The figure a CSV calls for, from its columns."""
     cols = set(df.columns)
-    for kind in ("grads", "memory-curves", "curves", "memory", "accuracy", "text", "nodes", "timegate"):
+    for kind in ("grads", "memory-curves", "curves", "memory", "transfer", "accuracy", "text", "nodes", "timegate"):
         if set(KINDS[kind]) <= cols:
             return kind
     if {"step", "text"} <= cols:
@@ -299,6 +300,67 @@ def plot_nodes(df: Any, title: str = "GCN node classification") -> Any:
     return _finish(fig, axes, title)
 
 
+def plot_smoothing(rows: Sequence[dict[str, Any]], title: str = "Over-smoothing") -> Any:
+    """√(Dirichlet energy) and MAD against propagation step / layer, log scale, a line per
+    ``where`` (``propagation``: Â^k X; a model: after layer k). Values of exactly 0 (smoothed to
+    the last bit) cannot sit on a log axis: they are left out, and the caption says how many."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    dropped = 0
+    for n, where in enumerate(dict.fromkeys(r["where"] for r in rows)):
+        mine = [r for r in rows if r["where"] == where]
+        label = ("Â^k X (propagation)" if where == "propagation"
+                 else f"{where.upper().replace('-TRAINED', ' (trained)')}, after layer k")
+        for ax, key in zip(axes, ("sqrt_energy", "mad"), strict=True):
+            pts = [(r["step"], r[key]) for r in mine if r[key] > 0]
+            dropped += len(mine) - len(pts)
+            if pts:
+                xs, ys = zip(*pts, strict=True)
+                ax.plot(xs, ys, color=f"C{n}", ls=STYLES[n % len(STYLES)], marker=MARKERS[n % len(MARKERS)],
+                        markersize=3, label=label)
+    axes[0].set(xlabel="step k (propagations or layers)", ylabel="√ Dirichlet energy", yscale="log")
+    axes[1].set(xlabel="step k (propagations or layers)", ylabel="MAD (neighbours)", yscale="log")
+    axes[0].legend(fontsize="small")
+    if dropped:
+        fig.text(0.01, 0.01, f"{dropped} value(s) of exactly 0 not drawn (log scale)", fontsize="small")
+    return _finish(fig, axes, title)
+
+
+def plot_transfer(df: Any, title: str = "Graph transfer: held-out accuracy against source–target distance") -> Any:
+    """gcn transfer's summary: final test accuracy against distance r, a line per (graph,
+    model) through the mean over seeds with every seed's point; beside it, each graph's bounds
+    on the transfer: the effective resistance R(source, target) and the r-step propagation
+    weight (Â^r)_{target,source} (log scale). The dotted line: a guess among the classes."""
+    plt = _plt()
+    ok = df[df["status"].astype(str) == "ok"] if "status" in df.columns else df
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    ax = axes[0]
+    graphs = sorted(ok["graph"].astype(str).unique())
+    models = sorted(ok["model"].astype(str).unique())
+    for (graph, model), part in ok.groupby(["graph", "model"], sort=True):
+        stats = _mean_std(part, ["distance"], "final_accuracy")
+        g, m = graphs.index(str(graph)), models.index(str(model))  # a colour per graph, a line style per model
+        color = f"C{g % 10}"
+        ax.plot(stats["distance"], stats["mean"], color=color, ls=STYLES[m % len(STYLES)],
+                marker=MARKERS[m % len(MARKERS)], label=f"{str(model).upper()} on {graph}")
+        ax.scatter(part["distance"], part["final_accuracy"], color=color, s=10, alpha=0.5)
+    if "baseline" in ok.columns and ok["baseline"].notna().any():
+        ax.axhline(float(ok["baseline"].dropna().iloc[0]), color="grey", ls=":", label="guess (1 / classes)")
+    ax.set(xlabel="distance r (layers = r)", ylabel="test accuracy (mean; dots: seeds)", ylim=(0, 1.05))
+    ax.legend(fontsize="small")
+    ax = axes[1]
+    bounds = ok.drop_duplicates(["graph", "distance"]).sort_values(["graph", "distance"])
+    for graph, part in bounds.groupby("graph", sort=True):
+        n = graphs.index(str(graph))
+        ax.plot(part["distance"], part["resistance"], color=f"C{n}", marker="o", label=f"R(s, t), {graph}")
+        if "propagation" in part.columns and (part["propagation"] > 0).all():
+            ax.plot(part["distance"], part["propagation"], color=f"C{n}", ls="--", marker="s",
+                    label=f"(Â^r)_ts, {graph}")
+    ax.set(xlabel="distance r", ylabel="bound (log scale)", yscale="log")
+    ax.legend(fontsize="x-small")
+    return _finish(fig, axes, title)
+
+
 def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
     """‖∂L/∂s_t‖ against step t on a log scale, a colour per model (mean over seeds, band =
     std); dashed after training. Gradients that are all zero (vanished to the last bit) are
@@ -422,6 +484,8 @@ def figure_for(df: Any, kind: str, x: str | None = None, by: list[str] | None = 
         if (tau is not None and not tau > 0) or (r_on is not None and not 0 < r_on <= 1):
             raise DataError(f"a time gate needs tau > 0 and r_on in (0, 1]; the CSV has tau = {tau}, r_on = {r_on}")
         return plot_timegate(df, tau, first("shift"), r_on)
+    if kind == "transfer":
+        return plot_transfer(df)
     if kind == "accuracy":
         return plot_accuracy(df, x or "length", by)
     if kind == "memory":

@@ -14,13 +14,14 @@ from typing import Any
 from seqgraph.errors import DataError
 from seqgraph.experiments.memory.spec import MemoryRun
 from seqgraph.experiments.palindrome.spec import PalindromeRun
+from seqgraph.experiments.transfer.spec import TransferRun
 from seqgraph.sweep.spec import spec_fields
 
 PALINDROME_SETTINGS = tuple(spec_fields(PalindromeRun))
-# every sequence experiment's settings (palindrome, memory), in reading order
-SETTINGS = tuple(dict.fromkeys((*PALINDROME_SETTINGS, *spec_fields(MemoryRun))))
+# every swept experiment's settings (palindrome, memory, gcn transfer), in reading order
+SETTINGS = tuple(dict.fromkeys((*PALINDROME_SETTINGS, *spec_fields(MemoryRun), *spec_fields(TransferRun))))
 MSE_MARGIN = 0.1  # a final MSE within 10% of the not-learned baseline's is no result
-_FIRST = ("task", "length", "model")  # the usual reading order of a table
+_FIRST = ("task", "graph", "length", "distance", "model")  # the usual reading order of a table
 
 
 def read_summaries(paths: Sequence[str | Path]) -> Any:
@@ -71,7 +72,7 @@ def summary_table(paths: Sequence[str | Path], by: str | None = None) -> tuple[A
 
 
 TEXT_COLUMNS = {"model", "task", "cell", "optimizer", "encoding", "classes", "init", "run_id", "status", "metric",
-                "kernel", "kernel_used", "text", "folder"}
+                "kernel", "kernel_used", "text", "folder", "graph", "norm"}
 # what a summary's numbers are read as; a column absent from a file is not checked
 NUMBER_COLUMNS = ("length", "seed", "final_accuracy", "final_metric", "best_accuracy", "best_metric", "solved_step",
                   "trained_steps", "wall_time", "loss_ratio")

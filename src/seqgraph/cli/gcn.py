@@ -11,17 +11,22 @@ from seqgraph.cli.common import (
     complete,
     complete_examples,
     console,
+    fail,
     given,
+    interrupted,
     one_of,
     print_json,
+    report_failures,
     user_errors,
 )
-from seqgraph.cli.options import DEVICE_HELP, Opt, Overwrite, options_of, with_options
+from seqgraph.cli.options import DEVICE_HELP, RUN, RUN_OPTIONS_HELP, SETTINGS, Opt, Overwrite, options_of, with_options
 from seqgraph.experiments.node_classification import NodeClassificationConfig
+from seqgraph.experiments.transfer.spec import MODELS, NORMS, TransferOptions, TransferRun
 from seqgraph.graphs import FORMATS
+from seqgraph.graphs.transfer import FAMILIES
 from seqgraph.nn.gcn_names import ACTIVATIONS, VARIANTS
 
-app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification.",
+app = typer.Typer(help="Graph tools: GCN adjacency, hops, a GCN layer, node classification, over-smoothing, over-squashing, effective resistance and the graph-transfer benchmark.",
                   no_args_is_help=True)
 
 SHOW_LIMIT = 15  # nodes: print full matrices as tables up to this size
@@ -120,7 +125,6 @@ def hops(
     """
     import numpy as np
 
-    from seqgraph.cli.common import fail
     from seqgraph.graphs.tools import hops as compute
 
     with user_errors():
@@ -245,6 +249,174 @@ def layer(
         con.print(f"wrote {out}")
 
 
+FeaturesOpt = Annotated[Path | None, typer.Option(help="CSV: node id, then features. Default: --num-features standard normal features drawn from --seed.")]
+NumFeaturesOpt = Annotated[int, typer.Option(help="Random features per node when no --features file is given.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed of the random features and the weights.")]
+
+
+def _num(v: float) -> str:
+    return "∞" if v == float("inf") else f"{v:.4g}"
+
+
+@app.command()
+def smoothing(
+    graph: GraphArg,
+    layers: Annotated[str, typer.Option(help="Steps to report: propagations Â^k X and layers k of each model (start:stop, a list, or one depth; the deepest sets the network's depth).")] = "1:32",
+    model: Annotated[str, typer.Option(help="Models whose layers are measured beside Â^k X: gcn, gat or gcn,gat (random Glorot weights, width = the features).")] = "gcn",
+    features: FeaturesOpt = None,
+    num_features: NumFeaturesOpt = 16,
+    seed: SeedOpt = 0,
+    trained: Annotated[bool, typer.Option("--trained", help="Measure the networks after training them on the graph's node labels (a linear head on the last layer; --per-class labelled nodes per class; Adam 0.01, weight decay 5e-4).")] = False,
+    label_key: Annotated[str, typer.Option(help="With --trained: the node attribute holding the class.")] = "label",
+    per_class: Annotated[int, typer.Option(help="With --trained: labelled nodes per class, drawn from --seed.")] = 1,
+    epochs: Annotated[int, typer.Option(help="With --trained: training epochs (full-graph steps).")] = 200,
+    out: Annotated[Path | None, typer.Option(help="Folder for smoothing.csv and smoothing.png (log scale).")] = None,
+    overwrite: Overwrite = False,
+    fmt: FormatOpt = "auto",
+    directed: DirectedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Over-smoothing: Dirichlet energy √E (Rusch et al. 2023) and MAD, the mean cosine distance between neighbours (Chen et al. 2020), after each propagation Â^k X and each layer of a GCN or GAT.
+
+    E(X) = (1/|V|) Σ_i Σ_{j∈N(i)} ‖X_i − X_j‖². Both fall as neighbours' features become alike; with the symmetric Â the propagation tends to D̃^1/2-scaled constants, so E levels off at a floor while MAD keeps falling towards 0.
+    """
+    from seqgraph.analysis.smoothing import Training
+    from seqgraph.graphs.tools import smoothing as compute
+
+    with user_errors():
+        models = tuple(dict.fromkeys(m.strip() for m in model.split(",") if m.strip()))
+        if not trained and (label_key != "label" or per_class != 1 or epochs != 200):
+            raise fail("--label-key, --per-class and --epochs are options of --trained")
+        if epochs <= 0 or per_class <= 0:
+            raise fail("--epochs and --per-class must be positive")
+        training = Training(label_key, per_class, epochs) if trained else None
+        res = compute(graph, layers=layers, models=models, features=features, num_features=num_features,
+                      seed=seed, fmt=fmt, directed=directed, out=out, training=training, overwrite=overwrite)
+    rows = res.curve.rows
+    if as_json:
+        print_json({"nodes": res.curve.nodes, "edges": res.curve.edges, "features": res.curve.features, "rows": rows,
+                    "trained_accuracy": res.curve.trained_accuracy})
+        return
+    from rich.table import Table
+
+    con = console()
+    con.print(f"{res.curve.nodes:,} nodes, {res.curve.edges:,} edges, {res.curve.features} features")
+    wheres = list(dict.fromkeys(r["where"] for r in rows))
+    t = Table(title="√E (Dirichlet energy) and MAD after k steps", title_justify="left")
+    t.add_column("k", justify="right")
+    for w in wheres:
+        name = "Â^k X" if w == "propagation" else w.upper().replace("-TRAINED", " trained")
+        t.add_column(f"{name} √E", justify="right")
+        t.add_column(f"{name} MAD", justify="right")
+    by = {(r["where"], r["step"]): r for r in rows}
+    for k in sorted({r["step"] for r in rows}):
+        cells = []
+        for w in wheres:
+            r = by[(w, k)]
+            cells += [_num(r["sqrt_energy"]), _num(r["mad"])]
+        t.add_row(str(k), *cells)
+    con.print(t)
+    for m, acc in res.curve.trained_accuracy.items():
+        con.print(f"{m.upper()} trained: accuracy {acc:.3f} on the unlabelled nodes")
+    if res.saved:
+        con.print(f"wrote {', '.join(res.saved)}")
+
+
+@app.command()
+def squash(
+    graph: GraphArg,
+    source: Annotated[str, typer.Option(help="Node u whose input travels.", show_default=False)],
+    target: Annotated[str, typer.Option(help="Node v that should hear it.", show_default=False)],
+    layers: Annotated[str, typer.Option(help="GCN depths r (start:stop, a list, or one).")] = "1:8",
+    width: Annotated[int, typer.Option(help="Hidden features of each GCN layer.")] = 16,
+    features: FeaturesOpt = None,
+    num_features: NumFeaturesOpt = 16,
+    seed: SeedOpt = 0,
+    out: Annotated[Path | None, typer.Option(help="CSV: one row per depth.")] = None,
+    overwrite: Overwrite = False,
+    fmt: FormatOpt = "auto",
+    directed: DirectedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Over-squashing: how much of u's input reaches v through r GCN layers — the Jacobian ‖∂h_v/∂x_u‖₂ against its bound Π‖W_k‖₂ (Â^r)_vu (Topping et al. 2022), and the effective resistance R(u, v) (Di Giovanni et al. 2023).
+
+    Each depth r is a GCN of r ReLU layers with Glorot weights from --seed (layer k the same at every depth).
+    """
+    from seqgraph.graphs.tools import squash as compute
+
+    with user_errors():
+        res = compute(graph, source=source, target=target, layers=layers, features=features,
+                      num_features=num_features, width=width, seed=seed, fmt=fmt, directed=directed, out=out,
+                      overwrite=overwrite)
+    s = res.result
+    if as_json:
+        print_json({"source": source, "target": target, "hops": s.hops, "resistance": s.resistance,
+                    "resistance_method": s.resistance_method, "rows": s.rows})
+        return
+    from rich.table import Table
+
+    con = console()
+    hops = "unreachable" if s.hops is None else f"{s.hops} hop{'s' if s.hops != 1 else ''}"
+    con.print(f"{source} → {target}: {hops}; effective resistance R = {_num(s.resistance)} ({s.resistance_method})")
+    t = Table(title=f"sensitivity of h_{target} to x_{source}", title_justify="left")
+    for col in ("layers r", "‖∂h_v/∂x_u‖₂", "bound Π‖W‖ (Â^r)_vu", "(Â^r)_vu", "Π‖W_k‖₂"):
+        t.add_column(col, justify="right")
+    for r in s.rows:
+        t.add_row(str(r["layers"]), _num(r["sensitivity"]), _num(r["bound"]), _num(r["propagation"]),
+                  _num(r["weight_norm_product"]))
+    con.print(t)
+    if s.hops is not None and any(r["layers"] < s.hops for r in s.rows):
+        con.print(f"depths below {s.hops} cannot reach: their sensitivity and bound are 0")
+    if res.saved:
+        con.print(f"wrote {res.saved[0]}")
+
+
+@app.command()
+def resistance(
+    graph: GraphArg,
+    pairs: Annotated[str | None, typer.Option(help="Node pairs u-v, comma-separated (e.g. C-E,A-F). Default: every pair (exact method only).")] = None,
+    method: Annotated[str, typer.Option(help="auto: exact up to 5,000 nodes, else sparse; exact: dense L⁺ by Cholesky, and the Kirchhoff index; sparse: the requested pairs by conjugate gradients on the sparse Laplacian.", autocompletion=complete(("auto", "exact", "sparse")))] = "auto",
+    out: Annotated[Path | None, typer.Option(help="CSV: u, v, resistance.")] = None,
+    overwrite: Overwrite = False,
+    fmt: FormatOpt = "auto",
+    directed: DirectedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Effective resistance R(u, v) = (e_u − e_v)ᵀ L⁺ (e_u − e_v) between node pairs, and the total (the Kirchhoff index, Σ_{u<v} R).
+
+    Edges conduct with their weight. Nodes in different components are infinitely far apart.
+    """
+    from seqgraph.graphs.tools import resistance as compute
+
+    with user_errors():
+        res = compute(graph, pairs=pairs, method=method, fmt=fmt, directed=directed, out=out, overwrite=overwrite)
+    r = res.result
+    if as_json:
+        print_json({"method": r.method, "components": r.components, "kirchhoff_index": r.kirchhoff,
+                    "pairs": [{"u": u, "v": v, "resistance": x, "connected": x != float("inf")}
+                              for u, v, x in r.pairs]})
+        return
+    from rich.table import Table
+
+    con = console()
+    g = res.graph
+    con.print(f"{g.num_nodes:,} nodes, {g.num_edges:,} edges, {r.components:,} component(s); method: {r.method}")
+    shown = r.pairs if len(r.pairs) <= 50 else sorted(r.pairs, key=lambda p: -p[2])[:20]
+    con.print("effective resistance" + ("" if len(r.pairs) <= 50 else f" (the 20 largest of {len(r.pairs):,} pairs)")
+              + ("; ∞: in different components" if r.components > 1 else ""))
+    t = Table()
+    for col in ("u", "v", "R(u, v)"):
+        t.add_column(col, justify="right" if col == "R(u, v)" else "left")
+    for u, v, x in shown:
+        t.add_row(u, v, _num(x))
+    con.print(t)
+    if r.kirchhoff is not None:
+        note = f" (the graph has {r.components} components)" if r.components > 1 else ""
+        con.print(f"Kirchhoff index (total effective resistance, Σ_u<v R): {_num(r.kirchhoff)}{note}")
+    if res.saved:
+        con.print(f"wrote {res.saved[0]}")
+
+
 TRAIN_HELP: dict[str, str | Opt] = {
     "label_key": 'Node attribute with the class ("": club for the built-in karate club, label for a file).',
     "labeled": 'Comma list of nodes whose labels are seen ("": 0,33 on the built-in karate club, else --per-class).',
@@ -293,3 +465,79 @@ def train(
     n_test = sum(1 for p in res.predictions if p["true"] and not p["labeled"])
     con.print(Text(f"accuracy on the {n_test} unlabelled nodes: ").append(f"{res.test_accuracy:.3f}", style="bold"))
     con.print(f"results: {Path(cfg.out) / 'log.csv'}, {Path(cfg.out) / 'predictions.csv'}")
+
+
+TRANSFER_HELP: dict[str, str | Opt] = {
+    "graph": Opt(f"Graph families, {one_of(FAMILIES)} (a list sweeps them): a ring of 2r nodes, the ring with "
+                 "cross edges, or a clique joined to a path.", complete=complete(FAMILIES, lists=True)),
+    "distance": Opt("Source–target distances r: start:stop[:step] (stop inclusive) or a list.",
+                    ("--distance", "--distances")),
+    "model": Opt(f"Models, {one_of(MODELS)} (a list sweeps them).", complete=complete(MODELS, lists=True)),
+    "seed": "Seeds (a list, or a range like 1:3): each draws its own weights, split and batches.",
+    "layers": "Message-passing layers; 0: the distance r (the benchmark's rule).",
+    "hidden": "Hidden features.",
+    "norm": f"Normalisation between layers, {one_of(NORMS)} (batch: BatchNorm, as the repository).",
+    "classes": "Labels the source may carry.",
+    "samples": "Graphs in the dataset (one structure; the source's label varies).",
+    "test_fraction": "Fraction of the samples held out.",
+    "batch_size": "Batch size.",
+    "epochs": "Training epochs (at most, with early stopping).",
+    "lr": "Adam learning rate (halved after 10 epochs without a better test accuracy, to 1e-5 at least).",
+    "weight_decay": "Adam weight decay.",
+    "early_stop": Opt("End a run at test accuracy 1.", ("--early-stop/--no-early-stop",)),
+}
+TRANSFER_RUN_HELP: dict[str, str | Opt] = RUN_OPTIONS_HELP | {
+    "out": "Output folder for curves.csv, summary.csv, config.toml and transfer.png.",
+    "executor": Opt("Executor, auto, sequential, processes or ray (runs train one at a time; auto: one process per "
+                    "core).", complete=complete(("auto", "sequential", "processes", "ray"))),
+    "resume": Opt("Train only the runs whose rows are missing in --out.", ("--resume",)),
+    "overwrite": Opt("Replace results already in the output folder.", ("--overwrite",)),
+}
+
+
+@app.command()
+@with_options(options_of(TransferRun, TRANSFER_HELP, panel=SETTINGS),
+              options_of(TransferOptions, TRANSFER_RUN_HELP, panel=RUN))
+def transfer(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file with any of these options (its [transfer] table, or top-level keys); flags override it.", rich_help_panel=RUN)] = None,
+    **settings: Any,
+) -> None:
+    """The graph-transfer benchmark (Di Giovanni et al., ICML 2023): a source node r hops from the target carries one of 5 labels, and an r-layer GCN or GAT must predict it at the target — accuracy against distance, for every combination of the settings given as lists (e.g. --graph ring,crossed-ring --distance 2:10 --model gcn,gat --seeds 1:3).
+
+    Every row also carries the graph's bounds on the transfer: the hops, the propagation weight (Â^r)_ts and the effective resistance R(s, t). Writes curves.csv (every epoch), summary.csv, config.toml and transfer.png to --out.
+    """
+    from seqgraph.cli.display import Display, palindrome_line
+    from seqgraph.cli.palindrome import print_summary
+    from seqgraph.experiments.transfer.train import run_transfer
+    from seqgraph.sweep.grid import resolve_sweep
+
+    with user_errors():
+        sweep = resolve_sweep(TransferRun, TransferOptions, config, **given(ctx, exclude=("config",)))
+        if sweep.options.executor == "batched":
+            raise fail("--executor batched: transfer runs train one at a time (choose sequential, processes or ray)")
+        display = Display(console(stderr=True), palindrome_line)
+        try:
+            summary, figure = run_transfer(sweep, display)
+        except KeyboardInterrupt as e:
+            display.finished = getattr(e, "saved", display.finished)
+            display.stop()
+            raise interrupted(display.finished, sweep.options.out) from None
+        finally:
+            display.stop()
+    report_failures(summary)
+    from seqgraph.results import aggregate, varying_settings
+    from seqgraph.sweep.spec import spec_fields
+
+    by = varying_settings(summary, spec_fields(TransferRun)) or ["graph", "distance", "model"]
+    print_summary(aggregate(summary, by), sweep.options.out,
+                  title="Held-out accuracy at the target (mean ± std over seeds)")
+    con = console()
+    classes = sorted({int(c) for c in summary["classes"]})
+    con.print("not learned (baseline): " + ", ".join(f"1/{c} = {1 / c:.3f}" for c in classes)
+              + " (a guess among the labels)")
+    bounds = summary.drop_duplicates(["graph", "distance"]).sort_values(["graph", "distance"])
+    con.print("the graphs' bounds: " + "; ".join(
+        f"{r.graph} r={r.distance}: R = {r.resistance:.3g}, (Â^r)_ts = {r.propagation:.3g}" for r in bounds.itertuples()))
+    if figure is not None:
+        con.print(f"figure: {figure}")

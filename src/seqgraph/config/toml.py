@@ -22,7 +22,7 @@ C = TypeVar("C", bound="Settings")
 
 # the tables a seqgraph config file may hold, one per command that reads a config (tested
 # against every Settings subclass): a table of another command is skipped, an unknown one is an error
-SECTIONS = ("palindrome", "memory", "train", "grads", "gcn_train")
+SECTIONS = ("palindrome", "memory", "train", "grads", "gcn_train", "transfer")
 
 
 class Settings:

@@ -42,7 +42,6 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
         ``g`` of N nodes, features ``(N, F_in)`` (F_in = N for X = I) → ``H (N, F_out)``,
         ``W (F_in, F_out)``, one attention entry per edge of Ã (GAT).
     """
-    import scipy.sparse as sp
     import torch
 
     from seqgraph.nn.gcn import GATLayer, GCNLayer, gcn_norm, sparse_propagation
@@ -73,16 +72,28 @@ def gcn_layer_forward(g: Graph, *, features: Any = None, out_dim: int = 2, weigh
             return LayerResult(H.numpy(), layer.weight.numpy().copy(), None)
         # the neighbourhood is every listed edge, whatever its weight (GAT reads no weights): Ã's
         # non-zeros would drop an edge of weight 0; self-loops as in Ã
-        A = g.adjacency()
-        S = sp.csr_array((np.ones_like(A.data), A.indices, A.indptr), shape=A.shape)
-        S = (S + sp.eye_array(n, format="csr")).tocsr()
-        R = (S.T if g.directed else S).tocoo()  # rows receive
-        edges = torch.from_numpy(np.stack([R.row, R.col]).astype(np.int64))
-        H, alpha = layer(x, edges)
+        edges_np = gat_edges(g)
+        H, alpha = layer(x, torch.from_numpy(edges_np))
         H = torch.relu(H) if activation == "relu" else torch.tanh(H) if activation == "tanh" else H
         att = [{"i": g.nodes[i], "j": g.nodes[j], "alpha": float(a)}
-               for i, j, a in zip(R.row.tolist(), R.col.tolist(), alpha.tolist(), strict=True)]
+               for i, j, a in zip(edges_np[0].tolist(), edges_np[1].tolist(), alpha.tolist(), strict=True)]
         return LayerResult(H.numpy(), layer.weight.numpy().copy(), att)
+
+
+def gat_edges(g: Graph) -> np.ndarray:
+    """A GAT's neighbourhoods: every listed edge, whatever its weight (GAT reads no weights; Ã's
+    non-zeros would drop an edge of weight 0), and each node itself, as (receiver i, sender j).
+
+    Shapes:
+        → ``(2, E')`` int64.
+    """
+    import scipy.sparse as sp
+
+    A = g.adjacency()
+    S = sp.csr_array((np.ones_like(A.data), A.indices, A.indptr), shape=A.shape)
+    S = (S + sp.eye_array(g.num_nodes, format="csr")).tocsr()
+    R = (S.T if g.directed else S).tocoo()  # rows receive
+    return np.stack([R.row, R.col]).astype(np.int64)
 
 
 def _read_weights(path: Any, f_in: int) -> np.ndarray:

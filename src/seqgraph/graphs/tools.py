@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -95,3 +95,144 @@ def layer(path: str | Path, *, fmt: str = "auto", directed: bool | None = None, 
     if out is not None:
         save_node_features(out, g.nodes, res.H)
     return g, res
+
+
+MAX_DEPTH = 256  # layers: --layers beyond this is a typo, not an experiment
+
+
+def depths(spec: str | int | list[int], what: str = "--layers") -> list[int]:
+    """``1:32``, ``4`` or ``1,2,4,8`` → sorted, de-duplicated depths, each in [1, MAX_DEPTH]."""
+    from seqgraph.config.parse import parse_int_list
+    from seqgraph.errors import GraphError
+
+    values = sorted(set(parse_int_list(spec, what)))
+    if values[0] < 1:
+        raise GraphError(f"{what} must be at least 1, got {values[0]}")
+    if values[-1] > MAX_DEPTH:
+        raise GraphError(f"{what} at most {MAX_DEPTH}, got {values[-1]}")
+    return values
+
+
+def node_features(g: Graph, features: str | Path | None, num_features: int, seed: int) -> np.ndarray:
+    """Features from a CSV (:func:`seqgraph.graphs.graph.load_features`), or ``num_features``
+    standard normal ones drawn from ``seed``."""
+    from seqgraph.analysis.smoothing import random_features
+    from seqgraph.graphs.graph import load_features
+
+    return load_features(features, g) if features is not None else random_features(g, num_features, seed)
+
+
+@dataclass
+class Smoothing:
+    graph: Graph
+    curve: Any  # seqgraph.analysis.smoothing.SmoothingCurve
+    saved: list[str]  # files written
+
+
+SMOOTHING_COLUMNS = ("where", "step", "energy", "sqrt_energy", "mad")
+
+
+def smoothing(path: str | Path, *, layers: str | int = "1:32", models: tuple[str, ...] = ("gcn",),
+              features: str | Path | None = None, num_features: int = 16, seed: int = 0, fmt: str = "auto",
+              directed: bool | None = None, out: str | Path | None = None, training: Any = None,
+              overwrite: bool = False) -> Smoothing:
+    """Dirichlet energy and MAD per propagation step and per layer
+    (:func:`seqgraph.analysis.smoothing.smoothing`; ``training``: a
+    :class:`~seqgraph.analysis.smoothing.Training` to measure trained networks); ``out``: a
+    folder for ``smoothing.csv`` and ``smoothing.png`` (log scale), existing ones replaced only
+    with ``overwrite``."""
+    from seqgraph.analysis.smoothing import smoothing as compute
+
+    ks = depths(layers)
+    if out is not None:
+        for name in ("smoothing.csv", "smoothing.png"):
+            check_replace(Path(out) / name, overwrite)
+    g = load_graph(path, fmt, directed)
+    X = node_features(g, features, num_features, seed)
+    curve = compute(g, X, ks, models, seed, training)
+    saved: list[str] = []
+    if out is not None:
+        from seqgraph.io import make_folder, write_csv
+        from seqgraph.plots import plot_smoothing, save_figure
+
+        folder = make_folder(out)
+        write_csv(folder / "smoothing.csv", SMOOTHING_COLUMNS, curve.rows)
+        fig = plot_smoothing(curve.rows, title=f"Over-smoothing on {Path(str(path)).stem} "
+                                               f"({g.num_nodes:,} nodes, {X.shape[1]} features)")
+        saved = [str(folder / "smoothing.csv"), str(save_figure(fig, folder / "smoothing.png"))]
+    return Smoothing(g, curve, saved)
+
+
+@dataclass
+class Squash:
+    graph: Graph
+    result: Any  # seqgraph.analysis.squashing.Sensitivity
+    saved: list[str]
+
+
+SQUASH_COLUMNS = ("layers", "sensitivity", "bound", "propagation", "weight_norm_product")
+
+
+def squash(path: str | Path, *, source: str, target: str, layers: str | int = "1:8",
+           features: str | Path | None = None, num_features: int = 16, width: int = 16, seed: int = 0,
+           fmt: str = "auto", directed: bool | None = None, out: str | Path | None = None,
+           overwrite: bool = False) -> Squash:
+    """The sensitivity of GCNs of each depth between two nodes against its bound, and their
+    effective resistance (:func:`seqgraph.analysis.squashing.sensitivity`); ``out``: a CSV
+    (an existing one replaced only with ``overwrite``)."""
+    from seqgraph.analysis.squashing import sensitivity
+    from seqgraph.io import write_csv
+
+    ks = depths(layers)
+    if out is not None:
+        check_replace(out, overwrite)
+    g = load_graph(path, fmt, directed)
+    g.index(source), g.index(target)  # unknown nodes: said before any work
+    X = node_features(g, features, num_features, seed)
+    res = sensitivity(g, source, target, ks, X, width, seed)
+    saved = []
+    if out is not None:
+        write_csv(out, SQUASH_COLUMNS, res.rows)
+        saved.append(str(out))
+    return Squash(g, res, saved)
+
+
+@dataclass
+class Resistance:
+    graph: Graph
+    result: Any  # seqgraph.analysis.resistance.Resistances
+    saved: list[str]
+
+
+def parse_pairs(text: str) -> list[tuple[str, str]]:
+    """``"C-E,A-F"`` (or ``C:E``) → node pairs."""
+    from seqgraph.errors import GraphError
+
+    pairs = []
+    for item in (p.strip() for p in text.split(",")):
+        sep = "-" if "-" in item else ":" if ":" in item else None
+        if not item or sep is None or item.count(sep) != 1 or "" in item.split(sep):
+            raise GraphError(f"bad pair {item!r} in --pairs: expected u-v (or u:v), e.g. C-E,A-F")
+        u, v = item.split(sep)
+        pairs.append((u.strip(), v.strip()))
+    return list(dict.fromkeys(pairs))
+
+
+def resistance(path: str | Path, *, pairs: str | None = None, method: str = "auto", fmt: str = "auto",
+               directed: bool | None = None, out: str | Path | None = None, overwrite: bool = False) -> Resistance:
+    """Effective resistances of ``pairs`` (every pair by default, on graphs the exact method
+    takes) and the Kirchhoff index (:func:`seqgraph.analysis.resistance.resistances`); ``out``:
+    a CSV ``u,v,resistance`` (an existing one replaced only with ``overwrite``)."""
+    from seqgraph.analysis.resistance import resistances
+    from seqgraph.io import write_csv
+
+    if out is not None:
+        check_replace(out, overwrite)
+    asked = parse_pairs(pairs) if pairs is not None else None
+    g = load_graph(path, fmt, directed)
+    res = resistances(g, asked, method)
+    saved = []
+    if out is not None:
+        write_csv(out, ["u", "v", "resistance"], ({"u": u, "v": v, "resistance": r} for u, v, r in res.pairs))
+        saved.append(str(out))
+    return Resistance(g, res, saved)

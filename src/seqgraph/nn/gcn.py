@@ -239,6 +239,27 @@ class GATLayer(nn.Module):
         return out, alpha
 
 
+def dense_attention(layer: GATLayer, x: Tensor, mask: Tensor) -> Tensor:
+    r"""A :class:`GATLayer` on a batch of graphs of one structure, as a dense masked softmax:
+    the same α and output as the layer's edge form on each graph (tested), for small graphs
+    read many at a time (the graph-transfer benchmark).
+
+    Shapes:
+        x ``(B, N, F_in)``; mask ``(N, N)`` bool, ``mask[i, j]``: i hears j (self-loops
+        included) → ``(B, N, F_out)``.
+    """
+    wh = x @ layer.weight  # (B, N, F_out)
+    e = F.leaky_relu((wh @ layer.att_dst).unsqueeze(2) + (wh @ layer.att_src).unsqueeze(1),
+                     layer.negative_slope)  # (B, N, N): e[b, i, j]
+    alpha = torch.softmax(e.masked_fill(~mask, -math.inf), dim=2)
+    out = alpha @ wh
+    if layer.activation == "elu":
+        return F.elu(out)
+    if layer.activation == "relu":
+        return F.relu(out)
+    return out
+
+
 def segment_softmax(scores: Tensor, groups: Tensor, num_groups: int) -> Tensor:
     """Softmax of ``scores (E,)`` within each group (``groups (E,)`` in [0, num_groups))."""
     top = torch.full((num_groups,), -math.inf, dtype=scores.dtype, device=scores.device)

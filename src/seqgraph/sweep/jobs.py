@@ -23,6 +23,7 @@ EXPERIMENTS = {  # name → "module:attribute", imported where the job runs (als
     "palindrome": "seqgraph.experiments.palindrome.train:EXPERIMENT",
     "memory": "seqgraph.experiments.memory.train:EXPERIMENT",
     "charlm": "seqgraph.experiments.charlm.grid:EXPERIMENT",
+    "transfer": "seqgraph.experiments.transfer.train:EXPERIMENT",
 }
 
 

@@ -1,0 +1,1 @@
+"""The graph-transfer benchmark (``seqgraph gcn transfer``)."""
