@@ -48,7 +48,8 @@ MAX_FILES = 8  # what the device tool brings back from $OUT
 # the tiny reproduction of --dry (the core's Budget: the command offers named budgets only)
 DRY_REPRODUCE = ("from seqgraph.experiments.reproduce import Budget, reproduce; import sys; "
                  "print(reproduce(Budget(lengths='3', models='rnn', seeds='1', steps=6, binary_steps=2, "
-                 "grads_seeds='1', grads_train_steps=0, text_steps=4, sample_chars=20), sys.argv[1], "
+                 "grads_seeds='1', grads_train_steps=0, text_steps=4, sample_chars=20, copy_lengths='2', "
+                 "adding_lengths='4', lit_steps=2, lit_seeds='1'), sys.argv[1], "
                  "device='cpu'))")
 
 

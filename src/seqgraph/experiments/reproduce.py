@@ -38,15 +38,21 @@ class Budget:
     grads_train_steps: int
     text_steps: int
     sample_chars: int
+    # the literature's memory benchmarks (section 7): copy delays T, adding lengths T, steps, seeds
+    copy_lengths: str
+    adding_lengths: str
+    lit_steps: int
+    lit_seeds: str
 
 
 BUDGETS = {
     "quick": Budget(lengths="5,15,25,35", models="rnn,lstm,peep,gru,tglstm", seeds="42", steps=2500,
                     binary_steps=300, grads_seeds="42,1337,1994", grads_train_steps=0, text_steps=1500,
-                    sample_chars=300),
+                    sample_chars=300, copy_lengths="10", adding_lengths="50", lit_steps=1500, lit_seeds="42"),
     "full": Budget(lengths="5:40:5", models="rnn,lstm,peep,gru,tglstm", seeds="42,1337,1994", steps=5000,
                    binary_steps=5000, grads_seeds="42,1337,1994", grads_train_steps=500, text_steps=20000,
-                   sample_chars=1000),
+                   sample_chars=1000, copy_lengths="10,50", adding_lengths="50,100", lit_steps=3000,
+                   lit_seeds="42,1337,1994"),
 }
 
 
@@ -107,6 +113,7 @@ def _reproduce(b: Budget, budget_name: str, root: Path, device: str, executor: s
         params_section(progress),
         charlm_section(b, root, device, progress),
         graph_section(root, progress),
+        literature_section(b, root, device, executor, progress),
     ]
     head = (f"# seqgraph reproduction ({budget_name} budget)\n\n"
             "Each section states the course's question or setup with the course file it comes from, the "
@@ -132,7 +139,7 @@ def memory_section(b: Budget, root: Path, device: str, executor: str, progress: 
     from seqgraph.plots import plot_accuracy, plot_curves, save_figure
     from seqgraph.results import aggregate
 
-    progress(Message("1/6 memory: RNN vs LSTM (and peephole, GRU, time-gated) on decimal palindromes"))
+    progress(Message("1/7 memory: RNN vs LSTM (and peephole, GRU, time-gated) on decimal palindromes"))
     summ = _sweep(root / "memory", device, executor, progress, model=b.models, lengths=b.lengths, seeds=b.seeds,
                   steps=b.steps)
     agg = aggregate(summ, by=["length", "model"])
@@ -168,7 +175,7 @@ def binary_section(b: Budget, root: Path, device: str, executor: str, progress: 
     from seqgraph.tasks.base import BASELINE_MARGIN
     from seqgraph.tasks.registry import get_task
 
-    progress(Message("2/6 peephole LSTM on binary palindromes (inputs of length 41 and 81), three seeds"))
+    progress(Message("2/7 peephole LSTM on binary palindromes (inputs of length 41 and 81), three seeds"))
     summ = _sweep(root / "binary", device, executor, progress, model="peep", task="binary", lengths="10,20",
                   seeds="42,1337,1994", steps=b.binary_steps, eval_every=50)
     bsum = aggregate(summ, by=["length"])
@@ -194,7 +201,7 @@ def grads_section(b: Budget, root: Path, device: str, progress: Progress) -> str
     """3. Gradient flow over 99 steps."""
     from seqgraph.analysis.grads import grads_report
 
-    progress(Message("3/6 gradient flow over 99 steps, RNN vs LSTM"))
+    progress(Message("3/7 gradient flow over 99 steps, RNN vs LSTM"))
     gcfg = resolve(GradsConfig, None, model=b.models, seeds=b.grads_seeds, train_steps=b.grads_train_steps,
                    device=device, out=str(root / "grads"))
     report = grads_report(gcfg, progress, reuse=True)
@@ -215,7 +222,7 @@ def params_section(progress: Progress) -> str:
     """4. The LSTM's parameter count: the course's formula against the module."""
     from seqgraph.analysis.params import count_params
 
-    progress(Message("4/6 LSTM parameter count: formula against the module"))
+    progress(Message("4/7 LSTM parameter count: formula against the module"))
     pc = count_params("lstm", 10, 128, 10)
     return (
         "## 4. LSTM parameter count\n\n"
@@ -238,7 +245,7 @@ def charlm_section(b: Budget, root: Path, device: str, progress: Progress) -> st
     from seqgraph.tasks.text import CharCorpus
     from seqgraph.train.loop import resolve_device
 
-    progress(Message(f"5/6 character LSTM on the King James Bible, {b.text_steps} steps"))
+    progress(Message(f"5/7 character LSTM on the King James Bible, {b.text_steps} steps"))
     tdir = root / "charlm"
     continue_run(CharLMRun(steps=b.text_steps, sample_every=b.text_steps), tdir, device, progress)
     tlog = pd.read_csv(tdir / "log.csv")
@@ -286,7 +293,7 @@ def graph_section(root: Path, progress: Progress) -> str:
     from seqgraph.graphs.io import save_matrices
     from seqgraph.nn.gcn import gcn_norm
 
-    progress(Message("6/6 the course graph: Ã, Â and updates from C to E"))
+    progress(Message("6/7 the course graph: Ã, Â and updates from C to E"))
     g = load_graph(COURSE_GRAPH)
     m = gcn_norm(g)
     save_matrices(m, g.nodes, root / "graph")
@@ -304,4 +311,42 @@ def graph_section(root: Path, progress: Progress) -> str:
         "Ã = A + I, Â = D̃^-1/2 Ã D̃^-1/2, and how many GCN updates information needs to travel from C to E "
         "(the shortest path C–D–B–A–E or C–D–F–A–E has 4 edges).\n\n"
         f"**seqgraph measured:** {hops} updates from C to E.\n\nÃ:\n\n{mat(m.A_tilde)}\n\nÂ:\n\n{mat(m.A_hat)}\n"
+    )
+
+
+def literature_section(b: Budget, root: Path, device: str, executor: str, progress: Progress) -> str:
+    """7. Beyond the course: the literature's memory benchmarks (copy, adding) for RNN, LSTM, GRU."""
+    from seqgraph.experiments.memory.spec import MemoryOptions, MemoryRun
+    from seqgraph.results import aggregate
+    from seqgraph.sweep.engine import run_sweep
+    from seqgraph.tasks.registry import TASKS, get_task
+
+    progress(Message("7/7 the literature's memory benchmarks: copy and adding, RNN vs LSTM vs GRU"))
+    rows, sources = [], []
+    for task, lengths in (("copy", b.copy_lengths), ("adding", b.adding_lengths)):
+        sweep = resolve_sweep(MemoryRun, MemoryOptions, None, device=device, executor=executor,
+                              out=str(root / "literature" / task), resume=True, task=task, lengths=lengths,
+                              model="rnn,lstm,gru", seeds=b.lit_seeds, steps=b.lit_steps)
+        summ = run_sweep("memory", sweep, progress)
+        sources.append(f"`{task}`: {TASKS[task].source}")
+        t = get_task(task)
+        for r in aggregate(summ, by=["length", "model"]).itertuples():
+            fmt = ".4f" if t.metric == "mse" else ".3f"
+            mean_std = (f"{r.final_mean:{fmt}}" if math.isnan(r.final_std)
+                        else f"{r.final_mean:{fmt}} ± {r.final_std:{fmt}}")
+            rows.append([task, r.length, r.model, t.metric, mean_std, f"{t.baseline(int(r.length)):{fmt}}",
+                         f"{r.loss_ratio_mean:.3f}", f"{r.solved}/{r.runs}"])
+    return (
+        "## 7. Beyond the course: the literature's memory benchmarks\n\n"
+        "**Setup** (`seqgraph memory`; the tasks as their anchors define them — "
+        + "; ".join(sources)
+        + f"): RNN, LSTM and GRU, hidden 128, Adam 1e-3, at most {b.lit_steps} steps, seeds {b.lit_seeds}. "
+        "Copy: the model sees 10 symbols, waits T steps, and must repeat them (accuracy on the 10 answers; "
+        "not learned: 1/8). Adding: the sum of the two marked values among T (MSE; not learned: always "
+        "answering 1, MSE ≈ 0.167). No paper figure is quoted here: the papers train far longer and report "
+        "curves, not a number at this budget.\n\n"
+        "**seqgraph measured** (loss ratio: the final held-out loss over the not-learned loss; 1 = nothing "
+        "learned):\n\n"
+        + _md_table(["task", "T", "model", "metric", "final (mean ± std)", "not learned", "loss ratio", "solved"],
+                    rows) + "\n"
     )
