@@ -13,7 +13,7 @@ TORCH_INDEX :=
 
 setup: $(VENV)/.installed
 
-# dev = the test and ray extras, ruff and mypy (the Ray tests need the ray extra)
+# dev = the test, ray, digits and tensorboard extras, ruff and mypy (the Ray tests need the ray extra)
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -16,10 +16,22 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from seqgraph.train.progress import Evaluated, Event, Message, RunFinished, RunStarted, Samples, Steps, SweepStarted
+from seqgraph.train.progress import (
+    Evaluated,
+    Event,
+    Message,
+    Progress,
+    RunFinished,
+    RunStarted,
+    Samples,
+    Steps,
+    SweepStarted,
+    Tee,
+)
 
 
 def palindrome_line(label: str, s: dict[str, Any]) -> str:
@@ -258,3 +270,17 @@ class Display:
         if self.finish_line is not None:
             where = f" [{e.where}]" if e.where else ""
             self._line(self.finish_line(e.label, e.summary) + where)
+
+
+@contextmanager
+def with_logs(display: Progress, tensorboard: str = "") -> Iterator[Progress]:
+    """The progress a command hands the core: its display and, with ``--tensorboard DIR``, the
+    TensorBoard event files too (written here, in the driver, whatever the executor); the
+    event files are closed on the way out, also after Ctrl-C."""
+    if not tensorboard:
+        yield display
+        return
+    from seqgraph.tensorboard import TensorBoardLog
+
+    with TensorBoardLog(tensorboard) as log:
+        yield Tee(display, log)

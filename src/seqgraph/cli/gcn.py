@@ -507,7 +507,7 @@ def transfer(
 
     Every row also carries the graph's bounds on the transfer: the hops, the propagation weight (Â^r)_ts and the effective resistance R(s, t). Writes curves.csv (every epoch), summary.csv, config.toml and transfer.png to --out.
     """
-    from seqgraph.cli.display import Display, palindrome_line
+    from seqgraph.cli.display import Display, palindrome_line, with_logs
     from seqgraph.cli.palindrome import print_summary
     from seqgraph.experiments.transfer.train import run_transfer
     from seqgraph.sweep.grid import resolve_sweep
@@ -518,7 +518,8 @@ def transfer(
             raise fail("--executor batched: transfer runs train one at a time (choose sequential, processes or ray)")
         display = Display(console(stderr=True), palindrome_line)
         try:
-            summary, figure = run_transfer(sweep, display)
+            with with_logs(display, sweep.options.tensorboard) as progress:
+                summary, figure = run_transfer(sweep, progress)
         except KeyboardInterrupt as e:
             display.finished = getattr(e, "saved", display.finished)
             display.stop()

@@ -62,6 +62,8 @@ RUN_OPTIONS_HELP: dict[str, str | Opt] = {
                "(0: one core per task).",
     "ray_address": 'Ray cluster: "" starts a local instance, auto or ray://host:port joins one (needs '
                    "seqgraph\\[ray]).",
+    "tensorboard": "Also write TensorBoard event files here, one folder per run (view: tensorboard --logdir DIR; "
+                   "needs seqgraph\\[tensorboard]).",
 }
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 # the one policy for an --out file (seqgraph.io.check_replace): an existing one is replaced only when asked

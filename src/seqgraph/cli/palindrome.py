@@ -93,13 +93,14 @@ def palindrome(
 def run_palindrome_sweep(sweep: Any, display: Any = None, experiment: str = "palindrome") -> Any:
     """Run a sweep of ``experiment`` (palindrome, memory) under the live display; Ctrl-C keeps
     every finished run."""
-    from seqgraph.cli.display import Display, memory_line, palindrome_line
+    from seqgraph.cli.display import Display, memory_line, palindrome_line, with_logs
     from seqgraph.sweep.engine import run_sweep
 
     own = display is None
     display = display or Display(console(stderr=True), memory_line if experiment == "memory" else palindrome_line)
     try:
-        return run_sweep(experiment, sweep, display)
+        with with_logs(display, sweep.options.tensorboard) as progress:
+            return run_sweep(experiment, sweep, progress)
     except KeyboardInterrupt as e:
         display.finished = getattr(e, "saved", display.finished)  # the rows in summary.csv decide
         display.stop()

@@ -86,7 +86,7 @@ def train(
 
     Any setting given as a list (e.g. --lr 2e-4,2e-3 --hidden 128,256) trains every combination, one folder per run under --out, with one summary.csv.
     """
-    from seqgraph.cli.display import Display
+    from seqgraph.cli.display import Display, with_logs
     from seqgraph.experiments.charlm.grid import configure, is_grid
     from seqgraph.experiments.charlm.grid import train as train_text
     from seqgraph.experiments.charlm.loop import Interrupted
@@ -99,9 +99,9 @@ def train(
         grid = is_grid(sweep)
         display = Display(console(stderr=True), _grid_line if grid else None)
         try:
-            with display, stop_on_ctrl_c(not grid) as stop:
+            with display, stop_on_ctrl_c(not grid) as stop, with_logs(display, sweep.options.tensorboard) as progress:
                 try:
-                    summary = train_text(sweep, display, stop)
+                    summary = train_text(sweep, progress, stop)
                 except KeyboardInterrupt as e:
                     display.finished = getattr(e, "saved", display.finished)  # the rows in summary.csv decide
                     raise

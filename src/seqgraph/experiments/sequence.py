@@ -22,6 +22,7 @@ What the model predicts, and how it is scored, is the task's :attr:`~seqgraph.ta
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Hashable, Iterator, Mapping, Sequence
@@ -314,7 +315,7 @@ class SequenceTrainer:
         self.steps[k], self.since[k], self.every[k], self.budget[k] = 0, 0, spec.eval_every, spec.steps
         run = _Run(spec, run_id(spec), spec.label(self.label_fields), time.perf_counter())
         self.slots[k] = run
-        self.progress(RunStarted(run.run_id, run.label, spec.steps))
+        self.progress(RunStarted(run.run_id, run.label, spec.steps, dataclasses.asdict(spec)))
 
     def _compact(self) -> None:
         """Drop the empty slots: the batch shrinks to the runs still training."""
@@ -398,7 +399,8 @@ class SequenceTrainer:
                 run.first_solved = step
             run.streak = run.streak + 1 if solved else 0
             self.progress(Evaluated(run.run_id, run.label, step,
-                                    {"loss": table[0][j], self.metric_key: metric, "eval_loss": table[3][j]}))
+                                    {"loss": table[0][j], train_name: table[1][j], self.metric_key: metric,
+                                     "eval_loss": table[3][j], "lr": run.spec.lr}))
             if (run.spec.early_stop and run.streak >= run.spec.solved_evals) or step >= run.spec.steps:
                 done.append(k)
         return done

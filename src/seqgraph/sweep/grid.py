@@ -95,6 +95,7 @@ class RunOptions(Settings):
     batch_runs: int = 0  # runs trained at once as one model by the batched executor (0: auto)
     workers: int = 0  # processes / parallel Ray groups (0: one per core / per cluster GPU or CPU share)
     ray_address: str = ""  # Ray cluster: "" starts a local instance; "auto" or "ray://host:port" joins one
+    tensorboard: str = ""  # folder for TensorBoard event files, one folder per run ("": none; seqgraph[tensorboard])
     resume: bool = False  # skip the runs already in the output's summary
     overwrite: bool = False  # replace results already in the output folder
 
@@ -110,6 +111,10 @@ class RunOptions(Settings):
             raise ConfigError("--ray-address is for --executor ray")
         if self.workers and self.executor not in ("processes", "ray", "auto"):
             raise ConfigError(f"--workers is for --executor processes or ray, not {self.executor}")
+        if self.tensorboard:
+            from seqgraph.tensorboard import require
+
+            require()  # before any run starts
 
 
 @dataclasses.dataclass

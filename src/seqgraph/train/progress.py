@@ -26,6 +26,7 @@ class RunStarted:
     run_id: str
     label: str
     steps: int
+    settings: dict[str, Any] = field(default_factory=dict)  # the run's settings (a spec's fields), plain values
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,18 @@ class Recorder:
 
     def of(self, kind: type) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
+
+
+class Tee:
+    """Hands every event to each of ``targets`` in turn (the display, and a log such as
+    :class:`seqgraph.tensorboard.TensorBoardLog`)."""
+
+    def __init__(self, *targets: Progress) -> None:
+        self.targets = targets
+
+    def __call__(self, event: Event) -> None:
+        for target in self.targets:
+            target(event)
 
 
 class QueueProgress:

@@ -83,7 +83,7 @@ def train_charlm(cfg: CharLMRun, out: str | Path, *, device: str = "auto", resum
         rid = run_id(cfg)
         n_params = sum(p.numel() for p in model.parameters())
         progress(Message(f"corpus: {name}; model: {n_params:,} parameters; from step {step:,}"))
-        progress(RunStarted(rid, label, cfg.steps))
+        progress(RunStarted(rid, label, cfg.steps, to_dict(cfg)))
         callbacks = Callbacks(cfg, state, corpus, files, name, rid, label, progress, stop, step, text_identity(text))
         trainer = Trainer(model, opt, max_norm=cfg.max_norm, scheduler=sched, forward=lambda x: model(x)[0])
 

@@ -10,6 +10,7 @@ A run's numbers are its own, whichever executor trains it: weights from its seed
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -131,7 +132,7 @@ def train_run(spec: TransferRun, device: torch.device, progress: Progress, label
     train_y, test_y = split(spec)
     per_epoch = spec.steps_per_epoch
     total = spec.epochs * per_epoch
-    progress(RunStarted(rid, label, total))
+    progress(RunStarted(rid, label, total, dataclasses.asdict(spec)))
     curves: list[dict[str, Any]] = []
     step, best, solved_step, solved_epoch = 0, 0.0, None, None
     acc, test_loss = math.nan, math.nan
@@ -155,7 +156,8 @@ def train_run(spec: TransferRun, device: torch.device, progress: Progress, label
         curves.append({"epoch": epoch, "step": step, "loss": train_loss, "test_loss": test_loss,
                        "test_accuracy": acc, "lr_now": lr, "elapsed": round(time.perf_counter() - t0, 3)})
         progress(Steps(label, step, total, per_epoch, 1, {"loss": train_loss, "test_accuracy": acc}))
-        progress(Evaluated(rid, label, step, {"accuracy": acc, "loss": test_loss}))
+        progress(Evaluated(rid, label, step, {"loss": train_loss, "test_loss": test_loss, "test_accuracy": acc,
+                                              "lr": lr}))
         if acc >= 1.0 and solved_step is None:
             solved_step, solved_epoch = step, epoch
         if spec.early_stop and acc >= 1.0:
