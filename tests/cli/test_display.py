@@ -98,3 +98,15 @@ def test_epochs_of_a_run_without_a_label():
     live(RunStarted("r", "", 30))
     assert [t.description for t in live.progress.tasks] == ["epochs"]
     live.stop()
+
+
+def test_run_line_reads_palindrome_and_memory_rows_alike():
+    """reproduce runs both kinds of sweep under one display: each finished run gets its own line."""
+    from seqgraph.cli.display import run_line
+
+    common = {"status": "ok", "solved_step": None, "trained_steps": 10, "wall_time": 1.0}
+    pal = run_line("lstm L=5 seed=1", {**common, "final_accuracy": 0.5, "best_accuracy": 0.6})
+    mem = run_line("gru adding L=50 seed=1", {**common, "metric": "mse", "final_metric": 0.1, "best_metric": 0.09,
+                                              "baseline": 0.1667, "loss_ratio": 0.6})
+    assert "acc 0.500 (best 0.600)" in pal
+    assert "mse 0.1000 (best 0.0900, not learned 0.1667)" in mem

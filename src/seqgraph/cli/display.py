@@ -52,6 +52,12 @@ def memory_line(label: str, s: dict[str, Any]) -> str:
             f"{s['wall_time']:.1f}s")
 
 
+def run_line(label: str, s: dict[str, Any]) -> str:
+    """The finished-run line of a palindrome or a memory run, whichever ``s`` is (memory rows
+    name their ``metric``): for commands that run both (``reproduce``)."""
+    return memory_line(label, s) if "metric" in s else palindrome_line(label, s)
+
+
 def _figures(metrics: dict[str, Any]) -> str:
     parts = []
     for key, fmt in (("loss", "loss {:.3f}"), ("accuracy", "acc {:.3f}"), ("mse", "mse {:.4f}"), ("val_loss", "val {:.3f}"),

@@ -22,11 +22,11 @@ def reproduce(
 
     Finished work is reused when the command runs again.
     """
-    from seqgraph.cli.display import Display, palindrome_line
+    from seqgraph.cli.display import Display, run_line
     from seqgraph.experiments.reproduce import reproduce as run_all
 
     with user_errors():
-        display = Display(console(stderr=True), palindrome_line)
+        display = Display(console(stderr=True), run_line)
         with display:
             try:
                 report = run_all(budget, out, device, progress=display, executor=executor)
