@@ -343,8 +343,9 @@ def literature_section(b: Budget, root: Path, device: str, executor: str, progre
         + f"): RNN, LSTM and GRU, hidden 128, Adam 1e-3, at most {b.lit_steps} steps, seeds {b.lit_seeds}. "
         "Copy: the model sees 10 symbols, waits T steps, and must repeat them (accuracy on the 10 answers; "
         "not learned: 1/8). Adding: the sum of the two marked values among T (MSE; not learned: always "
-        "answering 1, MSE ≈ 0.167). No paper figure is quoted here: the papers train far longer and report "
-        "curves, not a number at this budget.\n\n"
+        "answering 1, MSE ≈ 0.167). No paper's figure is quoted beside these: none has been read for this "
+        "setup." + (" With one seed per row this is indicative only." if len(b.lit_seeds.split(",")) == 1 else "")
+        + "\n\n"
         "**seqgraph measured** (loss ratio: the final held-out loss over the not-learned loss; 1 = nothing "
         "learned):\n\n"
         + _md_table(["task", "T", "model", "metric", "final (mean ± std)", "not learned", "loss ratio", "solved"],
