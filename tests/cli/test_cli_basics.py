@@ -490,3 +490,22 @@ def test_resume_names_only_the_result_files_that_exist(tmp_path):
     assert r.exit_code == 0, r.output
     line = next(x for x in r.stdout.splitlines() if x.startswith("results:"))
     assert "summary.csv" in line and "config.toml" in line and "curves.csv" not in line
+
+
+def test_sigterm_to_reproduce_says_terminated_and_exits_143(tmp_path):
+    """reproduce stopped by SIGTERM once its first sweep has begun: one line saying so, exit 143."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "r"
+    p = subprocess.Popen([sys.executable, "-m", "seqgraph", "reproduce", "--device", "cpu", "--executor",
+                          "sequential", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "memory" / "config.toml").exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(p.pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert err.splitlines()[-1].startswith("error: terminated (SIGTERM): finished work is kept in"), err
+    assert "Traceback" not in err

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from seqgraph.cli.common import complete, console, fail, one_of, user_errors
+from seqgraph.cli.common import complete, console, exit_code, fail, one_of, terminated, user_errors
 from seqgraph.config import DEVICES
 from seqgraph.experiments.reproduce import BUDGETS
 from seqgraph.sweep.grid import EXECUTORS
@@ -32,6 +32,7 @@ def reproduce(
                 report = run_all(budget, out, device, progress=display, executor=executor)
             except KeyboardInterrupt:
                 display.stop()
-                raise fail(f"interrupted: finished work is kept in {out}; run the same command again to continue",
-                           code=130) from None
+                how = "terminated (SIGTERM)" if terminated() else "interrupted"
+                raise fail(f"{how}: finished work is kept in {out}; run the same command again to continue",
+                           code=exit_code(130)) from None
     console().print(f"report: {report}")
