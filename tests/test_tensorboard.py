@@ -135,3 +135,17 @@ def test_missing_extra_is_one_error_line(tmp_path, monkeypatch, user_error):
     r = run(*TINY, "--steps", 5, "--out", tmp_path / "out", "--tensorboard", tmp_path / "tb")
     user_error(r, "pip install 'seqgraph[tensorboard]'")
     assert not (tmp_path / "out").exists() and not (tmp_path / "tb").exists()
+
+
+def test_gradient_norm_is_logged_before_clipping(tmp_path):
+    """With clipping to 1e-4, the logged norm (the mean over each evaluation interval of the norm
+    before clipping) stays far above 1e-4: it is the gradient's, not the clipped update's."""
+    pytest.importorskip("tensorboard")
+    tb = tmp_path / "tb"
+    r = run(*TINY, "--steps", 10, "--max-norm", "1e-4", "--executor", "sequential", "--out", tmp_path / "out",
+            "--tensorboard", tb)
+    assert r.exit_code == 0, r.output
+    for d in runs(tb).values():
+        scalars, _ = read(d)
+        assert [s for s, _ in scalars["grad_norm"]] == [5, 10]
+        assert all(v > 1e-2 for _, v in scalars["grad_norm"]), scalars["grad_norm"]

@@ -291,6 +291,7 @@ class SequenceTrainer:
         self.max_norm = torch.zeros(K, dtype=dtype, device=device)
         self.loss_sum = torch.zeros(K, dtype=dtype, device=device)
         self.acc_sum = torch.zeros(K, dtype=dtype, device=device)
+        self.norm_sum = torch.zeros(K, dtype=dtype, device=device)  # gradient norms before clipping, per run
         self.steps = np.zeros(K, np.int64)  # host copies: no device sync to decide what to do
         self.since = np.zeros(K, np.int64)  # steps since the last evaluation
         self.every = np.ones(K, np.int64)
@@ -311,6 +312,7 @@ class SequenceTrainer:
         self.max_norm[k] = spec.max_norm
         self.loss_sum[k] = 0
         self.acc_sum[k] = 0
+        self.norm_sum[k] = 0
         self.opt.reset(k, spec.lr)
         self.steps[k], self.since[k], self.every[k], self.budget[k] = 0, 0, spec.eval_every, spec.steps
         run = _Run(spec, run_id(spec), spec.label(self.label_fields), time.perf_counter())
@@ -326,7 +328,7 @@ class SequenceTrainer:
         for name, b in list(self.model.named_buffers()):
             _set_tensor(self.model, name, b.index_select(0, index), parameter=False)
         self.opt.select(index, list(self.model.parameters()))
-        for attr in ("lengths", "seeds", "counters", "max_norm", "loss_sum", "acc_sum"):
+        for attr in ("lengths", "seeds", "counters", "max_norm", "loss_sum", "acc_sum", "norm_sum"):
             setattr(self, attr, getattr(self, attr).index_select(0, index))
         for attr in ("steps", "since", "every", "budget"):
             setattr(self, attr, getattr(self, attr)[keep])
@@ -346,12 +348,13 @@ class SequenceTrainer:
         x, y, last = self.task.batches(self.lengths, self.seeds, self.counters, spec.batch_size, TRAIN)
         loss, metric = self.score(self._logits(x, last), y, last)  # (K,): each run's own
         loss.sum().backward()  # runs share no parameter: each gets its own loss's gradient
-        clip_grad_norm_per_run_([p.grad for p in self.opt.params if p.grad is not None], self.max_norm)
+        norms = clip_grad_norm_per_run_([p.grad for p in self.opt.params if p.grad is not None], self.max_norm)
         self.opt.step()
         self.opt.zero_grad()
         with torch.no_grad():
             self.loss_sum += loss.detach()
             self.acc_sum += metric
+            self.norm_sum += norms
         self.counters += 1
         self.steps += 1
         self.since += 1
@@ -378,9 +381,11 @@ class SequenceTrainer:
         index = torch.tensor(due, dtype=torch.long, device=self.device)
         since = torch.tensor(self.since[due], dtype=self.dtype, device=self.device)
         table = torch.stack([self.loss_sum[index] / since, self.acc_sum[index] / since,
-                             torch.cat(eval_metric), torch.cat(eval_loss)]).cpu().tolist()  # one sync
+                             torch.cat(eval_metric), torch.cat(eval_loss),
+                             self.norm_sum[index] / since]).cpu().tolist()  # one sync
         self.loss_sum[index] = 0
         self.acc_sum[index] = 0
+        self.norm_sum[index] = 0
         self.since[due] = 0
         train_name, eval_name = self.exp.metric_names[:2]
         done = []
@@ -400,7 +405,8 @@ class SequenceTrainer:
             run.streak = run.streak + 1 if solved else 0
             self.progress(Evaluated(run.run_id, run.label, step,
                                     {"loss": table[0][j], train_name: table[1][j], self.metric_key: metric,
-                                     "eval_loss": table[3][j], "lr": run.spec.lr}))
+                                     "eval_loss": table[3][j], "lr": run.spec.lr,
+                                     "grad_norm": table[4][j]}))  # mean over the interval, before clipping
             if (run.spec.early_stop and run.streak >= run.spec.solved_evals) or step >= run.spec.steps:
                 done.append(k)
         return done
