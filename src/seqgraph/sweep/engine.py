@@ -8,7 +8,7 @@ jobs and yield results as they finish; only :func:`run_sweep` writes files.
 ``auto`` chooses batched on a GPU and, on a CPU, processes when there are at least two runs:
 measured on 2 cores, whole sweeps ran 1.2–1.5× faster in two worker processes, while a batch
 of runs gains per step only 1.1× (LSTM) to 2.1× (RNN) at K = 8, and only for runs that share
-a shape (benchmarks/sweep_throughput.py, README "Performance"). A run's numbers never depend on
+a shape (benchmarks/sweep_throughput.py, docs/performance.md). A run's numbers never depend on
 the executor: whatever depends on the device (the recurrent kernel ``auto``) is resolved per
 run spec and device, and a run that may not share a model (:meth:`Experiment.stackable`)
 trains alone under every executor.
