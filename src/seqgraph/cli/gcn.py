@@ -13,7 +13,6 @@ from seqgraph.cli.common import (
     console,
     fail,
     given,
-    interrupted,
     one_of,
     print_json,
     report_failures,
@@ -292,15 +291,15 @@ def smoothing(
         training = Training(label_key, per_class, epochs) if trained else None
         res = compute(graph, layers=layers, models=models, features=features, num_features=num_features,
                       seed=seed, fmt=fmt, directed=directed, out=out, training=training, overwrite=overwrite)
-    rows = res.curve.rows
+    rows = res.result.rows
     if as_json:
-        print_json({"nodes": res.curve.nodes, "edges": res.curve.edges, "features": res.curve.features, "rows": rows,
-                    "trained_accuracy": res.curve.trained_accuracy})
+        print_json({"nodes": res.result.nodes, "edges": res.result.edges, "features": res.result.features, "rows": rows,
+                    "trained_accuracy": res.result.trained_accuracy})
         return
     from rich.table import Table
 
     con = console()
-    con.print(f"{res.curve.nodes:,} nodes, {res.curve.edges:,} edges, {res.curve.features} features")
+    con.print(f"{res.result.nodes:,} nodes, {res.result.edges:,} edges, {res.result.features} features")
     wheres = list(dict.fromkeys(r["where"] for r in rows))
     t = Table(title="√E (Dirichlet energy) and MAD after k steps", title_justify="left")
     t.add_column("k", justify="right")
@@ -316,7 +315,7 @@ def smoothing(
             cells += [_num(r["sqrt_energy"]), _num(r["mad"])]
         t.add_row(str(k), *cells)
     con.print(t)
-    for m, acc in res.curve.trained_accuracy.items():
+    for m, acc in res.result.trained_accuracy.items():
         con.print(f"{m.upper()} trained: accuracy {acc:.3f} on the unlabelled nodes")
     if res.saved:
         con.print(f"wrote {', '.join(res.saved)}")
@@ -507,25 +506,16 @@ def transfer(
 
     Every row also carries the graph's bounds on the transfer: the hops, the propagation weight (Â^r)_ts and the effective resistance R(s, t). Writes curves.csv (every epoch), summary.csv, config.toml and transfer.png to --out.
     """
-    from seqgraph.cli.display import Display, palindrome_line, with_logs
-    from seqgraph.cli.palindrome import print_summary
-    from seqgraph.experiments.transfer.train import run_transfer
+    from seqgraph.cli.palindrome import print_summary, run_palindrome_sweep
+    from seqgraph.experiments.transfer.train import draw_transfer
     from seqgraph.sweep.grid import resolve_sweep
 
     with user_errors():
         sweep = resolve_sweep(TransferRun, TransferOptions, config, **given(ctx, exclude=("config",)))
-        if sweep.options.executor == "batched":
+        if sweep.options.executor == "batched":  # said before the output folder is locked (created)
             raise fail("--executor batched: transfer runs train one at a time (choose sequential, processes or ray)")
-        display = Display(console(stderr=True), palindrome_line)
-        try:
-            with with_logs(display, sweep.options.tensorboard) as progress:
-                summary, figure = run_transfer(sweep, progress)
-        except KeyboardInterrupt as e:
-            display.finished = getattr(e, "saved", display.finished)
-            display.stop()
-            raise interrupted(display.finished, sweep.options.out) from None
-        finally:
-            display.stop()
+        summary = run_palindrome_sweep(sweep, experiment="transfer")
+        figure = draw_transfer(summary, sweep.options.out)
     report_failures(summary)
     from seqgraph.results import aggregate, varying_settings
     from seqgraph.sweep.spec import spec_fields

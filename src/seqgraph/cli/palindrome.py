@@ -91,8 +91,8 @@ def palindrome(
 
 
 def run_palindrome_sweep(sweep: Any, display: Any = None, experiment: str = "palindrome") -> Any:
-    """Run a sweep of ``experiment`` (palindrome, memory) under the live display; Ctrl-C keeps
-    every finished run."""
+    """Run a sweep of ``experiment`` (palindrome, memory, transfer) under the live display (and
+    ``--tensorboard``'s log); Ctrl-C or SIGTERM keeps every finished run."""
     from seqgraph.cli.display import Display, memory_line, palindrome_line, with_logs
     from seqgraph.sweep.engine import run_sweep
 

@@ -123,9 +123,11 @@ def node_features(g: Graph, features: str | Path | None, num_features: int, seed
 
 
 @dataclass
-class Smoothing:
+class Analysis:
+    """What a propagation analysis of a graph file returns to its command."""
+
     graph: Graph
-    curve: Any  # seqgraph.analysis.smoothing.SmoothingCurve
+    result: Any  # SmoothingCurve, Sensitivity or Resistances (seqgraph.analysis)
     saved: list[str]  # files written
 
 
@@ -135,7 +137,7 @@ SMOOTHING_COLUMNS = ("where", "step", "energy", "sqrt_energy", "mad")
 def smoothing(path: str | Path, *, layers: str | int = "1:32", models: tuple[str, ...] = ("gcn",),
               features: str | Path | None = None, num_features: int = 16, seed: int = 0, fmt: str = "auto",
               directed: bool | None = None, out: str | Path | None = None, training: Any = None,
-              overwrite: bool = False) -> Smoothing:
+              overwrite: bool = False) -> Analysis:
     """Dirichlet energy and MAD per propagation step and per layer
     (:func:`seqgraph.analysis.smoothing.smoothing`; ``training``: a
     :class:`~seqgraph.analysis.smoothing.Training` to measure trained networks); ``out``: a
@@ -160,14 +162,7 @@ def smoothing(path: str | Path, *, layers: str | int = "1:32", models: tuple[str
         fig = plot_smoothing(curve.rows, title=f"Over-smoothing on {Path(str(path)).stem} "
                                                f"({g.num_nodes:,} nodes, {X.shape[1]} features)")
         saved = [str(folder / "smoothing.csv"), str(save_figure(fig, folder / "smoothing.png"))]
-    return Smoothing(g, curve, saved)
-
-
-@dataclass
-class Squash:
-    graph: Graph
-    result: Any  # seqgraph.analysis.squashing.Sensitivity
-    saved: list[str]
+    return Analysis(g, curve, saved)
 
 
 SQUASH_COLUMNS = ("layers", "sensitivity", "bound", "propagation", "weight_norm_product")
@@ -176,7 +171,7 @@ SQUASH_COLUMNS = ("layers", "sensitivity", "bound", "propagation", "weight_norm_
 def squash(path: str | Path, *, source: str, target: str, layers: str | int = "1:8",
            features: str | Path | None = None, num_features: int = 16, width: int = 16, seed: int = 0,
            fmt: str = "auto", directed: bool | None = None, out: str | Path | None = None,
-           overwrite: bool = False) -> Squash:
+           overwrite: bool = False) -> Analysis:
     """The sensitivity of GCNs of each depth between two nodes against its bound, and their
     effective resistance (:func:`seqgraph.analysis.squashing.sensitivity`); ``out``: a CSV
     (an existing one replaced only with ``overwrite``)."""
@@ -194,14 +189,7 @@ def squash(path: str | Path, *, source: str, target: str, layers: str | int = "1
     if out is not None:
         write_csv(out, SQUASH_COLUMNS, res.rows)
         saved.append(str(out))
-    return Squash(g, res, saved)
-
-
-@dataclass
-class Resistance:
-    graph: Graph
-    result: Any  # seqgraph.analysis.resistance.Resistances
-    saved: list[str]
+    return Analysis(g, res, saved)
 
 
 def parse_pairs(text: str) -> list[tuple[str, str]]:
@@ -219,7 +207,7 @@ def parse_pairs(text: str) -> list[tuple[str, str]]:
 
 
 def resistance(path: str | Path, *, pairs: str | None = None, method: str = "auto", fmt: str = "auto",
-               directed: bool | None = None, out: str | Path | None = None, overwrite: bool = False) -> Resistance:
+               directed: bool | None = None, out: str | Path | None = None, overwrite: bool = False) -> Analysis:
     """Effective resistances of ``pairs`` (every pair by default, on graphs the exact method
     takes) and the Kirchhoff index (:func:`seqgraph.analysis.resistance.resistances`); ``out``:
     a CSV ``u,v,resistance`` (an existing one replaced only with ``overwrite``)."""
@@ -235,4 +223,4 @@ def resistance(path: str | Path, *, pairs: str | None = None, method: str = "aut
     if out is not None:
         write_csv(out, ["u", "v", "resistance"], ({"u": u, "v": v, "resistance": r} for u, v, r in res.pairs))
         saved.append(str(out))
-    return Resistance(g, res, saved)
+    return Analysis(g, res, saved)

@@ -198,19 +198,13 @@ class _Transfer(Experiment[TransferRun]):
 EXPERIMENT = _Transfer()
 
 
-def run_transfer(sweep: Any, progress: Progress) -> Any:
-    """``seqgraph gcn transfer``: train every run not yet in ``--out`` (the sweep engine), then
-    draw ``transfer.png`` there (accuracy against distance, beside the graphs' bounds).
-
-    Returns:
-        the summary DataFrame of the sweep's runs, and the figure's path (None without rows).
-    """
+def draw_transfer(summary: Any, out: str) -> Any:
+    """``transfer.png`` in ``out``: accuracy against distance beside the graphs' bounds
+    (:func:`seqgraph.plots.plot_transfer`); None when there are no rows to draw."""
     from pathlib import Path
 
     from seqgraph.plots import plot_transfer, save_figure
-    from seqgraph.sweep.engine import run_sweep
 
-    summary = run_sweep("transfer", sweep, progress)
     if summary is None or summary.empty:
-        return summary, None
-    return summary, save_figure(plot_transfer(summary), Path(sweep.options.out) / "transfer.png")
+        return None
+    return save_figure(plot_transfer(summary), Path(out) / "transfer.png")
