@@ -106,7 +106,8 @@ def resistances(g: Graph, pairs: Sequence[tuple[str, str]] | None = None, method
     if idx is None:
         idx = [(u, v) for u in range(n) for v in range(u + 1, n)]
     values = [_from_pinv(Lp, labels, u, v) for u, v in idx]
-    return Resistances(_named(g, idx, values), kirchhoff_index(g, labels),
+    kf = float(n * np.trace(Lp)) if ncomp == 1 else float("inf") if n > 1 else 0.0  # from the same L⁺
+    return Resistances(_named(g, idx, values), kf,
                        "exact: dense L⁺ per component by Cholesky", ncomp)
 
 

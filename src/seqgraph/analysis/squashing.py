@@ -53,7 +53,7 @@ def propagation_weights(g: Graph, source: int, depths: list[int]) -> dict[int, n
 
 
 def jacobian(g: Graph, X: np.ndarray, weights: list[np.ndarray], source: int, target: int,
-             activation: str = "relu") -> np.ndarray:
+             activation: str = "relu", A_hat: Any = None) -> np.ndarray:
     r"""``∂h_v^{(r)} / ∂x_u`` of the GCN ``H_k = σ(Â H_{k−1} W_k)`` with the given weights, by
     reverse-mode autograd (one backward per output feature), in float64.
 
@@ -64,7 +64,8 @@ def jacobian(g: Graph, X: np.ndarray, weights: list[np.ndarray], source: int, ta
 
     from seqgraph.nn.gcn import gcn_norm, propagate, sparse_propagation
 
-    A_hat = sparse_propagation(gcn_norm(g).A_hat, dtype=torch.float64)
+    if A_hat is None:  # the float64 torch CSR Â (sensitivity builds it once for every depth)
+        A_hat = sparse_propagation(gcn_norm(g).A_hat, dtype=torch.float64)
     x = torch.from_numpy(np.asarray(X, np.float64)).clone().requires_grad_(True)
     h = x
     for W in weights:
@@ -104,9 +105,12 @@ def sensitivity(g: Graph, source: str, target: str, depths: list[int], X: np.nda
             w = torch.empty(a, b, dtype=torch.float64)
             torch.nn.init.xavier_uniform_(w)
             Ws.append(w.numpy())
+    from seqgraph.nn.gcn import gcn_norm, sparse_propagation
+
+    A_hat = sparse_propagation(gcn_norm(g).A_hat, dtype=torch.float64)
     rows = []
     for r in sorted(set(depths)):
-        J = jacobian(g, X, Ws[:r], u, v)
+        J = jacobian(g, X, Ws[:r], u, v, A_hat=A_hat)
         norms = [float(np.linalg.norm(W, 2)) for W in Ws[:r]]
         a_vu = float(prop[r][v])
         rows.append({"layers": r, "sensitivity": float(np.linalg.norm(J, 2)), "bound": float(np.prod(norms)) * a_vu,

@@ -24,6 +24,7 @@ from torch.nn import functional as F
 
 from seqgraph.experiments.transfer.spec import TransferRun
 from seqgraph.graphs.transfer import TransferGraph, transfer_features, transfer_graph, transfer_labels
+from seqgraph.nn.gcn import GATLayer, dense_attention
 from seqgraph.sweep.jobs import Experiment, Job, RunResult
 from seqgraph.sweep.spec import run_id
 from seqgraph.train.loop import seeded
@@ -68,8 +69,6 @@ class TransferNet(nn.Module):
         self.register_buffer("mask", mask)
 
     def forward(self, x: Tensor) -> Tensor:
-        from seqgraph.nn.gcn import GATLayer, dense_attention
-
         h = x
         for k, conv in enumerate(self.convs):
             if isinstance(conv, GATLayer):
