@@ -72,6 +72,12 @@ class TensorBoardLog:
         self.root = Path(root)
         self.writers: dict[str, Any] = {}  # run id → its SummaryWriter
         self.last: dict[str, int] = {}  # run id → the last step already written (resume: in earlier files)
+        # run id → its folder from an earlier invocation, listed once (not once per run: sweeps have thousands)
+        self.existing: dict[str, Path] = {}
+        if self.root.is_dir():
+            for old in sorted(self.root.iterdir()):
+                if old.is_dir():
+                    self.existing.setdefault(old.name.rsplit("-", 1)[-1], old)
 
     def __enter__(self) -> TensorBoardLog:
         return self
@@ -82,11 +88,7 @@ class TensorBoardLog:
     def folder(self, label: str, run_id: str) -> Path:
         """The run's folder: the one already named by ``run_id`` under the root (a resumed run whose
         label changed with the sweep's axes), else a new one named by its label."""
-        if self.root.is_dir():
-            for old in sorted(self.root.iterdir()):
-                if old.is_dir() and (old.name == run_id or old.name.endswith(f"-{run_id}")):
-                    return old
-        return self.root / run_folder_name(label, run_id)
+        return self.existing.get(run_id) or self.root / run_folder_name(label, run_id)
 
     def _open(self, run_id: str, label: str) -> Any:
         from torch.utils.tensorboard import SummaryWriter
