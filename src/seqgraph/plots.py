@@ -326,6 +326,31 @@ def plot_smoothing(rows: Sequence[dict[str, Any]], title: str = "Over-smoothing"
     return _finish(fig, axes, title)
 
 
+def plot_search(trials: Any, objective: str, direction: str,
+                title: str = "Search: the objective of each trial") -> Any:
+    """A search's trials (trials.csv): each complete trial's objective (dots) and the best so far
+    (a step line, ``direction`` minimize or maximize); pruned trials at their figure when they
+    were pruned (grey crosses: a run cut short, not a finished one)."""
+    import pandas as pd
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    done = trials[trials["state"] == "complete"]
+    values = pd.to_numeric(done["value"], errors="coerce")
+    ax.plot(done["trial"], values, "o", color="C0", label="complete")
+    if len(done):
+        best = values.cummin() if direction == "minimize" else values.cummax()
+        ax.step(done["trial"], best, where="post", color="C1", label="best so far")
+    if "value_at_prune" in trials.columns:
+        pruned = trials[trials["state"] == "pruned"]
+        at = pd.to_numeric(pruned["value_at_prune"], errors="coerce")
+        if at.notna().any():
+            ax.plot(pruned["trial"], at, "x", color="0.5", label="pruned (its figure when pruned)")
+    ax.set(xlabel="trial", ylabel=objective)
+    ax.legend(fontsize="small")
+    return _finish(fig, [ax], title)
+
+
 def plot_transfer(df: Any, title: str = "Graph transfer: held-out accuracy against source–target distance") -> Any:
     """gcn transfer's summary: final test accuracy against distance r, a line per (graph,
     model) through the mean over seeds with every seed's point; beside it, each graph's bounds

@@ -135,11 +135,12 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
             raise DataError(f"column {column!r} of the summary holds values that are not numbers")
     df = summary.copy()
     status = df["status"] if "status" in df.columns else pd.Series("ok", index=df.index)
-    df["_failed"] = status.astype(str) != "ok"
+    df["_pruned"] = status.astype(str) == "pruned"  # ended early by a search's pruner: no final figure to average
+    df["_failed"] = (status.astype(str) != "ok") & ~df["_pruned"]
     keys = by or ["_all"]
     if not by:
         df["_all"] = "all runs"
-    ok = df[~df["_failed"]]
+    ok = df[~df["_failed"] & ~df["_pruned"]]
     g = ok.groupby(keys, sort=False, dropna=False)
     extra = {"metric": ("metric", "first"), "loss_ratio_mean": ("loss_ratio", "mean")} if memory else {}
     out = g.agg(
@@ -154,6 +155,9 @@ def aggregate(summary: Any, by: Sequence[str] | None = None) -> Any:
     ).reset_index()
     failed = df.groupby(keys, sort=False, dropna=False)["_failed"].sum().rename("failed").reset_index()
     out = failed.merge(out, on=keys, how="left")
+    if df["_pruned"].any():  # a search's summary: a column only then
+        pruned = df.groupby(keys, sort=False, dropna=False)["_pruned"].sum().rename("pruned").reset_index()
+        out = out.merge(pruned, on=keys, how="left")
     out["runs"] = out["runs"].fillna(0).astype(int)
     out["solved"] = out["solved"].fillna(0).astype(int)
     numeric = [c for c in by if pd.api.types.is_numeric_dtype(out[c])]

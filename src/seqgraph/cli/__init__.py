@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from seqgraph import __version__
-from seqgraph.cli import examples, gcn
+from seqgraph.cli import examples, gcn, search
 from seqgraph.cli.analysis import grads, plot, table, timegate
 from seqgraph.cli.memory import memory
 from seqgraph.cli.palindrome import palindrome
@@ -61,6 +61,7 @@ app.command()(timegate)
 app.command()(plot)
 app.command()(table)
 app.command()(reproduce)
+app.add_typer(search.app, name="search")
 
 
 def main() -> None:

@@ -252,7 +252,7 @@ def report_failures(summary: Any) -> None:
     """After a sweep: one warning line if some runs failed; an error (exit 1) if all did."""
     if summary is None or "status" not in summary.columns:
         return
-    failed = summary[summary["status"].astype(str) != "ok"]
+    failed = summary[~summary["status"].astype(str).isin(("ok", "pruned"))]  # pruned: ended by a search, on purpose
     if failed.empty:
         return
     why = str(failed["status"].iloc[0]).removeprefix("failed: ")

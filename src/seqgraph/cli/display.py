@@ -34,18 +34,24 @@ from seqgraph.train.progress import (
 )
 
 
+def _ended(s: dict[str, Any]) -> str:
+    if str(s.get("status")) == "pruned":
+        return f"pruned at step {s['trained_steps']}"
+    return f"solved at {s['solved_step']}" if s.get("solved_step") else "not solved"
+
+
 def palindrome_line(label: str, s: dict[str, Any]) -> str:
-    if str(s.get("status", "ok")) != "ok":
+    if str(s.get("status", "ok")) not in ("ok", "pruned"):
         return f"{label:<24} {s['status']}"
-    solved = f"solved at {s['solved_step']}" if s.get("solved_step") else "not solved"
+    solved = _ended(s)
     return (f"{label:<24} acc {s['final_accuracy']:.3f} (best {s['best_accuracy']:.3f}), {solved}, "
             f"{s['trained_steps']} steps in {s['wall_time']:.1f}s")
 
 
 def memory_line(label: str, s: dict[str, Any]) -> str:
-    if str(s.get("status", "ok")) != "ok":
+    if str(s.get("status", "ok")) not in ("ok", "pruned"):
         return f"{label:<24} {s['status']}"
-    solved = f"solved at {s['solved_step']}" if s.get("solved_step") else "not solved"
+    solved = _ended(s)
     fmt = ".4f" if s["metric"] == "mse" else ".3f"
     return (f"{label:<24} {s['metric']} {s['final_metric']:{fmt}} (best {s['best_metric']:{fmt}}, not learned "
             f"{s['baseline']:{fmt}}), loss {s['loss_ratio']:.2f}× baseline, {solved}, {s['trained_steps']} steps in "

@@ -136,7 +136,7 @@ def print_summary(table_df: Any, out: str | None = None,
     title = title or ("Held-out figures: accuracy on the answers, or MSE (mean ± std over the runs of each row)"
                       if memory else "Held-out accuracy (mean ± std over the runs of each row)")
     stats = {"runs", "final_mean", "final_std", "best_mean", "solved", "solved_step_mean", "steps_mean",
-             "wall_mean", "failed", "metric", "loss_ratio_mean"}
+             "wall_mean", "failed", "pruned", "metric", "loss_ratio_mean"}
     by = [c for c in table_df.columns if c not in stats and c != "_all"]
     t = Table(title=title, title_justify="left")
     for col in by:
@@ -152,6 +152,9 @@ def print_summary(table_df: Any, out: str | None = None,
     failed = int(table_df["failed"].sum()) if "failed" in table_df.columns else 0
     if failed:
         t.add_column("failed", justify="right")
+    pruned = "pruned" in table_df.columns
+    if pruned:
+        t.add_column("pruned", justify="right")
 
     records = table_df.to_dict("records")
     def metric_of(r: dict[str, Any]) -> str:
@@ -174,6 +177,8 @@ def print_summary(table_df: Any, out: str | None = None,
                   *([] if memory else [at]), "—" if math.isnan(r["wall_mean"]) else f"{r['wall_mean']:.1f}s"]
         if failed:
             cells.append(str(r["failed"]))
+        if pruned:
+            cells.append(str(int(r["pruned"])))
         if any(low):
             cells.append(("not learned" if memory else "at baseline: not learned") if marked else "")
         t.add_row(*cells)

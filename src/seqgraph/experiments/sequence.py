@@ -39,7 +39,7 @@ from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.fused import resolve_kernel
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.nn.registry import cell_class, cell_names, directions
-from seqgraph.sweep.jobs import Experiment, Job, RunResult
+from seqgraph.sweep.jobs import Experiment, Job, RunResult, RunStopper
 from seqgraph.sweep.spec import RunSpec, run_id, spec_fields
 from seqgraph.tasks.base import EVAL, IGNORE, TRAIN, Task
 from seqgraph.tasks.registry import get_task
@@ -190,8 +190,11 @@ class SequenceExperiment(Experiment[S]):
                     f"kernel auto takes {now} for them on {device}: new runs would be computed differently. "
                     "Resume on the device that made them, or use another --out (--kernel names one kernel for good)")
 
+    prunable = True
+
     def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
-        yield from train_runs(self, job.runs, job.slots, device, progress, label_fields=job.label_fields)
+        yield from train_runs(self, job.runs, job.slots, device, progress, label_fields=job.label_fields,
+                              stopper=job.stopper)
 
 
 class Scoring:
@@ -242,6 +245,7 @@ class _Run:
     last_eval_loss: float = 0.0
     first_solved: int | None = None
     streak: int = 0
+    pruned: bool = False  # ended by the job's stopper
     curves: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -256,7 +260,8 @@ def _set_tensor(module: nn.Module, name: str, value: Tensor, parameter: bool) ->
 
 class SequenceTrainer:
     def __init__(self, exp: SequenceExperiment[Any], runs: Sequence[Any], slots: int, device: torch.device,
-                 progress: Progress, dtype: torch.dtype, label_fields: tuple[str, ...] = ()) -> None:
+                 progress: Progress, dtype: torch.dtype, label_fields: tuple[str, ...] = (),
+                 stopper: RunStopper | None = None) -> None:
         first = runs[0]
         key = exp.group_key(first, mix_lengths=True)
         if any(exp.group_key(r, mix_lengths=True) != key for r in runs):
@@ -269,6 +274,7 @@ class SequenceTrainer:
         self.score = Scoring(self.task)
         self.metric_key = self.task.metric  # the held-out figure's name in progress events
         self.device, self.dtype, self.progress = device, dtype, progress
+        self.stopper = stopper
         self.first = first
         self.label_fields = label_fields
         self.mixed = len({r.length for r in runs}) > 1
@@ -409,6 +415,9 @@ class SequenceTrainer:
                                      "grad_norm": table[4][j]}))  # mean over the interval, before clipping
             if (run.spec.early_stop and run.streak >= run.spec.solved_evals) or step >= run.spec.steps:
                 done.append(k)
+            elif self.stopper is not None and self.stopper(run.run_id, step, metric):
+                run.pruned = True
+                done.append(k)
         return done
 
     def _result(self, k: int) -> RunResult:
@@ -419,7 +428,8 @@ class SequenceTrainer:
         final_name, best_name = self.exp.metric_names[2:]
         values = {"trained_steps": steps, final_name: run.last_metric, best_name: run.best,
                   "solved_step": run.first_solved, "wall_time": round(wall, 3),
-                  "steps_per_s": round(steps / max(wall, 1e-9), 2), "kernel_used": self.kernel, "status": "ok",
+                  "steps_per_s": round(steps / max(wall, 1e-9), 2), "kernel_used": self.kernel,
+                  "status": "pruned" if run.pruned else "ok",
                   **self.exp.more_results(run.spec, {"metric": run.last_metric, "eval_loss": run.last_eval_loss})}
         summary = {c: values[c] for c in self.exp.result_columns}
         return RunResult(run.run_id, run.spec, summary, run.curves)
@@ -453,7 +463,8 @@ class SequenceTrainer:
 
 def train_runs(exp: SequenceExperiment[Any], runs: Sequence[Any], slots: int = 1,
                device: str | torch.device = "cpu", progress: Progress = no_progress,
-               dtype: torch.dtype = torch.float32, label_fields: tuple[str, ...] = ()) -> Iterator[RunResult]:
+               dtype: torch.dtype = torch.float32, label_fields: tuple[str, ...] = (),
+               stopper: RunStopper | None = None) -> Iterator[RunResult]:
     """Train ``runs`` of experiment ``exp`` (of one shape; see the module docstring), ``slots``
     at a time as one model on ``device``; yield each run's result the moment it finishes.
 
@@ -461,8 +472,10 @@ def train_runs(exp: SequenceExperiment[Any], runs: Sequence[Any], slots: int = 1
     (:meth:`SequenceExperiment.run_kernel`); runs on the fused kernel train alone (a job of one run).
 
     Results: ``summary`` with the experiment's ``result_columns``, ``curves`` with its
-    ``curve_columns`` (one row per evaluation).
+    ``curve_columns`` (one row per evaluation). ``stopper``, asked after each evaluation, may
+    end a run early: its status is then ``pruned``.
     """
     if not runs:
         return
-    yield from SequenceTrainer(exp, runs, slots, torch.device(device), progress, dtype, label_fields).run()
+    yield from SequenceTrainer(exp, runs, slots, torch.device(device), progress, dtype, label_fields,
+                               stopper).run()

@@ -26,7 +26,7 @@ from seqgraph.errors import ConfigError
 from seqgraph.io import folder_lock, read_csv, whole_rows
 from seqgraph.sweep.executors import cpu_count, execute
 from seqgraph.sweep.grid import RunOptions, Sweep
-from seqgraph.sweep.jobs import Experiment, Job, experiment
+from seqgraph.sweep.jobs import Experiment, Job, RunStopper, experiment
 from seqgraph.sweep.output import Output, describe_folder, prepare_output, read_output
 from seqgraph.sweep.spec import run_id
 from seqgraph.train.progress import Progress, RunFinished, SweepStarted, no_progress
@@ -210,16 +210,20 @@ def run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress = no_progress
     if out_folder.exists() and not out_folder.is_dir():
         raise ConfigError(f"--out {out_folder} is a file, not a folder")
     with folder_lock(out_folder, "sweep"):
-        return _run_sweep(exp_name, sweep, progress, context)
+        return train_sweep(exp_name, sweep, progress, context)
 
 
-def _run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress, context: dict[str, Any] | None) -> Any:
+def train_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress = no_progress,
+                context: dict[str, Any] | None = None, stopper: RunStopper | None = None) -> Any:
+    """:func:`run_sweep` for a caller that holds the output folder's lock itself, for longer
+    than one sweep (a search trains its trials as sweeps, one round after another); ``stopper``
+    goes to every job (:class:`~seqgraph.sweep.jobs.RunStopper`)."""
     exp = experiment(exp_name)
     runs = sweep.runs()
     ids = [run_id(r) for r in runs]
     out, done = read_output(exp, sweep)
     try:
-        return _train_and_record(exp, sweep, progress, context, runs, ids, out, done)
+        return _train_and_record(exp, sweep, progress, context, runs, ids, out, done, stopper)
     except KeyboardInterrupt as e:
         if isinstance(e, SweepInterrupted):
             raise
@@ -227,7 +231,8 @@ def _run_sweep(exp_name: str, sweep: Sweep[Any], progress: Progress, context: di
 
 
 def _train_and_record(exp: Experiment[Any], sweep: Sweep[Any], progress: Progress, context: dict[str, Any] | None,
-                      runs: list[Any], ids: list[str], out: Output, done: dict[str, dict[str, Any]]) -> Any:
+                      runs: list[Any], ids: list[str], out: Output, done: dict[str, dict[str, Any]],
+                      stopper: RunStopper | None = None) -> Any:
     todo = [r for r, i in zip(runs, ids, strict=True) if i not in done or not exp.complete(done[i], r)]
     check_fits(exp, todo)
     plan = make_plan(exp, sweep.options, todo) if todo else None  # may start Ray, or refuse: before any write
@@ -238,8 +243,8 @@ def _train_and_record(exp: Experiment[Any], sweep: Sweep[Any], progress: Progres
     label_fields = tuple(sweep.varying())
     jobs = plan_jobs(exp, todo, plan, label_fields) if plan else []
     alone = sum(1 for j in jobs if j.slots == 1) if plan and plan.slots > 1 else 0
-    if context:
-        jobs = [dataclasses.replace(j, context=context) for j in jobs]
+    if context or stopper:
+        jobs = [dataclasses.replace(j, context=context or {}, stopper=stopper) for j in jobs]
     parallel = 1
     if plan and plan.executor == "processes":
         parallel = max(1, min(plan.workers, len(jobs)))

@@ -121,6 +121,10 @@ class RunOptions(Settings):
 class Sweep(Generic[S]):
     """The runs of an experiment: every field of the spec with the values to sweep."""
 
+    owns_config: ClassVar[bool] = True
+    """Whether the engine writes the folder's config.toml from :meth:`to_dict` (a search's
+    rounds do not: the search writes its own)."""
+
     spec: type[S]
     axes: dict[str, list[Any]]  # field → values, every field present
     options: RunOptions

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from seqgraph.errors import SeqgraphError
 from seqgraph.sweep.spec import RunSpec, run_id
@@ -27,6 +27,14 @@ EXPERIMENTS = {  # name → "module:attribute", imported where the job runs (als
 }
 
 
+class RunStopper(Protocol):
+    """Asked after each held-out evaluation of a run whether to end it now (a search's pruner,
+    :mod:`seqgraph.search.pruning`): ``value`` is the run's held-out figure at ``step``. A run
+    it ends has the status ``pruned``. It travels with the job, so it must pickle."""
+
+    def __call__(self, run_id: str, step: int, value: float) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Job:
     """Runs trained together: ``slots`` at once as one model (1: one after another)."""
@@ -36,6 +44,7 @@ class Job:
     slots: int = 1
     label_fields: tuple[str, ...] = ()  # settings that vary in the sweep: run labels name them
     context: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # e.g. output folders
+    stopper: RunStopper | None = field(default=None, hash=False, compare=False)  # may end runs early (if prunable)
 
     def run_label(self, spec: Any) -> str:
         return str(spec.label(self.label_fields))
@@ -75,6 +84,10 @@ class Experiment(Generic[S]):
 
     batchable: ClassVar[bool] = True
     """Whether runs may train K at once as one model (the batched executor)."""
+
+    prunable: ClassVar[bool] = False
+    """Whether its training asks a job's :class:`RunStopper` after each evaluation (a search may
+    prune its runs)."""
 
     def group_key(self, spec: S, mix_lengths: bool) -> Hashable:
         """Runs with the same key may train as one model (``mix_lengths``: runs of different

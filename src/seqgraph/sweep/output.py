@@ -21,6 +21,8 @@ from seqgraph.sweep.grid import RunOptions, Sweep, axis_name, parse_axis
 from seqgraph.sweep.jobs import Experiment, RunResult
 from seqgraph.sweep.spec import spec_fields
 
+FINISHED = ("ok", "pruned")  # statuses of runs that are done: trained to their end, or ended by a search's pruner
+
 
 @dataclass
 class Output:
@@ -84,7 +86,7 @@ def read_output(exp: Experiment[Any], sweep: Sweep[Any]) -> tuple[Output, dict[s
                 raise ConfigError(f"--resume: {out.summary} has other columns than this seqgraph writes "
                                   "(another experiment or an older version); use another --out")
             df = upgrade(df, out.summary_columns, exp)
-            ok = df[df["status"] == "ok"].drop_duplicates("run_id", keep="last")
+            ok = df[df["status"].isin(FINISHED)].drop_duplicates("run_id", keep="last")
             done = {str(r["run_id"]): r for r in ok.to_dict("records")}
         if out.curves.exists() and out.curve_columns and not columns_fit(list(read_csv(out.curves).columns),
                                                                          out.curve_columns, exp):
@@ -139,11 +141,11 @@ def prepare_output(exp: Experiment[Any], out: Output, sweep: Sweep[Any], keep: s
                 df = upgrade(df, columns, exp)
             kept = df[df["run_id"].astype(str).isin(keep)]
             if path == out.summary:
-                kept = kept[kept["status"] == "ok"].drop_duplicates("run_id", keep="last")
+                kept = kept[kept["status"].isin(FINISHED)].drop_duplicates("run_id", keep="last")
             if len(kept) != len(df) or old_version:
                 write_csv(path, columns, kept.to_dict("records"))
     make_folder(out.folder)
-    if not (sweep.options.resume and out.config.exists()):  # a new folder: this sweep is what it holds
+    if sweep.owns_config and not (sweep.options.resume and out.config.exists()):  # a new folder: this sweep
         write_toml(out.config, sweep.to_dict())
     # else the config.toml there stays as it is until the runs that make a new one true have finished
     # (describe_folder): an interrupted resume leaves it describing the runs that are in the folder
@@ -155,8 +157,8 @@ def describe_folder(out: Output, sweep: Sweep[Any]) -> None:
     of the saved config merged with this sweep's when their grid is those runs; else (the two
     sweeps' grids do not make one grid) this sweep's own, with a comment saying the folder holds
     more."""
-    if not (sweep.options.resume and out.config.exists()):
-        return  # written by prepare_output before the runs
+    if not (sweep.owns_config and sweep.options.resume and out.config.exists()):
+        return  # written by prepare_output before the runs (or by the search that owns it)
     from seqgraph.sweep.spec import run_id
 
     saved = read_toml(out.config)
