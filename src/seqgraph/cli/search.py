@@ -66,7 +66,7 @@ RUN_HELP: dict[str, str | Opt] = RUN_OPTIONS_HELP | {
               options_of(SearchOptions, SEARCH_HELP, panel=SEARCH))
 def palindrome(
     ctx: typer.Context,
-    preset: Annotated[str, typer.Option(help=f"Course preset: {', '.join(preset_names())} — the settings start from that course's template; flags override it.", rich_help_panel=SPACE)] = "",
+    preset: Annotated[str, typer.Option(help=f"Course preset: {', '.join(preset_names())} — the settings start from that course's template; flags override it. Default: none (seqgraph's own defaults).", rich_help_panel=SPACE)] = "",
     **settings: Any,
 ) -> None:
     """Search the settings of seqgraph palindrome with Optuna, e.g. --model lstm --lengths 20 --lr 1e-4..1e-1:log --hidden 64,128,256 --trials 40.
@@ -82,7 +82,7 @@ def palindrome(
               options_of(SearchOptions, SEARCH_HELP, panel=SEARCH))
 def memory(
     ctx: typer.Context,
-    preset: Annotated[str, typer.Option(help=f"A paper's settings — {MEMORY_PRESET_HELP or 'none yet'}; flags override it.", rich_help_panel=SPACE, autocompletion=complete(tuple(MEMORY_PRESETS)))] = "",
+    preset: Annotated[str, typer.Option(help=f"A paper's settings — {MEMORY_PRESET_HELP or 'none yet'}; flags override it. Default: none (seqgraph's own defaults).", rich_help_panel=SPACE, autocompletion=complete(tuple(MEMORY_PRESETS)))] = "",
     **settings: Any,
 ) -> None:
     """Search the settings of seqgraph memory with Optuna, e.g. --task copy --lengths 50 --model lru --lr 1e-4..1e-2:log --hidden 64,128 --trials 30.
