@@ -52,8 +52,8 @@ def _default(param: Any) -> str:
     if param.required:
         return "required"
     default = param.default
-    if callable(default) or default is None or default == () or (param.param_type_name == "option" and param.is_flag
-                                                                 and param.default is False and not param.secondary_opts):
+    plain_flag = param.param_type_name == "option" and param.is_flag and default is False and not param.secondary_opts
+    if callable(default) or default is None or default == () or plain_flag:
         return ""
     if isinstance(default, bool) and param.secondary_opts:
         return f"`{(param.opts if default else param.secondary_opts)[0]}`"
@@ -74,7 +74,8 @@ def _command_markdown(cmd: Any, ctx: Any) -> str:
     if args:
         out += ["| argument | | help |", "|---|---|---|"]
         for p in args:
-            out.append(f"| `{(p.metavar or p.name).upper() if p.metavar is None else p.metavar}` | {_default(p)} | {_cell(getattr(p, 'help', '') or '')} |")
+            name = p.metavar or p.name.upper()
+            out.append(f"| `{name}` | {_default(p)} | {_cell(getattr(p, 'help', '') or '')} |")
         out.append("")
     panels: dict[str, list[Any]] = {}
     for p in cmd.params:
@@ -89,7 +90,8 @@ def _command_markdown(cmd: Any, ctx: Any) -> str:
     if _is_group(cmd):
         subs = [(n, cmd.get_command(ctx, n)) for n in cmd.list_commands(ctx)]
         out += ["| command | what it does |", "|---|---|"]
-        out += [f"| `{path} {n}` | {_cell(c.get_short_help_str(200))} |" for n, c in subs if c is not None and not c.hidden]
+        out += [f"| `{path} {n}` | {_cell(c.get_short_help_str(200))} |"
+                for n, c in subs if c is not None and not c.hidden]
         out.append("")
     return "\n".join(out)
 
