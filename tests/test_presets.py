@@ -1,4 +1,4 @@
-"""Course presets: each value names its template file, and the README documents each preset."""
+"""Course presets: each value names its template file, and the docs page documents each preset."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ from seqgraph.experiments.palindrome.spec import PalindromeRun
 from seqgraph.presets import PRESETS, R2018, R2019, R2020
 from seqgraph.sweep.spec import spec_fields
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "experiments" / "palindromes.md"  # the presets table
 
 
 def test_every_preset_value_is_a_run_setting_with_a_source_file():
@@ -19,7 +19,7 @@ def test_every_preset_value_is_a_run_setting_with_a_source_file():
         PalindromeRun(**preset.values).validate()
 
 
-def test_readme_documents_every_preset():
-    text = README.read_text(encoding="utf-8")
+def test_the_docs_document_every_preset():
+    text = PAGE.read_text(encoding="utf-8")
     for name in PRESETS:
         assert f"`{name}`" in text, name

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the README's modern-cells comparison (issue #22): three sweeps (decimal palindromes,
+# Regenerates the modern-cells comparison of docs/experiments/modern-cells.md (issue #22): three sweeps (decimal palindromes,
 # copy, selective copy; lstm, mingru, minlstm, lru; seeds 1–3), then the tables and the figure.
 # Resumable: finished runs are kept (--resume).
 #   bash docs/cells/make.sh        (about an hour on a 2-core CPU)
@@ -17,4 +17,4 @@ done
 "$seqgraph" plot docs/cells/palindrome/summary.csv --out docs/cells/palindrome.png --overwrite
 "$seqgraph" plot docs/cells/copy/summary.csv docs/cells/selective-copy/summary.csv --out docs/cells/memory.png --overwrite
 echo "wrote docs/cells/table.txt, docs/cells/palindrome.png and docs/cells/memory.png"
-python3 docs/embed.py cells-table docs/cells/table.txt README.md  # the table into the README, between its markers
+python3 docs/embed.py cells-table docs/cells/table.txt docs/experiments/modern-cells.md  # the table into its page, between its markers

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the README's memory-benchmark tables and figure (issue #21): two sweeps, then the
+# Regenerates the memory-benchmark tables and figure of docs/experiments/memory.md (issue #21): two sweeps, then the
 # table and figure from their summaries. Resumable: finished runs are kept (--resume).
 #   bash docs/memory/make.sh        (about an hour on a 2-core CPU)
 set -euo pipefail
@@ -13,4 +13,4 @@ for task in copy adding; do  # a table per task: its rows by length, then model
 done > docs/memory/table.txt
 "$seqgraph" plot docs/memory/copy/summary.csv docs/memory/adding/summary.csv --out docs/memory/memory.png --overwrite
 echo "wrote docs/memory/table.txt and docs/memory/memory.png"
-python3 docs/embed.py memory-table docs/memory/table.txt README.md  # the table into the README, between its markers
+python3 docs/embed.py memory-table docs/memory/table.txt docs/experiments/memory.md  # the table into its page, between its markers

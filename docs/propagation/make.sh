@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's propagation transcripts, regenerated: over-smoothing on karate, over-squashing on
+# The propagation transcripts of docs/experiments/propagation.md, regenerated: over-smoothing on karate, over-squashing on
 # the course graphs, resistances, and a 1M-edge random graph (200k nodes, generated here).
 #   bash docs/propagation/make.sh          (about a minute)
 set -euo pipefail
@@ -46,5 +46,5 @@ PYEOF
 cp "$tmp/large.txt" "$here/large.txt"
 
 for name in course smoothing large; do
-  python3 docs/embed.py "propagation-$name" "$here/$name.txt" README.md
+  python3 docs/embed.py "propagation-$name" "$here/$name.txt" docs/experiments/propagation.md
 done

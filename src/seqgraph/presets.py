@@ -1,9 +1,10 @@
 """Course presets of ``seqgraph palindrome``: every setting as a course template sets it.
 
 A preset is a layer of defaults: built-in defaults < preset < TOML file < flags. Each value
-names the template file it comes from (``SOURCES``), so the README table and the code say the
-same thing. Values a template leaves open (``# fixme``, or a model file that is a stub) are
-not set: seqgraph's own default stays, and the table says so.
+names the template file it comes from (``SOURCES``), so the docs' table
+(docs/experiments/palindromes.md) and the code say the same thing. Values a template leaves
+open (``# fixme``, or a model file that is a stub) are not set: seqgraph's own default stays,
+and the table says so.
 
 Length: seqgraph's axis is always the palindrome length L. The 2018/2019 templates'
 ``--input_length`` counts the *input* digits, ``PalindromeDataset(input_length + 1)``, so their

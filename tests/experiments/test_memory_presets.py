@@ -1,4 +1,4 @@
-"""Memory presets: each value a run setting with its source, the unmatched said, the README
+"""Memory presets: each value a run setting with its source, the unmatched said, the docs page
 naming every preset; a preset's task and another --task conflict."""
 
 from pathlib import Path
@@ -12,7 +12,7 @@ from seqgraph.experiments.memory.presets import PRESETS, check_preset_task
 from seqgraph.experiments.memory.spec import MemoryRun
 from seqgraph.sweep.spec import spec_fields
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "experiments" / "memory.md"  # the presets table
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -25,8 +25,8 @@ def test_every_value_is_a_run_setting_with_its_source(name):
     MemoryRun(**preset.values).validate()
 
 
-def test_the_readme_names_every_preset():
-    text = README.read_text(encoding="utf-8")
+def test_the_docs_name_every_preset():
+    text = PAGE.read_text(encoding="utf-8")
     for name in PRESETS:
         assert f"`{name}`" in text, name
 

@@ -11,7 +11,8 @@ path for the peephole, time-gated and course cells and for K runs stacked as one
 
 Which path runs is ``kernel``: ``seqgraph`` (the hand-written loop), ``fused``, or ``auto`` —
 resolved by :func:`resolve_kernel` from what ``benchmarks/recurrent_steps.py`` and
-``benchmarks/charlm_speed.py`` measure (README, "Speed").
+``benchmarks/charlm_speed.py`` measure on the CPU (docs/performance.md); on a GPU it is a
+design choice that no GPU has measured yet.
 """
 
 from __future__ import annotations

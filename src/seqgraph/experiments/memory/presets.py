@@ -1,7 +1,8 @@
 """Presets of ``seqgraph memory``: a paper's or repository's settings for a benchmark, every
-value with its source (the README table and ``seqgraph memory --help`` read them), and what
-the source does that no seqgraph setting matches (``unmatched``), said rather than hidden. A
-preset is a layer of defaults: built-in defaults < preset < TOML file < flags. No torch here.
+value with its source (the table of docs/experiments/memory.md and ``seqgraph memory --help``
+read them), and what the source does that no seqgraph setting matches (``unmatched``), said
+rather than hidden. A preset is a layer of defaults: built-in defaults < preset < TOML file <
+flags. No torch here.
 """
 
 from __future__ import annotations

@@ -58,8 +58,8 @@ class MinLSTMCell(ParallelScanCell):
 
     Attributes:
         weight_ih ``(3H, I)``, bias ``(3H,)``, rows f, i, h. No recurrent weight. With ``runs=K``
-        each gains a leading K. ``forget_bias`` (palindromes, the character model) sets
-        :math:`b_f`, as for the LSTM.
+        each gains a leading K. ``forget_bias`` (palindromes, the character model) sets the
+        forget gate's bias :math:`b_f`, as for the LSTM.
 
     Shapes:
         ``forward``: input ``(B, I)``, hidden ``(B, H)`` (zeros by default) → h';
