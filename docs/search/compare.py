@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).parent
-LENGTHS = (10, 20, 30, 40)
+LENGTHS = (10, 20, 30)
 
 
 def steps_to_solved(df):

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/../.."
 seqgraph=${SEQGRAPH:-.venv/bin/seqgraph}
 python=${PYTHON:-.venv/bin/python}
 here=docs/search
-lengths=(10 20 30 40)
-common=(--model lstm --seeds 1 --executor processes)
+lengths=(10 20 30)
+common=(--model lstm --hidden 64 --seeds 1 --executor processes)
 "$seqgraph" palindrome "${common[@]}" --lengths "$(IFS=,; echo "${lengths[*]}")" \
     --lr 1e-4,3e-4,1e-3,3e-3,1e-2,3e-2,1e-1 --out "$here/grid" --resume
 for L in "${lengths[@]}"; do
@@ -18,7 +18,7 @@ for L in "${lengths[@]}"; do
 done
 # both best rates of each length on seeds 2-4 (a search sees one seed: is its choice the grid's on others?)
 "$python" "$here/compare.py" --rates | while read -r L rates; do
-    "$seqgraph" palindrome --model lstm --lengths "$L" --lr "$rates" --seeds 2:4 --executor processes \
+    "$seqgraph" palindrome --model lstm --hidden 64 --lengths "$L" --lr "$rates" --seeds 2:4 --executor processes \
         --out "$here/check-L$L" --resume > /dev/null
 done
 COLUMNS=150 "$python" "$here/compare.py" > "$here/table.txt"
