@@ -44,7 +44,7 @@ def main() -> None:
                      "search / grid run-steps": f"{s['trained_steps'].sum() / g['trained_steps'].sum():.2f}"})
     if "--rates" in sys.argv:
         for L, a, b in rates:
-            print(L, ",".join(dict.fromkeys(f"{r:.6g}" for r in (a, b))))
+            print(L, ",".join(dict.fromkeys(f"{r:.6g}" for r in (a, b))))  # (the check runs train these roundings)
         return
     pd.set_option("display.width", 200)
     print("Found on seed 1 (the never-solved count as steps + 1; a run stops 3 evaluations after it solves):")
@@ -56,7 +56,7 @@ def main() -> None:
             continue
         c = pd.read_csv(path)
         for who, lr in (("grid", a), ("search", b)):
-            part = c[c["lr"].map(lambda x, lr=lr: math.isclose(x, lr, rel_tol=1e-9))]
+            part = c[c["lr"].map(lambda x, lr=lr: math.isclose(x, lr, rel_tol=1e-5))]
             st = steps_to_solved(part)
             checks.append({"L": L, "found by": who, "lr": f"{lr:.3g}", "seeds": len(part),
                            "solved": f"{int(part['solved_step'].notna().sum())}/{len(part)}",

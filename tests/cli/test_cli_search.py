@@ -95,3 +95,25 @@ def test_a_folder_in_use_is_refused(tmp_path, user_error):
 def test_a_search_compares_one_figure(tmp_path, user_error):
     r = run("search", "memory", "--task", "copy,adding", "--model", "rnn", "--lengths", "5", "--out", tmp_path / "m")
     user_error(r, "their figures differ")
+
+
+def test_a_search_of_the_character_model_prunes_at_validation_passes(tmp_path, user_error):
+    text = tmp_path / "tiny.txt"
+    text.write_text("hello world, a tiny text for a tiny model. " * 200, encoding="utf-8")
+    args = ["search", "train", text, "--hidden", "16", "--steps", "60", "--eval-every", "10", "--seq-length", "16",
+            "--batch-size", "8", "--executor", "sequential", "--out", tmp_path / "t"]
+    r = run(*args, "--lr", "1e-4..1e-1:log", "--trials", "6", "--startup-trials", "2")
+    assert r.exit_code == 0, r.output
+    assert "Top trials by best validation loss" in r.stdout
+    trials = pd.read_csv(tmp_path / "t" / "trials.csv")
+    summary = pd.read_csv(tmp_path / "t" / "summary.csv", dtype={"run_id": str}).set_index("run_id")
+    assert len(trials) == 6 and set(trials["state"]) <= {"complete", "pruned"}
+    for t in trials.to_dict("records"):
+        row = summary.loc[t["run_id"]]
+        log = pd.read_csv(f"{row['folder']}/log.csv")
+        assert log["step"].iloc[-1] == row["trained_steps"]  # a pruned run stopped at the pass that pruned it
+        assert (row["status"] == "pruned") == (t["state"] == "pruned") == (row["trained_steps"] < 60)
+        if t["state"] == "complete":
+            assert t["value"] == pytest.approx(row["best_val_loss"]) == pytest.approx(log["val_loss"].min())
+    user_error(run(*args[:-2], "--lr", "1e-3..1e-1", "--objective", "solved-step", "--out", tmp_path / "u"),
+               "no solved rule")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,8 @@ from seqgraph.cli.memory import SETTING_HELP as MEMORY_SETTING_HELP
 from seqgraph.cli.options import RUN, RUN_OPTIONS_HELP, Opt, options_of, with_options
 from seqgraph.cli.palindrome import RUN_HELP as SWEEP_RUN_HELP
 from seqgraph.cli.palindrome import SETTING_HELP as PALINDROME_SETTING_HELP
+from seqgraph.cli.text import SETTING_HELP as TEXT_SETTING_HELP
+from seqgraph.experiments.charlm.spec import CharLMRun
 from seqgraph.experiments.memory.presets import PRESETS as MEMORY_PRESETS
 from seqgraph.experiments.memory.spec import MemoryRun
 from seqgraph.experiments.palindrome.spec import PalindromeRun
@@ -28,9 +31,10 @@ from seqgraph.search.study import (
     MemorySearchOptions,
     PalindromeSearchOptions,
     SearchOptions,
+    TrainSearchOptions,
 )
 
-app = typer.Typer(help="Search run settings with Optuna (needs seqgraph\\[search]): ranges and choices given like "
+app = typer.Typer(help="Search run settings of palindrome, memory or train with Optuna (needs seqgraph\\[search]): ranges and choices given like "
                        "sweep axes, pruning at evaluations, the study in --out (a killed search resumes).",
                   no_args_is_help=True)
 
@@ -92,16 +96,34 @@ def memory(
     _search(ctx, "memory")
 
 
-def _search(ctx: typer.Context, command: str) -> None:
-    from pathlib import Path
+@app.command("train", no_args_is_help=False)
+@with_options(options_of(CharLMRun, TEXT_SETTING_HELP, panel=SPACE, skip=("text",)),
+              options_of(TrainSearchOptions, RUN_HELP, panel=RUN, skip=("batch_runs", "ckpt")),
+              options_of(SearchOptions, SEARCH_HELP | {"objective": Opt(
+                  "What a trial scores, one of: best, final: the best or the final validation loss (minimised).",
+                  complete=complete(("best", "final")))}, panel=SEARCH))
+def train(
+    ctx: typer.Context,
+    text: Annotated[Path | None, typer.Argument(help="UTF-8 text file. Default: the built-in King James Bible.", show_default=False)] = None,
+    **settings: Any,
+) -> None:
+    """Search the settings of seqgraph train (the character model) with Optuna, e.g. --lr 1e-4..1e-2:log --hidden 128,256 --steps 2000 --trials 20.
 
+    The objective is the validation loss (the best or the final, minimised); pruning reads it at every validation pass. Each trial's run keeps its folder under --out (log.csv, samples, checkpoints), with one summary.csv; trials.csv, study.db and history.png as for seqgraph search palindrome.
+    """
+    _search(ctx, "train", text)
+
+
+def _search(ctx: typer.Context, command: str, text: Path | None = None) -> None:
     from seqgraph.cli.display import Display, with_logs
     from seqgraph.search.study import require, resolve_search, run_search
 
     names = {f.name for f in dataclasses.fields(SearchOptions)}
     with user_errors():
         require()
-        flags = given(ctx)
+        flags = given(ctx, exclude=("text",))
+        if text is not None:
+            flags["text"] = str(text)
         if command == "memory" and flags.get("preset"):
             from seqgraph.experiments.memory.presets import check_preset_task
 
@@ -158,7 +180,8 @@ def print_search(result: Any) -> None:
         con.print(f"best: trial {b['trial']} — {settings or '(nothing searched)'} → {result.objective} "
                   f"{b['value']:.4g}", soft_wrap=True)
     if result.importances:
-        t = Table(title="Importance of each setting (fANOVA over the complete trials)", title_justify="left")
+        con.print("importance of each setting (fANOVA over the complete trials):")
+        t = Table()
         t.add_column("setting")
         t.add_column("importance", justify="right")
         for name, value in result.importances.items():

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Literal
 
 from seqgraph.config import Settings, check_choice, resolve
 from seqgraph.errors import ConfigError
+from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
 from seqgraph.experiments.memory.spec import MemoryOptions, MemoryRun
 from seqgraph.experiments.palindrome.spec import PalindromeOptions, PalindromeRun
 from seqgraph.search.pruning import PRUNERS, TrialStopper, intermediate
@@ -92,22 +93,93 @@ class MemorySearchOptions(MemoryOptions):
     out: str = "results/search/memory"
 
 
+@dataclass
+class TrainSearchOptions(TrainOptions):
+    out: str = "results/search/train"
+
+
 @dataclass(frozen=True)
 class SearchCommand:
-    """A sweep command a search runs: its experiment, run spec and run options."""
+    """A sweep command a search runs: its experiment, run spec and run options, and how a run's
+    row and curve give the objective. This base is a sequence experiment's (palindrome, memory:
+    a held-out figure per evaluation in curves.csv); :class:`TextSearchCommand` the character
+    model's."""
 
     name: str
     experiment: str
     spec: type[RunSpec]
     options: type[RunOptions]
-    metric_names: tuple[str, str, str, str]  # as SequenceExperiment: train, held-out (curves); final, best (summary)
+    final_column: str  # summary.csv: the final held-out figure
+    best_column: str  # … and the best
+    curve_column: str  # curves.csv: the held-out figure at each evaluation
+    objectives: tuple[str, ...] = OBJECTIVES
+
+    def metric(self, base: Mapping[str, Any], dims: list[Dimension]) -> str:
+        """The held-out figure's kind: accuracy or mse (the task's; one for the whole search)."""
+        from seqgraph.tasks.registry import get_task
+
+        tasks = {base["task"], *(c for d in dims if d.field == "task" for c in d.choices)}
+        metrics = {get_task(t).metric for t in tasks}
+        if len(metrics) > 1:
+            raise ConfigError(f"--task {','.join(sorted(tasks))}: their figures differ "
+                              f"({', '.join(sorted(metrics))}); a search compares one figure: search each task alone")
+        return metrics.pop()
+
+    def check(self, base: Mapping[str, Any]) -> None:
+        """Refuse, before anything runs, what every trial would fail on."""
+
+    def context(self, options: RunOptions) -> dict[str, Any]:
+        """What every job of a round needs (none for sequence experiments)."""
+        return {}
+
+    def curves(self, out: Path, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, list[tuple[int, float]]]:
+        """Each finished run's held-out figure at each evaluation, by run id."""
+        from seqgraph.io import read_csv
+
+        curves: dict[str, list[tuple[int, float]]] = {}
+        if (out / "curves.csv").exists():
+            df = read_csv(out / "curves.csv")
+            for rid, step, value in zip(df["run_id"].astype(str), df["step"], df[self.curve_column], strict=True):
+                curves.setdefault(rid, []).append((int(step), float(value)))
+        return curves
 
 
-COMMANDS = {
+@dataclass(frozen=True)
+class TextSearchCommand(SearchCommand):
+    """``seqgraph train``'s runs: each in its folder under --out with its own log.csv; the
+    figure is the validation loss (minimised), and there is no solved rule."""
+
+    def metric(self, base: Mapping[str, Any], dims: list[Dimension]) -> str:
+        return "loss"
+
+    def check(self, base: Mapping[str, Any]) -> None:
+        from seqgraph.experiments.charlm.model import corpus_text
+        from seqgraph.tasks.text import CharCorpus
+
+        CharCorpus(corpus_text(base["text"])[0], None, base["val_fraction"], base["seq_length"])
+
+    def context(self, options: RunOptions) -> dict[str, Any]:
+        return {"out": str(Path(options.out).resolve()), "resume": True, "overwrite": False}
+
+    def curves(self, out: Path, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, list[tuple[int, float]]]:
+        from seqgraph.io import read_csv
+
+        curves: dict[str, list[tuple[int, float]]] = {}
+        for rid, row in rows.items():
+            log = Path(str(row.get("folder") or "")) / "log.csv"
+            if row.get("folder") and log.is_file():
+                df = read_csv(log)
+                curves[rid] = [(int(a), float(b)) for a, b in zip(df["step"], df["val_loss"], strict=True)]
+        return curves
+
+
+COMMANDS: dict[str, SearchCommand] = {
     "palindrome": SearchCommand("palindrome", "palindrome", PalindromeRun, PalindromeSearchOptions,
-                                ("train_accuracy", "accuracy", "final_accuracy", "best_accuracy")),
+                                "final_accuracy", "best_accuracy", "accuracy"),
     "memory": SearchCommand("memory", "memory", MemoryRun, MemorySearchOptions,
-                            ("train_metric", "eval_metric", "final_metric", "best_metric")),
+                            "final_metric", "best_metric", "eval_metric"),
+    "train": TextSearchCommand("train", "charlm", CharLMRun, TrainSearchOptions, "val_loss", "best_val_loss",
+                               "val_loss", objectives=("best", "final")),
 }
 
 
@@ -124,23 +196,18 @@ class Search:
 
     @property
     def metric(self) -> str:
-        """The held-out figure: accuracy, or mse (the task's)."""
-        from seqgraph.tasks.registry import get_task
-
-        tasks = {self.base["task"], *(c for d in self.dims if d.field == "task" for c in d.choices)}
-        metrics = {get_task(t).metric for t in tasks}
-        if len(metrics) > 1:
-            raise ConfigError(f"--task {','.join(sorted(tasks))}: their figures differ "
-                              f"({', '.join(sorted(metrics))}); a search compares one figure: search each task alone")
-        return metrics.pop()
+        """The held-out figure: accuracy, mse (the task's) or loss (the character model's validation loss)."""
+        return self.command.metric(self.base, self.dims)
 
     @property
     def direction(self) -> Literal["maximize", "minimize"]:
-        return "minimize" if self.search.objective == "solved-step" or self.metric == "mse" else "maximize"
+        return "maximize" if self.search.objective != "solved-step" and self.metric == "accuracy" else "minimize"
 
     def objective_label(self) -> str:
         if self.search.objective == "solved-step":
             return "steps to solved"
+        if self.metric == "loss":
+            return f"{self.search.objective} validation loss"
         return f"{self.search.objective} held-out {self.metric}"
 
     def spec_of(self, params: Mapping[str, Any]) -> Any:
@@ -167,7 +234,7 @@ class Search:
 
 
 def resolve_search(command: str, search_flags: Mapping[str, Any], **flags: Any) -> Search:
-    """A search of ``command`` (palindrome, memory) from its flags (None: not given): run
+    """A search of ``command`` (palindrome, memory, train) from its flags (None: not given): run
     settings as ranges, lists or values (:mod:`seqgraph.search.space`), run options, and the
     search's own options ``search_flags``."""
     cmd = COMMANDS[command]
@@ -177,13 +244,12 @@ def resolve_search(command: str, search_flags: Mapping[str, Any], **flags: Any) 
     sweep = resolve_sweep(cmd.spec, cmd.options, None, **fixed, **choice_flags)
     base = base_settings(cmd.spec, sweep.axes, dims)
     check_space(cmd.spec, base, dims)
-    if search.pruner != "none" and sweep.options.executor == "ray" and False:
-        raise ConfigError("unreachable")
+    if search.objective not in cmd.objectives:
+        raise ConfigError(f"--objective {search.objective}: seqgraph {command} runs have no solved rule; choose "
+                          f"{' or '.join(cmd.objectives)}")
     s = Search(cmd, base, dims, sweep.options, search, sweep.preset)
-    _ = s.metric  # one figure to compare
-    if search.objective == "solved-step" and not base.get("early_stop", True) and "early_stop" not in {
-            d.field for d in dims}:
-        pass  # solved_step is recorded without early stopping too
+    _ = s.metric  # one figure to compare, or a ConfigError now
+    cmd.check(base)
     return s
 
 
@@ -347,7 +413,7 @@ def _run(search: Search, progress: Progress, out: Path) -> SearchResult:
     study = _study(search, out / STUDY_FILE)
     write_toml(out / "config.toml", search.to_dict())
     _recover(study)
-    rows, curves = _read_rows(out)
+    rows, curves = _read_rows(search, out)
     start = time.monotonic()
     opts = dataclasses.replace(search.options, resume=True, overwrite=False)
     rounds = _RoundProgress(progress)
@@ -387,8 +453,9 @@ def _run(search: Search, progress: Progress, out: Path) -> SearchResult:
                 search.search.warmup_steps, history)
             sweep = TrialRound(search.command.spec, {}, opts, planned=todo,
                                searched=[d.field for d in search.dims], config=search.to_dict())
-            train_sweep(search.command.experiment, sweep, rounds, stopper=stopper)
-            rows, curves = _read_rows(out)
+            train_sweep(search.command.experiment, sweep, rounds, context=search.command.context(opts),
+                        stopper=stopper)
+            rows, curves = _read_rows(search, out)
         for trial, spec in asked:
             line = _tell(search, study, trial, rows.get(run_id(spec)), curves.get(run_id(spec), []))
             best = _best_line(search, study)
@@ -408,32 +475,26 @@ def _recover(study: Any) -> None:
             study.enqueue_trial(t.params, user_attrs={"round": t.user_attrs.get("round", 0)})
 
 
-def _read_rows(out: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list[tuple[int, float]]]]:
-    """Finished runs' summary rows by run id, and their held-out curves (step, figure)."""
+def _read_rows(search: Search, out: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list[tuple[int, float]]]]:
+    """The runs' summary rows by run id, and their held-out curves (step, figure)."""
     from seqgraph.io import read_csv
 
     rows: dict[str, dict[str, Any]] = {}
     if (out / "summary.csv").exists():  # the last row of each run (a failed run trained again appends one)
         df = read_csv(out / "summary.csv")
         rows = {str(r["run_id"]): r for r in df.to_dict("records")}
-    curves: dict[str, list[tuple[int, float]]] = {}
-    if (out / "curves.csv").exists():
-        df = read_csv(out / "curves.csv")
-        held = "accuracy" if "accuracy" in df.columns else "eval_metric"
-        for rid, step, value in zip(df["run_id"].astype(str), df["step"], df[held], strict=True):
-            curves.setdefault(rid, []).append((int(step), float(value)))
-    return rows, curves
+    return rows, search.command.curves(out, rows)
 
 
 def objective_value(search: Search, row: Mapping[str, Any]) -> float | None:
     """A run row's objective (None: not a number, e.g. a failed run)."""
-    names = search.command.metric_names
     if search.search.objective == "solved-step":
         step = row.get("solved_step")
         if step is None or (isinstance(step, float) and math.isnan(step)):
             return float(row["steps"]) + 1  # never solved: worse than any run that was
         return float(step)
-    value = row.get(names[3] if search.search.objective == "best" else names[2])
+    cmd = search.command
+    value = row.get(cmd.best_column if search.search.objective == "best" else cmd.final_column)
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -455,6 +516,8 @@ def _tell(search: Search, study: Any, trial: Any, row: dict[str, Any] | None,
             return f"pruned at step {row['trained_steps']}"  # type: ignore[index]
         if status == "ok" and value is not None:
             study.tell(trial, value)
+            if search.search.objective == "solved-step" and value > float(row["steps"]):  # type: ignore[index]
+                return f"not solved in {int(row['steps'])} steps (counts as {value:.0f})"  # type: ignore[index]
             return f"{_value_text(search, value)}"
         trial.set_user_attr("failed_run", status or "no row")
         study.tell(trial, state=TrialState.FAIL)

@@ -15,15 +15,15 @@ from seqgraph.errors import ConfigError
 from seqgraph.experiments.charlm.callbacks import TrainSummary
 from seqgraph.experiments.charlm.checkpoint import load_checkpoint
 from seqgraph.experiments.charlm.folder import LOG_COLUMNS, checkpoint_step, clear_run, saved_steps
-from seqgraph.experiments.charlm.loop import never, train_charlm
+from seqgraph.experiments.charlm.loop import Interrupted, never, train_charlm
 from seqgraph.experiments.charlm.model import corpus_text
 from seqgraph.experiments.charlm.spec import CharLMRun, TrainOptions
 from seqgraph.io import LOCK_NAME, folder_lock, read_csv
 from seqgraph.sweep.grid import Sweep, resolve_sweep
-from seqgraph.sweep.jobs import Experiment, Job, RunResult
+from seqgraph.sweep.jobs import Experiment, Job, RunResult, RunStopper
 from seqgraph.sweep.spec import run_id
 from seqgraph.tasks.text import CharCorpus
-from seqgraph.train.progress import Progress, no_progress
+from seqgraph.train.progress import Evaluated, Event, Progress, no_progress
 
 RESULT_COLUMNS = ("trained_steps", "val_loss", "val_bpc", "val_accuracy", "best_val_loss", "chars_per_s",
                   "wall_time", "folder", "status")
@@ -80,13 +80,14 @@ def train_grid(sweep: Sweep[CharLMRun], progress: Progress = no_progress) -> Any
 
 
 def continue_run(spec: CharLMRun, folder: Path, device: str, progress: Progress = no_progress,
-                 label: str = "") -> TrainSummary:
+                 label: str = "", stop: Callable[[], bool] = never) -> TrainSummary:
     """Train ``spec`` into ``folder`` from where its last checkpoint is (from scratch if there
     is none); a run already at its step target is read back, not trained."""
     step = checkpoint_step(folder)
     if step is not None and step >= spec.steps:
         return finished_summary(folder)
-    return train_charlm(spec, folder, device=device, resume=step is not None, progress=progress, label=label)
+    return train_charlm(spec, folder, device=device, resume=step is not None, progress=progress, label=label,
+                        stop=stop)
 
 
 def finished_summary(folder: Path) -> TrainSummary:
@@ -120,6 +121,7 @@ class _CharLM(Experiment[CharLMRun]):
     result_columns = RESULT_COLUMNS
     curve_columns: ClassVar[tuple[str, ...]] = ()  # each run keeps its own log.csv
     batchable = False  # runs train one at a time (sequentially, in processes or on Ray)
+    prunable = True  # a job's stopper reads each validation loss; a pruned run stops there, checkpointed
 
     def group_key(self, spec: CharLMRun, mix_lengths: bool) -> Hashable:
         return run_id(spec)
@@ -138,6 +140,7 @@ class _CharLM(Experiment[CharLMRun]):
         ctx = job.context
         for spec in job.runs:
             folder = run_folder(ctx["out"], spec, job.label_fields)
+            watch = _Pruning(job.stopper, run_id(spec), progress)
             with folder_lock(folder, "training run"):  # a single `train` on this run's folder is refused
                 if ctx.get("overwrite"):  # all but the lock held now
                     for child in folder.iterdir():
@@ -145,15 +148,39 @@ class _CharLM(Experiment[CharLMRun]):
                             shutil.rmtree(child)
                         elif child.name != LOCK_NAME:
                             child.unlink()
-                if ctx.get("resume"):
-                    s = continue_run(spec, folder, device, progress, job.run_label(spec))
-                else:
-                    s = train_charlm(spec, folder, device=device, progress=progress, label=job.run_label(spec))
+                try:
+                    if ctx.get("resume"):
+                        s = continue_run(spec, folder, device, watch, job.run_label(spec), stop=watch.stop)
+                    else:
+                        s = train_charlm(spec, folder, device=device, progress=watch, label=job.run_label(spec),
+                                         stop=watch.stop)
+                except Interrupted:
+                    if not watch.pruned:
+                        raise
+                    s = finished_summary(folder)  # stopped at its pruning step, checkpointed there
             summary = {"trained_steps": s.step, "val_loss": s.val.get("loss"), "val_bpc": s.val.get("bpc"),
                        "val_accuracy": s.val.get("accuracy"), "best_val_loss": s.best_val_loss,
                        "chars_per_s": round(s.chars_per_s, 1), "wall_time": round(s.wall_time, 3),
-                       "folder": str(folder), "status": "ok"}
+                       "folder": str(folder), "status": "pruned" if watch.pruned else "ok"}
             yield RunResult(run_id(spec), spec, summary)
+
+
+class _Pruning:
+    """A run's progress, passed on, that asks the job's stopper after each validation pass;
+    ``stop`` (asked after every step) then ends the run."""
+
+    def __init__(self, stopper: RunStopper | None, rid: str, progress: Progress) -> None:
+        self.stopper, self.rid, self.progress = stopper, rid, progress
+        self.pruned = False
+
+    def __call__(self, event: Event) -> None:
+        self.progress(event)
+        if (self.stopper is not None and not self.pruned and isinstance(event, Evaluated)
+                and event.run_id == self.rid and event.metrics.get("val_loss") is not None):
+            self.pruned = self.stopper(self.rid, event.step, float(event.metrics["val_loss"]))
+
+    def stop(self) -> bool:
+        return self.pruned
 
 
 EXPERIMENT = _CharLM()
