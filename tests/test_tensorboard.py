@@ -149,3 +149,20 @@ def test_gradient_norm_is_logged_before_clipping(tmp_path):
         scalars, _ = read(d)
         assert [s for s, _ in scalars["grad_norm"]] == [5, 10]
         assert all(v > 1e-2 for _, v in scalars["grad_norm"]), scalars["grad_norm"]
+
+
+def test_gcn_train_logs_every_epoch(tmp_path):
+    """gcn train: one run folder, every epoch's figures of log.csv, its settings as hparams."""
+    pytest.importorskip("tensorboard")
+    tb = tmp_path / "tb"
+    r = run("gcn", "train", "--epochs", 15, "--device", "cpu", "--out", tmp_path / "g", "--tensorboard", tb)
+    assert r.exit_code == 0, r.output
+    log = pd.read_csv(tmp_path / "g" / "log.csv")
+    (folder,) = tb.iterdir()
+    scalars, acc = read(folder)
+    for tag in ("loss", "train_accuracy", "test_accuracy"):
+        assert [s for s, _ in scalars[tag]] == log["epoch"].tolist(), tag
+        assert [v for _, v in scalars[tag]] == pytest.approx(log[tag].tolist(), rel=1e-6), tag
+    assert "_hparams_/session_start_info" in acc.PluginTagToContent("hparams")
+    again = run("gcn", "train", "--epochs", 15, "--device", "cpu", "--out", tmp_path / "h", "--tensorboard", tb)
+    assert again.exit_code == 0 and [d.name for d in tb.iterdir()] == [folder.name]  # the same run: its folder

@@ -86,7 +86,8 @@ class Display:
     starts with the first event, so an error raised before any work prints alone."""
 
     def __init__(self, con: Any, finish_line: Callable[[str, dict[str, Any]], str] | None = None,
-                 plain: bool | None = None, log_every: float = 10.0, unit: str = "step") -> None:
+                 plain: bool | None = None, log_every: float = 10.0, unit: str = "step",
+                 log_evaluations: bool = True) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
@@ -111,6 +112,7 @@ class Display:
         self.plain = (not self.con.is_terminal) if plain is None else plain  # a file or a pipe: log lines
         self.log_every = log_every
         self.unit = unit  # what a step is: "step", "epoch"
+        self.log_evaluations = log_evaluations  # plain mode: a line per evaluation of a single run (else: step lines)
         self._logged = -math.inf
         self._shown: tuple[str, int, dict[str, Any]] | None = None  # plain mode: the last step line's figures
         self._t0 = time.monotonic()
@@ -156,7 +158,7 @@ class Display:
             if event.label in self.bars:  # e.g. the final validation, after the last step
                 self.progress.update(self.bars[event.label], info=_figures(self.figures[event.label]))
             # a single run: each evaluation is a log line, unless the step line just logged showed it
-            if self.plain and self.sweep is None and not self._shows(event):
+            if self.plain and self.sweep is None and self.log_evaluations and not self._shows(event):
                 self._line(f"{self.unit} {event.step:,}  {_figures(event.metrics)}")
         elif isinstance(event, RunFinished):
             self._run_finished(event)

@@ -429,6 +429,7 @@ TRAIN_HELP: dict[str, str | Opt] = {
     "seed": "Seed of the weights, dropout and the labelled nodes drawn.",
     "device": DEVICE_HELP,
     "out": "Folder for log.csv, predictions.csv, config.toml.",
+    "tensorboard": RUN_OPTIONS_HELP["tensorboard"],
 }
 
 
@@ -442,7 +443,7 @@ def train(
     **settings: Any,
 ) -> None:
     """Semi-supervised node classification with a 2-layer GCN; accuracy on the unlabelled nodes."""
-    from seqgraph.cli.display import Display
+    from seqgraph.cli.display import Display, with_logs
     from seqgraph.config import resolve
     from seqgraph.experiments.node_classification import train_node_classifier
 
@@ -451,8 +452,9 @@ def train(
         if graph is not None:
             flags["graph"] = str(graph)
         cfg = resolve(NodeClassificationConfig, config, **flags)
-        with Display(console(stderr=True), unit="epoch") as display:  # draws from the first epoch on
-            res = train_node_classifier(cfg, display)
+        display = Display(console(stderr=True), unit="epoch", log_evaluations=False)  # every epoch evaluates
+        with display, with_logs(display, cfg.tensorboard) as progress:  # draws from the first epoch on
+            res = train_node_classifier(cfg, progress)
     if as_json:
         print_json({"graph": res.graph, "classes": res.classes, "labeled": res.labeled,
                     "test_accuracy": res.test_accuracy, "predictions": res.predictions})

@@ -2,9 +2,9 @@
 labelled nodes with the one training loop (:mod:`seqgraph.train.loop`), evaluated on all the
 others after every epoch.
 
-Progress is reported as events (:mod:`seqgraph.train.progress`): ``RunStarted``, a ``Steps``
-per epoch (one step is one epoch: the whole graph) with its figures, and ``Evaluated`` with the
-final accuracy on the unlabelled nodes. Weights and dropout draw from the seed inside
+Progress is reported as events (:mod:`seqgraph.train.progress`): ``RunStarted`` (with the
+run's settings), a ``Steps`` and an ``Evaluated`` per epoch (one step is one epoch: the whole
+graph) with log.csv's figures, and ``RunFinished`` (so ``--tensorboard`` gets every epoch). Weights and dropout draw from the seed inside
 ``torch.random.fork_rng`` (the global random state is left as it was); the labelled nodes
 drawn per class come from their own numpy generator.
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from seqgraph.config import Settings, check_device, to_dict, write_toml
 from seqgraph.errors import ConfigError, GraphError
-from seqgraph.train.progress import Evaluated, Progress, RunStarted, Steps, no_progress
+from seqgraph.train.progress import Evaluated, Progress, RunFinished, RunStarted, Steps, no_progress
 
 if TYPE_CHECKING:
     from seqgraph.graphs import Graph
@@ -50,6 +50,9 @@ class NodeClassificationConfig(Settings):
     seed: int = 0
     device: str = "auto"
     out: str = "results/gcn_train"
+    tensorboard: str = ""  # folder for TensorBoard event files ("": none; seqgraph[tensorboard])
+
+    not_in_run_id: ClassVar[tuple[str, ...]] = ("device", "out", "tensorboard")  # where and how, not what
 
     def validate(self) -> None:
         if isinstance(self.labeled, str):
@@ -58,6 +61,19 @@ class NodeClassificationConfig(Settings):
         for name in ("hidden", "epochs", "per_class"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        if self.tensorboard:
+            from seqgraph.tensorboard import require
+
+            require()
+
+    def run_id(self) -> str:
+        """The run's identity: a short hash of the settings that define its result (names its
+        TensorBoard folder)."""
+        import hashlib
+        import json
+
+        ident = {k: v for k, v in to_dict(self).items() if k not in self.not_in_run_id}
+        return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:12]
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if not 0 <= self.dropout < 1:
@@ -144,7 +160,7 @@ def _train_node_classifier(cfg: NodeClassificationConfig, progress: Progress) ->
     tr = torch.tensor(train_idx, device=device)
     te = torch.tensor(np.flatnonzero(test_mask), device=device)
     log: list[dict[str, Any]] = []
-    rid = str(out)  # the run is its folder
+    rid = dataclasses.replace(cfg, labeled=list(labeled)).run_id()
     with seeded(cfg.seed, device):  # the weights, then every epoch's dropout
         model = GCN(X.shape[1], cfg.hidden, len(classes), cfg.dropout).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -163,11 +179,13 @@ def _train_node_classifier(cfg: NodeClassificationConfig, progress: Progress) ->
             log.append(row)
             progress(Steps("", stats.step, cfg.epochs, 1, 1, {"loss": row["loss"], "accuracy": row["train_accuracy"],
                                                               "test_accuracy": row["test_accuracy"]}))
+            progress(Evaluated(rid, "", stats.step, {k: v for k, v in row.items() if k != "epoch"}))
 
-        progress(RunStarted(rid, "", cfg.epochs))
+        settings = {k: v for k, v in to_dict(dataclasses.replace(cfg, labeled=list(labeled))).items()
+                    if k not in cfg.not_in_run_id}
+        progress(RunStarted(rid, "", cfg.epochs, settings))
         fit(trainer, lambda _: (tr, Y[tr]), steps=cfg.epochs, on_step=on_step)
-    progress(Evaluated(rid, "", cfg.epochs, {"accuracy": log[-1]["train_accuracy"],
-                                              "test_accuracy": log[-1]["test_accuracy"]}))
+    progress(RunFinished(rid, "", {"test_accuracy": log[-1]["test_accuracy"]}))
     pred_np = pred.cpu().numpy()
     labeled_set = set(train_idx.tolist())
     predictions = [{"node": g.nodes[i], "true": classes[y[i]] if y[i] >= 0 else "",
