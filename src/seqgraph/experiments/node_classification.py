@@ -5,8 +5,9 @@ others after every epoch.
 Progress is reported as events (:mod:`seqgraph.train.progress`): ``RunStarted`` (with the
 run's settings), a ``Steps`` and an ``Evaluated`` per epoch (one step is one epoch: the whole
 graph) with log.csv's figures, and ``RunFinished`` (so ``--tensorboard`` gets every epoch).
-Weights and dropout draw from the seed inside ``torch.random.fork_rng`` (the global random state is left as it was); the labelled nodes
-drawn per class come from their own numpy generator.
+Weights and dropout draw from the seed inside ``torch.random.fork_rng`` (the global random
+state is left as it was); the labelled nodes drawn per class come from their own numpy
+generator.
 
 Importing this module imports no torch (the command line reads the config's defaults).
 """
