@@ -298,3 +298,46 @@ def with_logs(display: Progress, tensorboard: str = "") -> Iterator[Progress]:
 
     with TensorBoardLog(tensorboard) as log:
         yield Tee(display, log)
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
+
+
+def _duration(seconds: float) -> str:
+    s = round(seconds)
+    return f"{s // 3600} h {s % 3600 // 60:02d} min" if s >= 3600 else f"{s // 60} min {s % 60:02d} s" if s >= 60 \
+        else f"{seconds:.1f} s"
+
+
+def dry_run_lines(d: Any) -> list[str]:
+    """``--dry-run``'s report (:class:`seqgraph.sweep.engine.DryRun`), line by line."""
+    lines = [f"plan: {d.runs:,} run(s), {d.done:,} already in --out, {d.runs - d.done:,} to train"
+             + (f": {d.plan}; {d.jobs:,} job(s), {d.parallel} at once" if d.plan else "")]
+    if d.runs == d.done:
+        return [*lines, "nothing to train; nothing was trained or written"]
+    if d.kernels:
+        lines.append("kernels: " + ", ".join(f"{k} {n:,} run(s)" for k, n in sorted(d.kernels.items())))
+    lines.append(f"run-steps: at most {d.run_steps:,} (early stopping ends solved runs sooner)")
+    if d.memory_per_run is not None:
+        free = f"; {_bytes(d.free_memory)} free" if d.free_memory is not None else ""
+        lines.append(f"memory: about {_bytes(d.memory_per_run)} per run, {_bytes(d.memory_at_once)} for the runs in "
+                     f"flight at once{free}")
+    if d.seconds is not None:
+        p = d.probe
+        lines.append(f"time: at most about {_duration(d.seconds)} (measured here: {p.label} — {p.step_seconds * 1e3:,.1f} "
+                     f"ms a step, {p.eval_seconds * 1e3:,.0f} ms an evaluation; every run scaled by its cost, "
+                     f"{d.parallel} at once; batching, early stopping and other work change it)")
+    else:
+        lines.append("time: not measured for this experiment")
+    return [*lines, "nothing was trained or written"]
+
+
+def print_dry_run(experiment: str, sweep: Any) -> None:
+    """``--dry-run``: the plan of ``sweep`` (:func:`seqgraph.sweep.engine.dry_run`) on stdout."""
+    from seqgraph.cli.common import console
+    from seqgraph.sweep.engine import dry_run
+
+    con = console()
+    for line in dry_run_lines(dry_run(experiment, sweep)):
+        con.print(line, soft_wrap=True)

@@ -516,6 +516,10 @@ def transfer(
         sweep = resolve_sweep(TransferRun, TransferOptions, config, **given(ctx, exclude=("config",)))
         if sweep.options.executor == "batched":  # said before the output folder is locked (created)
             raise fail("--executor batched: transfer runs train one at a time (choose sequential, processes or ray)")
+        if sweep.options.dry_run:
+            from seqgraph.cli.display import print_dry_run
+
+            return print_dry_run("transfer", sweep)
         summary = run_palindrome_sweep(sweep, experiment="transfer")
         figure = draw_transfer(summary, sweep.options.out)
     report_failures(summary)

@@ -52,6 +52,10 @@ def memory(
         if preset:
             check_preset_task(preset, flags.get("task"))
         sweep = resolve_sweep(MemoryRun, MemoryOptions, config, **flags)
+        if sweep.options.dry_run:
+            from seqgraph.cli.display import print_dry_run
+
+            return print_dry_run("memory", sweep)
         summary = run_palindrome_sweep(sweep, experiment="memory")
     report_failures(summary)
     from seqgraph.results import aggregate, baselines

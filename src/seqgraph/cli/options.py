@@ -62,6 +62,9 @@ RUN_OPTIONS_HELP: dict[str, str | Opt] = {
                "(0: one core per task).",
     "ray_address": 'Ray cluster: "" starts a local instance, auto or ray://host:port joins one (needs '
                    "seqgraph\\[ray]).",
+    "dry_run": Opt("Print the plan — runs, those already in --out, jobs, executor, kernels, run-steps, memory, "
+                   "and the time measured on a shortened copy of the costliest run — and train nothing.",
+                   ("--dry-run",)),
     "tensorboard": "Also write TensorBoard event files here, one folder per run (view: tensorboard --logdir DIR; "
                    "needs seqgraph\\[tensorboard]).",
 }

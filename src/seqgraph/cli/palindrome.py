@@ -83,6 +83,10 @@ def palindrome(
 
     with user_errors():
         sweep = resolve_sweep(PalindromeRun, PalindromeOptions, config, **given(ctx, exclude=("config",)))
+        if sweep.options.dry_run:
+            from seqgraph.cli.display import print_dry_run
+
+            return print_dry_run("palindrome", sweep)
         summary = run_palindrome_sweep(sweep)
     report_failures(summary)
     from seqgraph.results import aggregate, baselines

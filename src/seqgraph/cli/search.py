@@ -66,7 +66,7 @@ RUN_HELP: dict[str, str | Opt] = RUN_OPTIONS_HELP | {
 
 @app.command("palindrome", no_args_is_help=False)
 @with_options(options_of(PalindromeRun, PALINDROME_SETTING_HELP, panel=SPACE),
-              options_of(PalindromeSearchOptions, RUN_HELP, panel=RUN),
+              options_of(PalindromeSearchOptions, RUN_HELP, panel=RUN, skip=("dry_run",)),
               options_of(SearchOptions, SEARCH_HELP, panel=SEARCH))
 def palindrome(
     ctx: typer.Context,
@@ -82,7 +82,7 @@ def palindrome(
 
 @app.command("memory", no_args_is_help=False)
 @with_options(options_of(MemoryRun, MEMORY_SETTING_HELP, panel=SPACE),
-              options_of(MemorySearchOptions, RUN_HELP, panel=RUN),
+              options_of(MemorySearchOptions, RUN_HELP, panel=RUN, skip=("dry_run",)),
               options_of(SearchOptions, SEARCH_HELP, panel=SEARCH))
 def memory(
     ctx: typer.Context,
@@ -98,7 +98,7 @@ def memory(
 
 @app.command("train", no_args_is_help=False)
 @with_options(options_of(CharLMRun, TEXT_SETTING_HELP, panel=SPACE, skip=("text",)),
-              options_of(TrainSearchOptions, RUN_HELP, panel=RUN, skip=("batch_runs", "ckpt")),
+              options_of(TrainSearchOptions, RUN_HELP, panel=RUN, skip=("batch_runs", "ckpt", "dry_run")),
               options_of(SearchOptions, SEARCH_HELP | {"objective": Opt(
                   "What a trial scores, one of: best, final: the best or the final validation loss (minimised).",
                   complete=complete(("best", "final")))}, panel=SEARCH))

@@ -96,6 +96,10 @@ def train(
         if text is not None:
             flags["text"] = str(text)
         sweep = configure(config, flags)
+        if sweep.options.dry_run:
+            from seqgraph.cli.display import print_dry_run
+
+            return print_dry_run("charlm", sweep)
         grid = is_grid(sweep)
         display = Display(console(stderr=True), _grid_line if grid else None)
         try:

@@ -39,7 +39,7 @@ from seqgraph.nn.cells import RecurrentCell
 from seqgraph.nn.fused import resolve_kernel
 from seqgraph.nn.models import SequenceClassifier
 from seqgraph.nn.registry import cell_class, cell_names, directions
-from seqgraph.sweep.jobs import Experiment, Job, RunResult, RunStopper
+from seqgraph.sweep.jobs import Experiment, Job, Probe, RunResult, RunStopper
 from seqgraph.sweep.spec import RunSpec, run_id, spec_fields
 from seqgraph.tasks.base import EVAL, IGNORE, TRAIN, Task
 from seqgraph.tasks.registry import get_task
@@ -191,6 +191,30 @@ class SequenceExperiment(Experiment[S]):
                     "Resume on the device that made them, or use another --out (--kernel names one kernel for good)")
 
     prunable = True
+
+    def kernel(self, spec: S, device: str) -> str:
+        return self.run_kernel(spec, device)
+
+    def probe(self, spec: S, device: str) -> Probe:
+        """Three shortened copies of the run, timed after a warm-up (no early stop): ``n`` steps
+        with one evaluation, ``2n`` with one, ``2n`` with two. Their differences are ``n``
+        steps and one evaluation; what is left of the first is the set-up."""
+        n = 5
+
+        def timed(steps: int, every: int) -> float:
+            short = dataclasses.replace(cast(Any, spec), steps=steps, eval_every=every, early_stop=False)
+            t0 = time.perf_counter()
+            for _ in train_runs(self, [short], 1, device):
+                pass
+            return time.perf_counter() - t0
+
+        timed(2, 2)  # warm-up: imports, kernels, allocator
+        a, b, c = timed(n, n), timed(2 * n, 2 * n), timed(2 * n, n)
+        step, evaluation = max(1e-9, (b - a) / n), max(0.0, c - b)
+        setup = max(0.0, a - n * step - evaluation)
+        s = cast(SequenceSpec, spec)
+        evals = -(-s.steps // max(1, s.eval_every))  # every eval_every steps, and at the end
+        return Probe(s.label(), step, evaluation, setup + s.steps * step + evals * evaluation)
 
     def train(self, job: Job, device: str, progress: Progress) -> Iterator[RunResult]:
         yield from train_runs(self, job.runs, job.slots, device, progress, label_fields=job.label_fields,

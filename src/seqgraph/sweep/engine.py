@@ -264,3 +264,67 @@ def _train_and_record(exp: Experiment[Any], sweep: Sweep[Any], progress: Progres
     df = df[df["run_id"].astype(str).isin(set(ids))].drop_duplicates("run_id", keep="last")
     order = {i: n for n, i in enumerate(ids)}
     return df.sort_values("run_id", key=lambda c: c.astype(str).map(order)).reset_index(drop=True)
+
+
+# --- the plan alone (--dry-run) -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a sweep would do, without training or writing anything."""
+
+    runs: int  # in the sweep
+    done: int  # already in --out (with --resume)
+    plan: str  # the executor's plan in words ("" when nothing is left)
+    jobs: int
+    parallel: int  # jobs in flight at once
+    kernels: dict[str, int]  # kernel → runs to train ({} where the experiment has none to choose)
+    run_steps: int  # training steps to do at most (early stopping ends solved runs sooner)
+    memory_per_run: int | None  # bytes, about (None: not estimated)
+    memory_at_once: int | None  # … for the runs in flight at once
+    free_memory: int | None
+    probe: Any = None  # the timed shortened run (a :class:`~seqgraph.sweep.jobs.Probe`), or None
+    probe_spec: Any = None
+    seconds: float | None = None  # the estimated wall time, at most (None: not measured)
+
+
+def dry_run(exp_name: str, sweep: Sweep[Any], measure: bool = True) -> DryRun:
+    """The plan of ``sweep`` on this machine (nothing is trained or written): its runs, those
+    already done in ``--out`` (``--resume``), the executor's jobs, kernels, run-steps, memory
+    and — with ``measure`` — the time, from a shortened copy of its costliest run timed here
+    (:meth:`~seqgraph.sweep.jobs.Experiment.probe`), each run scaled by its cost and divided by
+    the jobs in flight. An estimate: early stopping, batching and contention change it."""
+    from seqgraph.perf import available_memory
+
+    exp = experiment(exp_name)
+    runs = sweep.runs()
+    ids = [run_id(r) for r in runs]
+    out_folder = Path(sweep.options.out)
+    if out_folder.exists() and not out_folder.is_dir():
+        raise ConfigError(f"--out {out_folder} is a file, not a folder")
+    _, done = read_output(exp, sweep)
+    todo = [r for r, i in zip(runs, ids, strict=True) if i not in done or not exp.complete(done[i], r)]
+    check_fits(exp, todo)
+    free = available_memory()
+    if not todo:
+        return DryRun(len(runs), len(runs), "", 0, 0, {}, 0, None, None, free)
+    plan = make_plan(exp, sweep.options, todo)
+    jobs = plan_jobs(exp, todo, plan, tuple(sweep.varying()))
+    alone = sum(1 for j in jobs if j.slots == 1) if plan.slots > 1 else 0
+    parallel = max(1, min(plan.workers, len(jobs))) if plan.executor in ("processes", "ray") else 1
+    at_once = parallel * plan.slots
+    kernels: dict[str, int] = {}
+    for r in todo:
+        if k := exp.kernel(r, plan.device):
+            kernels[k] = kernels.get(k, 0) + 1
+    needs = [m for r in todo if (m := exp.memory(r)) is not None]
+    per_run = max(needs) if needs else None
+    biggest = max(todo, key=exp.cost)
+    probe = exp.probe(biggest, plan.device) if measure else None
+    seconds = None
+    if probe is not None:
+        base = exp.cost(biggest) or 1.0
+        seconds = sum(probe.run_seconds * exp.cost(r) / base for r in todo) / max(1, min(parallel, len(todo)))
+    return DryRun(len(runs), len(runs) - len(todo), plan.describe(alone), len(jobs), parallel, kernels,
+                  sum(exp.steps(r) for r in todo), per_run, None if per_run is None else per_run * at_once, free,
+                  probe, biggest, seconds)
+

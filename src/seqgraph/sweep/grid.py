@@ -87,7 +87,7 @@ def parse_axis(spec_cls: type[RunSpec], field: str, raw: Any) -> list[Any]:
 class RunOptions(Settings):
     """How to carry out a sweep's runs. None of these changes a run's result."""
 
-    not_in_toml: ClassVar[tuple[str, ...]] = ("resume", "overwrite")
+    not_in_toml: ClassVar[tuple[str, ...]] = ("resume", "overwrite", "dry_run")
 
     out: str = "results"  # output folder
     device: str = "auto"  # auto | cpu | cuda
@@ -98,6 +98,7 @@ class RunOptions(Settings):
     tensorboard: str = ""  # folder for TensorBoard event files, one folder per run ("": none; seqgraph[tensorboard])
     resume: bool = False  # skip the runs already in the output's summary
     overwrite: bool = False  # replace results already in the output folder
+    dry_run: bool = False  # print the plan (runs, jobs, kernels, run-steps, memory, time) and train nothing
 
     def validate(self) -> None:
         check_device(self.device)

@@ -27,6 +27,18 @@ EXPERIMENTS = {  # name → "module:attribute", imported where the job runs (als
 }
 
 
+@dataclass(frozen=True)
+class Probe:
+    """A run's speed here, measured on shortened copies: a training step took ``step_seconds``,
+    a held-out evaluation ``eval_seconds``; the whole run (all its steps and evaluations, no
+    early stop) would take ``run_seconds``."""
+
+    label: str
+    step_seconds: float
+    eval_seconds: float
+    run_seconds: float
+
+
 class RunStopper(Protocol):
     """Asked after each held-out evaluation of a run whether to end it now (a search's pruner,
     :mod:`seqgraph.search.pruning`): ``value`` is the run's held-out figure at ``step``. A run
@@ -116,6 +128,15 @@ class Experiment(Generic[S]):
         """Whether a run with an ``ok`` row in summary.csv is done (else it trains again, e.g.
         continued with more steps)."""
         return True
+
+    def kernel(self, spec: S, device: str) -> str:
+        """The recurrent kernel a run takes on ``device`` ("": the experiment has none to choose)."""
+        return ""
+
+    def probe(self, spec: S, device: str) -> Probe | None:
+        """Measure how fast a run of ``spec`` trains here, on a shortened copy (``--dry-run``);
+        None: not measured for this experiment."""
+        return None
 
     def check_resume(self, done: Mapping[str, Mapping[str, Any]], todo: Sequence[S], device: str) -> None:
         """Refuse (ConfigError) a ``--resume`` whose new runs would not be computed as the rows
