@@ -15,7 +15,7 @@ from seqgraph.experiments.node_classification import (
     train_node_classifier,
 )
 from seqgraph.graphs import karate_club, load_graph, node_labels
-from seqgraph.train.progress import Evaluated, Recorder, RunStarted, Steps
+from seqgraph.train.progress import Evaluated, Recorder, RunFinished, RunStarted, Steps
 
 
 def config(tmp_path, **kw):
@@ -69,14 +69,22 @@ def test_the_training_loop_gives_the_numbers_of_the_hand_written_loop(tmp_path, 
 def test_progress_events_one_step_per_epoch(tmp_path):
     rec = Recorder()
     res = train_node_classifier(config(tmp_path), rec)
-    assert [type(e) for e in rec.events] == [RunStarted] + [Steps] * 25 + [Evaluated]
-    started, steps, evaluated = rec.events[0], rec.of(Steps), rec.events[-1]
-    assert started.steps == 25
+    assert [type(e) for e in rec.events] == [RunStarted] + [Steps, Evaluated] * 25 + [RunFinished]
+    started, steps, evaluated, finished = rec.events[0], rec.of(Steps), rec.of(Evaluated), rec.events[-1]
+    assert started.steps == 25 and started.settings["epochs"] == 25 and "out" not in started.settings
     assert [(s.step, s.total, s.run_steps) for s in steps] == [(k, 25, 1) for k in range(1, 26)]
     assert [s.metrics for s in steps] == [{"loss": r["loss"], "accuracy": r["train_accuracy"],
                                            "test_accuracy": r["test_accuracy"]} for r in res.log]
-    assert evaluated.step == 25 and evaluated.metrics["test_accuracy"] == res.test_accuracy
-    assert started.run_id == evaluated.run_id
+    assert [(e.step, e.metrics) for e in evaluated] == [
+        (r["epoch"], {k: v for k, v in r.items() if k != "epoch"}) for r in res.log]  # log.csv's rows
+    assert finished.summary["test_accuracy"] == res.test_accuracy
+    assert started.run_id == evaluated[0].run_id == finished.run_id
+    again = Recorder()
+    train_node_classifier(config(tmp_path / "elsewhere"), again)  # the run id: its settings, not its folder
+    assert again.events[0].run_id == started.run_id
+    differs = Recorder()
+    train_node_classifier(config(tmp_path / "other", lr=0.02), differs)
+    assert differs.events[0].run_id != started.run_id
 
 
 def test_the_callers_random_state_and_config_are_left_as_they_were(tmp_path):
