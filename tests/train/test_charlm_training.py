@@ -196,6 +196,38 @@ def test_a_grid_trains_one_folder_per_run_and_resumes_with_more_steps(tmp_path, 
     assert all(torch.equal(a[k], b[k]) for k in a)  # 20 + 10 resumed in a grid = 30 straight
 
 
+def test_an_interrupted_resume_keeps_the_rows_of_runs_it_was_continuing(tmp_path, text_file, monkeypatch):
+    """--resume with more steps, then Ctrl-C during the second run: its old row stays (its new one
+    was never written), the first run's row is its new one, nothing is there twice."""
+    from seqgraph.experiments.charlm import grid as charlm_grid
+    from seqgraph.sweep.engine import SweepInterrupted, run_sweep
+
+    def grid(steps, **kw):
+        sweep = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden="8,16", layers=1,
+                              seq_length=12, batch_size=8, steps=steps, eval_every=10, eval_batches=2, sample_every=0,
+                              out=str(tmp_path / "grid"), device="cpu", executor="sequential", **kw)
+        o = sweep.options
+        return run_sweep("charlm", sweep, context={"out": o.out, "resume": o.resume, "overwrite": o.overwrite})
+
+    grid(20)
+    real, calls = charlm_grid.continue_run, []
+
+    def second_is_interrupted(*args, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(charlm_grid, "continue_run", second_is_interrupted)
+    with pytest.raises(SweepInterrupted):
+        grid(30, resume=True)
+    summary = pd.read_csv(tmp_path / "grid" / "summary.csv")
+    assert sorted(summary["trained_steps"]) == [20, 30] and summary["run_id"].is_unique
+    monkeypatch.setattr(charlm_grid, "continue_run", real)
+    assert sorted(grid(30, resume=True)["trained_steps"]) == [30, 30]
+    assert len(pd.read_csv(tmp_path / "grid" / "summary.csv")) == 2
+
+
 def test_a_grid_run_trained_to_its_end_without_its_row_is_recorded_on_resume(tmp_path, text_file):
     """The driver was killed after a run's last checkpoint but before its summary row."""
     from seqgraph.sweep.engine import run_sweep

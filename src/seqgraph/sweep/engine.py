@@ -238,8 +238,10 @@ def _train_and_record(exp: Experiment[Any], sweep: Sweep[Any], progress: Progres
     plan = make_plan(exp, sweep.options, todo) if todo else None  # may start Ray, or refuse: before any write
     if plan and done:
         exp.check_resume(done, todo, plan.device)
-    keep = set(done) - {run_id(r) for r in todo}  # runs continued with more steps get new rows
-    prepare_output(exp, out, sweep, keep)
+    # runs continued with more steps keep their rows until their new ones are written (Output.record):
+    # an interrupted resume loses none of them
+    out.replacing = set(done) & {run_id(r) for r in todo}
+    prepare_output(exp, out, sweep, set(done))
     label_fields = tuple(sweep.varying())
     jobs = plan_jobs(exp, todo, plan, label_fields) if plan else []
     alone = sum(1 for j in jobs if j.slots == 1) if plan and plan.slots > 1 else 0

@@ -29,6 +29,7 @@ class Output:
     folder: Path
     summary_columns: list[str]
     curve_columns: list[str]
+    replacing: set[str] = dataclasses.field(default_factory=set)  # runs trained again whose old rows are here
 
     @property
     def summary(self) -> Path:
@@ -45,7 +46,15 @@ class Output:
 
     def record(self, result: RunResult) -> None:
         """Append a run's curve rows, then its summary row (a run is done once it is in the
-        summary; curve rows of a run that never got there are dropped on resume)."""
+        summary; curve rows of a run that never got there are dropped on resume). A run trained
+        again (:attr:`replacing`) first has its old rows taken out, each file rewritten
+        atomically: until then they stay, so an interrupted resume loses none."""
+        if result.run_id in self.replacing:
+            for path, columns in ((self.curves, self.curve_columns), (self.summary, self.summary_columns)):
+                if columns and path.exists():
+                    rows = [r for r in whole_rows(path) if r.get("run_id") != result.run_id]
+                    write_csv(path, columns, rows)
+            self.replacing.discard(result.run_id)
         settings = {"run_id": result.run_id, **dataclasses.asdict(result.spec)}
         if self.curve_columns and result.curves:
             append_rows(self.curves, self.curve_columns, [settings | c for c in result.curves])
