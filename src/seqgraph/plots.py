@@ -56,6 +56,15 @@ def _mean_std(df: Any, by: list[str], col: str) -> Any:
     return out
 
 
+def _jitter(values: Any) -> float:
+    """A small x offset between the lines' run dots: 2% of the smallest gap between x values
+    (0 on a log axis's scale or a single value)."""
+    import pandas as pd
+
+    xs = np.unique(pd.to_numeric(values, errors="coerce").dropna())
+    return 0.02 * float(np.diff(xs).min()) if len(xs) > 1 else 0.0
+
+
 def _line_label(keys: tuple[Any, ...], by: list[str]) -> str:
     if len(by) == 1:
         return str(keys[0])
@@ -101,7 +110,7 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
         raise DataError(f"cannot draw a line per {', '.join(missing)}: no such column")
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    groups = df.groupby(by, sort=False) if by else [((), df)]
+    groups = list(df.groupby(by, sort=False)) if by else [((), df)]
     per_point = 0
     for i, (keys, part) in enumerate(groups):
         keys = keys if isinstance(keys, tuple) else (keys,)
@@ -111,9 +120,10 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
         ax.plot(s[x], s["mean"], color=f"C{i % 10}", marker=MARKERS[i % len(MARKERS)], ls=STYLES[i % len(STYLES)],
                 markersize=7 - 1.5 * (i % 3), markerfacecolor="none" if i % 2 else None,
                 label=_line_label(keys, by) if by else None)
-        if (s["count"] > 1).any():  # a band only where there is a spread to show; accuracy lies in [0, 1]
-            ax.fill_between(s[x], (s["mean"] - s["std"]).clip(0, 1), (s["mean"] + s["std"]).clip(0, 1),
-                            color=f"C{i % 10}", alpha=0.15)
+        if (s["count"] > 1).any():  # every run as a dot: outcomes over seeds are often bimodal (solved or not),
+            # which a ± std band would draw as a continuum
+            offset = (i - (len(groups) - 1) / 2) * _jitter(df[x])  # lines' dots side by side, not on top
+            ax.plot(part[x] + offset, part["final_accuracy"], ".", color=f"C{i % 10}", alpha=0.45, ms=5)
     _draw_baselines(ax, df, x)
     values = df[x].dropna()
     if x != "length" and values.dtype.kind in "if" and (values > 0).all() and values.max() >= 10 * values.min():
@@ -125,7 +135,7 @@ def plot_accuracy(df: Any, x: str = "length", by: list[str] | None = None, title
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # lengths 5, 10, … never 7.5
         if values.nunique() <= 12:  # a tick at each value drawn (5, 10, …, 30), not at 6, 9, 12
             ax.set_xticks(sorted(values.unique()))
-    stat = f"mean ± std of {per_point} runs per point" if per_point > 1 else "one run per point"
+    stat = f"the mean of {per_point} runs per point, each run a dot" if per_point > 1 else "one run per point"
     # the statistic on a line of its own: on one line the title ran past the figure's edge
     ax.set(xlabel=xlabel, ylabel="final held-out accuracy", ylim=(0, 1.05),
            title=f"{title or f'Held-out accuracy against {xlabel}'}\n({stat})")
@@ -187,14 +197,16 @@ def plot_memory(df: Any, x: str = "length", by: list[str] | None = None, title: 
 def plot_curves(df: Any, title: str = "Learning curves", metric: str = "accuracy") -> Any:
     """Training loss and held-out ``metric`` (a curves.csv column) against step: a row per
     model (memory curves: per task and model, each task scored its own way), a colour per
-    length (and per any other setting that varies but the seed), band = std over seeds."""
+    length (and per any other setting that varies but the seed), band = std over seeds (kept
+    within the figure's range: a loss below 0 or an accuracy above 1 is never drawn). Every
+    panel shares the step axis, so runs that solve sooner are seen to."""
     from seqgraph.results import varying_settings
 
     plt = _plt()
     if metric == "eval_metric" and "task" in df.columns:  # tasks differ in metric: never one panel
         df = df.assign(model=df["task"].astype(str) + " " + df["model"].astype(str))
     models = list(dict.fromkeys(df["model"]))
-    fig, axes = plt.subplots(len(models), 2, figsize=(10, 3.2 * len(models)), squeeze=False)
+    fig, axes = plt.subplots(len(models), 2, figsize=(10, 3.2 * len(models)), squeeze=False, sharex=True)
     colour_by = [c for c in varying_settings(df, exclude=("seed", "model", "step")) if c in df.columns] or ["length"]
     combos = list(dict.fromkeys(df[colour_by].itertuples(index=False, name=None)))
     # lengths: an ordered scale without its pale yellow end (invisible on white); several
@@ -217,7 +229,12 @@ def plot_curves(df: Any, title: str = "Learning curves", metric: str = "accuracy
                 ax = axes[row][col]
                 ax.plot(s["step"], s["mean"], color=cmap(i), label=label if row == 0 and col == 0 else None,
                         marker="o" if len(s) == 1 else None)  # one evaluation is a point, not an empty panel
-                ax.fill_between(s["step"], s["mean"] - s["std"], s["mean"] + s["std"], color=cmap(i), alpha=0.15)
+                lo, hi = s["mean"] - s["std"], s["mean"] + s["std"]
+                if name == "loss" or metric in ("accuracy", "eval_metric"):  # a loss, an MSE, an accuracy: ≥ 0
+                    lo = lo.clip(lower=0)
+                if metric == "accuracy" and name == metric:
+                    hi = hi.clip(upper=1)
+                ax.fill_between(s["step"], lo, hi, color=cmap(i), alpha=0.15)
         axes[row][0].set(ylabel=f"{model}: training loss", xlabel="step")
         if metric == "accuracy":
             axes[row][1].set(ylabel=f"{model}: held-out accuracy", xlabel="step", ylim=(0, 1.05))
@@ -387,8 +404,8 @@ def plot_transfer(df: Any, title: str = "Graph transfer: held-out accuracy again
 
 
 def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
-    """‖∂L/∂s_t‖ against step t on a log scale, a colour per model (mean over seeds, band =
-    std); dashed after training. Gradients that are all zero (vanished to the last bit) are
+    """‖∂L/∂s_t‖ against step t on a log scale, a colour per model (mean over seeds, band = the
+    range over seeds, min to max); dashed after training. Gradients that are all zero (vanished to the last bit) are
     drawn on a linear scale: a log scale has nothing to show (matplotlib would warn)."""
     norms = df["grad_norm"]
     if norms.isna().all():
@@ -404,8 +421,12 @@ def plot_grads(df: Any, title: str = "Gradient flow over time") -> Any:
             label = model if stage == 0 else f"{model}, after {stage} steps"
             ls = "-" if stage == 0 else "--"
             ax.plot(s["t"], s["mean"], color=f"C{i}", ls=ls, label=label)
-            lo = np.clip(s["mean"] - s["std"], s["mean"] * 1e-3, None)
-            ax.fill_between(s["t"], lo, s["mean"] + s["std"], color=f"C{i}", alpha=0.12)
+            seeds = sub["seed"].nunique() if "seed" in sub.columns else 1
+            if seeds > 1:  # the range over seeds, as it is (no floor that draws kinks)
+                r = sub.groupby("t", sort=True)["grad_norm"].agg(["min", "max"]).reset_index()
+                lo = r["min"].where(r["min"] > 0) if log else r["min"]  # a zero has no place on a log axis
+                ax.fill_between(r["t"], lo, r["max"], color=f"C{i}", alpha=0.12, lw=0,
+                                label=f"{label}: range over {seeds} seeds")
     if log:
         ax.set_yscale("log")
     ax.set(xlabel="time step $t$ (the loss is at the last step)",
