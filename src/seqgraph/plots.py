@@ -57,12 +57,12 @@ def _mean_std(df: Any, by: list[str], col: str) -> Any:
 
 
 def _jitter(values: Any) -> float:
-    """A small x offset between the lines' run dots: 2% of the smallest gap between x values
+    """A small x offset between the lines' run dots: 6% of the smallest gap between x values
     (0 on a log axis's scale or a single value)."""
     import pandas as pd
 
     xs = np.unique(pd.to_numeric(values, errors="coerce").dropna())
-    return 0.02 * float(np.diff(xs).min()) if len(xs) > 1 else 0.0
+    return 0.06 * float(np.diff(xs).min()) if len(xs) > 1 else 0.0
 
 
 def _line_label(keys: tuple[Any, ...], by: list[str]) -> str:
