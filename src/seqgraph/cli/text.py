@@ -51,7 +51,8 @@ SETTING_HELP: dict[str, str | Opt] = {
     "lr_step": "Steps between learning-rate decays.",
     "max_norm": "Gradient-norm clipping; 0 disables.",
     "dropout": "Dropout between layers and before the output layer.",
-    "forget_bias": "Initial forget-gate bias of seqgraph's LSTM-type cells.",
+    "forget_bias": "Initial forget-gate bias of seqgraph's LSTM-type cells (0 measured better than 1 here: docs, "
+                   "character model).",
     "learn_gate": Opt("tglstm: learn the time gate.", ("--learn-gate/--fixed-gate",)),
     "val_fraction": "Held-out end of the text.",
     "eval_every": "Steps between validation passes (and checkpoints).",
