@@ -12,7 +12,7 @@ for cell in ("lstm", "torch"):
     summary = pd.read_csv(HERE / cell / "summary.csv")
     for r in summary.to_dict("records"):
         ev = json.loads((Path(r["folder"]) / "evaluate.json").read_text())
-        setting = "nn.LSTM (--cell torch)" if cell == "torch" else f"seqgraph lstm, --forget-bias {r['forget_bias']:g}"
+        setting = "nn.LSTM (--cell torch)" if cell == "torch" else f"lstm (seqgraph's), --forget-bias {r['forget_bias']:g}"
         rows.append({"setting": setting, "seed": r["seed"], "loss": ev["loss"], "bpc": ev["bpc"]})
 df = pd.DataFrame(rows)
 out = []
