@@ -168,15 +168,20 @@ def test_truncated_and_foreign_checkpoints(tmp_path, text_file):
     assert vocab.chars == sorted(set(TEXT)) and ck["step"] == 10
 
 
-def test_a_grid_trains_one_folder_per_run_and_resumes_with_more_steps(tmp_path, text_file):
+def two_run_grid(tmp_path, text_file, steps, **kw):
+    """A grid of two tiny runs (hidden 8 and 16) into ``tmp_path/grid``, through the sweep engine."""
     from seqgraph.sweep.engine import run_sweep
 
+    sweep = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden="8,16", layers=1,
+                          seq_length=12, batch_size=8, steps=steps, eval_every=10, eval_batches=2, sample_every=0,
+                          out=str(tmp_path / "grid"), device="cpu", executor="sequential", **kw)
+    o = sweep.options
+    return run_sweep("charlm", sweep, context={"out": o.out, "resume": o.resume, "overwrite": o.overwrite})
+
+
+def test_a_grid_trains_one_folder_per_run_and_resumes_with_more_steps(tmp_path, text_file):
     def grid(steps, **kw):
-        sweep = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden="8,16", layers=1,
-                              seq_length=12, batch_size=8, steps=steps, eval_every=10, eval_batches=2, sample_every=0,
-                              out=str(tmp_path / "grid"), device="cpu", executor="sequential", **kw)
-        o = sweep.options
-        return run_sweep("charlm", sweep, context={"out": o.out, "resume": o.resume, "overwrite": o.overwrite})
+        return two_run_grid(tmp_path, text_file, steps, **kw)
 
     df = grid(20)
     assert len(df) == 2 and list(df.trained_steps) == [20, 20]
@@ -200,14 +205,10 @@ def test_an_interrupted_resume_keeps_the_rows_of_runs_it_was_continuing(tmp_path
     """--resume with more steps, then Ctrl-C during the second run: its old row stays (its new one
     was never written), the first run's row is its new one, nothing is there twice."""
     from seqgraph.experiments.charlm import grid as charlm_grid
-    from seqgraph.sweep.engine import SweepInterrupted, run_sweep
+    from seqgraph.sweep.engine import SweepInterrupted
 
     def grid(steps, **kw):
-        sweep = resolve_sweep(CharLMRun, TrainOptions, None, text=str(text_file), hidden="8,16", layers=1,
-                              seq_length=12, batch_size=8, steps=steps, eval_every=10, eval_batches=2, sample_every=0,
-                              out=str(tmp_path / "grid"), device="cpu", executor="sequential", **kw)
-        o = sweep.options
-        return run_sweep("charlm", sweep, context={"out": o.out, "resume": o.resume, "overwrite": o.overwrite})
+        return two_run_grid(tmp_path, text_file, steps, **kw)
 
     grid(20)
     real, calls = charlm_grid.continue_run, []

@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -194,7 +195,7 @@ class Search:
     search: SearchOptions
     preset: str = ""
 
-    @property
+    @cached_property  # read for every reported figure: the task registry is asked once
     def metric(self) -> str:
         """The held-out figure: accuracy, mse (the task's) or loss (the character model's validation loss)."""
         return self.command.metric(self.base, self.dims)
@@ -458,7 +459,7 @@ def _run(search: Search, progress: Progress, out: Path) -> SearchResult:
             rows, curves = _read_rows(search, out)
         for trial, spec in asked:
             line = _tell(search, study, trial, rows.get(run_id(spec)), curves.get(run_id(spec), []))
-            best = _best_line(search, study)
+            best = _best_line(study)
             progress(Message(f"trial {trial.number} (round {r}): {_params_text(search, spec)} → {line}{best}"))
         _write_trials(search, study, rows, out)
     return _result(search, study, rows, out, ended_by)
@@ -531,7 +532,7 @@ def _value_text(search: Search, value: float) -> str:
         f"{search.objective_label()} {value:.3f}"
 
 
-def _best_line(search: Search, study: Any) -> str:
+def _best_line(study: Any) -> str:
     try:
         best = study.best_trial
     except ValueError:
